@@ -1,0 +1,1 @@
+"""PLChat Bot: playbook plays, tips, hashtag chats and digests for teacher communities."""

@@ -1,0 +1,58 @@
+"""Settings: one typed object read from the environment (or a `.env` file)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything the bot reads from its environment. Secrets are `SecretStr` so they never print."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    database_url: str = "sqlite:///plchat.db"
+
+    slack_bot_token: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_client_id: str | None = None
+    slack_client_secret: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+
+    x_bearer_token: SecretStr | None = None
+    x_api_key: SecretStr | None = None
+    x_api_secret: SecretStr | None = None
+    x_access_token: SecretStr | None = None
+    x_access_token_secret: SecretStr | None = None
+    x_api_url: str = "https://api.twitter.com"
+
+    plchat_moderators: str = Field(default="", description="Comma- or space-separated Slack user ids")
+    plchat_timezone: str = "America/Los_Angeles"
+    port: int = Field(default=3000, ge=1, le=65535)
+
+    @field_validator("plchat_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown IANA timezone {value!r} (e.g. America/Los_Angeles)") from exc
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _trailing_slash(cls, value: str) -> str:
+        return value if value.endswith("/") else value + "/"
+
+    @cached_property
+    def moderators(self) -> frozenset[str]:
+        return frozenset(self.plchat_moderators.replace(",", " ").split())
+
+    @property
+    def oauth_enabled(self) -> bool:
+        """Multi-workspace mode: installations are kept in the database."""
+        return bool(self.slack_client_id and self.slack_client_secret)

@@ -1,0 +1,42 @@
+"""Alembic environment: the URL comes from `bot.db.alembic_config`, never from a file."""
+
+from alembic import context
+from bot.db import create_db_engine
+from bot.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+# Objects the migrations create by hand that the models deliberately do not map.
+UNMAPPED = {"plays_fts", "slack_installations", "slack_bots", "slack_oauth_states"}
+
+
+def include_object(obj, name, type_, reflected, compare_to):
+    if type_ == "table" and (name in UNMAPPED or name.startswith("plays_fts_")):
+        return False
+    if type_ == "column" and name == "search_vector":
+        return False
+    return True
+
+
+def run_migrations_offline() -> None:
+    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata,
+                      include_object=include_object, literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    engine = create_db_engine(config.get_main_option("sqlalchemy.url"))
+    with engine.connect() as connection:
+        context.configure(connection=connection, target_metadata=target_metadata,
+                          include_object=include_object, render_as_batch=connection.dialect.name == "sqlite")
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()  # release the file or socket: migrations run once per process
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()
