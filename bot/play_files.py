@@ -1,0 +1,171 @@
+"""Reading, validating and syncing the playbook files in `plays/`."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError, field_validator
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.models import PlayRecord
+from bot.plays import CATEGORIES
+
+PLAYS_DIR = Path(__file__).resolve().parent.parent / "plays"
+MAX_FILE_BYTES = 64 * 1024
+REQUIRED_SECTIONS = ["## Try this", "## What it looks like", "## Watch out for"]
+FRONT_MATTER = re.compile(r"\A---\r?\n(.*?)\r?\n---\r?\n(.*)\Z", re.S)
+
+PlainLine = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[^<>&\n]*$")]
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-z0-9][a-z0-9 -]{1,29}$")]
+Grade = Literal["K-2", "3-5", "K-5", "6-8", "9-12", "all"]
+
+
+class PlayFrontMatter(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    slug: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{2,59}$")]
+    title: Annotated[PlainLine, StringConstraints(min_length=5, max_length=80)]
+    category: str
+    summary: Annotated[PlainLine, StringConstraints(min_length=20, max_length=200)]
+    tags: list[Tag]
+    grades: list[Grade] = []
+    time: Annotated[PlainLine, StringConstraints(min_length=3, max_length=60)]
+    source: Annotated[PlainLine, StringConstraints(min_length=5, max_length=120)]
+
+    @field_validator("category")
+    @classmethod
+    def _known_category(cls, value: str) -> str:
+        if value not in CATEGORIES:
+            raise ValueError(f"must be one of: {', '.join(CATEGORIES)}")
+        return value
+
+    @field_validator("tags")
+    @classmethod
+    def _tag_count(cls, value: list[str]) -> list[str]:
+        if not 1 <= len(value) <= 6:
+            raise ValueError("give between 1 and 6 tags")
+        return value
+
+
+@dataclass(frozen=True)
+class PlayFile:
+    front: PlayFrontMatter
+    body: str
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class PlayFileError:
+    path: Path
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.field}: {self.message}"
+
+
+@dataclass
+class SyncReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+
+def parse_play_file(path: Path) -> PlayFile | PlayFileError:
+    """Parse one play; on any problem, say which field is at fault."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return PlayFileError(path, "file", f"cannot read it ({exc.strerror})")
+    if len(raw) > MAX_FILE_BYTES:
+        return PlayFileError(path, "file", f"is {len(raw)} bytes; a play must be under {MAX_FILE_BYTES}")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return PlayFileError(path, "file", "is not UTF-8 text")
+    match = FRONT_MATTER.match(text)
+    if not match:
+        return PlayFileError(path, "front matter", "the file must start with a '---' block of YAML ended by '---'")
+    try:
+        data = yaml.safe_load(match.group(1))
+    except yaml.YAMLError as exc:
+        return PlayFileError(path, "front matter", f"is not valid YAML ({str(exc).splitlines()[0]})")
+    if not isinstance(data, dict):
+        return PlayFileError(path, "front matter", "must be a mapping of fields such as 'slug: ...'")
+    try:
+        front = PlayFrontMatter.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "front matter"
+        return PlayFileError(path, where, first["msg"])
+    if front.slug != path.stem:
+        return PlayFileError(path, "slug", f"'{front.slug}' must match the file name '{path.stem}'")
+    body = match.group(2).strip()
+    if error := _body_problem(body):
+        return PlayFileError(path, "body", error)
+    return PlayFile(front, body, hashlib.sha256(raw).hexdigest())
+
+
+def _body_problem(body: str) -> str | None:
+    headings = re.findall(r"^#+ .*$", body, re.M)
+    if [h.strip() for h in headings] != REQUIRED_SECTIONS:
+        return f"needs exactly these sections in order: {', '.join(REQUIRED_SECTIONS)}"
+    if not 200 <= len(body) <= 2500:
+        return f"is {len(body)} characters; keep it between 200 and 2500 so the card fits in Slack"
+    return None
+
+
+def load_play_dir(directory: Path = PLAYS_DIR) -> tuple[list[PlayFile], list[PlayFileError]]:
+    plays: list[PlayFile] = []
+    errors: list[PlayFileError] = []
+    if not directory.is_dir():
+        return plays, [PlayFileError(directory, "directory", "does not exist")]
+    for path in sorted(directory.glob("*.md")):
+        result = parse_play_file(path)
+        (errors if isinstance(result, PlayFileError) else plays).append(result)
+    if not plays and not errors:
+        errors.append(PlayFileError(directory, "directory", "holds no *.md plays"))
+    return plays, errors
+
+
+def sync_plays(session: Session, plays: list[PlayFile]) -> SyncReport:
+    """Make the plays table match the files: add, update changed, remove deleted. Idempotent."""
+    report = SyncReport()
+    existing = {r.slug: r for r in session.scalars(select(PlayRecord))}
+    for play in plays:
+        record = existing.pop(play.front.slug, None)
+        if record is not None and record.content_hash == play.content_hash:
+            report.unchanged.append(play.front.slug)
+            continue
+        if record is None:
+            record = PlayRecord(slug=play.front.slug)
+            session.add(record)
+            report.added.append(play.front.slug)
+        else:
+            report.updated.append(play.front.slug)
+        _fill(record, play)
+    for slug, record in existing.items():
+        session.delete(record)
+        report.removed.append(slug)
+    session.flush()
+    return report
+
+
+def _fill(record: PlayRecord, play: PlayFile) -> None:
+    front = play.front
+    record.title = front.title
+    record.category = front.category
+    record.summary = front.summary
+    record.tags = ", ".join(front.tags)
+    record.grades = ", ".join(front.grades)
+    record.time_needed = front.time
+    record.source = front.source
+    record.body = play.body
+    record.content_hash = play.content_hash

@@ -1,0 +1,144 @@
+"""Plays: finding a strategy card to try. Plain Python over a SQLAlchemy session."""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from bot.models import PlayRecord
+
+CATEGORIES: dict[str, str] = {
+    "mindset": "The personalized-learning mindset",
+    "why-personalize": "Why personalize",
+    "technology": "Technology that amplifies the teacher",
+    "whole-school-design": "Whole-school design",
+    "blended-learning": "Blended learning and station rotation",
+    "flipped-classroom": "Flipped classroom",
+    "project-based": "Project-based learning",
+    "competency-based": "Competency-based progress",
+    "student-ownership": "Feedback and student ownership",
+    "community": "What students, teachers and families want",
+}
+
+MAX_QUERY_TERMS = 12
+MAX_TERM_LENGTH = 40
+
+
+@dataclass(frozen=True)
+class Play:
+    slug: str
+    title: str
+    category: str
+    summary: str
+    tags: tuple[str, ...]
+    grades: tuple[str, ...]
+    time_needed: str
+    source: str
+    body: str
+
+    @property
+    def category_label(self) -> str:
+        return CATEGORIES.get(self.category, self.category)
+
+    @classmethod
+    def from_record(cls, record: PlayRecord) -> Play:
+        def split(value: str) -> tuple[str, ...]:
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+
+        return cls(record.slug, record.title, record.category, record.summary, split(record.tags),
+                   split(record.grades), record.time_needed, record.source, record.body)
+
+
+@dataclass(frozen=True)
+class CategoryCount:
+    slug: str
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    plays: list[Play]
+    terms: list[str]
+    broadened: bool = False  # True when only prefix matches were found
+
+
+def search_terms(query: str) -> list[str]:
+    """The words of a query, safe to hand to either full-text engine (letters and digits only)."""
+    words = re.findall(r"[^\W_]+", query.lower())
+    return [w[:MAX_TERM_LENGTH] for w in words][:MAX_QUERY_TERMS]
+
+
+def category_for(query: str) -> str | None:
+    """The category a query names, by slug ('project-based') or label ('project based learning')."""
+    wanted = " ".join(re.findall(r"[^\W_]+", query.lower()))
+    for slug, label in CATEGORIES.items():
+        if wanted in (slug.replace("-", " "), " ".join(re.findall(r"\w+", label.lower()))):
+            return slug
+    return None
+
+
+def get_play(session: Session, slug: str) -> Play | None:
+    record = session.scalar(select(PlayRecord).where(PlayRecord.slug == slug))
+    return Play.from_record(record) if record else None
+
+
+def random_play(session: Session, rng: random.Random, exclude: str | None = None) -> Play | None:
+    query = select(PlayRecord)
+    if exclude:
+        query = query.where(PlayRecord.slug != exclude)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    if total == 0:
+        return None
+    record = session.scalar(query.order_by(PlayRecord.id).offset(rng.randrange(total)).limit(1))
+    return Play.from_record(record)
+
+
+def play_of_the_week(session: Session, today: date) -> Play | None:
+    """The same play all week for everyone, a different one each week."""
+    year, week, _ = today.isocalendar()
+    return random_play(session, random.Random(year * 100 + week))
+
+
+def category_counts(session: Session) -> list[CategoryCount]:
+    rows = dict(session.execute(select(PlayRecord.category, func.count()).group_by(PlayRecord.category)).all())
+    return [CategoryCount(slug, label, rows.get(slug, 0)) for slug, label in CATEGORIES.items()]
+
+
+def plays_in_category(session: Session, category: str) -> list[Play]:
+    records = session.scalars(select(PlayRecord).where(PlayRecord.category == category).order_by(PlayRecord.title))
+    return [Play.from_record(r) for r in records]
+
+
+def search_plays(session: Session, query: str, limit: int = 3) -> SearchResult:
+    """Ranked full-text search over title, tags, summary and body; falls back to prefix matches."""
+    terms = search_terms(query)
+    if not terms:
+        return SearchResult([], terms)
+    for broadened in (False, True):
+        ids = _ranked_ids(session, terms, limit, prefix=broadened)
+        if ids:
+            records = {r.id: r for r in session.scalars(select(PlayRecord).where(PlayRecord.id.in_(ids)))}
+            return SearchResult([Play.from_record(records[i]) for i in ids if i in records], terms, broadened)
+    return SearchResult([], terms)
+
+
+def _ranked_ids(session: Session, terms: list[str], limit: int, *, prefix: bool) -> list[int]:
+    if session.get_bind().dialect.name == "sqlite":
+        match = " OR ".join(f'"{t}"*' if prefix else f'"{t}"' for t in terms)
+        statement = text(
+            "SELECT rowid FROM plays_fts WHERE plays_fts MATCH :match "
+            "ORDER BY bm25(plays_fts, 10.0, 4.0, 8.0, 1.0) LIMIT :limit"
+        )
+        return list(session.scalars(statement, {"match": match, "limit": limit}))
+    tsquery = " | ".join(f"{t}:*" if prefix else t for t in terms)
+    statement = text(
+        "SELECT id FROM plays, to_tsquery('english', :tsquery) AS q WHERE search_vector @@ q "
+        "ORDER BY ts_rank_cd(search_vector, q) DESC, id LIMIT :limit"
+    )
+    return list(session.scalars(statement, {"tsquery": tsquery, "limit": limit}))
