@@ -1,0 +1,1 @@
+"""Everything Slack-shaped: the Bolt app, Block Kit rendering and the listeners."""

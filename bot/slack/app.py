@@ -1,0 +1,73 @@
+"""The Bolt app factory every mode uses: Socket Mode, HTTP (single or multi-workspace) and the sandbox."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import Executor
+
+from slack_bolt import App, BoltResponse
+from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_sdk import WebClient
+from slack_sdk.http_retry import RateLimitErrorRetryHandler, default_retry_handlers
+from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+from sqlalchemy import Engine
+
+from bot.config import Settings
+from bot.slack import blocks
+from bot.slack.listeners import register_listeners
+from bot.slack.services import Services
+
+log = logging.getLogger(__name__)
+
+BOT_SCOPES = ["commands", "chat:write", "chat:write.public"]
+OAUTH_STATE_SECONDS = 600
+
+
+def create_web_client(settings: Settings, token: str | None = None) -> WebClient:
+    """A Web API client that honours `Retry-After` on 429 and retries 5xx and dropped connections."""
+    return WebClient(
+        token=token,
+        base_url=settings.slack_api_url,
+        timeout=10,
+        retry_handlers=[*default_retry_handlers(), RateLimitErrorRetryHandler(max_retry_count=2),
+                        ServerErrorRetryHandler(max_retry_count=2)],
+    )
+
+
+def oauth_settings(settings: Settings, engine: Engine) -> OAuthSettings:
+    assert settings.slack_client_id and settings.slack_client_secret
+    return OAuthSettings(
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret.get_secret_value(),
+        scopes=BOT_SCOPES,
+        install_path="/slack/install",
+        redirect_uri_path="/slack/oauth_redirect",
+        installation_store=SQLAlchemyInstallationStore(client_id=settings.slack_client_id, engine=engine),
+        state_store=SQLAlchemyOAuthStateStore(expiration_seconds=OAUTH_STATE_SECONDS, engine=engine),
+    )
+
+
+def create_app(settings: Settings, services: Services, engine: Engine, *,
+               listener_executor: Executor | None = None) -> App:
+    """Build the app. With a client id and secret it serves any workspace that installs it."""
+    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+    common = dict(name="plchat", signing_secret=secret, listener_executor=listener_executor)
+    if settings.oauth_enabled:
+        app = App(client=create_web_client(settings), oauth_settings=oauth_settings(settings, engine), **common)
+    else:
+        token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+        app = App(client=create_web_client(settings, token), **common)
+    register_listeners(app, services)
+    app.error(_report_error)
+    return app
+
+
+def _report_error(error: Exception, body: dict, respond, logger: logging.Logger) -> BoltResponse | None:
+    """Log a failed listener (type and request kind only: payloads may hold private text) and tell the user."""
+    logger.error("Listener failed on %s: %s", body.get("type") or body.get("command"), type(error).__name__,
+                 exc_info=error)
+    if respond is not None:
+        respond(replace_original=False, **blocks.problem("Sorry, something went wrong on my side. Please try again."))
+    return None

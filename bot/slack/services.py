@@ -1,0 +1,21 @@
+"""What listeners need from the rest of the bot, passed in explicitly so tests can supply their own."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable
+
+from sqlalchemy.orm import Session, sessionmaker
+
+
+def system_clock() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class Services:
+    sessions: sessionmaker[Session]
+    clock: Callable[[], datetime] = system_clock
+    rng: random.Random = field(default_factory=random.Random)
