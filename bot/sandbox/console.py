@@ -1,0 +1,100 @@
+"""`plchat sandbox`: act as a teacher in a channel and read what the bot posts, with no Slack workspace."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, TextIO
+
+from bot.sandbox.harness import BotHarness, Exchange
+from bot.sandbox.render import Button, Rendered, render_message, render_view
+from bot.sandbox.slack_api import RecordedCall
+
+CONSOLE_HELP = """You are @teacher in #general of a local stand-in workspace. Type:
+  /play                  a play to try        /play station rotation   search
+  /play list             categories           /plchat help             the bot's help
+  1, 2, ...              press a button shown as [1], [2] ...
+  home                   open the bot's App Home tab
+  calls                  the Slack Web API calls the bot made so far
+  help                   this text            quit                     leave"""
+
+
+@dataclass
+class _Pressable:
+    button: Button
+    view_id: str | None  # set for App Home buttons, None for message buttons
+
+
+class Console:
+    """Turns typed lines into signed Slack requests and prints what the bot posted."""
+
+    def __init__(self, harness: BotHarness, out: TextIO):
+        self.harness = harness
+        self.out = out
+        self.buttons: dict[int, _Pressable] = {}
+
+    def run(self, lines: Iterable[str], *, echo: bool) -> None:
+        self._print(CONSOLE_HELP)
+        for raw in lines:
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            if echo:
+                self._print(f"\n> {line}")
+            if line in ("quit", "exit"):
+                break
+            self.handle(line)
+
+    def handle(self, line: str) -> None:
+        if line == "help":
+            self._print(CONSOLE_HELP)
+        elif line == "calls":
+            for call in self.harness.standin.calls:
+                self._print(f"  {call.kind:4} {call.method} -> {call.status}")
+        elif line == "home":
+            self._show(self.harness.open_home())
+        elif line.isdigit():
+            pressable = self.buttons.get(int(line))
+            if pressable is None:
+                self._print(f"There is no button [{line}] on screen. Buttons: {sorted(self.buttons) or 'none'}.")
+                return
+            self._show(self.harness.press(pressable.button, view_id=pressable.view_id))
+        elif line.startswith("/"):
+            command, _, text = line.partition(" ")
+            self._show(self.harness.slash(command, text))
+        else:
+            self._print("Type a slash command such as /play station rotation, a button number, or help.")
+
+    def _show(self, exchange: Exchange) -> None:
+        if exchange.status == 404:
+            self._print("(the bot has no listener for that; in a real workspace Slack only sends the commands "
+                        "listed in manifest.yml. Try /play or /plchat help)")
+            return
+        if exchange.status != 200:
+            self._print(f"(Slack would show an error: the bot answered HTTP {exchange.status})")
+            return
+        if not exchange.calls:
+            self._print("(the bot acknowledged and posted nothing)")
+        self.buttons = {}
+        for call in exchange.calls:
+            heading, rendered, view_id = self._describe(call)
+            self._print(f"\n── {heading} ──\n{rendered.text}")
+            self.buttons.update({b.number: _Pressable(b, view_id) for b in rendered.buttons})
+
+    def _describe(self, call: RecordedCall) -> tuple[str, Rendered, str | None]:
+        args = call.args
+        if call.kind == "hook":
+            if args.get("delete_original"):
+                return "the private message was removed", Rendered(""), None
+            who = "in #general" if args.get("response_type") == "in_channel" else "only you can see this"
+            verb = "replaces the message above" if args.get("replace_original") else who
+            return f"PLChat Bot ({verb})", render_message(args.get("text"), args.get("blocks")), None
+        if call.method == "views.publish":
+            return "App Home", render_view(args.get("view") or {}), f"V-home-{args.get('user_id')}"
+        if call.method in ("chat.postMessage", "chat.postEphemeral"):
+            where = "only you can see this" if call.method == "chat.postEphemeral" else f"in {args.get('channel')}"
+            status = "" if call.status == 200 else f" [Slack answered {call.status}]"
+            return f"PLChat Bot ({where}){status}", render_message(args.get("text"), args.get("blocks")), None
+        return f"Web API {call.method} -> {call.status}", Rendered(""), None
+
+    def _print(self, text: str) -> None:
+        print(text, file=self.out)

@@ -1,0 +1,408 @@
+"""The Slack stand-in, driven through the real slack_sdk clients."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import (
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryIntervalCalculator
+from slack_sdk.webhook import WebhookClient
+
+from bot.sandbox.slack_api import HOOKS, RecordedCall, SlackStandIn
+
+SECTION = {"type": "section", "text": {"type": "mrkdwn", "text": "*Try this play*"}}
+
+
+@pytest.fixture
+def standin() -> Iterator[SlackStandIn]:
+    with SlackStandIn() as running:
+        yield running
+
+
+@pytest.fixture
+def client(standin: SlackStandIn) -> WebClient:
+    return WebClient(token="xoxb-test", base_url=standin.api_url)
+
+
+def api_error(call: Any) -> SlackApiError:
+    with pytest.raises(SlackApiError) as caught:
+        call()
+    return caught.value
+
+
+def section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def button(text: str = "Go", **extra: Any) -> dict[str, Any]:
+    return {"type": "button", "text": {"type": "plain_text", "text": text}, "action_id": "go", **extra}
+
+
+# -- answers and recording -----------------------------------------------------------------
+
+
+def test_post_message_is_answered_like_slack_and_recorded(
+    standin: SlackStandIn, client: WebClient
+) -> None:
+    response = client.chat_postMessage(channel="C1", text="hello", blocks=[SECTION])
+
+    assert response["ok"] is True
+    assert response["channel"] == "C1"
+    assert response["message"]["user"] == standin.bot_user_id
+    assert response["message"]["blocks"] == [SECTION]
+    assert standin.calls == [
+        RecordedCall(
+            kind="api",
+            method="chat.postMessage",
+            args={"channel": "C1", "text": "hello", "blocks": [SECTION]},
+            token="xoxb-test",
+            status=200,
+        )
+    ]
+
+
+def test_message_timestamps_are_unique_and_increasing(client: WebClient) -> None:
+    stamps = [client.chat_postMessage(channel="C1", text=str(n))["ts"] for n in range(3)]
+
+    assert stamps[0] == "1700000000.000100"
+    assert len(set(stamps)) == 3
+    assert [float(ts) for ts in stamps] == sorted(float(ts) for ts in stamps)
+
+
+def test_form_bodies_are_decoded_including_json_fields_and_a_token_field(
+    standin: SlackStandIn,
+) -> None:
+    WebClient(base_url=standin.api_url).api_call(
+        "chat.postMessage",
+        data={"token": "xoxp-form", "channel": "C1", "blocks": json.dumps([SECTION])},
+    )
+
+    [call] = standin.calls_to("chat.postMessage")
+    assert call.args == {"channel": "C1", "blocks": [SECTION]}
+    assert call.token == "xoxp-form"
+
+
+def test_views_publish_returns_the_view_with_an_id(standin: SlackStandIn, client: WebClient) -> None:
+    view = {"type": "home", "blocks": [SECTION]}
+
+    response = client.views_publish(user_id="U1", view=view)
+
+    assert response["view"]["id"].startswith("V")
+    assert response["view"]["blocks"] == [SECTION]
+    [call] = standin.calls_to("views.publish")
+    assert call.args == {"user_id": "U1", "view": view}
+
+
+def test_views_update_keeps_the_view_id(client: WebClient) -> None:
+    response = client.views_update(view_id="V123", view={"type": "modal", "blocks": []})
+
+    assert response["view"]["id"] == "V123"
+
+
+def test_auth_test_describes_the_sandbox_bot(standin: SlackStandIn, client: WebClient) -> None:
+    response = client.auth_test()
+
+    assert response["team"] == "Sandbox School"
+    assert response["team_id"] == "T0SANDBOX"
+    assert response["user_id"] == "U0PLCHATBOT"
+    assert response["bot_id"] == "B0PLCHATBOT"
+    assert standin.calls_to("auth.test")[0].token == "xoxb-test"
+
+
+def test_other_methods_answer_like_slack(client: WebClient) -> None:
+    assert client.users_info(user="U7")["user"]["tz"] == "America/Los_Angeles"
+    assert client.conversations_info(channel="C9")["channel"] == {
+        "id": "C9",
+        "name": "general",
+        "is_member": True,
+    }
+    assert client.conversations_join(channel="C9")["channel"]["id"] == "C9"
+    assert client.chat_postEphemeral(channel="C1", user="U7", text="psst")["message_ts"]
+    updated = client.chat_update(channel="C1", ts="1700000000.000100", text="edited")
+    assert (updated["channel"], updated["ts"]) == ("C1", "1700000000.000100")
+    deleted = client.chat_delete(channel="C1", ts="1700000000.000100")
+    assert (deleted["channel"], deleted["ts"]) == ("C1", "1700000000.000100")
+
+
+@pytest.mark.parametrize(
+    ("make_client", "error"),
+    [
+        (lambda url: WebClient(base_url=url), "not_authed"),
+        (lambda url: WebClient(token="not-a-slack-token", base_url=url), "invalid_auth"),
+    ],
+)
+def test_bad_tokens_are_refused(standin: SlackStandIn, make_client: Any, error: str) -> None:
+    client = make_client(standin.api_url)
+
+    assert api_error(lambda: client.chat_postMessage(channel="C1", text="hi")).response["error"] == error
+    assert standin.calls_to("chat.postMessage")[0].status == 200
+
+
+def test_unknown_methods_are_refused(client: WebClient) -> None:
+    assert api_error(lambda: client.api_call("plays.teleport")).response["error"] == "unknown_method"
+
+
+def test_tokens_are_never_logged(client: WebClient, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="bot.sandbox.slack_api")
+    secret_client = WebClient(token="xoxb-very-secret", base_url=client.base_url)
+
+    secret_client.chat_postMessage(channel="C1", text="hi")
+
+    assert "chat.postMessage" in caplog.text
+    assert "xoxb-very-secret" not in caplog.text
+
+
+# -- Slack's validation ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error"),
+    [
+        ({"text": "hi"}, "channel_not_found"),
+        ({"channel": "C1"}, "no_text"),
+        ({"channel": "C1", "text": "x" * 40_001}, "msg_too_long"),
+        ({"channel": "C1", "blocks": [section("x" * 3001)]}, "invalid_blocks"),
+        ({"channel": "C1", "blocks": [section("x")] * 51}, "invalid_blocks"),
+        ({"channel": "C1", "blocks": [{"text": {"type": "mrkdwn", "text": "typeless"}}]}, "invalid_blocks"),
+        (
+            {"channel": "C1", "blocks": [{"type": "header", "text": {"type": "plain_text", "text": "h" * 151}}]},
+            "invalid_blocks",
+        ),
+        (
+            {"channel": "C1", "blocks": [{"type": "section", "text": {"type": "markdown", "text": "x"}}]},
+            "invalid_blocks",
+        ),
+        ({"channel": "C1", "blocks": [{"type": "actions", "elements": [button("b" * 76)]}]}, "invalid_blocks"),
+        ({"channel": "C1", "blocks": [{"type": "actions", "elements": [button(value="v" * 2001)]}]}, "invalid_blocks"),
+        (
+            {"channel": "C1", "blocks": [{"type": "actions", "elements": [button(action_id="a" * 256)]}]},
+            "invalid_blocks",
+        ),
+    ],
+)
+def test_messages_slack_would_refuse_are_refused(
+    standin: SlackStandIn, client: WebClient, arguments: dict[str, Any], error: str
+) -> None:
+    refused = api_error(lambda: client.api_call("chat.postMessage", json=arguments))
+
+    assert refused.response["error"] == error
+
+
+def test_invalid_blocks_say_where_and_limits_themselves_are_accepted(client: WebClient) -> None:
+    refused = api_error(
+        lambda: client.chat_postMessage(channel="C1", text="long", blocks=[section("x" * 3001)])
+    )
+
+    assert refused.response["errors"] == [
+        "must be less than 3001 characters [json-pointer:/blocks/0/text/text]"
+    ]
+    accepted = client.chat_postMessage(
+        channel="C1",
+        text="x" * 40_000,
+        blocks=[section("x" * 3000), {"type": "actions", "elements": [button("b" * 75, value="v" * 2000)]}]
+        + [{"type": "divider"}] * 48,
+    )
+    assert accepted["ok"] is True
+
+
+def test_views_allow_100_blocks_but_not_101(client: WebClient) -> None:
+    assert client.views_open(trigger_id="t", view={"type": "modal", "blocks": [SECTION] * 100})["ok"]
+
+    refused = api_error(
+        lambda: client.views_open(trigger_id="t", view={"type": "modal", "blocks": [SECTION] * 101})
+    )
+    assert refused.response["error"] == "invalid_blocks"
+
+
+# -- fault injection ------------------------------------------------------------------------
+
+
+def test_rate_limit_is_retried_by_the_sdk_retry_handler(standin: SlackStandIn) -> None:
+    standin.inject("chat.postMessage", status=429, retry_after=1)
+    client = WebClient(
+        token="xoxb-test",
+        base_url=standin.api_url,
+        retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=1)],
+    )
+
+    assert client.chat_postMessage(channel="C1", text="hi")["ok"] is True
+    assert [c.status for c in standin.calls_to("chat.postMessage")] == [429, 200]
+
+
+def test_rate_limit_without_a_retry_handler_surfaces_retry_after(
+    standin: SlackStandIn, client: WebClient
+) -> None:
+    standin.inject("chat.postMessage", status=429, retry_after=7)
+
+    refused = api_error(lambda: client.chat_postMessage(channel="C1", text="hi"))
+
+    assert refused.response.status_code == 429
+    assert refused.response["error"] == "ratelimited"
+    assert refused.response.headers["Retry-After"] == "7"
+
+
+def test_server_error_is_retried_by_the_sdk_retry_handler(standin: SlackStandIn) -> None:
+    standin.inject("chat.postMessage", status=500)
+    client = WebClient(
+        token="xoxb-test",
+        base_url=standin.api_url,
+        retry_handlers=[
+            ServerErrorRetryHandler(
+                max_retry_count=1,
+                interval_calculator=FixedValueRetryIntervalCalculator(0.01),
+            )
+        ],
+    )
+
+    assert client.chat_postMessage(channel="C1", text="hi")["ok"] is True
+    assert [c.status for c in standin.calls_to("chat.postMessage")] == [500, 200]
+
+
+def test_unavailable_answers_a_slack_style_json_error(standin: SlackStandIn, client: WebClient) -> None:
+    standin.inject("chat.postMessage", status=503)
+
+    refused = api_error(lambda: client.chat_postMessage(channel="C1", text="hi"))
+
+    assert refused.response.status_code == 503
+    assert refused.response["error"] == "service_unavailable"
+
+
+def test_slack_errors_apply_to_the_next_n_requests_in_order(
+    standin: SlackStandIn, client: WebClient
+) -> None:
+    standin.inject("chat.postMessage", error="not_in_channel", times=2)
+    standin.inject("chat.postMessage", error="is_archived")
+
+    errors = [
+        api_error(lambda: client.chat_postMessage(channel="C1", text="hi")).response["error"]
+        for _ in range(3)
+    ]
+
+    assert errors == ["not_in_channel", "not_in_channel", "is_archived"]
+    assert client.chat_postMessage(channel="C1", text="hi")["ok"] is True
+    assert client.auth_test()["ok"] is True  # other methods were never affected
+
+
+def test_inject_refuses_a_fault_that_does_nothing(standin: SlackStandIn) -> None:
+    with pytest.raises(ValueError):
+        standin.inject("chat.postMessage")
+
+
+def test_delayed_answers_wait_while_other_calls_go_through(standin: SlackStandIn) -> None:
+    standin.inject("chat.update", delay=60)
+    slow_client = WebClient(token="xoxb-test", base_url=standin.api_url, timeout=120)
+    slow_answers: list[Any] = []
+    slow = threading.Thread(
+        target=lambda: slow_answers.append(slow_client.chat_update(channel="C1", ts="1.1", text="slow"))
+    )
+    slow.start()
+
+    WebClient(token="xoxb-test", base_url=standin.api_url).chat_postMessage(channel="C1", text="fast")
+
+    assert [c.method for c in standin.calls] == ["chat.postMessage"]
+    standin.stop()  # stopping cuts the delay short, so the slow call is answered now
+    slow.join(timeout=10)
+    assert slow_answers and slow_answers[0]["ok"] is True
+    assert [(c.method, c.status) for c in standin.calls] == [
+        ("chat.postMessage", 200),
+        ("chat.update", 200),
+    ]
+
+
+def test_held_requests_wait_for_release(standin: SlackStandIn, client: WebClient) -> None:
+    gate = standin.hold("chat.postMessage")
+    answers: list[Any] = []
+    poster = threading.Thread(
+        target=lambda: answers.append(client.chat_postMessage(channel="C1", text="later"))
+    )
+    poster.start()
+
+    assert gate.wait_arrived(timeout=5)
+    assert standin.calls_to("chat.postMessage") == []
+    assert answers == []
+    gate.release()
+    poster.join(timeout=5)
+
+    assert answers and answers[0]["ok"] is True
+    assert standin.calls_to("chat.postMessage")[0].args["text"] == "later"
+
+
+def test_wait_arrived_is_false_when_nothing_came(standin: SlackStandIn) -> None:
+    assert standin.hold("views.open").wait_arrived(timeout=0.01) is False
+
+
+# -- synchronisation ------------------------------------------------------------------------
+
+
+def test_wait_for_returns_once_another_thread_made_the_call(
+    standin: SlackStandIn, client: WebClient
+) -> None:
+    poster = threading.Thread(target=lambda: client.chat_postMessage(channel="C1", text="bg"))
+    poster.start()
+
+    calls = standin.wait_for(lambda calls: any(c.method == "chat.postMessage" for c in calls))
+
+    poster.join(timeout=5)
+    assert calls[-1].args["text"] == "bg"
+
+
+def test_wait_for_times_out_listing_what_was_recorded(standin: SlackStandIn, client: WebClient) -> None:
+    client.auth_test()
+
+    with pytest.raises(TimeoutError, match="auth.test"):
+        standin.wait_for(lambda calls: len(calls) > 1, timeout=0.05)
+
+
+def test_clear_forgets_recorded_calls(standin: SlackStandIn, client: WebClient) -> None:
+    client.auth_test()
+    standin.clear()
+
+    assert standin.calls == []
+
+
+# -- response_url hooks ---------------------------------------------------------------------
+
+
+def test_response_url_posts_are_recorded_as_hooks(standin: SlackStandIn) -> None:
+    url = standin.new_response_url()
+
+    response = WebhookClient(url).send(text="Saved!", replace_original=True)
+
+    assert (response.status_code, response.body) == (200, "ok")
+    [hook] = standin.hooks()
+    assert hook.method == url.removeprefix(standin.base_url)
+    assert hook.args == {"text": "Saved!", "replace_original": True}
+    assert standin.new_response_url() != url
+
+
+def test_unknown_response_urls_get_404(standin: SlackStandIn) -> None:
+    response = WebhookClient(standin.base_url + "/hooks/never-issued").send(text="hi")
+
+    assert response.status_code == 404
+    assert standin.hooks()[0].status == 404
+
+
+def test_response_url_refuses_invalid_blocks(standin: SlackStandIn) -> None:
+    response = WebhookClient(standin.new_response_url()).send(blocks=[section("x" * 3001)])
+
+    assert (response.status_code, response.body) == (400, "invalid_blocks")
+
+
+def test_faults_on_hooks_apply_to_every_response_url(standin: SlackStandIn) -> None:
+    standin.inject(HOOKS, status=429, retry_after=3)
+
+    limited = WebhookClient(standin.new_response_url()).send(text="one")
+    fine = WebhookClient(standin.new_response_url()).send(text="two")
+
+    assert (limited.status_code, limited.headers["Retry-After"]) == (429, "3")
+    assert fine.status_code == 200
