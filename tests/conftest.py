@@ -1,0 +1,112 @@
+"""Fixtures: a migrated, synced database per backend (SQLite and PostgreSQL) and the bot behind a Slack stand-in.
+
+PostgreSQL tests use TEST_POSTGRES_URL (default: the CI server). Each test session creates its own
+database there and drops it afterwards. Without a server they skip, except under CI=true, where
+they fail: CI must exercise the production store.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import uuid
+from datetime import datetime, timezone
+from typing import Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+from bot import db
+from bot.bootstrap import Database, open_database, sync_playbook
+from bot.config import Settings
+from bot.sandbox.harness import BotHarness
+from bot.slack.services import Services
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+FIXED_NOW = datetime(2026, 11, 24, 17, 0, tzinfo=timezone.utc)  # a Tuesday, 9 AM in Los Angeles
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """Tests never see the developer's Slack credentials or database, nor a stray .env file."""
+    for name in list(os.environ):
+        if name.startswith(("SLACK_", "X_", "PLCHAT_")) or name in ("DATABASE_URL", "PORT"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
+def _admin_engine():
+    return create_engine(db.normalize_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
+
+
+def _postgres_available() -> str | None:
+    """None when the server answers, else why not."""
+    try:
+        with _admin_engine().connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except OperationalError as exc:
+        return f"no PostgreSQL at {make_url(POSTGRES_URL).render_as_string()}: {str(exc.orig).splitlines()[0]}"
+    return None
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for this test session."""
+    reason = _postgres_available()
+    if reason:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true requires PostgreSQL: {reason}")
+        pytest.skip(reason)
+    name = f"plchat_test_{uuid.uuid4().hex[:12]}"
+    admin = _admin_engine()
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def empty_database_url(backend: str, request: pytest.FixtureRequest, tmp_path) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'plchat.db'}"
+    return request.getfixturevalue("postgres_server_url")
+
+
+@pytest.fixture(params=BACKENDS, scope="module")
+def database(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[Database]:
+    """A database at the newest migration with the real playbook synced in, shared by a module's tests."""
+    url = empty_database_url(request.param, request, tmp_path_factory.mktemp("db"))
+    if request.param == "postgresql":
+        _reset_postgres(url)
+    db.upgrade(url)
+    database = open_database(Settings(_env_file=None, database_url=url))
+    sync_playbook(database)
+    yield database
+    database.engine.dispose()
+
+
+def _reset_postgres(url: str) -> None:
+    """Modules share the session's PostgreSQL database: start each from an empty schema."""
+    engine = create_engine(db.normalize_url(url), isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture
+def services(database: Database) -> Services:
+    return Services(database.sessions, clock=lambda: FIXED_NOW, rng=random.Random(20261124))
+
+
+@pytest.fixture
+def bot(database: Database, services: Services) -> Iterator[BotHarness]:
+    """The production Bolt app over HTTP, its Web API calls going to a local Slack stand-in."""
+    with BotHarness(database, services=services) as harness:
+        yield harness

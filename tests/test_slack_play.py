@@ -1,0 +1,227 @@
+"""`/play`, its buttons, App Home and `/plchat help`, as Slack would drive them: signed HTTP, documented payloads."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+
+import pytest
+
+from bot.plays import CATEGORIES, category_counts
+from bot.sandbox import payloads
+from bot.sandbox.harness import BotHarness, Exchange
+from bot.sandbox.render import Button, render_message, render_view
+
+BROADCAST = re.compile(r"<!(channel|here|everyone)>")
+
+
+def reply(exchange: Exchange) -> dict:
+    """The one private reply a command or button sent through its response_url."""
+    assert exchange.status == 200, exchange.ack_body
+    hooks = exchange.hooks()
+    assert len(hooks) == 1, [c.method for c in exchange.calls]
+    return hooks[0].args
+
+
+def buttons(message: dict) -> list[Button]:
+    return render_message(message.get("text"), message.get("blocks")).buttons
+
+
+def button(message: dict, action_id: str) -> Button:
+    return next(b for b in buttons(message) if b.action_id == action_id)
+
+
+def all_text(message: dict) -> str:
+    return json.dumps(message, ensure_ascii=False)
+
+
+def test_play_without_words_answers_privately_with_a_card_and_two_buttons(bot: BotHarness):
+    answer = reply(bot.slash("/play"))
+    assert answer["response_type"] == "ephemeral"
+    assert answer["blocks"][0]["type"] == "header"
+    assert [b.action_id for b in buttons(answer)] == ["play_another", "play_share"]
+    assert "Try this" in all_text(answer) and "Watch out for" in all_text(answer)
+
+
+def test_play_with_words_leads_with_the_best_match_and_offers_alternatives(bot: BotHarness):
+    answer = reply(bot.slash("/play", "station rotation"))
+    assert button(answer, "play_share").value == "station-rotation-starter"
+    alternatives = [b.value for b in buttons(answer) if b.action_id == "play_open"]
+    assert 1 <= len(alternatives) <= 2 and "station-rotation-starter" not in alternatives
+
+
+def test_play_list_counts_every_category(bot: BotHarness, database):
+    answer = reply(bot.slash("/play", "list"))
+    with database.sessions() as session:
+        total = sum(c.count for c in category_counts(session))
+    assert f"{total} plays" in answer["text"]
+    for slug in CATEGORIES:
+        assert f"`{slug}`" in all_text(answer)
+
+
+def test_play_with_a_category_lists_its_plays(bot: BotHarness):
+    answer = reply(bot.slash("/play", "Flipped classroom"))
+    opened = [b.value for b in buttons(answer) if b.action_id == "play_open"]
+    assert opened and all(slug.startswith("flip") for slug in opened)
+
+
+def test_play_random_is_a_card(bot: BotHarness):
+    answer = reply(bot.slash("/play", "random"))
+    assert button(answer, "play_another").value
+
+
+def test_no_match_says_so_and_suggests_categories_and_a_play(bot: BotHarness):
+    answer = reply(bot.slash("/play", "qwxzv"))
+    assert "No play matches `qwxzv`" in all_text(answer)
+    assert "`blended-learning`" in all_text(answer)
+    assert button(answer, "play_open").value
+
+
+def test_punctuation_only_gets_a_hint_instead_of_a_search(bot: BotHarness):
+    answer = reply(bot.slash("/play", "?!? ..."))
+    assert "no words to search for" in answer["text"]
+
+
+def test_oversized_text_is_answered_with_a_clear_limit(bot: BotHarness):
+    answer = reply(bot.slash("/play", "rotation " * 1000))
+    assert "characters long" in answer["text"] and "/play station rotation" in answer["text"]
+
+
+@pytest.mark.parametrize("hostile", [
+    "<!channel> station rotation",
+    "<!here|here> <!everyone> flipped",
+    "<script>alert(1)</script> project",
+    "<https://evil.example|click me> feedback",
+    "<@U0OTHER> `code` *bold* ~strike~ qwxzv",
+])
+def test_hostile_text_is_answered_and_never_echoed_as_live_markup(bot: BotHarness, hostile: str):
+    answer = reply(bot.slash("/play", hostile))
+    rendered = all_text(answer)
+    assert not BROADCAST.search(rendered)
+    assert "<script>" not in rendered and "<https://evil.example" not in rendered and "<@U0OTHER>" not in rendered
+    assert answer["blocks"], "still answered"
+
+
+@pytest.mark.parametrize("words", ["日本語の授業", "урок математики", "🎒📚", "café différencié"])
+def test_non_latin_text_is_answered(bot: BotHarness, words: str):
+    answer = reply(bot.slash("/play", words))
+    assert answer["blocks"]
+
+
+def test_another_play_replaces_the_card_with_a_different_play(bot: BotHarness):
+    first = reply(bot.slash("/play", "station rotation"))
+    second = reply(bot.press(button(first, "play_another")))
+    assert second["replace_original"] is True
+    assert button(second, "play_share").value != "station-rotation-starter"
+
+
+def test_open_shows_the_chosen_alternative(bot: BotHarness):
+    first = reply(bot.slash("/play", "station rotation"))
+    alternative = button(first, "play_open")
+    opened = reply(bot.press(alternative))
+    assert button(opened, "play_share").value == alternative.value
+
+
+def test_share_posts_publicly_crediting_the_sharer_and_confirms_privately(bot: BotHarness):
+    card = reply(bot.slash("/play", "station rotation"))
+    exchange = bot.press(button(card, "play_share"))
+    [post] = exchange.api("chat.postMessage")
+    assert post.args["channel"] == bot.workspace.channel_id
+    assert f"Shared by <@{bot.workspace.user_id}>" in all_text(post.args)
+    assert not any(b["type"] == "actions" for b in post.args["blocks"]), "no private buttons on a public card"
+    assert "You shared" in reply(exchange)["text"]
+
+
+def test_share_where_the_bot_is_not_invited_explains_how_to_invite_it(bot: BotHarness):
+    card = reply(bot.slash("/play", "station rotation"))
+    bot.standin.inject("chat.postMessage", error="not_in_channel")
+    answer = reply(bot.press(button(card, "play_share")))
+    assert "/invite" in answer["text"] and answer["replace_original"] is False
+
+
+def test_share_survives_a_rate_limit_by_honouring_retry_after(bot: BotHarness):
+    card = reply(bot.slash("/play", "station rotation"))
+    bot.standin.inject("chat.postMessage", status=429, retry_after=1)
+    exchange = bot.press(button(card, "play_share"))
+    assert [c.status for c in exchange.api("chat.postMessage")] == [429, 200]
+    assert "You shared" in reply(exchange)["text"]
+
+
+def test_a_failing_slack_is_reported_to_the_user_not_swallowed(bot: BotHarness):
+    card = reply(bot.slash("/play", "station rotation"))
+    bot.standin.inject("chat.postMessage", status=503, times=3)
+    exchange = bot.press(button(card, "play_share"))
+    assert [c.status for c in exchange.api("chat.postMessage")] == [503, 503, 503]
+    assert "Please try again" in reply(exchange)["text"]
+
+
+def test_command_is_acknowledged_before_the_slow_reply(bot: BotHarness):
+    gate = bot.standin.hold("hooks")
+    body, content_type = payloads.slash_command(bot.workspace, "/play", "flipped", bot.standin.new_response_url())
+    signed = payloads.sign(body, bot.signing_secret, content_type)
+    # Slack's 3-second window: the ack must come back while the reply is still stuck at Slack.
+    result = bot.http("POST", "/slack/events", signed.body, signed.headers)
+    assert result.status == 200
+    assert gate.wait_arrived(10)
+    gate.release()
+    bot.executor.wait_idle()
+    assert len(bot.standin.hooks()) == 1
+
+
+def test_app_home_shows_the_play_of_the_week_and_how_to_use_the_bot(bot: BotHarness):
+    exchange = bot.open_home()
+    [publish] = exchange.api("views.publish")
+    assert publish.args["user_id"] == bot.workspace.user_id
+    view = publish.args["view"]
+    assert view["type"] == "home" and "/play" in all_text(view)
+    assert bot.open_home().api("views.publish")[0].args["view"] == view, "same play all week"
+
+
+def test_app_home_another_play_republishes_with_a_different_play(bot: BotHarness):
+    view = bot.open_home().api("views.publish")[0].args["view"]
+    [home_button] = render_view(view).buttons
+    exchange = bot.press(home_button, view_id="V-home")
+    new_view = exchange.api("views.publish")[0].args["view"]
+    assert render_view(new_view).buttons[0].value != home_button.value
+
+
+def test_plchat_help_lists_every_command(bot: BotHarness):
+    answer = reply(bot.slash("/plchat", "help"))
+    for usage in ("/play", "/play list", "/plchat help"):
+        assert f"`{usage}`" in answer["text"] + all_text(answer)
+
+
+def test_plchat_unknown_subcommand_says_so_and_shows_help(bot: BotHarness):
+    answer = reply(bot.slash("/plchat", "<!everyone> dance"))
+    assert "I don't know" in answer["text"] and "<!everyone>" not in all_text(answer)
+    assert "/plchat help" in all_text(answer)
+
+
+def test_forged_signature_is_refused_and_nothing_is_posted(bot: BotHarness):
+    body, content_type = payloads.slash_command(bot.workspace, "/play", "", bot.standin.new_response_url())
+    exchange = bot.send(body, content_type, secret="not-the-signing-secret")
+    assert exchange.status == 401 and exchange.calls == []
+
+
+def test_stale_signature_is_refused(bot: BotHarness):
+    body, content_type = payloads.slash_command(bot.workspace, "/play", "", bot.standin.new_response_url())
+    exchange = bot.send(body, content_type, now=lambda: time.time() - 600)
+    assert exchange.status == 401 and exchange.calls == []
+
+
+def test_tampered_body_is_refused(bot: BotHarness):
+    body, content_type = payloads.slash_command(bot.workspace, "/play", "", bot.standin.new_response_url())
+    signed = payloads.sign(body, bot.signing_secret, content_type)
+    result = bot.http("POST", "/slack/events", body.replace(b"U0TEACHER", b"U0ADMIN00"), signed.headers)
+    assert result.status == 401
+
+
+def test_healthz_checks_the_database(bot: BotHarness):
+    result = bot.http("GET", "/healthz")
+    assert result.status == 200 and json.loads(result.body) == {"status": "ok", "database": "ok"}
+
+
+def test_unknown_paths_are_404(bot: BotHarness):
+    assert bot.http("GET", "/slack/events").status == 404
+    assert bot.http("GET", "/slack/install").status == 404, "no OAuth without a client id and secret"
