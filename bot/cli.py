@@ -89,6 +89,20 @@ def web() -> None:
 
 
 @cli.command()
+def worker() -> None:
+    """The scheduler worker: periodic jobs over the database."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    from bot.scheduler import schedule_jobs
+    from bot.slack.services import system_clock
+
+    database = open_database(load_settings())
+    scheduler = BlockingScheduler(timezone="UTC")
+    schedule_jobs(scheduler, database.sessions, system_clock)
+    scheduler.start()
+
+
+@cli.command()
 def sandbox(script: Annotated[typer.FileText | None, typer.Option(
         help="Run the lines of this file (or - for stdin) instead of prompting.")] = None) -> None:
     """Try the bot with no Slack workspace: a local Slack stand-in and a console."""

@@ -1,0 +1,41 @@
+"""manifest.yml is a valid Slack app manifest and declares exactly what the code answers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from bot.sandbox.harness import BotHarness
+from bot.slack.app import BOT_SCOPES
+
+MANIFEST = yaml.safe_load((Path(__file__).resolve().parent.parent / "manifest.yml").read_text())
+
+
+def test_manifest_has_the_fields_slack_requires():
+    assert MANIFEST["display_information"]["name"]
+    assert len(MANIFEST["display_information"]["description"]) <= 140
+    assert 175 <= len(MANIFEST["display_information"]["long_description"]) <= 4000
+    assert MANIFEST["features"]["bot_user"]["display_name"]
+    assert MANIFEST["settings"]["socket_mode_enabled"] is True
+    assert MANIFEST["settings"]["interactivity"]["is_enabled"] is True
+    for command in MANIFEST["features"]["slash_commands"]:
+        assert command["command"].startswith("/") and len(command["command"]) <= 32
+        assert 0 < len(command["description"]) <= 2000
+        assert isinstance(command["should_escape"], bool)
+
+
+def test_manifest_scopes_match_what_oauth_asks_for():
+    assert sorted(MANIFEST["oauth_config"]["scopes"]["bot"]) == sorted(BOT_SCOPES)
+
+
+def test_manifest_subscribes_to_the_events_the_bot_handles():
+    assert MANIFEST["settings"]["event_subscriptions"]["bot_events"] == ["app_home_opened"]
+    assert MANIFEST["features"]["app_home"]["home_tab_enabled"] is True
+
+
+def test_every_manifest_command_is_answered_and_an_undeclared_one_is_not(bot: BotHarness):
+    for command in MANIFEST["features"]["slash_commands"]:
+        exchange = bot.slash(command["command"])
+        assert exchange.status == 200 and exchange.hooks(), command["command"]
+    assert bot.slash("/not-a-command").status == 404

@@ -1,0 +1,37 @@
+"""The worker's jobs, run directly with an injected clock."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+from sqlalchemy import text
+
+from bot.scheduler import purge_expired_oauth_states, schedule_jobs
+
+NOW = datetime(2026, 11, 24, 17, 0, tzinfo=timezone.utc)
+
+
+def test_purge_deletes_only_expired_oauth_states(database):
+    store = SQLAlchemyOAuthStateStore(expiration_seconds=600, engine=database.engine)
+    fresh = store.issue()  # slack-sdk stamps it from the real clock, so purge at the real time too
+    now = datetime.now(timezone.utc)
+    with database.engine.begin() as connection:
+        connection.execute(text("INSERT INTO slack_oauth_states (state, expire_at) VALUES ('old', :at)"),
+                           {"at": (now - timedelta(days=1)).replace(tzinfo=None)})
+    assert purge_expired_oauth_states(database.sessions, now) == 1
+    assert store.consume(fresh), "an unexpired state still works"
+    with database.engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM slack_oauth_states WHERE state = 'old'")).scalar() == 0
+
+
+def test_jobs_have_fixed_ids_so_rescheduling_never_duplicates(database):
+    scheduler = BackgroundScheduler(timezone="UTC")
+    scheduler.start(paused=True)  # jobs reach the job store, but nothing runs
+    try:
+        schedule_jobs(scheduler, database.sessions, lambda: NOW)
+        schedule_jobs(scheduler, database.sessions, lambda: NOW)
+        assert [(job.id, job.next_run_time) for job in scheduler.get_jobs()] == [("purge-expired-oauth-states", NOW)]
+    finally:
+        scheduler.shutdown(wait=False)
