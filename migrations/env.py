@@ -7,15 +7,20 @@ from bot.models import Base
 config = context.config
 target_metadata = Base.metadata
 
-# Objects the migrations create by hand that the models deliberately do not map.
-UNMAPPED = {"plays_fts", "slack_installations", "slack_bots", "slack_oauth_states"}
+# Objects the migrations create by hand that the models deliberately do not map: full-text search
+# (per dialect) and slack-sdk's OAuth tables. Autogenerate must neither drop nor re-create them.
+UNMAPPED_TABLES = {"plays_fts", "slack_installations", "slack_bots", "slack_oauth_states"}
+UNMAPPED_COLUMNS = {"search_vector"}
+UNMAPPED_INDEXES = {"ix_plays_search_vector"}
 
 
 def include_object(obj, name, type_, reflected, compare_to):
-    if type_ == "table" and (name in UNMAPPED or name.startswith("plays_fts_")):
-        return False
-    if type_ == "column" and name == "search_vector":
-        return False
+    if type_ == "table":
+        return name not in UNMAPPED_TABLES and not name.startswith("plays_fts_")
+    if type_ == "column":
+        return name not in UNMAPPED_COLUMNS
+    if type_ == "index":
+        return name not in UNMAPPED_INDEXES
     return True
 
 
