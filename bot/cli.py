@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import logging
 import sys
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Iterator, NoReturn
 
 import typer
 from pydantic import ValidationError
@@ -48,13 +49,22 @@ def load_settings() -> Settings:
         fail(f"Bad setting: {problems}")
 
 
+@contextmanager
+def database_errors() -> Iterator[None]:
+    """Turn a database failure into one line (the URL may hold a password, so it is never printed)."""
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        fail(f"Database error ({type(exc).__name__}). Check DATABASE_URL, and run `plchat db upgrade` "
+             "if the database is new.", 1)
+
+
 def prepared(settings: Settings):
     try:
-        return prepare_embedded(settings)
+        with database_errors():
+            return prepare_embedded(settings)
     except PlaybookError as exc:
         fail("The playbook has invalid files; fix them and retry:\n" + "\n".join(f"  {e}" for e in exc.errors))
-    except SQLAlchemyError as exc:
-        fail(f"Cannot open the database: {type(exc).__name__}. Check DATABASE_URL.", 1)
 
 
 @cli.command()
@@ -131,10 +141,8 @@ def _prompt_lines():
 def db_upgrade() -> None:
     """Migrate the database to the newest schema."""
     settings = load_settings()
-    try:
+    with database_errors():
         db.upgrade(settings.database_url)
-    except SQLAlchemyError as exc:
-        fail(f"Migration failed: {type(exc).__name__}: {exc.orig if hasattr(exc, 'orig') else exc}", 1)
     typer.echo("Database is at the newest schema.")
 
 
@@ -154,7 +162,8 @@ def plays_sync(directory: PlaysDir = PLAYS_DIR) -> None:
     """Load the play files into the database (unchanged files are left alone)."""
     settings = load_settings()
     try:
-        report = sync_playbook(open_database(settings), directory)
+        with database_errors():
+            report = sync_playbook(open_database(settings), directory)
     except PlaybookError as exc:
         fail("Nothing synced; fix these first:\n" + "\n".join(f"  {e}" for e in exc.errors))
     typer.echo(f"{len(report.added)} added, {len(report.updated)} updated, "
@@ -165,7 +174,7 @@ def plays_sync(directory: PlaysDir = PLAYS_DIR) -> None:
 def plays_search(words: Annotated[list[str], typer.Argument(help="What to look for.")]) -> None:
     """Search the playbook the way /play does."""
     database = open_database(load_settings())
-    with database.sessions() as session:
+    with database_errors(), database.sessions() as session:
         result = plays.search_plays(session, " ".join(words), limit=5)
     if not result.plays:
         fail("No play matches. Try other words, or `plchat plays search feedback`.", 1)

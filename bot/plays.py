@@ -27,6 +27,9 @@ CATEGORIES: dict[str, str] = {
 
 MAX_QUERY_TERMS = 12
 MAX_TERM_LENGTH = 40
+# The index holds stems ("rotation" -> "rotat"), so a half-typed word ("rotati") only prefix-matches
+# once cut back to a length stems rarely go below.
+PREFIX_LENGTH = 5
 
 
 @dataclass(frozen=True)
@@ -130,13 +133,13 @@ def search_plays(session: Session, query: str, limit: int = 3) -> SearchResult:
 
 def _ranked_ids(session: Session, terms: list[str], limit: int, *, prefix: bool) -> list[int]:
     if session.get_bind().dialect.name == "sqlite":
-        match = " OR ".join(f'"{t}"*' if prefix else f'"{t}"' for t in terms)
+        match = " OR ".join(f'"{t[:PREFIX_LENGTH]}"*' if prefix else f'"{t}"' for t in terms)
         statement = text(
             "SELECT rowid FROM plays_fts WHERE plays_fts MATCH :match "
             "ORDER BY bm25(plays_fts, 10.0, 4.0, 8.0, 1.0) LIMIT :limit"
         )
         return list(session.scalars(statement, {"match": match, "limit": limit}))
-    tsquery = " | ".join(f"{t}:*" if prefix else t for t in terms)
+    tsquery = " | ".join(f"{t[:PREFIX_LENGTH]}:*" if prefix else t for t in terms)
     statement = text(
         "SELECT id FROM plays, to_tsquery('english', :tsquery) AS q WHERE search_vector @@ q "
         "ORDER BY ts_rank_cd(search_vector, q) DESC, id LIMIT :limit"

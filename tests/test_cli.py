@@ -1,0 +1,144 @@
+"""`plchat` through typer's CliRunner: exit codes and the messages that say what to fix.
+
+typer 0.29 vendors click and its CliRunner keeps stdout and stderr apart: `result.stdout`,
+`result.stderr`, and `result.output` for both interleaved.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from sqlalchemy import inspect
+from typer.testing import CliRunner, Result
+
+from bot import db
+from bot.cli import cli
+from bot.play_files import PLAYS_DIR, load_play_dir
+
+runner = CliRunner()
+
+
+def invoke(*args: str) -> Result:
+    return runner.invoke(cli, list(args))
+
+
+@pytest.fixture
+def database_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    return url
+
+
+@pytest.fixture
+def root_log_level() -> Iterator[None]:
+    """`plchat sandbox` lowers logging to ERROR for the whole process; put it back for later tests."""
+    level = logging.getLogger().level
+    yield
+    logging.getLogger().setLevel(level)
+
+
+def test_plays_check_accepts_the_shipped_playbook() -> None:
+    result = invoke("plays", "check")
+
+    assert result.exit_code == 0, result.output
+    assert "plays are valid" in result.stdout
+
+
+def test_plays_check_names_the_bad_file_and_field(tmp_path: Path) -> None:
+    plays = Path(shutil.copytree(PLAYS_DIR, tmp_path / "plays"))
+    bad = plays / "reassessment-pass.md"
+    bad.write_text("".join(line for line in bad.read_text(encoding="utf-8").splitlines(keepends=True)
+                           if not line.startswith("summary:")), encoding="utf-8")
+
+    result = invoke("plays", "check", "--dir", str(plays))
+
+    assert result.exit_code == 2
+    assert "reassessment-pass.md: summary:" in result.stderr
+    assert "1 play file(s) need fixing" in result.stderr
+
+
+def test_run_without_tokens_explains_how_to_get_them() -> None:
+    result = invoke("run")
+
+    assert result.exit_code == 2
+    assert "manifest.yml" in result.stderr
+    assert "plchat sandbox" in result.stderr
+
+
+def test_web_without_signing_secret_is_refused() -> None:
+    result = invoke("web")
+
+    assert result.exit_code == 2
+    assert "SLACK_SIGNING_SECRET" in result.stderr
+
+
+def test_bad_timezone_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PLCHAT_TIMEZONE", "Mars/Olympus_Mons")
+
+    result = invoke("run")
+
+    assert result.exit_code == 2
+    assert "PLCHAT_TIMEZONE" in result.stderr
+    assert "Mars/Olympus_Mons" in result.stderr
+
+
+def test_db_upgrade_creates_the_tables(database_url: str) -> None:
+    result = invoke("db", "upgrade")
+
+    assert result.exit_code == 0, result.output
+    engine = db.create_db_engine(database_url)
+    try:
+        assert "plays" in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+
+
+def test_sync_then_search_finds_the_play(database_url: str) -> None:
+    assert invoke("db", "upgrade").exit_code == 0
+    synced = invoke("plays", "sync")
+
+    result = invoke("plays", "search", "station", "rotation")
+
+    assert synced.exit_code == 0, synced.output
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0].startswith("station-rotation-starter ")
+
+
+@pytest.mark.parametrize("command", [("plays", "sync"), ("plays", "search", "rotation")])
+def test_unmigrated_database_gets_a_message_not_a_traceback(database_url: str, command: tuple[str, ...]) -> None:
+    result = invoke(*command)
+
+    assert result.exit_code == 1
+    assert "plchat db upgrade" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_search_with_no_match_exits_1(database_url: str) -> None:
+    invoke("db", "upgrade")
+    invoke("plays", "sync")
+
+    result = invoke("plays", "search", "zzyzxqv")
+
+    assert result.exit_code == 1
+    assert "No play matches" in result.stderr
+
+
+def test_sandbox_script_runs_the_bot_end_to_end(database_url: str, tmp_path: Path, root_log_level: None) -> None:
+    script = tmp_path / "script.txt"
+    script.write_text("/play station rotation\n2\n/play list\n/plchat nonsense\nhome\n9\n", encoding="utf-8")
+
+    result = invoke("sandbox", "--script", str(script))
+
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "Start a three-station rotation" in out
+    assert "Shared by @U0TEACHER" in out
+    assert re.search(r"The playbook: (\d+) plays", out).group(1) == str(len(load_play_dir()[0]))
+    assert "I don't know" in out
+    assert "App Home" in out
+    assert "no button [9]" in out
