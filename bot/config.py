@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import cached_property
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
@@ -47,10 +46,6 @@ class Settings(BaseSettings):
     @classmethod
     def _trailing_slash(cls, value: str) -> str:
         return value if value.endswith("/") else value + "/"
-
-    @cached_property
-    def moderators(self) -> frozenset[str]:
-        return frozenset(self.plchat_moderators.replace(",", " ").split())
 
     @property
     def oauth_enabled(self) -> bool:
