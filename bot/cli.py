@@ -134,6 +134,7 @@ def _prompt_lines():
         try:
             yield input("\nyou> ")
         except EOFError:
+            print()  # end the prompt's line
             return
 
 
