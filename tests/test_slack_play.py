@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 
@@ -10,7 +11,7 @@ import pytest
 
 from bot.plays import CATEGORIES, category_counts
 from bot.sandbox import payloads
-from bot.sandbox.harness import BotHarness, Exchange
+from bot.sandbox.harness import SANDBOX_TOKEN, BotHarness, Exchange
 from bot.sandbox.render import Button, render_message, render_view
 
 BROADCAST = re.compile(r"<!(channel|here|everyone)>")
@@ -225,3 +226,14 @@ def test_healthz_checks_the_database(bot: BotHarness):
 def test_unknown_paths_are_404(bot: BotHarness):
     assert bot.http("GET", "/slack/events").status == 404
     assert bot.http("GET", "/slack/install").status == 404, "no OAuth without a client id and secret"
+
+
+def test_secrets_never_reach_the_logs_even_at_debug(bot: BotHarness, caplog: pytest.LogCaptureFixture):
+    caplog.set_level(logging.DEBUG)
+    card = reply(bot.slash("/play", "station rotation"))
+    bot.standin.inject("chat.postMessage", status=503, times=3)
+    bot.press(button(card, "play_share"))
+    bot.open_home()
+    assert "chat.postMessage" in caplog.text, "slack_sdk's request logging was captured"
+    assert SANDBOX_TOKEN not in caplog.text
+    assert bot.signing_secret not in caplog.text
