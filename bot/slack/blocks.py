@@ -27,16 +27,13 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def echo(text: str) -> str:
-    """A user's words, shortened and escaped, safe to quote back inside `code`."""
-    text = " ".join(text.split())
-    if len(text) > ECHO_LIMIT:
-        text = text[: ECHO_LIMIT - 1] + "…"
-    return escape(text.replace("`", "'"))
-
-
 def _truncate(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def echo(text: str) -> str:
+    """A user's words, shortened and escaped, safe to quote back inside `code`."""
+    return escape(_truncate(" ".join(text.split()).replace("`", "'"), ECHO_LIMIT))
 
 
 def _mrkdwn(text: str) -> dict[str, str]:
