@@ -19,8 +19,6 @@ from bot.slack import blocks
 from bot.slack.listeners import register_listeners
 from bot.slack.services import Services
 
-log = logging.getLogger(__name__)
-
 BOT_SCOPES = ["commands", "chat:write", "chat:write.public"]
 OAUTH_STATE_SECONDS = 600
 
