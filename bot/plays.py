@@ -73,17 +73,20 @@ class SearchResult:
 
 def search_terms(query: str) -> list[str]:
     """The words of a query, safe to hand to either full-text engine (letters and digits only)."""
-    words = re.findall(r"[^\W_]+", query.lower())
-    return [w[:MAX_TERM_LENGTH] for w in words][:MAX_QUERY_TERMS]
+    return [w[:MAX_TERM_LENGTH] for w in _words(query)][:MAX_QUERY_TERMS]
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[^\W_]+", text.lower())
+
+
+# Every way a query can name a category: its slug's words ("project based") or its label's.
+_CATEGORY_NAMES = {" ".join(_words(name)): slug for slug, label in CATEGORIES.items() for name in (slug, label)}
 
 
 def category_for(query: str) -> str | None:
     """The category a query names, by slug ('project-based') or label ('project based learning')."""
-    wanted = " ".join(re.findall(r"[^\W_]+", query.lower()))
-    for slug, label in CATEGORIES.items():
-        if wanted in (slug.replace("-", " "), " ".join(re.findall(r"\w+", label.lower()))):
-            return slug
-    return None
+    return _CATEGORY_NAMES.get(" ".join(_words(query)))
 
 
 def get_play(session: Session, slug: str) -> Play | None:
