@@ -21,9 +21,11 @@ log = logging.getLogger(__name__)
 
 
 class PlaybookError(Exception):
+    """Some play files are invalid; the message lists each file and field, one per line."""
+
     def __init__(self, errors: list[PlayFileError]):
         self.errors = errors
-        super().__init__("; ".join(map(str, errors)))
+        super().__init__("\n".join(f"  {error}" for error in errors))
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,7 @@ def prepared(settings: Settings):
         with database_errors():
             return prepare_embedded(settings)
     except PlaybookError as exc:
-        fail("The playbook has invalid files; fix them and retry:\n" + "\n".join(f"  {e}" for e in exc.errors))
+        fail(f"The playbook has invalid files; fix them and retry:\n{exc}")
 
 
 @cli.command()
@@ -166,7 +166,7 @@ def plays_sync(directory: PlaysDir = PLAYS_DIR) -> None:
         with database_errors():
             report = sync_playbook(open_database(settings), directory)
     except PlaybookError as exc:
-        fail("Nothing synced; fix these first:\n" + "\n".join(f"  {e}" for e in exc.errors))
+        fail(f"Nothing synced; fix these first:\n{exc}")
     typer.echo(f"{len(report.added)} added, {len(report.updated)} updated, "
                f"{len(report.unchanged)} unchanged, {len(report.removed)} removed.")
 
