@@ -60,15 +60,16 @@ def alembic_config(url: str) -> Config:
 
 # Objects the migrations create by hand that the models deliberately do not map: full-text search
 # (per dialect) and slack-sdk's OAuth tables. Autogenerate must neither drop nor re-create them.
-UNMAPPED_TABLES = {"plays_fts", "slack_installations", "slack_bots", "slack_oauth_states"}
+FTS_TABLES = ("plays_fts", "tips_fts", "search_words_fts")
+UNMAPPED_TABLES = {*FTS_TABLES, "slack_installations", "slack_bots", "slack_oauth_states"}
 UNMAPPED_COLUMNS = {"search_vector"}
-UNMAPPED_INDEXES = {"ix_plays_search_vector"}
+UNMAPPED_INDEXES = {"ix_plays_search_vector", "ix_tips_search_vector", "ix_search_words_trgm"}
 
 
 def include_object(obj, name, type_, reflected, compare_to) -> bool:
     """Alembic autogenerate filter (used by migrations/env.py)."""
     if type_ == "table":
-        return name not in UNMAPPED_TABLES and not name.startswith("plays_fts_")
+        return name not in UNMAPPED_TABLES and not name.startswith(tuple(f"{t}_" for t in FTS_TABLES))
     if type_ == "column":
         return name not in UNMAPPED_COLUMNS
     if type_ == "index":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime, String, Text
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, false, literal_column
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -38,3 +38,97 @@ class PlayRecord(Base):
     body: Mapped[str] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(String(64), doc="sha256 of the file, so unchanged files are skipped")
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class Workspace(Base):
+    """A Slack workspace the bot keeps data for. Deleting it deletes everything it owns (ON DELETE CASCADE)."""
+
+    __tablename__ = "workspaces"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class TipRecord(Base):
+    """A tip a teacher shared. Search (FTS5 / tsvector) sits beside the table, made by the migration.
+
+    `tags` is stored space-padded (" flipped station-rotation ") so one tag matches with LIKE '% tag %'.
+    `source_ref` is unique per workspace: the same Slack message, or the same imported row, is one tip.
+    """
+
+    __tablename__ = "tips"
+    __table_args__ = (
+        Index("uq_tips_team_source_ref", "team_id", "source_ref", unique=True),
+        Index("ix_tips_team_created", "team_id", "created_at"),
+        Index("ix_tips_team_author", "team_id", "author"),
+        Index("ix_tips_team_helpful", "team_id", "helpful_count"),
+        Index("ix_tips_team_text_hash", "team_id", "text_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32), ForeignKey("workspaces.team_id", ondelete="CASCADE"))
+    author: Mapped[str] = mapped_column(String(120), doc="A Slack user id (U…/W…), or a name from an import")
+    shared_by: Mapped[str] = mapped_column(String(32), doc="Who saved it (a Slack user id, or 'import')")
+    text: Mapped[str] = mapped_column(Text)
+    text_hash: Mapped[str] = mapped_column(String(64), doc="sha256 of the normalised text, for exact duplicates")
+    tags: Mapped[str] = mapped_column(String(300), default=" ")
+    grade: Mapped[str] = mapped_column(String(20), default="")
+    source: Mapped[str] = mapped_column(String(16), doc="command, modal, shortcut, reaction, import, chat, x")
+    source_ref: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    permalink: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    helpful_count: Mapped[int] = mapped_column(Integer, default=0, server_default=literal_column("0"))
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(),
+                                          doc="Saved but held until the sharer confirms a near-duplicate")
+
+
+class TipVote(Base):
+    """One 'Helpful' per person per tip."""
+
+    __tablename__ = "tip_votes"
+
+    tip_id: Mapped[int] = mapped_column(ForeignKey("tips.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SearchWord(Base):
+    """The words a workspace's tips use, for spelling correction through a trigram index (per dialect)."""
+
+    __tablename__ = "search_words"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32), ForeignKey("workspaces.team_id", ondelete="CASCADE"))
+    word: Mapped[str] = mapped_column(String(40))
+    uses: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (Index("uq_search_words_team_word", "team_id", "word", unique=True),)
+
+
+class Moderator(Base):
+    """A moderator added in Slack (those in PLCHAT_MODERATORS are moderators without a row)."""
+
+    __tablename__ = "moderators"
+
+    team_id: Mapped[str] = mapped_column(String(32), ForeignKey("workspaces.team_id", ondelete="CASCADE"),
+                                         primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    added_by: Mapped[str] = mapped_column(String(32))
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ModerationEntry(Base):
+    """Who did what to which tip, and when: every moderator action and every report."""
+
+    __tablename__ = "moderation_log"
+    __table_args__ = (Index("ix_moderation_log_team_at", "team_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32), ForeignKey("workspaces.team_id", ondelete="CASCADE"))
+    actor: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(24), doc="hide, restore, report, moderator_add, moderator_remove")
+    tip_id: Mapped[int | None] = mapped_column(Integer, nullable=True, doc="No FK: the record outlives the tip")
+    detail: Mapped[str] = mapped_column(String(300), default="")
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
