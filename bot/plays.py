@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -11,6 +10,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from bot.models import PlayRecord
+from bot.search_text import concepts, fts5_match, query_terms, tsquery, words
 
 CATEGORIES: dict[str, str] = {
     "mindset": "The personalized-learning mindset",
@@ -25,8 +25,6 @@ CATEGORIES: dict[str, str] = {
     "community": "What students, teachers and families want",
 }
 
-MAX_QUERY_TERMS = 12
-MAX_TERM_LENGTH = 40
 # The index holds stems ("rotation" -> "rotat"), so a half-typed word ("rotati") only prefix-matches
 # once cut back to a length stems rarely go below.
 PREFIX_LENGTH = 5
@@ -71,22 +69,13 @@ class SearchResult:
     broadened: bool = False  # True when only prefix matches were found
 
 
-def search_terms(query: str) -> list[str]:
-    """The words of a query, safe to hand to either full-text engine (letters and digits only)."""
-    return [w[:MAX_TERM_LENGTH] for w in _words(query)][:MAX_QUERY_TERMS]
-
-
-def _words(text: str) -> list[str]:
-    return re.findall(r"[^\W_]+", text.lower())
-
-
 # Every way a query can name a category: its slug's words ("project based") or its label's.
-_CATEGORY_NAMES = {" ".join(_words(name)): slug for slug, label in CATEGORIES.items() for name in (slug, label)}
+_CATEGORY_NAMES = {" ".join(words(name)): slug for slug, label in CATEGORIES.items() for name in (slug, label)}
 
 
 def category_for(query: str) -> str | None:
     """The category a query names, by slug ('project-based') or label ('project based learning')."""
-    return _CATEGORY_NAMES.get(" ".join(_words(query)))
+    return _CATEGORY_NAMES.get(" ".join(words(query)))
 
 
 def get_play(session: Session, slug: str) -> Play | None:
@@ -123,7 +112,7 @@ def plays_in_category(session: Session, category: str) -> list[Play]:
 
 def search_plays(session: Session, query: str, limit: int = 3) -> SearchResult:
     """Ranked full-text search over title, tags, summary and body; falls back to prefix matches."""
-    terms = search_terms(query)
+    terms = query_terms(query)
     if not terms:
         return SearchResult([], terms)
     for broadened in (False, True):
@@ -135,16 +124,18 @@ def search_plays(session: Session, query: str, limit: int = 3) -> SearchResult:
 
 
 def _ranked_ids(session: Session, terms: list[str], limit: int, *, prefix: bool) -> list[int]:
+    """Any concept may match (OR): a play about families answers "engage parents" through the thesaurus."""
+    found = concepts(terms)
     if session.get_bind().dialect.name == "sqlite":
-        match = " OR ".join(f'"{t[:PREFIX_LENGTH]}"*' if prefix else f'"{t}"' for t in terms)
+        match = " OR ".join(f'"{t[:PREFIX_LENGTH]}"*' for t in terms) if prefix else fts5_match(found, every=False)
         statement = text(
             "SELECT rowid FROM plays_fts WHERE plays_fts MATCH :match "
             "ORDER BY bm25(plays_fts, 10.0, 4.0, 8.0, 1.0) LIMIT :limit"
         )
         return list(session.scalars(statement, {"match": match, "limit": limit}))
-    tsquery = " | ".join(f"{t[:PREFIX_LENGTH]}:*" if prefix else t for t in terms)
+    query = " | ".join(f"{t[:PREFIX_LENGTH]}:*" for t in terms) if prefix else tsquery(found, every=False)
     statement = text(
         "SELECT id FROM plays, to_tsquery('english', :tsquery) AS q WHERE search_vector @@ q "
         "ORDER BY ts_rank_cd(search_vector, q) DESC, id LIMIT :limit"
     )
-    return list(session.scalars(statement, {"tsquery": tsquery, "limit": limit}))
+    return list(session.scalars(statement, {"tsquery": query, "limit": limit}))

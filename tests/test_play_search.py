@@ -13,10 +13,9 @@ from sqlalchemy.orm import Session
 from bot.bootstrap import Database
 from bot.models import PlayRecord
 from bot.play_files import load_play_dir
+from bot.search_text import MAX_QUERY_TERMS, MAX_TERM_LENGTH
 from bot.plays import (
     CATEGORIES,
-    MAX_QUERY_TERMS,
-    MAX_TERM_LENGTH,
     category_counts,
     category_for,
     play_of_the_week,
