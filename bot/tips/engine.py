@@ -1,0 +1,133 @@
+"""The tips' full-text and word-list queries, per dialect: FTS5 on SQLite, tsvector/GIN and pg_trgm on PostgreSQL.
+
+Each search looks at a bounded set of candidates, newest first, and ranks only those: a word that half the
+tips contain costs the same as a rare one, and no query walks the tips table. Query words reach SQL only
+as bound parameters made of letters and digits (see `bot.search_text`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import DateTime, Float, Integer, Row, bindparam, select, text
+from sqlalchemy.orm import Session
+
+from bot.models import TipRecord
+from bot.search_text import Concept, fts5_match, tsquery, words
+
+CANDIDATES = 400
+_ROW_TYPES = {"id": Integer, "relevance": Float, "helpful_count": Integer, "created_at": DateTime(timezone=True)}
+
+
+@dataclass(frozen=True)
+class Filters:
+    tags: tuple[str, ...] = ()
+    author: str | None = None
+    since: datetime | None = None
+    include_hidden: bool = False
+
+
+def _is_sqlite(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def _column(name: str, value: str) -> str:
+    """An FTS5 column filter with the value as a quoted phrase of its words."""
+    return f'{name} : "{" ".join(words(value))}"'
+
+
+def candidates(session: Session, team_id: str, found: list[Concept], filters: Filters, *, every: bool,
+               limit: int = CANDIDATES) -> list[Row]:
+    """(id, relevance, helpful_count, created_at) of the newest matching tips, at most `limit`.
+
+    Relevance is bm25 / ts_rank_cd, higher is better. With no concepts, every tip passing the filters matches.
+    """
+    if _is_sqlite(session):
+        return _sqlite_candidates(session, team_id, found, filters, every, limit)
+    return _postgres_candidates(session, team_id, found, filters, every, limit)
+
+
+def _sqlite_candidates(session, team_id, found, filters, every, limit) -> list[Row]:
+    parts = [_column("team", team_id)]
+    if found:
+        parts.append(f"({fts5_match(found, every=every)})")
+    parts += [_column("tags", tag) for tag in filters.tags]
+    if filters.author:
+        parts.append(_column("author", filters.author))
+    where, params = _row_filters(filters, "t")
+    statement = text(
+        "SELECT t.id, -bm25(tips_fts, 1.0, 2.0, 0.0, 0.0) AS relevance, t.helpful_count, t.created_at "
+        "FROM tips_fts JOIN tips t ON t.id = tips_fts.rowid "
+        f"WHERE tips_fts MATCH :match{where} ORDER BY tips_fts.rowid DESC LIMIT :limit"
+    )
+    params |= {"match": " AND ".join(parts), "limit": limit}
+    return list(session.execute(statement.columns(**_ROW_TYPES), params))
+
+
+def _postgres_candidates(session, team_id, found, filters, every, limit) -> list[Row]:
+    where, params = _row_filters(filters, "t")
+    params |= {"team": team_id, "limit": limit}
+    if filters.author:
+        where += " AND t.author = :author"
+        params["author"] = filters.author
+    if found:
+        params["q"] = tsquery(found, every=every)
+        statement = text(
+            "SELECT t.id, ts_rank_cd(t.search_vector, q) AS relevance, t.helpful_count, t.created_at "
+            "FROM tips t, to_tsquery('english', :q) AS q "
+            f"WHERE t.team_id = :team AND t.search_vector @@ q{where} ORDER BY t.id DESC LIMIT :limit"
+        )
+    else:
+        statement = text(
+            "SELECT t.id, 0.0 AS relevance, t.helpful_count, t.created_at FROM tips t "
+            f"WHERE t.team_id = :team{where} ORDER BY t.id DESC LIMIT :limit"
+        )
+    return list(session.execute(statement.columns(**_ROW_TYPES), params))
+
+
+def _row_filters(filters: Filters, alias: str) -> tuple[str, dict]:
+    """SQL conditions on the tips row itself: visibility, exact tags, date."""
+    where, params = "", {}
+    if not filters.include_hidden:
+        where += f" AND NOT {alias}.hidden"
+    where += f" AND NOT {alias}.pending"
+    for i, tag in enumerate(filters.tags):
+        where += f" AND {alias}.tags LIKE :tag{i}"
+        params[f"tag{i}"] = f"% {tag} %"
+    if filters.since is not None:
+        where += f" AND {alias}.created_at >= :since"
+        params["since"] = filters.since
+    return where, params
+
+
+def best_matches(session: Session, team_id: str, probe: list[str], limit: int) -> list[TipRecord]:
+    """The visible tips sharing the most of these words (for near-duplicates), best first."""
+    found = [Concept((w,), ((w,),)) for w in probe]
+    rows = candidates(session, team_id, found, Filters(), every=False, limit=CANDIDATES * 5)
+    ids = [row.id for row in sorted(rows, key=lambda r: r.relevance, reverse=True)[:limit]]
+    return list(session.scalars(select(TipRecord).where(TipRecord.id.in_(ids)))) if ids else []
+
+
+def known_words(session: Session, team_id: str, candidates_: list[str]) -> set[str]:
+    statement = text("SELECT word FROM search_words WHERE team_id = :team AND word IN :words").bindparams(
+        bindparam("words", expanding=True))
+    return set(session.scalars(statement, {"team": team_id, "words": candidates_}))
+
+
+def similar_words(session: Session, team_id: str, word: str, limit: int = 30) -> list[tuple[str, int]]:
+    """Words of the workspace sharing trigrams with `word` (most alike first), with how often each is used."""
+    if _is_sqlite(session):
+        grams = {word[i:i + 3] for i in range(len(word) - 2)}
+        statement = text(
+            "SELECT w.word, w.uses FROM search_words_fts JOIN search_words w ON w.id = search_words_fts.rowid "
+            "WHERE search_words_fts MATCH :grams AND w.team_id = :team ORDER BY search_words_fts.rank LIMIT :limit"
+        )
+        params = {"grams": " OR ".join(f'"{g}"' for g in sorted(grams)), "team": team_id, "limit": limit}
+    else:
+        statement = text(
+            "SELECT word, uses FROM search_words WHERE team_id = :team AND word % :word "
+            "ORDER BY similarity(word, :word) DESC LIMIT :limit"
+        )
+        params = {"word": word, "team": team_id, "limit": limit}
+    return [(row.word, row.uses) for row in session.execute(statement, params)]

@@ -1,0 +1,135 @@
+"""What a tip is, and the rules its text, tags and grade band must follow before anything is saved."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Iterable
+
+from bot.models import TipRecord
+
+MAX_TEXT = 3000
+MAX_TAGS = 10
+MAX_TAG_LENGTH = 30
+GRADES = ("K-2", "3-5", "6-8", "9-12", "all")
+SOURCES = ("command", "modal", "shortcut", "reaction", "import", "chat", "x")
+
+_TAG = re.compile(r"(?<![\w&/])#([^\W_][\w-]{0,60})")
+_TRAILING_TAGS = re.compile(r"(\s+#[^\W_][\w-]*)+\s*$")
+_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,31}$")
+
+
+class TipRejected(ValueError):
+    """The tip can't be saved as given; the message says why and what to do instead (shown to the person)."""
+
+
+@dataclass(frozen=True)
+class Tip:
+    id: int
+    team_id: str
+    author: str
+    shared_by: str
+    text: str
+    tags: tuple[str, ...]
+    grade: str
+    source: str
+    source_ref: str | None
+    permalink: str | None
+    created_at: datetime
+    helpful_count: int
+    hidden: bool
+    pending: bool
+
+    @property
+    def author_is_slack_user(self) -> bool:
+        return bool(_SLACK_USER.match(self.author))
+
+    @classmethod
+    def from_record(cls, record: TipRecord) -> Tip:
+        return cls(record.id, record.team_id, record.author, record.shared_by, record.text,
+                   tuple(record.tags.split()), record.grade, record.source, record.source_ref, record.permalink,
+                   record.created_at, record.helpful_count, record.hidden, record.pending)
+
+
+@dataclass(frozen=True)
+class NewTip:
+    """A tip about to be saved. `source_ref` names where it came from (a Slack message, an import row)."""
+
+    team_id: str
+    author: str
+    shared_by: str
+    text: str
+    source: str
+    tags: tuple[str, ...] = ()
+    grade: str = ""
+    source_ref: str | None = None
+    permalink: str | None = None
+    created_at: datetime | None = None
+
+
+def clean_text(raw: str) -> str:
+    """The tip's text, tidied; refuse empty, oversized and binary text with a message a teacher understands."""
+    if "\x00" in raw or _junk_share(raw) > 0.1:
+        raise TipRejected("That doesn't look like text I can save (it has binary or control characters). "
+                          "Paste the tip as plain text.")
+    text = unicodedata.normalize("NFC", raw).replace("\r\n", "\n").strip()
+    text = "\n".join(line.rstrip() for line in text.split("\n"))
+    if not text:
+        raise TipRejected("A tip needs some text, e.g. `/tip Start with a two-minute warm-up question #routines`.")
+    if len(text) > MAX_TEXT:
+        raise TipRejected(f"That tip is {len(text):,} characters; tips can be up to {MAX_TEXT:,}. "
+                          "Trim it, or share the longer piece as a file or link.")
+    return text
+
+
+def _junk_share(text: str) -> float:
+    """The share of characters that are control or unassigned code points (newlines and tabs are fine)."""
+    if not text:
+        return 0.0
+    junk = sum(1 for ch in text if ch not in "\n\r\t" and unicodedata.category(ch) in ("Cc", "Cn", "Co", "Cs"))
+    return junk / len(text)
+
+
+def normalise_tags(tags: Iterable[str]) -> tuple[str, ...]:
+    """Lower case, '#' dropped, spaces and underscores as hyphens, duplicates removed, at most 10."""
+    seen: dict[str, None] = {}
+    for tag in tags:
+        tag = re.sub(r"[\s_]+", "-", tag.strip().lstrip("#").lower())
+        tag = re.sub(r"[^\w-]", "", tag).strip("-")[:MAX_TAG_LENGTH]
+        if tag:
+            seen.setdefault(tag)
+    return tuple(seen)[:MAX_TAGS]
+
+
+def split_tags(text: str) -> tuple[str, tuple[str, ...]]:
+    """`/tip text #a #b`: every #word is a tag; a run of tags at the end is taken off the text."""
+    tags = normalise_tags(_TAG.findall(text))
+    return _TRAILING_TAGS.sub("", text).strip() or text.strip(), tags
+
+
+def parse_tag_list(value: str) -> tuple[str, ...]:
+    """Tags typed into a field or a file column: separated by commas, semicolons or spaces."""
+    return normalise_tags(re.split(r"[,;\s]+", value))
+
+
+def clean_grade(value: str) -> str:
+    value = value.strip()
+    if not value:
+        return ""
+    for grade in GRADES:
+        if value.upper().replace(" ", "") == grade.upper():
+            return grade
+    raise TipRejected(f"Grade band {value[:20]!r} isn't one I know; use one of {', '.join(GRADES)}.")
+
+
+def text_hash(text: str) -> str:
+    """Equal for texts that differ only in case, spacing and punctuation."""
+    return hashlib.sha256(" ".join(re.findall(r"[^\W_]+", text.lower())).encode()).hexdigest()
+
+
+def stored_tags(tags: Iterable[str]) -> str:
+    """Tags as stored: space-padded, so `LIKE '% tag %'` finds exactly one tag."""
+    return f" {' '.join(tags)} "
