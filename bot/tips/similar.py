@@ -10,7 +10,7 @@ from bot.search_text import words
 from bot.tips import engine
 from bot.tips.records import Tip, text_hash
 
-SIMILARITY = 0.7  # share of distinct words in common (Jaccard)
+SIMILARITY = 0.8  # share of distinct words in common (Jaccard); short tips differing by one word are not duplicates
 PROBE_WORDS = 12
 CANDIDATES = 5
 

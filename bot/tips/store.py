@@ -5,17 +5,31 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable, Literal
+from typing import Any, Iterable, Literal
 
 from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.models import ModerationEntry, Moderator, SearchWord, TipRecord, TipVote, Workspace
+from bot.models import (
+    ModerationEntry,
+    Moderator,
+    SearchWord,
+    TipRecord,
+    TipVote,
+    Workspace,
+)
 from bot.search_text import words
 from bot.tips.records import (
-    NewTip, Tip, TipRejected, clean_grade, clean_text, normalise_tags, stored_tags, text_hash,
+    NewTip,
+    Tip,
+    TipRejected,
+    clean_grade,
+    clean_text,
+    normalise_tags,
+    stored_tags,
+    text_hash,
 )
 from bot.tips.similar import find_similar
 
@@ -58,7 +72,7 @@ def save_tip(session: Session, new: NewTip, now: datetime, *, check_similar: boo
     if new.source_ref and (found := _by_source(session, new.team_id, new.source_ref)):
         return Saved(Tip.from_record(found), "existing")
     similar = find_similar(session, new.team_id, new.text) if check_similar else None
-    record = _record(new, now, pending=similar is not None)
+    record = TipRecord(**record_values(new, now, pending=similar is not None))
     try:
         with session.begin_nested():  # a savepoint: a concurrent save of the same message loses the race cleanly
             session.add(record)
@@ -71,11 +85,12 @@ def save_tip(session: Session, new: NewTip, now: datetime, *, check_similar: boo
     return Saved(Tip.from_record(record), "held" if similar else "created", similar)
 
 
-def _record(new: NewTip, now: datetime, *, pending: bool = False) -> TipRecord:
-    return TipRecord(team_id=new.team_id, author=new.author, shared_by=new.shared_by, text=new.text,
-                     text_hash=text_hash(new.text), tags=stored_tags(new.tags), grade=new.grade, source=new.source,
-                     source_ref=new.source_ref, permalink=new.permalink, created_at=new.created_at or now,
-                     updated_at=now, helpful_count=0, hidden=False, pending=pending)
+def record_values(new: NewTip, now: datetime, *, pending: bool = False) -> dict[str, Any]:
+    """The tips row for a validated tip, as column values (imports insert these in bulk)."""
+    return dict(team_id=new.team_id, author=new.author, shared_by=new.shared_by, text=new.text,
+                text_hash=text_hash(new.text), tags=stored_tags(new.tags), grade=new.grade, source=new.source,
+                source_ref=new.source_ref, permalink=new.permalink, created_at=new.created_at or now,
+                updated_at=now, helpful_count=0, hidden=False, pending=pending)
 
 
 def _by_source(session: Session, team_id: str, source_ref: str) -> TipRecord | None:

@@ -1,0 +1,240 @@
+"""Tips in and out of files: CSV or JSON Lines with the fields `text` (required), `author`, `tags`, `grade`,
+`created_at` (ISO 8601) and `source_url`.
+
+Importing is idempotent: each row's source reference is a hash of its author and normalised text, so the
+same file (or the same tip in two files) is one tip however often it is imported. Rows are checked with
+the same rules as tips shared in Slack; a bad row is skipped and named by its line, and the good rows are
+kept. Rows go in a batch at a time (one multi-row INSERT ... ON CONFLICT DO NOTHING each), which is what
+makes an import of a million tips take a minute rather than an hour.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Literal, TextIO
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.db import transaction
+from bot.models import TipRecord
+from bot.tips.records import NewTip, TipRejected, parse_tag_list, text_hash
+from bot.tips.store import ensure_workspace, record_values, remember_words, validated
+
+FIELDS = ("text", "author", "tags", "grade", "created_at", "source_url")
+EXPORT_FIELDS = (*FIELDS, "id", "source", "helpful", "hidden")
+FORMATS: dict[str, Literal["csv", "jsonl"]] = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+BATCH = 2000
+MAX_LINE = 64 * 1024  # a row longer than this can't be a tip of at most 3,000 characters
+IMPORT_AUTHOR = "imported"
+
+
+class FileRejected(ValueError):
+    """The file as a whole can't be imported (unreadable, unknown format, no `text` column): nothing was added."""
+
+
+@dataclass(frozen=True)
+class SkippedRow:
+    line: int
+    reason: str
+
+
+@dataclass
+class ImportReport:
+    added: int = 0
+    existing: int = 0
+    skipped: list[SkippedRow] = field(default_factory=list)
+
+    @property
+    def rows(self) -> int:
+        return self.added + self.existing + len(self.skipped)
+
+
+def file_format(path: Path) -> Literal["csv", "jsonl"]:
+    try:
+        return FORMATS[path.suffix.lower()]
+    except KeyError:
+        raise FileRejected(f"{path.name}: unknown format {path.suffix or '(no extension)'!r}; "
+                           "use a .csv file with a header row or a .jsonl file (one JSON object a line).") from None
+
+
+def read_rows(stream: TextIO, kind: Literal["csv", "jsonl"]) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    """(line number, row) for each row; the row is a reason string when the line itself is unreadable."""
+    try:
+        yield from _csv_rows(stream) if kind == "csv" else _jsonl_rows(stream)
+    except UnicodeDecodeError:
+        raise FileRejected("The file isn't UTF-8 text; save it as UTF-8 (CSV UTF-8 in a spreadsheet).") from None
+
+
+def _csv_rows(stream: TextIO) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    reader = csv.reader(stream)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise FileRejected("The file is empty; it needs a header row with a `text` column.") from None
+    except csv.Error as exc:
+        raise FileRejected(f"The header row can't be read as CSV ({exc}).") from None
+    names = [name.strip().lower().lstrip("\ufeff") for name in header]
+    if "text" not in names:
+        raise FileRejected(f"The header row has no `text` column (it has: {', '.join(names)[:200] or 'nothing'}); "
+                           f"the columns I read are {', '.join(FIELDS)}.")
+    while True:
+        line = reader.line_num + 1
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield line, f"can't be read as CSV ({exc})"
+            continue
+        if not any(value.strip() for value in values):
+            continue  # blank lines between rows are fine
+        if len(values) > len(names):
+            yield line, f"has {len(values)} values but the header names {len(names)} columns"
+            continue
+        yield line, dict(zip(names, values))
+
+
+def _jsonl_rows(stream: TextIO) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    saw_text = saw_row = False
+    for line, raw in enumerate(stream, start=1):
+        if not raw.strip():
+            continue
+        saw_row = True
+        if len(raw) > MAX_LINE:
+            yield line, f"is {len(raw):,} characters long; a tip is at most 3,000"
+            continue
+        try:
+            row = json.loads(raw)
+        except ValueError:
+            yield line, "is not valid JSON"
+            continue
+        if not isinstance(row, dict):
+            yield line, "is not a JSON object with a `text` key"
+            continue
+        saw_text = saw_text or "text" in row
+        yield line, row
+    if saw_row and not saw_text:
+        raise FileRejected("No line has a `text` key; each line should be like "
+                           '{"text": "Exit tickets every Friday", "tags": ["assessment"]}.')
+    if not saw_row:
+        raise FileRejected("The file is empty; each line should be a JSON object with a `text` key.")
+
+
+def row_to_tip(team_id: str, row: dict[str, Any]) -> NewTip:
+    """A file row as a tip, checked with the same rules as a tip shared in Slack (raises TipRejected)."""
+    text, author, url = (_string(row, name) for name in ("text", "author", "source_url"))
+    raw_tags = row.get("tags") or ""
+    tags = parse_tag_list(" ".join(map(str, raw_tags)) if isinstance(raw_tags, list) else str(raw_tags))
+    if url and not (url.startswith(("https://", "http://")) and len(url) <= 500 and not set(url) & set(" |<>")):
+        raise TipRejected("source_url must be an http(s) link of at most 500 characters")
+    tip = validated(NewTip(team_id, author.strip()[:120] or IMPORT_AUTHOR, "import", text, "import", tags,
+                           _string(row, "grade"), permalink=url or None,
+                           created_at=_timestamp(_string(row, "created_at"))))
+    ref = hashlib.sha256(f"{tip.author}\n{text_hash(tip.text)}".encode()).hexdigest()
+    return replace(tip, source_ref=f"import:{ref}")
+
+
+def _string(row: dict[str, Any], name: str) -> str:
+    value = row.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, (str, int, float)):
+        raise TipRejected(f"{name} must be text")
+    return str(value)
+
+
+def _timestamp(value: str) -> datetime | None:
+    if not value.strip():
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise TipRejected(f"created_at {value[:30]!r} is not an ISO 8601 date or time, e.g. 2026-09-01T15:30:00Z")
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def import_tips(sessions: sessionmaker[Session], team_id: str, rows: Iterable[tuple[int, dict[str, Any] | str]],
+                now: datetime, *, batch: int = BATCH) -> ImportReport:
+    """Add the rows' tips to a workspace, a batch per transaction; rows already there are counted, not added."""
+    report = ImportReport()
+    with transaction(sessions) as session:
+        ensure_workspace(session, team_id)
+    pending: list[NewTip] = []
+    for line, row in rows:
+        if isinstance(row, str):
+            report.skipped.append(SkippedRow(line, row))
+            continue
+        try:
+            pending.append(row_to_tip(team_id, row))
+        except TipRejected as refused:
+            report.skipped.append(SkippedRow(line, str(refused)))
+            continue
+        if len(pending) >= batch:
+            _insert_batch(sessions, team_id, pending, now, report)
+            pending = []
+    if pending:
+        _insert_batch(sessions, team_id, pending, now, report)
+    return report
+
+
+def _insert_batch(sessions: sessionmaker[Session], team_id: str, tips: list[NewTip], now: datetime,
+                  report: ImportReport) -> None:
+    unique = list({tip.source_ref: tip for tip in tips}.values())  # the same tip twice in one batch is one row
+    report.existing += len(tips) - len(unique)
+    values = [record_values(tip, now) for tip in unique]
+    with transaction(sessions) as session:
+        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(TipRecord).on_conflict_do_nothing(
+            index_elements=[TipRecord.team_id, TipRecord.source_ref]).returning(TipRecord.id)
+        added = len(session.execute(statement, values).all())
+        if added:
+            remember_words(session, team_id, [f"{tip.text} {' '.join(tip.tags)}" for tip in unique])
+    report.added += added
+    report.existing += len(unique) - added
+
+
+
+def export_rows(session: Session, team_id: str, *, author: str | None = None) -> Iterator[dict[str, Any]]:
+    """Every saved tip of a workspace (or of one author), oldest first, as export rows."""
+    query = select(TipRecord).where(TipRecord.team_id == team_id, TipRecord.pending.is_(False))
+    if author is not None:
+        query = query.where(TipRecord.author == author)
+    for record in session.scalars(query.order_by(TipRecord.id).execution_options(yield_per=1000)):
+        created = record.created_at if record.created_at.tzinfo else record.created_at.replace(tzinfo=timezone.utc)
+        yield {"text": record.text, "author": record.author, "tags": record.tags.split(), "grade": record.grade,
+               "created_at": created.isoformat(), "source_url": record.permalink or "", "id": record.id,
+               "source": record.source, "helpful": record.helpful_count, "hidden": record.hidden}
+
+
+def write_rows(rows: Iterable[dict[str, Any]], out: TextIO, kind: Literal["csv", "jsonl"],
+               on_row: Callable[[], None] | None = None) -> int:
+    """Write export rows as CSV (tags comma-separated) or JSON Lines; returns how many."""
+    count = 0
+    writer = csv.DictWriter(out, EXPORT_FIELDS, lineterminator="\n") if kind == "csv" else None
+    if writer:
+        writer.writeheader()
+    for row in rows:
+        if writer:
+            writer.writerow({**row, "tags": ",".join(row["tags"]), "hidden": "yes" if row["hidden"] else ""})
+        else:
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        count += 1
+        if on_row:
+            on_row()
+    return count
+
+
+def export_author(session: Session, team_id: str, author: str) -> tuple[str, int]:
+    """One person's tips as CSV text (for `/tips export-mine`), and how many there are."""
+    out = io.StringIO()
+    count = write_rows(export_rows(session, team_id, author=author), out, "csv")
+    return out.getvalue(), count
+
