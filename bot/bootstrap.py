@@ -62,5 +62,6 @@ def prepare_embedded(settings: Settings) -> Database:
 
 def build_app(settings: Settings, database: Database, services: Services | None = None, *,
               listener_executor: Executor | None = None) -> App:
-    services = services or Services(database.sessions)
+    services = services or Services(database.sessions, moderators=settings.moderator_ids,
+                                    tip_reaction=settings.plchat_tip_reaction)
     return create_app(settings, services, database.engine, listener_executor=listener_executor)

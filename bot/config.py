@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
@@ -30,6 +31,7 @@ class Settings(BaseSettings):
     x_api_url: str = "https://api.twitter.com"
 
     plchat_moderators: str = Field(default="", description="Comma- or space-separated Slack user ids")
+    plchat_tip_reaction: str = Field(default="bulb", description="Reacting with this emoji saves a message as a tip")
     plchat_timezone: str = "America/Los_Angeles"
     port: int = Field(default=3000, ge=1, le=65535)
 
@@ -42,10 +44,22 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown IANA timezone {value!r} (e.g. America/Los_Angeles)") from exc
         return value
 
+    @field_validator("plchat_tip_reaction")
+    @classmethod
+    def _emoji_name(cls, value: str) -> str:
+        name = value.strip().strip(":")
+        if not re.fullmatch(r"[a-z0-9_+'-]{1,100}", name):
+            raise ValueError(f"{value!r} is not an emoji name (e.g. bulb, without colons)")
+        return name
+
     @field_validator("slack_api_url")
     @classmethod
     def _trailing_slash(cls, value: str) -> str:
         return value if value.endswith("/") else value + "/"
+
+    @property
+    def moderator_ids(self) -> frozenset[str]:
+        return frozenset(re.split(r"[\s,]+", self.plchat_moderators.strip())) - {""}
 
     @property
     def oauth_enabled(self) -> bool:

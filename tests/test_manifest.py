@@ -30,12 +30,21 @@ def test_manifest_scopes_match_what_oauth_asks_for():
 
 
 def test_manifest_subscribes_to_the_events_the_bot_handles():
-    assert MANIFEST["settings"]["event_subscriptions"]["bot_events"] == ["app_home_opened"]
+    assert sorted(MANIFEST["settings"]["event_subscriptions"]["bot_events"]) == [
+        "app_home_opened", "app_uninstalled", "reaction_added", "tokens_revoked"]
     assert MANIFEST["features"]["app_home"]["home_tab_enabled"] is True
 
 
 def test_every_manifest_command_is_answered_and_an_undeclared_one_is_not(bot: BotHarness):
     for command in MANIFEST["features"]["slash_commands"]:
         exchange = bot.slash(command["command"])
-        assert exchange.status == 200 and exchange.hooks(), command["command"]
+        answered = exchange.hooks() or exchange.api("views.open")  # /tip with no text opens its form
+        assert exchange.status == 200 and answered, command["command"]
     assert bot.slash("/not-a-command").status == 404
+
+
+def test_manifest_declares_the_tip_shortcuts():
+    shortcuts = {(s["type"], s["callback_id"]) for s in MANIFEST["features"]["shortcuts"]}
+    assert shortcuts == {("global", "share_tip"), ("message", "save_tip")}
+    for shortcut in MANIFEST["features"]["shortcuts"]:
+        assert len(shortcut["name"]) <= 24 and len(shortcut["description"]) <= 150

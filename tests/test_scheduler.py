@@ -8,7 +8,10 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import text
 
-from bot.scheduler import purge_expired_oauth_states, schedule_jobs
+from bot.db import transaction
+from bot.scheduler import purge_expired_oauth_states, purge_unconfirmed_tips, schedule_jobs
+from bot.tips import store
+from bot.tips.records import NewTip
 
 NOW = datetime(2026, 11, 24, 17, 0, tzinfo=timezone.utc)
 
@@ -32,6 +35,23 @@ def test_jobs_have_fixed_ids_so_rescheduling_never_duplicates(database):
     try:
         schedule_jobs(scheduler, database.sessions, lambda: NOW)
         schedule_jobs(scheduler, database.sessions, lambda: NOW)
-        assert [(job.id, job.next_run_time) for job in scheduler.get_jobs()] == [("purge-expired-oauth-states", NOW)]
+        assert [(job.id, job.next_run_time) for job in scheduler.get_jobs()] == [("purge-expired", NOW)]
     finally:
         scheduler.shutdown(wait=False)
+
+
+def test_purge_drops_held_tips_older_than_a_day_and_keeps_the_rest(database):
+    team = "T0PURGE"
+    with transaction(database.sessions) as session:
+        original = store.save_tip(session, NewTip(team, "U1", "U1", "Exit tickets every Friday", "command"),
+                                  NOW - timedelta(days=3)).tip
+        stale = store.save_tip(session, NewTip(team, "U2", "U2", "Exit tickets every Friday!", "command"),
+                               NOW - timedelta(days=2))
+        fresh = store.save_tip(session, NewTip(team, "U3", "U3", "exit tickets, every friday", "command"),
+                               NOW - timedelta(hours=2))
+    assert (stale.status, fresh.status) == ("held", "held")
+    assert purge_unconfirmed_tips(database.sessions, NOW) == 1
+    with database.sessions() as session:
+        assert store.get_tip(session, team, stale.tip.id) is None
+        assert store.get_tip(session, team, fresh.tip.id) is not None
+        assert store.get_tip(session, team, original.id) is not None

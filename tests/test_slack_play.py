@@ -8,33 +8,14 @@ import re
 import time
 
 import pytest
+from slack_helpers import all_text, button, buttons, reply
 
 from bot.plays import CATEGORIES, category_counts
 from bot.sandbox import payloads
-from bot.sandbox.harness import SANDBOX_TOKEN, BotHarness, Exchange
-from bot.sandbox.render import Button, render_message, render_view
+from bot.sandbox.harness import SANDBOX_TOKEN, BotHarness
+from bot.sandbox.render import render_view
 
 BROADCAST = re.compile(r"<!(channel|here|everyone)>")
-
-
-def reply(exchange: Exchange) -> dict:
-    """The one private reply a command or button sent through its response_url."""
-    assert exchange.status == 200, exchange.ack_body
-    hooks = exchange.hooks()
-    assert len(hooks) == 1, [c.method for c in exchange.calls]
-    return hooks[0].args
-
-
-def buttons(message: dict) -> list[Button]:
-    return render_message(message.get("text"), message.get("blocks")).buttons
-
-
-def button(message: dict, action_id: str) -> Button:
-    return next(b for b in buttons(message) if b.action_id == action_id)
-
-
-def all_text(message: dict) -> str:
-    return json.dumps(message, ensure_ascii=False)
 
 
 def test_play_without_words_answers_privately_with_a_card_and_two_buttons(bot: BotHarness):

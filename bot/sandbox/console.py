@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Iterable, TextIO
 
@@ -12,10 +13,16 @@ from bot.sandbox.slack_api import RecordedCall
 CONSOLE_HELP = """You are @teacher in #general of a local stand-in workspace. Type:
   /play                  a play to try        /play station rotation   search
   /play list             categories           /plchat help             the bot's help
+  /tip TEXT #tag         share a tip          /tip                     open the tip form
+  /tips WORDS            search tips          /tips mine               your tips
+  save TEXT              a colleague posts TEXT in #general; you use "Save as tip" on it
+  react TEXT             a colleague posts TEXT; you react to it with :bulb:
+  submit TEXT | TAGS | GRADE    fill in and send the form the bot opened
   1, 2, ...              press a button shown as [1], [2] ...
   home                   open the bot's App Home tab
   calls                  the Slack Web API calls the bot made so far
   help                   this text            quit                     leave"""
+COLLEAGUE = "U0COLLEAGUE"
 
 
 @dataclass
@@ -31,6 +38,7 @@ class Console:
         self.harness = harness
         self.out = out
         self.buttons: dict[int, _Pressable] = {}
+        self.open_view: dict | None = None  # the last form the bot opened, for `submit`
 
     def run(self, lines: Iterable[str], *, echo: bool) -> None:
         self._print(CONSOLE_HELP)
@@ -58,11 +66,38 @@ class Console:
                 self._print(f"There is no button [{line}] on screen. Buttons: {sorted(self.buttons) or 'none'}.")
                 return
             self._show(self.harness.press(pressable.button, view_id=pressable.view_id))
+        elif line.startswith(("save ", "react ")):
+            verb, _, text = line.partition(" ")
+            message = self.harness.standin.seed_message(self.harness.workspace.channel_id, COLLEAGUE, text)
+            self._print(f"(@colleague posted in #general: {text})")
+            if verb == "save":
+                self._show(self.harness.message_shortcut("save_tip", message))
+            else:
+                self._show(self.harness.react(self.harness.settings.plchat_tip_reaction, message))
+        elif line.startswith("submit"):
+            self._submit(line.removeprefix("submit"))
         elif line.startswith("/"):
             command, _, text = line.partition(" ")
             self._show(self.harness.slash(command, text))
         else:
             self._print("Type a slash command such as /play station rotation, a button number, or help.")
+
+    def _submit(self, typed: str) -> None:
+        if self.open_view is None:
+            self._print("No form is open. `/tip` with no text opens one.")
+            return
+        text, tags, grade = (part.strip() for part in (typed.split("|") + ["", ""])[:3])
+        values = {"text": {"text": {"type": "plain_text_input", "value": text}},
+                  "tags": {"tags": {"type": "plain_text_input", "value": tags}},
+                  "grade": {"grade": {"type": "static_select",
+                                      "selected_option": {"value": grade} if grade else None}}}
+        exchange = self.harness.submit_view(self.open_view, values)
+        errors = _form_errors(exchange.ack_body)
+        if errors:
+            self._print("The form says: " + "; ".join(errors))
+            return
+        self.open_view = None
+        self._show(exchange)
 
     def _show(self, exchange: Exchange) -> None:
         if exchange.status == 404:
@@ -90,6 +125,11 @@ class Console:
             return f"PLChat Bot ({verb})", render_message(args.get("text"), args.get("blocks")), None
         if call.method == "views.publish":
             return "App Home", render_view(args.get("view") or {}), f"V-home-{args.get('user_id')}"
+        if call.method == "views.open":
+            self.open_view = args.get("view") or {}
+            form = render_view(self.open_view)
+            hint = "\n(fill it in with: submit your tip | tags, comma separated | grade band)"
+            return "a form opens", Rendered(form.text + hint, form.buttons), None
         if call.method in ("chat.postMessage", "chat.postEphemeral"):
             where = "only you can see this" if call.method == "chat.postEphemeral" else f"in {args.get('channel')}"
             status = "" if call.status == 200 else f" [Slack answered {call.status}]"
@@ -98,3 +138,12 @@ class Console:
 
     def _print(self, text: str) -> None:
         print(text, file=self.out)
+
+
+def _form_errors(ack_body: bytes) -> list[str]:
+    """The field errors a view_submission ack carried, if any."""
+    try:
+        answer = json.loads(ack_body or b"{}")
+    except ValueError:
+        return []
+    return list((answer.get("errors") or {}).values()) if isinstance(answer, dict) else []

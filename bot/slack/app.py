@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 from concurrent.futures import Executor
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.http_retry import RateLimitErrorRetryHandler, default_retry_handlers
@@ -15,11 +14,12 @@ from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import Engine
 
 from bot.config import Settings
-from bot.slack import blocks
+from bot.slack.deferred import BoundedExecutor, report_error
 from bot.slack.listeners import register_listeners
 from bot.slack.services import Services
 
-BOT_SCOPES = ["commands", "chat:write", "chat:write.public"]
+BOT_SCOPES = ["commands", "chat:write", "chat:write.public", "reactions:read", "channels:history",
+              "groups:history", "im:write", "files:write"]
 OAUTH_STATE_SECONDS = 600
 
 
@@ -49,23 +49,18 @@ def oauth_settings(settings: Settings, engine: Engine) -> OAuthSettings:
 
 def create_app(settings: Settings, services: Services, engine: Engine, *,
                listener_executor: Executor | None = None) -> App:
-    """Build the app. With a client id and secret it serves any workspace that installs it."""
+    """Build the app. With a client id and secret it serves any workspace that installs it.
+
+    Listeners ack on the request's thread and reply through lazy listeners (see `bot.slack.deferred`).
+    """
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
-    common = dict(name="plchat", signing_secret=secret, listener_executor=listener_executor)
+    common = dict(name="plchat", signing_secret=secret, process_before_response=True,
+                  listener_executor=listener_executor or BoundedExecutor())
     if settings.oauth_enabled:
         app = App(client=create_web_client(settings), oauth_settings=oauth_settings(settings, engine), **common)
     else:
         token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
         app = App(client=create_web_client(settings, token), **common)
     register_listeners(app, services)
-    app.error(_report_error)
+    app.error(report_error)
     return app
-
-
-def _report_error(error: Exception, body: dict, respond, logger: logging.Logger) -> BoltResponse | None:
-    """Log a failed listener (type and request kind only: payloads may hold private text) and tell the user."""
-    logger.error("Listener failed on %s: %s", body.get("type") or body.get("command"), type(error).__name__,
-                 exc_info=error)
-    if respond is not None:
-        respond(replace_original=False, **blocks.problem("Sorry, something went wrong on my side. Please try again."))
-    return None

@@ -18,46 +18,66 @@ COMMAND_HELP = [
     ("/play station rotation", "the best match for your words, plus a couple of alternatives"),
     ("/play list", "the categories, with how many plays each has"),
     ("/play flipped classroom", "every play in a category"),
-    ("/plchat help", "this help"),
+    ("/tip your tip #tag", "share what works in your classroom (no text opens a form)"),
+    ("/tips words", "search the tips your colleagues shared; `/tips help` for more"),
+    ("/plchat help", "this help; moderators: `/plchat moderators add|remove|list @person`"),
 ]
 
 
+_BROADCAST = re.compile(r"([@!])(channel|here|everyone)\b", re.I)
+
+
 def escape(text: str) -> str:
-    """Make user text inert in mrkdwn: no @channel pings, no links, no markup injection."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Make user text inert in mrkdwn: no @channel pings, no links, no markup injection.
+
+    Escaping `<`, `>` and `&` stops Slack's own syntax (`<!here>`, `<!subteam^…>`, `<url|label>`); a word
+    joiner after the @ keeps a bare "@here" inert even where Slack would link names.
+    """
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _BROADCAST.sub("\\1\u2060\\2", text)
 
 
-def _truncate(text: str, limit: int) -> str:
+def truncate(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def echo(text: str) -> str:
     """A user's words, shortened and escaped, safe to quote back inside `code`."""
-    return escape(_truncate(" ".join(text.split()).replace("`", "'"), ECHO_LIMIT))
+    return escape(truncate(" ".join(text.split()).replace("`", "'"), ECHO_LIMIT))
 
 
-def _mrkdwn(text: str) -> dict[str, str]:
-    return {"type": "mrkdwn", "text": _truncate(text, SECTION_LIMIT)}
+def mrkdwn(text: str) -> dict[str, str]:
+    return {"type": "mrkdwn", "text": truncate(text, SECTION_LIMIT)}
 
 
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": _mrkdwn(text)}
+def section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": mrkdwn(text)}
 
 
-def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [_mrkdwn(text)]}
+def context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [mrkdwn(text)]}
 
 
-def _button(label: str, action_id: str, value: str, *, primary: bool = False) -> dict[str, Any]:
-    button = {"type": "button", "text": {"type": "plain_text", "text": label}, "action_id": action_id, "value": value}
-    if primary:
-        button["style"] = "primary"
-    return button
+def button(label: str, action_id: str, value: str, *, primary: bool = False, danger: bool = False,
+           confirm: dict[str, Any] | None = None) -> dict[str, Any]:
+    element: dict[str, Any] = {"type": "button", "text": {"type": "plain_text", "text": label},
+                               "action_id": action_id, "value": value}
+    if primary or danger:
+        element["style"] = "primary" if primary else "danger"
+    if confirm:
+        element["confirm"] = confirm
+    return element
+
+
+def confirm_dialog(title: str, text: str, yes: str) -> dict[str, Any]:
+    return {"title": {"type": "plain_text", "text": title}, "text": {"type": "mrkdwn", "text": text},
+            "confirm": {"type": "plain_text", "text": yes}, "deny": {"type": "plain_text", "text": "Cancel"},
+            "style": "danger"}
 
 
 def message(text: str, blocks: Blocks | None = None) -> dict[str, Any]:
     """A message payload: `text` is the notification fallback, `blocks` what people see."""
-    return {"text": text, "blocks": blocks if blocks is not None else [_section(text)]}
+    return {"text": text, "blocks": blocks if blocks is not None else [section(text)]}
 
 
 def play_body(body: str) -> list[str]:
@@ -81,25 +101,25 @@ def play_meta(play: Play) -> str:
 def play_card(play: Play, *, shared_by: str | None = None, buttons: bool = True) -> dict[str, Any]:
     """A play as a card. Private cards carry buttons; a card shared in a channel credits the sharer."""
     blocks: Blocks = [
-        {"type": "header", "text": {"type": "plain_text", "text": _truncate(play.title, HEADER_LIMIT)}},
-        _context(play_meta(play)),
-        _section(f"_{escape(play.summary)}_"),
-        *(_section(chunk) for chunk in play_body(play.body)),
-        _context(f"From the playbook: {escape(play.source)}"),
+        {"type": "header", "text": {"type": "plain_text", "text": truncate(play.title, HEADER_LIMIT)}},
+        context(play_meta(play)),
+        section(f"_{escape(play.summary)}_"),
+        *(section(chunk) for chunk in play_body(play.body)),
+        context(f"From the playbook: {escape(play.source)}"),
     ]
     if shared_by:
-        blocks.append(_context(f"Shared by <@{shared_by}> · try one yourself with `/play`"))
+        blocks.append(context(f"Shared by <@{shared_by}> · try one yourself with `/play`"))
     elif buttons:
         blocks.append({"type": "actions", "block_id": f"play:{play.slug}", "elements": [
-            _button("Another play", "play_another", play.slug),
-            _button("Share in channel", "play_share", play.slug, primary=True),
+            button("Another play", "play_another", play.slug),
+            button("Share in channel", "play_share", play.slug, primary=True),
         ]})
     return message(f"{play.title}: {play.summary}", blocks)
 
 
 def _play_list(plays: list[Play]) -> Blocks:
     return [
-        {**_section(f"*{escape(p.title)}*\n{escape(p.summary)}"), "accessory": _button("Open", "play_open", p.slug)}
+        {**section(f"*{escape(p.title)}*\n{escape(p.summary)}"), "accessory": button("Open", "play_open", p.slug)}
         for p in plays
     ]
 
@@ -108,17 +128,17 @@ def search_answer(result: SearchResult, query: str) -> dict[str, Any]:
     best, *others = result.plays
     card = play_card(best)
     lead = f"Best match for `{echo(query)}`" + (" (closest words I could find)" if result.broadened else "")
-    blocks = [_context(lead), *card["blocks"]]
+    blocks = [context(lead), *card["blocks"]]
     if others:
-        blocks += [{"type": "divider"}, _section("*Also worth a look*"), *_play_list(others)]
+        blocks += [{"type": "divider"}, section("*Also worth a look*"), *_play_list(others)]
     return message(card["text"], blocks)
 
 
 def no_match(query: str, counts: list[CategoryCount], suggestion: Play | None) -> dict[str, Any]:
     categories = ", ".join(f"`{c.slug}`" for c in counts if c.count)
-    blocks = [_section(f"No play matches `{echo(query)}`. Try other words, or a category: {categories}.")]
+    blocks = [section(f"No play matches `{echo(query)}`. Try other words, or a category: {categories}.")]
     if suggestion:
-        blocks += [_section("Meanwhile, here is one to try:"), *_play_list([suggestion])]
+        blocks += [section("Meanwhile, here is one to try:"), *_play_list([suggestion])]
     return message(f"No play matches {echo(query)}.", blocks)
 
 
@@ -129,15 +149,15 @@ def empty_playbook() -> dict[str, Any]:
 def category_list(counts: list[CategoryCount]) -> dict[str, Any]:
     lines = [f"• *{c.label}* (`{c.slug}`): {c.count} play{'s' if c.count != 1 else ''}" for c in counts]
     total = sum(c.count for c in counts)
-    blocks = [_section(f"*The playbook: {total} plays*\n" + "\n".join(lines)),
-              _context("Open a category with `/play &lt;category&gt;`, e.g. `/play flipped-classroom`.")]
+    blocks = [section(f"*The playbook: {total} plays*\n" + "\n".join(lines)),
+              context("Open a category with `/play &lt;category&gt;`, e.g. `/play flipped-classroom`.")]
     return message(f"The playbook: {total} plays in {len(counts)} categories.", blocks)
 
 
 def category_plays(label: str, plays: list[Play]) -> dict[str, Any]:
     if not plays:
         return message(f"No plays in {label} yet.")
-    return message(f"{label}: {len(plays)} plays", [_section(f"*{escape(label)}*"), *_play_list(plays)])
+    return message(f"{label}: {len(plays)} plays", [section(f"*{escape(label)}*"), *_play_list(plays)])
 
 
 def _usage() -> str:
@@ -146,24 +166,25 @@ def _usage() -> str:
 
 def help_message() -> dict[str, Any]:
     blocks = [
-        _section("*PLChat Bot* serves short, practical plays from the personalized-learning playbook."),
-        _section(_usage()),
-        _context("Cards are private to you until you press *Share in channel*."),
+        section("*PLChat Bot* serves short, practical plays from the personalized-learning playbook."),
+        section(_usage()),
+        context("Cards are private to you until you press *Share in channel*."),
     ]
     return message("PLChat Bot help: /play, /play <words>, /play list, /plchat help", blocks)
 
 
 def problem(text: str) -> dict[str, Any]:
     """A short, private explanation of what went wrong and what to do instead."""
-    return message(text, [_section(f":warning: {text}")])
+    return message(text, [section(f":warning: {text}")])
 
 
-def home_view(play: Play | None) -> dict[str, Any]:
+def home_view(play: Play | None, tips: Blocks | None = None) -> dict[str, Any]:
+    """App Home: the play of the week, the workspace's tips (rendered by `tip_blocks.home_tips`), and help."""
     blocks: Blocks = [{"type": "header", "text": {"type": "plain_text", "text": "PLChat Bot"}},
-                      _section("Practical plays from the personalized-learning playbook, right here in Slack.")]
+                      section("Practical plays from the personalized-learning playbook, right here in Slack.")]
     if play:
         card = play_card(play, buttons=False)["blocks"]
-        blocks += [{"type": "divider"}, _section("*A play to try this week*"), *card,
-                   {"type": "actions", "elements": [_button("Another play", "home_another_play", play.slug)]}]
-    blocks += [{"type": "divider"}, _section("*How to use me*\n" + _usage())]
+        blocks += [{"type": "divider"}, section("*A play to try this week*"), *card,
+                   {"type": "actions", "elements": [button("Another play", "home_another_play", play.slug)]}]
+    blocks += [*(tips or []), {"type": "divider"}, section("*How to use me*\n" + _usage())]
     return {"type": "home", "blocks": blocks}

@@ -19,3 +19,5 @@ class Services:
     sessions: sessionmaker[Session]
     clock: Callable[[], datetime] = system_clock
     rng: random.Random = field(default_factory=random.Random)
+    moderators: frozenset[str] = frozenset()  # PLCHAT_MODERATORS; more are added in Slack
+    tip_reaction: str = "bulb"  # PLCHAT_TIP_REACTION

@@ -2,10 +2,10 @@
 
 from slack_bolt import App
 
-from bot.slack.listeners import actions, commands, events
+from bot.slack.listeners import actions, commands, events, shortcuts, views
 from bot.slack.services import Services
 
 
 def register_listeners(app: App, services: Services) -> None:
-    for module in (commands, actions, events):
+    for module in (commands, actions, shortcuts, views, events):
         module.register(app, services)

@@ -1,16 +1,23 @@
-"""Button presses on play cards and on App Home."""
+"""Button presses on play cards, tips and App Home. Each acks at once and replies lazily (see `deferred`)."""
 
 from __future__ import annotations
 
+import json
 import logging
+from typing import Any, Callable
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import plays
-from bot.slack import blocks
+from bot.db import transaction
+from bot.slack import blocks, tip_blocks, tip_replies
+from bot.slack.deferred import ack_now, reply_later
+from bot.slack.home import home_view
 from bot.slack.services import Services
+from bot.slack.tip_replies import workspace_of
+from bot.tips import moderation, store
 
 log = logging.getLogger(__name__)
 
@@ -20,19 +27,40 @@ SHARE_FAILURES = {
     "is_archived": "This channel is archived, so I can't post in it.",
     "restricted_action": "This workspace doesn't let me post here. An admin can change that.",
 }
+GONE = "That tip is gone; it may have been deleted."
+
+
+def _tip_id(action: dict) -> int:
+    value = action.get("value", "")
+    return int(value) if value.isdigit() else 0
+
+
+def post_in_channel(client: WebClient, channel: str | None, payload: dict[str, Any], respond: Respond) -> bool:
+    """Post publicly where the button was pressed; explain privately when Slack refuses."""
+    if channel is None:
+        respond(replace_original=False, **blocks.problem("I can't share from here. Try it in a channel."))
+        return False
+    try:
+        client.chat_postMessage(channel=channel, **payload)
+    except SlackApiError as exc:
+        error = exc.response.get("error", "unknown_error")
+        log.warning("Sharing in %s failed: %s", channel, error)
+        reason = SHARE_FAILURES.get(error, f"Slack didn't accept the post ({error}). Please try again shortly.")
+        respond(replace_original=False, **blocks.problem(reason))
+        return False
+    return True
 
 
 def register(app: App, services: Services) -> None:
-    @app.action("play_another")
-    def another_play(ack: Ack, action: dict, respond: Respond) -> None:
-        ack()
+    def on(action_id: str, reply: Callable[..., None]) -> None:
+        app.action(action_id)(ack=ack_now, lazy=[reply_later(reply)])
+
+    def another_play(action: dict, respond: Respond) -> None:
         with services.sessions() as session:
             play = plays.random_play(session, services.rng, exclude=action.get("value"))
         respond(replace_original=True, **(blocks.play_card(play) if play else blocks.empty_playbook()))
 
-    @app.action("play_open")
-    def open_play(ack: Ack, action: dict, respond: Respond) -> None:
-        ack()
+    def open_play(action: dict, respond: Respond) -> None:
         with services.sessions() as session:
             play = plays.get_play(session, action.get("value", ""))
         if play is None:
@@ -40,29 +68,118 @@ def register(app: App, services: Services) -> None:
             return
         respond(replace_original=True, **blocks.play_card(play))
 
-    @app.action("play_share")
-    def share_play(ack: Ack, action: dict, body: dict, client: WebClient, respond: Respond) -> None:
-        ack()
+    def share_play(action: dict, body: dict, client: WebClient, respond: Respond) -> None:
         with services.sessions() as session:
             play = plays.get_play(session, action.get("value", ""))
-        channel = (body.get("channel") or {}).get("id")
-        if play is None or channel is None:
+        if play is None:
             respond(replace_original=False, **blocks.problem("I can't share that play here. Try `/play` again."))
             return
-        user = body["user"]["id"]
-        try:
-            client.chat_postMessage(channel=channel, **blocks.play_card(play, shared_by=user))
-        except SlackApiError as exc:
-            error = exc.response.get("error", "unknown_error")
-            log.warning("Sharing play %s in %s failed: %s", play.slug, channel, error)
-            reason = SHARE_FAILURES.get(error, f"Slack didn't accept the post ({error}). Please try again shortly.")
-            respond(replace_original=False, **blocks.problem(reason))
-            return
-        respond(replace_original=True, **blocks.message(f"You shared *{blocks.escape(play.title)}* in <#{channel}>."))
+        channel = (body.get("channel") or {}).get("id")
+        if post_in_channel(client, channel, blocks.play_card(play, shared_by=body["user"]["id"]), respond):
+            respond(replace_original=True,
+                    **blocks.message(f"You shared *{blocks.escape(play.title)}* in <#{channel}>."))
 
-    @app.action("home_another_play")
-    def home_another_play(ack: Ack, action: dict, body: dict, client: WebClient) -> None:
-        ack()
+    def home_another_play(action: dict, body: dict, context: dict, client: WebClient) -> None:
+        view = home_view(services, workspace_of(context), other_than=action.get("value") or "")
+        client.views_publish(user_id=body["user"]["id"], view=view)
+
+    def undo_tip(action: dict, body: dict, context: dict, respond: Respond) -> None:
+        with transaction(services.sessions) as session:
+            tip = store.delete_tip(session, workspace_of(context), _tip_id(action), body["user"]["id"])
+        respond(replace_original=True, **blocks.message("Undone: that tip is no longer saved." if tip else GONE))
+
+    def confirm_tip(action: dict, body: dict, context: dict, respond: Respond) -> None:
+        with transaction(services.sessions) as session:
+            tip = store.confirm_held(session, workspace_of(context), _tip_id(action), body["user"]["id"])
+        respond(replace_original=True, **(tip_blocks.tip_saved(tip) if tip else blocks.problem(GONE)))
+
+    def cancel_tip(action: dict, body: dict, context: dict, respond: Respond) -> None:
+        with transaction(services.sessions) as session:
+            store.delete_tip(session, workspace_of(context), _tip_id(action), body["user"]["id"])
+        respond(replace_original=True, **blocks.message("OK, I didn't add it."))
+
+    def share_tip(action: dict, body: dict, context: dict, client: WebClient, respond: Respond) -> None:
         with services.sessions() as session:
-            play = plays.random_play(session, services.rng, exclude=action.get("value"))
-        client.views_publish(user_id=body["user"]["id"], view=blocks.home_view(play))
+            tip = store.get_tip(session, workspace_of(context), _tip_id(action))
+        if tip is None or tip.hidden or tip.pending:
+            respond(replace_original=False, **blocks.problem("That tip can't be shared: it is gone or hidden."))
+            return
+        channel = (body.get("channel") or {}).get("id")
+        if post_in_channel(client, channel, tip_blocks.shared_tip(tip, body["user"]["id"]), respond):
+            respond(replace_original=False, **blocks.message(f"You shared that tip in <#{channel}>."))
+
+    def helpful_tip(action: dict, body: dict, context: dict, respond: Respond) -> None:
+        with transaction(services.sessions) as session:
+            voted = store.vote_helpful(session, workspace_of(context), _tip_id(action), body["user"]["id"],
+                                       services.clock())
+        if voted is None:
+            respond(replace_original=False, **blocks.problem(GONE))
+            return
+        tip, counted = voted
+        lead = "Thanks! Marked as helpful" if counted else "You already marked this one as helpful"
+        respond(replace_original=False, **blocks.message(f"{lead} ({tip.helpful_count} so far)."))
+
+    def report_tip(action: dict, body: dict, context: dict, client: WebClient, respond: Respond) -> None:
+        reporter = body["user"]["id"]
+        with transaction(services.sessions) as session:
+            reported = moderation.report(session, workspace_of(context), _tip_id(action), reporter,
+                                         services.moderators, services.clock())
+        if reported is None:
+            respond(replace_original=False, **blocks.problem(GONE))
+            return
+        tip, moderators = reported
+        for moderator in sorted(moderators):
+            client.chat_postMessage(channel=moderator, **tip_blocks.report_notice(tip, reporter))
+        note = ("Thanks. The moderators have been told, privately." if moderators else
+                "Thanks. This workspace has no moderators yet, so I've only recorded it; an admin can set some up.")
+        respond(replace_original=False, **blocks.message(note))
+
+    def hide_tip(action: dict, body: dict, context: dict, respond: Respond) -> None:
+        answer = tip_replies.moderate(services, workspace_of(context), body["user"]["id"], _tip_id(action), True)
+        respond(replace_original=False, **answer)
+
+    def restore_tip(action: dict, body: dict, context: dict, respond: Respond) -> None:
+        answer = tip_replies.moderate(services, workspace_of(context), body["user"]["id"], _tip_id(action), False)
+        respond(replace_original=False, **answer)
+
+    def edit_tip(action: dict, body: dict, context: dict, client: WebClient, respond: Respond) -> None:
+        tip = tip_replies.tip_for_owner(services, workspace_of(context), _tip_id(action), body["user"]["id"])
+        if tip is None:
+            respond(replace_original=False, **blocks.problem("Only the tip's author can edit it."))
+            return
+        client.views_open(trigger_id=body["trigger_id"], view=tip_blocks.tip_modal(channel=None, tip=tip))
+
+    def delete_tip(action: dict, body: dict, context: dict, respond: Respond) -> None:
+        with transaction(services.sessions) as session:
+            tip = store.delete_tip(session, workspace_of(context), _tip_id(action), body["user"]["id"])
+        answer = blocks.message("Deleted that tip.") if tip else blocks.problem(
+            "Only the tip's author can delete it (moderators can hide it).")
+        respond(replace_original=False, **answer)
+
+    def page_tips(action: dict, body: dict, context: dict, respond: Respond) -> None:
+        try:
+            state = json.loads(action.get("value") or "{}")
+            raw, page = str(state["q"]), int(state["p"])
+        except (ValueError, KeyError, TypeError):
+            respond(replace_original=False, **blocks.problem("That page has expired; search again with `/tips`."))
+            return
+        answer = tip_replies.search_answer(services, workspace_of(context), body["user"]["id"], raw, page)
+        respond(replace_original=True, **answer)
+
+    def delete_my_tips(body: dict, context: dict, respond: Respond) -> None:
+        with transaction(services.sessions) as session:
+            count = store.delete_tips_by(session, workspace_of(context), body["user"]["id"])
+        respond(replace_original=True, **blocks.message(f"Deleted your {count} tips."))
+
+    def keep_my_tips(respond: Respond) -> None:
+        respond(replace_original=True, **blocks.message("OK, your tips stay."))
+
+    for action_id, reply in (
+        ("play_another", another_play), ("play_open", open_play), ("play_share", share_play),
+        ("home_another_play", home_another_play), ("tip_undo", undo_tip), ("tip_confirm", confirm_tip),
+        ("tip_cancel", cancel_tip), ("tip_share", share_tip), ("tip_helpful", helpful_tip),
+        ("tip_report", report_tip), ("tip_hide", hide_tip), ("tip_restore", restore_tip), ("tip_edit", edit_tip),
+        ("tip_delete", delete_tip), ("tips_page", page_tips), ("tips_delete_mine", delete_my_tips),
+        ("tips_keep_mine", keep_my_tips),
+    ):
+        on(action_id, reply)

@@ -1,20 +1,64 @@
-"""Events API subscriptions."""
+"""Events API subscriptions: App Home, the tip reaction, and uninstalls (which delete the workspace's data)."""
 
 from __future__ import annotations
 
+import logging
+
 from slack_bolt import App
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
-from bot import plays
-from bot.slack import blocks
+from bot.db import transaction
+from bot.slack import blocks, tip_replies
+from bot.slack.deferred import ack_now, reply_later
+from bot.slack.home import home_view
+from bot.slack.messages import fetch_message, permalink, tell_privately
 from bot.slack.services import Services
+from bot.slack.tip_replies import workspace_of
+from bot.tips import store
+
+log = logging.getLogger(__name__)
+
+CANT_READ = ("I couldn't read that message to save it as a tip ({error}). If it's in a private channel, "
+             "invite me first with `/invite @PLChat Bot`.")
 
 
 def register(app: App, services: Services) -> None:
-    @app.event("app_home_opened")
-    def publish_home(event: dict, client: WebClient) -> None:
+    installations = app.installation_store
+
+    def publish_home(event: dict, context: dict, client: WebClient) -> None:
         if event.get("tab") != "home":
             return
-        with services.sessions() as session:
-            play = plays.play_of_the_week(session, services.clock().date())
-        client.views_publish(user_id=event["user"], view=blocks.home_view(play))
+        client.views_publish(user_id=event["user"], view=home_view(services, workspace_of(context)))
+
+    def save_reacted_message(event: dict, context: dict, client: WebClient) -> None:
+        item = event.get("item") or {}
+        if event.get("reaction") != services.tip_reaction or item.get("type") != "message":
+            return
+        channel, ts, user = item["channel"], item["ts"], event["user"]
+        try:
+            message = fetch_message(client, channel, ts)
+        except SlackApiError as exc:
+            error = exc.response.get("error", "unknown_error")
+            client.chat_postMessage(channel=user, **blocks.problem(CANT_READ.format(error=error)))
+            return
+        if message is None:
+            return  # deleted before we got to it: nothing to save
+        new = tip_replies.tip_from_message(workspace_of(context), user, channel, message, "reaction",
+                                           permalink(client, channel, ts))
+        tell_privately(client, channel, user, tip_replies.share(services, new))
+
+    def forget_workspace(event: dict, context: dict) -> None:
+        if event.get("type") == "tokens_revoked" and not (event.get("tokens") or {}).get("bot"):
+            return  # only user tokens were revoked: the bot is still installed
+        team = workspace_of(context)
+        with transaction(services.sessions) as session:
+            tips = store.delete_workspace(session, team)
+        if installations is not None:
+            installations.delete_all(enterprise_id=context.get("enterprise_id"), team_id=context.get("team_id"))
+        log.info("Workspace uninstalled: deleted its data (%d tips)", tips)
+
+    app.event("app_home_opened")(ack=ack_now, lazy=[reply_later(publish_home)])
+    app.event("reaction_added")(ack=ack_now, lazy=[reply_later(save_reacted_message)])
+    app.event("app_uninstalled")(ack=ack_now, lazy=[reply_later(forget_workspace)])
+    app.event("tokens_revoked")(ack=ack_now, lazy=[reply_later(forget_workspace)])

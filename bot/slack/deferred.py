@@ -1,0 +1,96 @@
+"""Acknowledge first, reply after: Slack waits at most 3 seconds for an ack.
+
+The app runs with `process_before_response=True`, so each listener's ack function runs on the request's
+own thread and answers at once, never queued behind other requests' reply work. The reply work runs as a
+Bolt lazy listener on a bounded pool. Bolt only logs a failing lazy listener, so `reply_later` catches the
+failure itself: it is logged (its type, never the payload) and the person is told, as `app.error` does for
+ack functions.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, Callable
+
+from slack_bolt import Ack, BoltResponse
+from slack_sdk.errors import SlackApiError
+
+from bot.slack import blocks
+
+log = logging.getLogger(__name__)
+
+SORRY = "Sorry, something went wrong on my side. Please try again."
+BUSY = "I'm very busy right now and couldn't take that on. Please try again in a minute."
+# Arguments `reply_later` asks Bolt for on top of the reply function's own, to tell the person about a failure.
+_REPORTING_ARGS = ("respond", "body", "client")
+
+
+class RepliesBacklogged(RuntimeError):
+    """More replies are waiting than the pool may hold; the request is refused rather than queued forever."""
+
+
+class BoundedExecutor(ThreadPoolExecutor):
+    """A thread pool that holds at most `max_pending` jobs (running or queued) and refuses more at once."""
+
+    def __init__(self, max_workers: int = 8, max_pending: int = 256, thread_name_prefix: str = "reply"):
+        super().__init__(max_workers=max_workers, thread_name_prefix=thread_name_prefix)
+        self.max_pending = max_pending
+        self._slots = threading.BoundedSemaphore(max_pending)
+
+    def submit(self, fn: Callable, /, *args: Any, **kwargs: Any) -> Future:
+        if not self._slots.acquire(blocking=False):
+            raise RepliesBacklogged(f"{self.max_pending} replies already pending")
+        try:
+            future = super().submit(fn, *args, **kwargs)
+        except BaseException:
+            self._slots.release()
+            raise
+        future.add_done_callback(lambda _: self._slots.release())
+        return future
+
+
+def ack_now(ack: Ack) -> None:
+    ack()
+
+
+def reply_later(work: Callable[..., None]) -> Callable[..., None]:
+    """A Bolt lazy listener running `work` with the arguments it names; failures are logged and reported."""
+    own = list(inspect.signature(work).parameters)
+    wanted = list(dict.fromkeys([*own, *_REPORTING_ARGS]))
+
+    def run(**kwargs: Any) -> None:
+        try:
+            work(**{name: kwargs[name] for name in own})
+        except Exception as error:  # noqa: BLE001 - every failure is logged and reported, none is lost
+            log.error("Reply %s failed: %s", work.__name__, type(error).__name__, exc_info=error)
+            tell(SORRY, kwargs.get("body") or {}, kwargs.get("respond"), kwargs.get("client"))
+
+    # Bolt picks the arguments to pass by reading the function's signature.
+    run.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD) for name in wanted])
+    run.__name__ = run.__qualname__ = f"reply_later_{work.__qualname__}"
+    return run
+
+
+def tell(text: str, body: dict, respond, client) -> None:
+    """Tell the person behind a request something privately, by whatever way this request allows."""
+    try:
+        if respond is not None and respond.response_url:
+            respond(replace_original=False, response_type="ephemeral", **blocks.problem(text))
+            return
+        user = (body.get("user") or {}).get("id") or (body.get("event") or {}).get("user")
+        if client is not None and user:
+            client.chat_postMessage(channel=user, **blocks.problem(text))
+    except SlackApiError as error:
+        log.warning("Could not tell the person about a problem: %s", error.response.get("error"))
+
+
+def report_error(error: Exception, body: dict, respond, client, logger: logging.Logger) -> BoltResponse | None:
+    """`app.error`: an ack function failed, or the reply pool was full."""
+    logger.error("Listener failed on %s: %s", body.get("type") or body.get("command"), type(error).__name__,
+                 exc_info=error)
+    tell(BUSY if isinstance(error, RepliesBacklogged) else SORRY, body, respond, client)
+    return None

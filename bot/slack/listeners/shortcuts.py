@@ -1,0 +1,26 @@
+"""Shortcuts: "Share a tip" (global) opens the tip form; "Save as tip" (on a message) saves that message."""
+
+from __future__ import annotations
+
+from slack_bolt import App, Respond
+from slack_sdk import WebClient
+
+from bot.slack import tip_blocks, tip_replies
+from bot.slack.deferred import ack_now, reply_later
+from bot.slack.messages import permalink
+from bot.slack.services import Services
+from bot.slack.tip_replies import workspace_of
+
+
+def register(app: App, services: Services) -> None:
+    def open_tip_form(body: dict, client: WebClient) -> None:
+        client.views_open(trigger_id=body["trigger_id"], view=tip_blocks.tip_modal(channel=None))
+
+    def save_message(body: dict, context: dict, client: WebClient, respond: Respond) -> None:
+        channel, message = body["channel"]["id"], body.get("message") or {}
+        new = tip_replies.tip_from_message(workspace_of(context), body["user"]["id"], channel, message, "shortcut",
+                                           permalink(client, channel, message.get("ts", "")))
+        respond(response_type="ephemeral", replace_original=False, **tip_replies.share(services, new))
+
+    app.shortcut("share_tip")(ack=ack_now, lazy=[reply_later(open_tip_form)])
+    app.message_shortcut("save_tip")(ack=ack_now, lazy=[reply_later(save_message)])

@@ -1,0 +1,28 @@
+"""Reading what the bot answered in Slack tests: its private reply, the buttons on it, its whole text."""
+
+from __future__ import annotations
+
+import json
+
+from bot.sandbox.harness import Exchange
+from bot.sandbox.render import Button, render_message
+
+
+def reply(exchange: Exchange) -> dict:
+    """The one private reply a command or button sent through its response_url."""
+    assert exchange.status == 200, exchange.ack_body
+    hooks = exchange.hooks()
+    assert len(hooks) == 1, [c.method for c in exchange.calls]
+    return hooks[0].args
+
+
+def buttons(message: dict) -> list[Button]:
+    return render_message(message.get("text"), message.get("blocks")).buttons
+
+
+def button(message: dict, action_id: str, nth: int = 0) -> Button:
+    return [b for b in buttons(message) if b.action_id == action_id][nth]
+
+
+def all_text(message: dict) -> str:
+    return json.dumps(message, ensure_ascii=False)

@@ -1,0 +1,193 @@
+"""Tips in Slack, driven as Slack would: signed HTTP with documented payloads, against the Slack stand-in."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+
+import pytest
+from slack_helpers import all_text, button, buttons, reply
+
+from bot.sandbox import payloads
+from bot.sandbox.harness import BotHarness
+from bot.sandbox.render import Button
+from bot.tips import store
+
+BROADCAST = re.compile(r"<!(channel|here|everyone)>|<!subteam")
+
+
+@pytest.fixture
+def unique(request) -> str:
+    """A word no other test uses, so tests sharing a module database stay independent."""
+    return "zq" + hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:10]
+
+
+def test_tip_with_text_saves_at_once_and_offers_undo(bot: BotHarness, database, unique: str):
+    answer = reply(bot.slash("/tip", f"Exit tickets every Friday {unique} #Assessment #exit_tickets"))
+    assert answer["response_type"] == "ephemeral" and "Saved your tip" in all_text(answer)
+    undo = button(answer, "tip_undo")
+    with database.sessions() as session:
+        tip = store.get_tip(session, bot.workspace.team_id, int(undo.value))
+    assert tip.text == f"Exit tickets every Friday {unique}" and tip.tags == ("assessment", "exit-tickets")
+    assert tip.author == bot.workspace.user_id and tip.source == "command"
+    undone = reply(bot.press(undo))
+    assert undone["replace_original"] is True and "no longer saved" in undone["text"]
+    with database.sessions() as session:
+        assert store.get_tip(session, bot.workspace.team_id, tip.id) is None
+
+
+@pytest.mark.parametrize("text, says", [
+    ("x" * 3001, "3,001 characters"),
+    ("bad\x00bytes", "binary"),
+    ("\x01\x02\x03\x04\x05 junk", "binary"),
+])
+def test_bad_tip_text_gets_a_clear_answer_and_nothing_is_saved(bot: BotHarness, database, text: str, says: str):
+    with database.sessions() as session:
+        before = store.count_by(session, bot.workspace.team_id, bot.workspace.user_id)
+    answer = reply(bot.slash("/tip", text))
+    assert says in answer["text"]
+    with database.sessions() as session:
+        assert store.count_by(session, bot.workspace.team_id, bot.workspace.user_id) == before
+
+
+def test_tip_without_text_opens_the_form(bot: BotHarness):
+    exchange = bot.slash("/tip")
+    [opened] = exchange.api("views.open")
+    view = opened.args["view"]
+    assert view["callback_id"] == "tip_modal" and json.loads(view["private_metadata"])["channel"] == "C0GENERAL"
+    assert [b["block_id"] for b in view["blocks"]] == ["text", "tags", "grade"]
+    assert not exchange.hooks()
+
+
+def test_a_near_duplicate_is_pointed_out_before_it_is_added(bot: BotHarness, unique: str):
+    reply(bot.slash("/tip", f"Give every group a {unique} timer card for station rotation"))
+    held = reply(bot.slash("/tip", f"give every group a {unique} timer card, for station rotation!"))
+    assert "already shared" in held["text"]
+    search = reply(bot.slash("/tips", unique))
+    assert len([b for b in buttons(search) if b.action_id == "tip_share"]) == 1, "held tip is not searchable"
+    added = reply(bot.press(button(held, "tip_confirm")))
+    assert "Saved your tip" in all_text(added)
+    search = reply(bot.slash("/tips", unique))
+    assert len([b for b in buttons(search) if b.action_id == "tip_share"]) == 2
+
+
+def test_tips_search_is_private_ranked_and_pages_five_at_a_time(bot: BotHarness, unique: str):
+    twists = ["timers", "playlists", "exit tickets", "peer coaching", "reading corners", "math games",
+              "quiet conferences"]
+    for twist in twists:
+        reply(bot.slash("/tip", f"Station rotation {unique}: one station for {twist}"))
+    first = reply(bot.slash("/tips", f"station {unique}"))
+    assert first["response_type"] == "ephemeral"
+    assert len([b for b in buttons(first) if b.action_id == "tip_share"]) == 5
+    second = reply(bot.press(button(first, "tips_page")))
+    assert second["replace_original"] is True
+    assert len([b for b in buttons(second) if b.action_id == "tip_share"]) == 2
+    assert [b.label for b in buttons(second) if b.action_id == "tips_page"] == ["Previous"]
+    first_ids = {b.value for b in buttons(first) if b.action_id == "tip_share"}
+    assert first_ids.isdisjoint(b.value for b in buttons(second) if b.action_id == "tip_share")
+
+
+def test_typos_are_forgiven_and_the_corrected_words_are_shown(bot: BotHarness, unique: str):
+    reply(bot.slash("/tip", f"Blended learning playlists {unique} let students pace themselves"))
+    answer = reply(bot.slash("/tips", "blnded lerning playlsts"))
+    assert "showing results for `blended learning playlists`" in all_text(answer)
+
+
+@pytest.mark.parametrize("hostile", ['"unbalanced', "NEAR(a b)", "*", "-x", "(((", "text:foo", "team:T0OTHER",
+                                     "'; DROP TABLE tips; --", "AND OR NOT"])
+def test_query_text_is_data_never_syntax(bot: BotHarness, hostile: str):
+    answer = reply(bot.slash("/tips", hostile))
+    assert answer["blocks"] and "went wrong" not in answer["text"]
+
+
+def test_tip_text_can_never_ping_or_inject_links(bot: BotHarness, unique: str):
+    hostile = f"{unique} <!channel> <!here> @everyone <!subteam^S123|@teachers> <https://evil.example|click> *bold*"
+    reply(bot.slash("/tip", hostile))
+    answer = reply(bot.slash("/tips", unique))
+    rendered = all_text(answer)
+    assert not BROADCAST.search(rendered) and "<https://evil.example" not in rendered
+    assert "@\u2060everyone" in rendered
+
+
+def test_share_posts_the_tip_publicly_crediting_author_and_sharer(bot: BotHarness, unique: str):
+    reply(bot.slash("/tip", f"Use a parking lot poster {unique} for questions"))
+    found = reply(bot.slash("/tips", unique))
+    exchange = bot.press(button(found, "tip_share"))
+    [post] = exchange.api("chat.postMessage")
+    assert post.args["channel"] == "C0GENERAL" and f"<@{bot.workspace.user_id}>" in all_text(post.args)
+    assert "parking lot poster" in all_text(post.args)
+
+
+def test_helpful_counts_one_vote_per_person(bot: BotHarness, database, unique: str):
+    reply(bot.slash("/tip", f"Warm-up question on the board {unique}"))
+    found = reply(bot.slash("/tips", unique))
+    helpful = button(found, "tip_helpful")
+    assert "Marked as helpful (1 so far)" in reply(bot.press(helpful))["text"]
+    assert "already marked" in reply(bot.press(helpful))["text"]
+    with database.sessions() as session:
+        assert store.get_tip(session, bot.workspace.team_id, int(helpful.value)).helpful_count == 1
+
+
+def test_report_tells_moderators_privately_and_is_recorded(bot: BotHarness, services, unique: str):
+    reply(bot.slash("/tip", f"A tip to report {unique}"))
+    found = reply(bot.slash("/tips", unique))
+    # The reporter here is the author; authors see Edit/Delete instead of Report, so press it as Slack would.
+    report = Button(0, "Report", "tip_report", button(found, "tip_share").value, None)
+    exchange = bot.press(report)
+    assert "no moderators yet" in reply(exchange)["text"]
+
+
+def test_a_teacher_cannot_hide_a_tip(bot: BotHarness, unique: str):
+    reply(bot.slash("/tip", f"Hide me if you can {unique}"))
+    found = reply(bot.slash("/tips", unique))
+    assert not [b for b in buttons(found) if b.action_id == "tip_hide"], "teachers get no Hide button"
+    forged = Button(0, "Hide", "tip_hide", button(found, "tip_share").value, None)
+    assert "Only moderators" in reply(bot.press(forged))["text"]
+
+
+def test_moderators_can_be_added_only_by_moderators(bot: BotHarness):
+    answer = reply(bot.slash("/plchat", "moderators add <@U0SOMEONE|someone>"))
+    assert "Only moderators" in answer["text"]
+    listed = reply(bot.slash("/plchat", "moderators list"))
+    assert "U0SOMEONE" not in listed["text"]
+
+
+def test_my_tips_export_and_delete_after_confirmation(bot: BotHarness, database, unique: str):
+    reply(bot.slash("/tip", f"My own tip {unique}"))
+    mine = reply(bot.slash("/tips", "mine"))
+    assert unique in all_text(mine) and button(mine, "tip_edit")
+    confirm = reply(bot.slash("/tips", "delete-mine"))
+    delete_all = button(confirm, "tips_delete_mine")
+    [element] = [e for b in confirm["blocks"] for e in b.get("elements", []) if e.get("action_id") == delete_all.action_id]
+    assert element["confirm"]["confirm"]["text"] == "Delete them", "Slack asks once more before deleting"
+    done = reply(bot.press(delete_all))
+    assert re.search(r"Deleted your \d+ tips", done["text"])
+    with database.sessions() as session:
+        assert store.count_by(session, bot.workspace.team_id, bot.workspace.user_id) == 0
+
+
+def test_tips_help_lists_every_way_to_use_tips(bot: BotHarness):
+    answer = reply(bot.slash("/tips", "help"))
+    for usage in ("/tip ", "/tips mine", "/tips export-mine", "/tips delete-mine", "from:@", "since:"):
+        assert usage in all_text(answer)
+
+
+def test_a_failing_reply_reaches_the_person_not_just_the_log(bot: BotHarness, caplog):
+    bot.standin.inject("views.open", status=500, times=3)  # more than the client's retries
+    exchange = bot.slash("/tip")
+    assert "went wrong" in reply(exchange)["text"]
+    assert any("Reply" in r.message and "failed" in r.message for r in caplog.records)
+
+
+def test_acks_never_wait_behind_other_requests_replies(bot: BotHarness):
+    gate = bot.standin.hold("hooks")
+    try:
+        for _ in range(bot.executor._max_workers + 2):  # every reply worker stuck at Slack, and a queue
+            body, content_type = payloads.slash_command(bot.workspace, "/play", "", bot.standin.new_response_url())
+            signed = payloads.sign(body, bot.signing_secret, content_type)
+            assert bot.http("POST", "/slack/events", signed.body, signed.headers).status == 200
+        assert gate.wait_arrived(10)
+    finally:
+        gate.release()
+        bot.executor.wait_idle()
