@@ -73,6 +73,14 @@ class SearchResult:
 _CATEGORY_NAMES = {" ".join(words(name)): slug for slug, label in CATEGORIES.items() for name in (slug, label)}
 
 
+# The words that say what each category is about, for preferring its plays when a query names its topic
+# ("engage parents" reaches the families category through the thesaurus). Words every category shares
+# in an education playbook say nothing about any one of them.
+_GENERIC_WORDS = {"what", "and", "the", "want", "why", "student", "students", "teacher", "teachers", "learning", "based"}
+_CATEGORY_TOPICS = {slug: frozenset(words(f"{slug} {label}")) - _GENERIC_WORDS for slug, label in CATEGORIES.items()}
+CANDIDATE_PLAYS = 50
+
+
 def category_for(query: str) -> str | None:
     """The category a query names, by slug ('project-based') or label ('project based learning')."""
     return _CATEGORY_NAMES.get(" ".join(words(query)))
@@ -116,11 +124,19 @@ def search_plays(session: Session, query: str, limit: int = 3) -> SearchResult:
     if not terms:
         return SearchResult([], terms)
     for broadened in (False, True):
-        ids = _ranked_ids(session, terms, limit, prefix=broadened)
+        ids = _ranked_ids(session, terms, CANDIDATE_PLAYS, prefix=broadened)
         if ids:
             records = {r.id: r for r in session.scalars(select(PlayRecord).where(PlayRecord.id.in_(ids)))}
-            return SearchResult([Play.from_record(records[i]) for i in ids if i in records], terms, broadened)
+            ranked = [Play.from_record(records[i]) for i in ids if i in records]
+            return SearchResult(_topic_first(ranked, terms)[:limit], terms, broadened)
     return SearchResult([], terms)
+
+
+def _topic_first(ranked: list[Play], terms: list[str]) -> list[Play]:
+    """Plays of a category whose topic the query names (directly or through the thesaurus) first, in rank order."""
+    asked = {w for concept in concepts(terms) for phrase in concept.alternatives for w in phrase}
+    named = {slug for slug, topics in _CATEGORY_TOPICS.items() if topics & asked}
+    return sorted(ranked, key=lambda play: play.category not in named)  # stable: rank order within each part
 
 
 def _ranked_ids(session: Session, terms: list[str], limit: int, *, prefix: bool) -> list[int]:

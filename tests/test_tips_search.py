@@ -54,12 +54,6 @@ def ids(session: Session, team: str, query: str, **options) -> list[int]:
     return [tip.id for tip in find(session, team, query, **options).tips]
 
 
-def xfail_on(dialect: str, session: Session, request: pytest.FixtureRequest, reason: str) -> None:
-    """A known bug on one backend only: strict xfail there, an ordinary test on the other."""
-    if session.get_bind().dialect.name == dialect:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
-
-
 def vote(session: Session, team: str, tip_id: int, voters: int) -> None:
     for n in range(voters):
         store.vote_helpful(session, team, tip_id, f"UVOTER{n}", NOW)
@@ -149,8 +143,6 @@ def test_correctly_spelt_words_are_not_corrected(session: Session, team: str) ->
     assert find(session, team, "blended learning").corrected is None
 
 
-@pytest.mark.xfail(strict=True, reason="search_tips drops `corrected` when the corrected words only match "
-                                       "once broadened, though it searched the corrected words")
 def test_correction_is_reported_when_the_corrected_words_match_only_broadened(session: Session, team: str) -> None:
     blended = share(session, team, "Blended learning: run a station rotation with a teacher-led table")
 
@@ -183,9 +175,7 @@ def test_thesaurus_finds_the_words_teachers_use(session: Session, team: str, que
     assert page.broadened is False
 
 
-def test_engage_parents_finds_a_community_play_first(session: Session, request: pytest.FixtureRequest) -> None:
-    xfail_on("sqlite", session, request, "bot/plays.py _ranked_ids: no play matches both concepts, and FTS5 bm25's "
-             "IDF lets the one play tagged 'engagement' outscore the families plays (ts_rank_cd counts occurrences)")
+def test_engage_parents_finds_a_community_play_first(session: Session) -> None:
     assert search_plays(session, "engage parents").plays[0].category == "community"
 
 
@@ -390,13 +380,6 @@ def stem_twins() -> tuple[str, str]:
     return base, base + "S"
 
 
-@pytest.fixture
-def sqlite_stemming_bug(session: Session, request: pytest.FixtureRequest) -> None:
-    xfail_on("sqlite", session, request, "bot/tips/engine.py _sqlite_candidates trusts the FTS5 team/author column "
-             "match, which the porter tokenizer stems: ids differing by a stemmable suffix collide")
-
-
-@pytest.mark.usefixtures("sqlite_stemming_bug")
 def test_search_keeps_workspaces_apart_even_when_their_ids_stem_alike(session: Session) -> None:
     ours, theirs = stem_twins()
     mine = share(session, ours, "Gallery walk with sticky-note feedback")
@@ -405,7 +388,6 @@ def test_search_keeps_workspaces_apart_even_when_their_ids_stem_alike(session: S
     assert ids(session, ours, "gallery walk") == [mine]
 
 
-@pytest.mark.usefixtures("sqlite_stemming_bug")
 def test_near_duplicate_never_shows_another_workspaces_tip_even_when_ids_stem_alike(session: Session) -> None:
     ours, theirs = stem_twins()
     share(session, theirs, "Start each class with a two minute warm up question on the board")
@@ -416,7 +398,6 @@ def test_near_duplicate_never_shows_another_workspaces_tip_even_when_ids_stem_al
     assert (saved.status, saved.similar) == ("created", None)
 
 
-@pytest.mark.usefixtures("sqlite_stemming_bug")
 def test_from_filter_is_exact_even_when_user_ids_stem_alike(session: Session, team: str) -> None:
     ana = f"U{uuid.uuid4().hex[:6].upper()}DEF"
     anas = share(session, team, "Read aloud for five minutes a day", author=ana)

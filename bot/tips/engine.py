@@ -56,12 +56,18 @@ def _sqlite_candidates(session, team_id, found, filters, every, limit) -> list[R
     if filters.author:
         parts.append(_column("author", filters.author))
     where, params = _row_filters(filters, "t")
+    # The FTS team/author columns narrow the match inside the index, but the porter tokenizer stems them
+    # ("T0TEAMS" and "T0TEAM" are one token), so the row's own columns decide: another workspace never leaks.
+    where += " AND t.team_id = :team"
+    if filters.author:
+        where += " AND t.author = :author"
+        params["author"] = filters.author
     statement = text(
         "SELECT t.id, -bm25(tips_fts, 1.0, 2.0, 0.0, 0.0) AS relevance, t.helpful_count, t.created_at "
         "FROM tips_fts JOIN tips t ON t.id = tips_fts.rowid "
         f"WHERE tips_fts MATCH :match{where} ORDER BY tips_fts.rowid DESC LIMIT :limit"
     )
-    params |= {"match": " AND ".join(parts), "limit": limit}
+    params |= {"match": " AND ".join(parts), "team": team_id, "limit": limit}
     return list(session.execute(statement.columns(**_ROW_TYPES), params))
 
 

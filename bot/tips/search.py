@@ -98,10 +98,12 @@ def search_tips(session: Session, team_id: str, query: TipQuery, *, now: datetim
     if not rows and terms and (fixed := correct_spelling(session, team_id, terms)):
         found = concepts(fixed)
         rows = engine.candidates(session, team_id, found, filters, every=True)
-        corrected = " ".join(fixed) if rows else None
+        corrected = " ".join(fixed)
     if not rows and len(found) > 1:
         rows = engine.candidates(session, team_id, found, filters, every=False)
         broadened = bool(rows)
+    if not rows:
+        corrected = None  # nothing found either way: don't claim to have searched other words
     ranked = rank(rows, now)
     start = max(page, 0) * PAGE_SIZE
     ids = ranked[start:start + PAGE_SIZE]
