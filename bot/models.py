@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, false, literal_column
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator, false, literal_column
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -12,8 +12,22 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+class UTCDateTime(TypeDecorator[datetime]):
+    """A moment, stored in UTC. SQLite keeps no offset, so a time in another zone is converted before it is
+    written (else 01:00+05:00 would be stored, and ordered, as 01:00 UTC); naive values are taken as UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        return value.astimezone(timezone.utc) if value is not None and value.tzinfo else value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value
+
+
 class Base(DeclarativeBase):
-    pass
+    type_annotation_map = {datetime: UTCDateTime}
 
 
 class PlayRecord(Base):
@@ -37,7 +51,7 @@ class PlayRecord(Base):
     source: Mapped[str] = mapped_column(String(120))
     body: Mapped[str] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(String(64), doc="sha256 of the file, so unchanged files are skipped")
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class Workspace(Base):
@@ -46,7 +60,7 @@ class Workspace(Base):
     __tablename__ = "workspaces"
 
     team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class TipRecord(Base):
@@ -71,13 +85,13 @@ class TipRecord(Base):
     shared_by: Mapped[str] = mapped_column(String(32), doc="Who saved it (a Slack user id, or 'import')")
     text: Mapped[str] = mapped_column(Text)
     text_hash: Mapped[str] = mapped_column(String(64), doc="sha256 of the normalised text, for exact duplicates")
-    tags: Mapped[str] = mapped_column(String(300), default=" ")
+    tags: Mapped[str] = mapped_column(String(320), default=" ", doc="Up to 10 tags of 30 characters, padded")
     grade: Mapped[str] = mapped_column(String(20), default="")
     source: Mapped[str] = mapped_column(String(16), doc="command, modal, shortcut, reaction, import, chat, x")
     source_ref: Mapped[str | None] = mapped_column(String(255), nullable=True)
     permalink: Mapped[str | None] = mapped_column(String(500), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     helpful_count: Mapped[int] = mapped_column(Integer, default=0, server_default=literal_column("0"))
     hidden: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(),
@@ -91,7 +105,7 @@ class TipVote(Base):
 
     tip_id: Mapped[int] = mapped_column(ForeignKey("tips.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class SearchWord(Base):
@@ -116,7 +130,7 @@ class Moderator(Base):
                                          primary_key=True)
     user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     added_by: Mapped[str] = mapped_column(String(32))
-    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class ModerationEntry(Base):
@@ -131,4 +145,4 @@ class ModerationEntry(Base):
     action: Mapped[str] = mapped_column(String(24), doc="hide, restore, report, moderator_add, moderator_remove")
     tip_id: Mapped[int | None] = mapped_column(Integer, nullable=True, doc="No FK: the record outlives the tip")
     detail: Mapped[str] = mapped_column(String(300), default="")
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    at: Mapped[datetime] = mapped_column(default=utcnow)

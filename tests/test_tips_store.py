@@ -65,12 +65,6 @@ def team_tips(session: Session, team: str) -> int:
     return count(session, TipRecord, TipRecord.team_id == team)
 
 
-def xfail_on(dialect: str, session: Session, request: pytest.FixtureRequest, reason: str) -> None:
-    """A known bug on one backend only: strict xfail there, an ordinary test on the other."""
-    if session.get_bind().dialect.name == dialect:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
-
-
 # -- saving --------------------------------------------------------------------------------
 
 
@@ -468,9 +462,7 @@ def test_delete_workspace_removes_everything_it_owns_and_nothing_else(session: S
 # -- what the database keeps -----------------------------------------------------------------
 
 
-def test_ten_tags_of_the_longest_length_fit(session: Session, team: str, request: pytest.FixtureRequest) -> None:
-    xfail_on("postgresql", session, request, "tips.tags is VARCHAR(300) but stored_tags of 10 tags of 30 characters "
-             "is 311 characters: PostgreSQL raises DataError instead of saving or refusing")
+def test_ten_tags_of_the_longest_length_fit(session: Session, team: str) -> None:
     tags = tuple(letter * 30 for letter in "abcdefghij")
 
     tip = share(session, team, "Tag everything", tags=tags).tip
@@ -479,10 +471,7 @@ def test_ten_tags_of_the_longest_length_fit(session: Session, team: str, request
     assert store.get_tip(session, team, tip.id).tags == tags
 
 
-def test_times_in_other_zones_are_stored_as_the_same_instant(session: Session, team: str,
-                                                            request: pytest.FixtureRequest) -> None:
-    xfail_on("sqlite", session, request, "SQLAlchemy's SQLite DateTime drops the offset without converting to UTC, "
-             "so 01:00+05:00 is stored and ordered as 01:00 UTC")
+def test_times_in_other_zones_are_stored_as_the_same_instant(session: Session, team: str) -> None:
     earlier = share(session, team, "Label the classroom supply shelves",
                     when=datetime(2026, 11, 1, 1, 0, tzinfo=timezone(timedelta(hours=5)))).tip  # 20:00 UTC Oct 31
     later = share(session, team, "Greet every student at the door",
@@ -505,14 +494,8 @@ def committed_tip(database: Database, team: str) -> Iterator[store.Tip]:
         store.delete_workspace(session, team)
 
 
-SQLITE_SAVEPOINT_BUG = ("bot/db.py leaves pysqlite's own transaction handling on, so a SAVEPOINT opened before any "
-                        "other write is the outermost transaction and its RELEASE commits (save_tip, vote_helpful)")
-
-
-def test_a_rolled_back_save_leaves_nothing_behind(database: Database, team: str, committed_tip,
-                                                  request: pytest.FixtureRequest) -> None:
+def test_a_rolled_back_save_leaves_nothing_behind(database: Database, team: str, committed_tip) -> None:
     with database.sessions() as session:
-        xfail_on("sqlite", session, request, SQLITE_SAVEPOINT_BUG)
         share(session, team, "Walk the room during independent work")
         session.rollback()
 
@@ -520,10 +503,8 @@ def test_a_rolled_back_save_leaves_nothing_behind(database: Database, team: str,
         assert [t.id for t in store.tips_by(session, team, "UANA")] == [committed_tip.id]
 
 
-def test_a_rolled_back_vote_leaves_nothing_behind(database: Database, team: str, committed_tip,
-                                                  request: pytest.FixtureRequest) -> None:
+def test_a_rolled_back_vote_leaves_nothing_behind(database: Database, team: str, committed_tip) -> None:
     with database.sessions() as session:
-        xfail_on("sqlite", session, request, SQLITE_SAVEPOINT_BUG)
         store.vote_helpful(session, team, committed_tip.id, "UBEN", NOW)
         session.rollback()
 

@@ -71,7 +71,7 @@ def upgrade() -> None:
         sa.Column("shared_by", sa.String(32), nullable=False),
         sa.Column("text", sa.Text, nullable=False),
         sa.Column("text_hash", sa.String(64), nullable=False),
-        sa.Column("tags", sa.String(300), nullable=False),
+        sa.Column("tags", sa.String(320), nullable=False),
         sa.Column("grade", sa.String(20), nullable=False),
         sa.Column("source", sa.String(16), nullable=False),
         sa.Column("source_ref", sa.String(255)),
