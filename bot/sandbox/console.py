@@ -23,6 +23,9 @@ CONSOLE_HELP = """You are @teacher in #general of a local stand-in workspace. Ty
   calls                  the Slack Web API calls the bot made so far
   help                   this text            quit                     leave"""
 COLLEAGUE = "U0COLLEAGUE"
+# Web API calls that only read or prepare: nothing a person would see.
+QUIET_CALLS = {"conversations.history", "conversations.replies", "chat.getPermalink", "conversations.open",
+               "files.getUploadURLExternal"}
 
 
 @dataclass
@@ -111,6 +114,8 @@ class Console:
             self._print("(the bot acknowledged and posted nothing)")
         self.buttons = {}
         for call in exchange.calls:
+            if call.kind == "upload" or call.method in QUIET_CALLS:
+                continue
             heading, rendered, view_id = self._describe(call)
             self._print(f"\n── {heading} ──\n{rendered.text}")
             self.buttons.update({b.number: _Pressable(b, view_id) for b in rendered.buttons})
@@ -134,6 +139,10 @@ class Console:
             where = "only you can see this" if call.method == "chat.postEphemeral" else f"in {args.get('channel')}"
             status = "" if call.status == 200 else f" [Slack answered {call.status}]"
             return f"PLChat Bot ({where}){status}", render_message(args.get("text"), args.get("blocks")), None
+        if call.method == "files.completeUploadExternal" and call.status == 200:
+            names = [f"{file['filename']} ({file['content'].count(chr(10))} lines)"
+                     for entry in args["files"] if (file := self.harness.standin.uploaded(entry["id"]))]
+            return "a file arrives in your DMs", Rendered(", ".join(names)), None
         return f"Web API {call.method} -> {call.status}", Rendered(""), None
 
     def _print(self, text: str) -> None:

@@ -160,4 +160,20 @@ class BotHarness:
         return self.send(*payloads.block_action(self.workspace, action, response_url=response_url, view_id=view_id))
 
     def open_home(self) -> Exchange:
-        return self.send(*payloads.event_callback(self.workspace, payloads.app_home_opened(self.workspace)))
+        return self.event(payloads.app_home_opened(self.workspace))
+
+    def event(self, event: dict[str, Any]) -> Exchange:
+        return self.send(*payloads.event_callback(self.workspace, event))
+
+    def message_shortcut(self, callback_id: str, message: dict[str, Any]) -> Exchange:
+        response_url = self.standin.new_response_url()
+        return self.send(*payloads.message_action(self.workspace, callback_id, message, response_url))
+
+    def global_shortcut(self, callback_id: str) -> Exchange:
+        return self.send(*payloads.global_shortcut(self.workspace, callback_id))
+
+    def react(self, reaction: str, message: dict[str, Any]) -> Exchange:
+        return self.event(payloads.reaction_added(self.workspace, reaction, message))
+
+    def submit_view(self, view: dict[str, Any], values: dict[str, Any]) -> Exchange:
+        return self.send(*payloads.view_submission(self.workspace, view, values))

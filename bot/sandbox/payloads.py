@@ -77,6 +77,45 @@ def block_action(ws: Workspace, action: dict[str, Any], *, response_url: str | N
     return urlencode({"payload": json.dumps(payload)}).encode(), "application/x-www-form-urlencoded"
 
 
+def _interaction(ws: Workspace, kind: str, **fields: Any) -> tuple[bytes, str]:
+    payload = {
+        "type": kind, "token": "verification-token-unused", "trigger_id": _trigger_id(),
+        "user": {"id": ws.user_id, "username": ws.user_name, "name": ws.user_name, "team_id": ws.team_id},
+        "team": {"id": ws.team_id, "domain": ws.team_domain}, "api_app_id": ws.api_app_id,
+        "enterprise": None, "is_enterprise_install": False, **fields,
+    }
+    return urlencode({"payload": json.dumps(payload)}).encode(), "application/x-www-form-urlencoded"
+
+
+def message_action(ws: Workspace, callback_id: str, message: dict[str, Any], response_url: str) -> tuple[bytes, str]:
+    """A message shortcut ("Save as tip") chosen on `message` in the workspace's channel."""
+    return _interaction(ws, "message_action", callback_id=callback_id, action_ts=f"{time.time():.6f}",
+                        message_ts=message["ts"], message=message, response_url=response_url,
+                        channel={"id": ws.channel_id, "name": ws.channel_name})
+
+
+def global_shortcut(ws: Workspace, callback_id: str) -> tuple[bytes, str]:
+    """A global shortcut ("Share a tip") from the lightning-bolt menu: no channel, no response_url."""
+    return _interaction(ws, "shortcut", callback_id=callback_id, action_ts=f"{time.time():.6f}")
+
+
+def view_submission(ws: Workspace, view: dict[str, Any], values: dict[str, Any]) -> tuple[bytes, str]:
+    """The person pressed Submit on a modal the bot opened, with `values` as Slack's view.state.values."""
+    submitted = {**view, "id": view.get("id") or f"V{next(_ids):08d}", "team_id": ws.team_id, "type": "modal",
+                 "state": {"values": values}, "hash": f"{int(time.time())}.sandbox",
+                 "private_metadata": view.get("private_metadata", ""), "callback_id": view.get("callback_id", "")}
+    return _interaction(ws, "view_submission", view=submitted, response_urls=[])
+
+
+def reaction_added(ws: Workspace, reaction: str, message: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "reaction_added", "user": ws.user_id, "reaction": reaction, "item_user": message.get("user"),
+            "item": {"type": "message", "channel": ws.channel_id, "ts": message["ts"]}}
+
+
+def app_uninstalled() -> dict[str, Any]:
+    return {"type": "app_uninstalled"}
+
+
 def event_callback(ws: Workspace, event: dict[str, Any], bot_user_id: str = "U0PLCHATBOT") -> tuple[bytes, str]:
     envelope = {
         "token": "verification-token-unused", "team_id": ws.team_id, "api_app_id": ws.api_app_id,

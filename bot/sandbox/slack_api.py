@@ -13,6 +13,7 @@ import json
 import logging
 import re
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,19 +32,20 @@ MAX_VIEW_BLOCKS = 100
 MAX_MESSAGE_TEXT = 40_000
 
 _TOKEN_PREFIXES = ("xoxb-", "xoxp-")
-_JSON_FORM_FIELDS = frozenset({"blocks", "attachments", "view", "metadata"})
+_JSON_FORM_FIELDS = frozenset({"blocks", "attachments", "view", "metadata", "files"})
 _TEXT_TYPES = frozenset({"plain_text", "mrkdwn"})
 _STATUS_ERRORS = {429: "ratelimited", 500: "internal_error", 503: "service_unavailable"}
-_FIRST_TS_SECONDS = 1_700_000_000
+_ts_lock = threading.Lock()
+_last_ts_micros = 0
 
 
 @dataclass(frozen=True)
 class RecordedCall:
     """One request the stand-in received, and the HTTP status it answered."""
 
-    kind: Literal["api", "hook"]
+    kind: Literal["api", "hook", "upload"]
     method: str
-    """Web API method (e.g. "chat.postMessage"), or the URL path for hooks."""
+    """Web API method (e.g. "chat.postMessage"), or the URL path for hooks and file uploads."""
     args: dict[str, Any]
     token: str | None
     status: int
@@ -120,6 +122,8 @@ class SlackStandIn:
         self._gates: dict[str, Gate] = {}
         self._hook_paths: set[str] = set()
         self._serial = itertools.count(1)
+        self._messages: dict[str, list[dict[str, Any]]] = {}  # channel -> messages, oldest first
+        self._uploads: dict[str, dict[str, Any]] = {}  # file id -> {"filename", "content"}
         self._methods: dict[str, Callable[[dict[str, Any]], _Answer]] = {
             "auth.test": self._auth_test,
             "chat.postMessage": self._post_message,
@@ -133,6 +137,12 @@ class SlackStandIn:
             "users.info": self._user_info,
             "conversations.info": self._conversation,
             "conversations.join": self._conversation,
+            "conversations.open": self._open_dm,
+            "conversations.history": self._history,
+            "conversations.replies": self._replies,
+            "chat.getPermalink": self._permalink,
+            "files.getUploadURLExternal": self._upload_url,
+            "files.completeUploadExternal": self._complete_upload,
         }
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -198,6 +208,23 @@ class SlackStandIn:
         with self._changed:
             self._hook_paths.add(path)
         return self.base_url + path
+
+    # -- what is in the workspace -----------------------------------------------------------
+
+    def seed_message(self, channel: str, user: str, text: str, *, thread_ts: str | None = None) -> dict[str, Any]:
+        """A message someone posted (the bot can then read it with conversations.history/replies)."""
+        message = {"type": "message", "user": user, "text": text, "team": self.team_id, "ts": self._next_ts()}
+        if thread_ts:
+            message["thread_ts"] = thread_ts
+        with self._changed:
+            self._messages.setdefault(channel, []).append(message)
+        return dict(message)
+
+    def uploaded(self, file_id: str) -> dict[str, Any] | None:
+        """A file the bot uploaded and completed: filename, title, content (text), channel."""
+        with self._changed:
+            upload = self._uploads.get(file_id)
+            return dict(upload) if upload else None
 
     # -- recorded calls --------------------------------------------------------------------
 
@@ -274,12 +301,15 @@ class SlackStandIn:
     def _serve(self, http: _Handler) -> None:
         url = urlsplit(http.path)
         body = http.rfile.read(int(http.headers.get("Content-Length") or 0))
-        kind: Literal["api", "hook"]
+        kind: Literal["api", "hook", "upload"]
         if url.path.startswith("/api/"):
             kind, method = "api", url.path.removeprefix("/api/")
             key = method
         elif url.path.startswith("/hooks/"):
             kind, method, key = "hook", url.path, HOOKS
+        elif url.path.startswith("/upload/"):
+            self._receive_upload(http, url.path.removeprefix("/upload/"), body)
+            return
         else:
             _send(http, _Answer(404, "not_found"))
             return
@@ -374,7 +404,10 @@ class SlackStandIn:
         if problem is not None:
             return problem
         ts = self._next_ts()
-        return _ok(channel=args["channel"], ts=ts, message=self._message(args, ts))
+        message = self._message(args, ts)
+        with self._changed:
+            self._messages.setdefault(args["channel"], []).append(message)
+        return _ok(channel=args["channel"], ts=ts, message=message)
 
     def _post_ephemeral(self, args: dict[str, Any]) -> _Answer:
         return _new_message_problem(args) or _ok(message_ts=self._next_ts())
@@ -425,6 +458,69 @@ class SlackStandIn:
             return _api_error("channel_not_found")
         return _ok(channel={"id": channel_id, "name": "general", "is_member": True})
 
+    def _open_dm(self, args: dict[str, Any]) -> _Answer:
+        users = str(args.get("users") or "")
+        if not users or "," in users:
+            return _api_error("user_not_found" if not users else "not_implemented")
+        return _ok(channel={"id": "D" + users.lstrip("UW"), "is_im": True})
+
+    def _channel_messages(self, channel: str) -> list[dict[str, Any]]:
+        with self._changed:
+            return list(self._messages.get(channel, []))
+
+    def _history(self, args: dict[str, Any]) -> _Answer:
+        """Top-level messages, newest first, up to `latest` (inclusive when asked), `limit` of them."""
+        latest = args.get("latest")
+        inclusive = str(args.get("inclusive", "")).lower() in ("1", "true")
+        found = [m for m in reversed(self._channel_messages(args.get("channel", "")))
+                 if m.get("thread_ts") in (None, m["ts"])
+                 and (latest is None or float(m["ts"]) < float(latest) or (inclusive and m["ts"] == latest))]
+        return _ok(messages=found[: int(args.get("limit") or 100)], has_more=False)
+
+    def _replies(self, args: dict[str, Any]) -> _Answer:
+        ts = args.get("ts")
+        thread = [m for m in self._channel_messages(args.get("channel", "")) if ts in (m["ts"], m.get("thread_ts"))]
+        return _ok(messages=thread, has_more=False) if thread else _api_error("thread_not_found")
+
+    def _permalink(self, args: dict[str, Any]) -> _Answer:
+        channel, ts = args.get("channel", ""), args.get("message_ts", "")
+        if not any(m["ts"] == ts for m in self._channel_messages(channel)):
+            return _api_error("message_not_found")
+        slug = re.sub(r"[^a-z0-9]+", "-", self.team_name.lower()).strip("-")
+        return _ok(channel=channel, permalink=f"https://{slug}.slack.com/archives/{channel}/p{ts.replace('.', '')}")
+
+    def _upload_url(self, args: dict[str, Any]) -> _Answer:
+        if not args.get("filename") or not str(args.get("length", "")).isdigit():
+            return _api_error("invalid_arguments")
+        file_id = f"F{next(self._serial):08d}"
+        with self._changed:
+            self._uploads[file_id] = {"filename": args["filename"], "content": None}
+        return _ok(upload_url=f"{self.base_url}/upload/{file_id}", file_id=file_id)
+
+    def _receive_upload(self, http: _Handler, file_id: str, body: bytes) -> None:
+        with self._changed:
+            known = file_id in self._uploads
+            if known:
+                self._uploads[file_id]["content"] = body.decode("utf-8", errors="replace")
+            self._calls.append(RecordedCall("upload", file_id, {"bytes": len(body)}, None, 200 if known else 404))
+            self._changed.notify_all()
+        _send(http, _Answer(200, "OK - " + str(len(body))) if known else _Answer(404, "not_found"))
+
+    def _complete_upload(self, args: dict[str, Any]) -> _Answer:
+        files = args.get("files")
+        if not isinstance(files, list):
+            return _api_error("invalid_arguments")
+        completed = []
+        with self._changed:
+            for entry in files or []:
+                upload = self._uploads.get(entry.get("id", ""))
+                if upload is None or upload["content"] is None:
+                    return _api_error("file_not_found")
+                upload.update(title=entry.get("title"), channel=args.get("channel_id"),
+                              initial_comment=args.get("initial_comment"))
+                completed.append({"id": entry["id"], "title": entry.get("title"), "name": upload["filename"]})
+        return _ok(files=completed) if completed else _api_error("invalid_arguments")
+
     def _message(self, args: dict[str, Any], ts: str) -> dict[str, Any]:
         message: dict[str, Any] = {
             "type": "message",
@@ -440,9 +536,13 @@ class SlackStandIn:
         return message
 
     def _next_ts(self) -> str:
-        """Unique, increasing message timestamps like "1700000000.000100"."""
-        micros = next(self._serial) * 100
-        return f"{_FIRST_TS_SECONDS + micros // 1_000_000}.{micros % 1_000_000:06d}"
+        """Message timestamps like Slack's: the time of posting in microseconds ("1764000000.000100"), unique
+        and increasing, also across stand-ins and runs (a message's ts is part of its identity)."""
+        global _last_ts_micros
+        with _ts_lock:
+            _last_ts_micros = max(_last_ts_micros + 1, time.time_ns() // 1000)
+            micros = _last_ts_micros
+        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
 
 # -- Slack's rules ---------------------------------------------------------------------------
