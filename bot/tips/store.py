@@ -180,15 +180,16 @@ def vote_helpful(session: Session, team_id: str, tip_id: int, user_id: str, now:
 
 def tips_by(session: Session, team_id: str, user_id: str, *, limit: int | None = None,
             offset: int = 0) -> list[Tip]:
-    """The tips a person wrote, newest first (hidden ones too: they are still theirs)."""
-    query = (select(TipRecord).where(TipRecord.team_id == team_id, TipRecord.author == user_id)
+    """The tips a person wrote, newest first (hidden ones too: they are still theirs; held ones aren't saved yet)."""
+    query = (select(TipRecord).where(TipRecord.team_id == team_id, TipRecord.author == user_id,
+                                     TipRecord.pending.is_(False))
              .order_by(TipRecord.created_at.desc(), TipRecord.id.desc()).offset(offset).limit(limit))
     return [Tip.from_record(r) for r in session.scalars(query)]
 
 
 def count_by(session: Session, team_id: str, user_id: str) -> int:
-    return session.scalar(select(func.count()).where(TipRecord.team_id == team_id,
-                                                     TipRecord.author == user_id)) or 0
+    return session.scalar(select(func.count()).where(TipRecord.team_id == team_id, TipRecord.author == user_id,
+                                                     TipRecord.pending.is_(False))) or 0
 
 
 def delete_tips_by(session: Session, team_id: str, user_id: str) -> int:
