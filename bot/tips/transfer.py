@@ -148,7 +148,14 @@ def _string(row: dict[str, Any], name: str) -> str:
         return ""
     if not isinstance(value, (str, int, float)):
         raise TipRejected(f"{name} must be text")
-    return str(value)
+    text = str(value)
+    try:
+        text.encode("utf-8")  # a lone surrogate (from a JSON \ud800 escape) can't be stored
+    except UnicodeEncodeError:
+        raise TipRejected(f"{name} has a broken \\u escape (half of a surrogate pair)") from None
+    if "\x00" in text:  # PostgreSQL refuses NUL in text, failing the whole batch
+        raise TipRejected(f"{name} has a NUL character; save the file as plain text")
+    return text
 
 
 def _timestamp(value: str) -> datetime | None:
@@ -156,9 +163,11 @@ def _timestamp(value: str) -> datetime | None:
         return None
     try:
         moment = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise TipRejected(f"created_at {value[:30]!r} is not an ISO 8601 date or time, e.g. 2026-09-01T15:30:00Z")
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        # Converted here, so a time with no UTC equivalent is this row's problem, not the whole batch's
+        return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    except (ValueError, OverflowError):  # OverflowError: e.g. 0001-01-01T00:00+05:00 is before year 1 in UTC
+        raise TipRejected(f"created_at {value[:30]!r} is not an ISO 8601 date or time, "
+                          "e.g. 2026-09-01T15:30:00Z") from None
 
 
 def import_tips(sessions: sessionmaker[Session], team_id: str, rows: Iterable[tuple[int, dict[str, Any] | str]],
