@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from bot import db
 from bot.bootstrap import Database, open_database, sync_playbook
@@ -98,6 +99,22 @@ def _reset_postgres(url: str) -> None:
         connection.execute(text("DROP SCHEMA public CASCADE"))
         connection.execute(text("CREATE SCHEMA public"))
     engine.dispose()
+
+
+@pytest.fixture
+def session(database: Database) -> Iterator[Session]:
+    """Never committed: what a test writes is rolled back when it ends."""
+    with database.sessions() as session:
+        yield session
+
+
+def new_team() -> str:
+    return f"T{uuid.uuid4().hex[:10].upper()}"
+
+
+@pytest.fixture
+def team() -> str:
+    return new_team()
 
 
 @pytest.fixture

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import random
 from datetime import date, timedelta
-from typing import Iterator
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.bootstrap import Database
 from bot.models import PlayRecord
 from bot.play_files import load_play_dir
 from bot.search_text import MAX_QUERY_TERMS, MAX_TERM_LENGTH
@@ -25,12 +23,6 @@ from bot.plays import (
 )
 
 SHIPPED_PLAYS = len(load_play_dir()[0])
-
-
-@pytest.fixture
-def session(database: Database) -> Iterator[Session]:
-    with database.sessions() as session:
-        yield session
 
 
 def play_count(session: Session) -> int:

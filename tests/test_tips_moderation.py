@@ -2,39 +2,21 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta, timezone
-from typing import Callable, Iterator
+from typing import Callable
 
 import pytest
 from sqlalchemy.orm import Session
 
-from bot.bootstrap import Database
 from bot.models import ModerationEntry
 from bot.tips import moderation, store
 from bot.tips.moderation import NotAllowed
 from bot.tips.records import NewTip, Tip
 from bot.tips.search import parse_query, search_tips
-from conftest import FIXED_NOW as NOW
+from conftest import FIXED_NOW as NOW, new_team
 
 CONFIGURED = frozenset({"UCONF"})  # PLCHAT_MODERATORS
 TEACHER = "UTEACH"
-
-
-@pytest.fixture
-def session(database: Database) -> Iterator[Session]:
-    """Never committed: what a test writes is rolled back when it ends."""
-    with database.sessions() as session:
-        yield session
-
-
-def new_team() -> str:
-    return f"T{uuid.uuid4().hex[:10].upper()}"
-
-
-@pytest.fixture
-def team() -> str:
-    return new_team()
 
 
 @pytest.fixture

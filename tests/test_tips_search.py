@@ -4,37 +4,19 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, timedelta
-from typing import Iterator
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.bootstrap import Database
 from bot.models import TipRecord
 from bot.plays import search_plays
 from bot.tips import moderation, store
 from bot.tips.records import NewTip, TipRejected
 from bot.tips.search import MAX_QUERY, PAGE_SIZE, TipPage, TipQuery, correct_spelling, parse_query, search_tips
-from conftest import FIXED_NOW as NOW
+from conftest import FIXED_NOW as NOW, new_team
 
 MODERATOR = "UMOD"
-
-
-@pytest.fixture
-def session(database: Database) -> Iterator[Session]:
-    """Never committed: what a test writes is rolled back when it ends."""
-    with database.sessions() as session:
-        yield session
-
-
-def new_team() -> str:
-    return f"T{uuid.uuid4().hex[:10].upper()}"
-
-
-@pytest.fixture
-def team() -> str:
-    return new_team()
 
 
 def share(session: Session, team: str, text: str, *, author: str = "UANA", when: datetime = NOW,

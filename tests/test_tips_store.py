@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Iterator
@@ -16,26 +15,10 @@ from bot.models import ModerationEntry, Moderator, SearchWord, TipRecord, TipVot
 from bot.tips import moderation, store
 from bot.tips.records import MAX_TEXT, SOURCES, NewTip, TipRejected, split_tags
 from bot.tips.search import parse_query, search_tips
-from conftest import FIXED_NOW as NOW
+from conftest import FIXED_NOW as NOW, new_team
 
 WARM_UP = "Start each class with a two minute warm up question on the board"
 MODERATOR = "UMOD"
-
-
-@pytest.fixture
-def session(database: Database) -> Iterator[Session]:
-    """Never committed: what a test writes is rolled back when it ends."""
-    with database.sessions() as session:
-        yield session
-
-
-def new_team() -> str:
-    return f"T{uuid.uuid4().hex[:10].upper()}"
-
-
-@pytest.fixture
-def team() -> str:
-    return new_team()
 
 
 def share(session: Session, team: str, text: str, *, author: str = "UANA", shared_by: str | None = None,
