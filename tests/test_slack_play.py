@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import re
+import ssl
 import time
 
 import pytest
 from slack_helpers import all_text, button, buttons, reply
 
+from bot.config import Settings
 from bot.plays import CATEGORIES, category_counts
 from bot.sandbox import payloads
 from bot.sandbox.harness import SANDBOX_TOKEN, BotHarness
 from bot.sandbox.render import render_view
+from bot.slack.app import create_web_client
 
 BROADCAST = re.compile(r"<!(channel|here|everyone)>")
 
@@ -218,3 +222,13 @@ def test_secrets_never_reach_the_logs_even_at_debug(bot: BotHarness, caplog: pyt
     assert "chat.postMessage" in caplog.text, "slack_sdk's request logging was captured"
     assert SANDBOX_TOKEN not in caplog.text
     assert bot.signing_secret not in caplog.text
+
+
+def test_every_slack_call_shares_one_verifying_tls_context():
+    """urllib would build (and load the CA bundle into) a new context per HTTPS connection; Bolt deep-copies
+    the client for each lazy listener, so the shared context must survive the copy."""
+    settings = Settings(_env_file=None, slack_bot_token="xoxb-1")
+    client = create_web_client(settings, "xoxb-1")
+
+    assert copy.deepcopy(client).ssl is client.ssl is create_web_client(settings).ssl
+    assert client.ssl.verify_mode == ssl.CERT_REQUIRED and client.ssl.check_hostname
