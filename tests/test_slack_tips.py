@@ -191,3 +191,27 @@ def test_acks_never_wait_behind_other_requests_replies(bot: BotHarness):
     finally:
         gate.release()
         bot.executor.wait_idle()
+
+
+def test_a_full_reply_queue_says_busy_at_once_and_lets_slack_retry_events(database, services, caplog):
+    with BotHarness(database, services=services, max_pending_replies=1) as bot:
+        def post(body: bytes, content_type: str):
+            signed = payloads.sign(body, bot.signing_secret, content_type)
+            return bot.http("POST", "/slack/events", signed.body, signed.headers)
+
+        gate = bot.standin.hold("hooks")
+        try:
+            first = post(*payloads.slash_command(bot.workspace, "/play", "", bot.standin.new_response_url()))
+            assert first.status == 200 and gate.wait_arrived(10)  # its reply now fills the queue
+
+            refused = post(*payloads.slash_command(bot.workspace, "/tips", "rubric", bot.standin.new_response_url()))
+            event = post(*payloads.event_callback(bot.workspace, payloads.app_home_opened(bot.workspace)))
+        finally:
+            gate.release()
+            bot.executor.wait_idle()
+
+    answer = json.loads(refused.body)
+    assert refused.status == 200 and answer["response_type"] == "ephemeral" and "very busy" in answer["text"]
+    assert event.status == 500, "Slack retries an event it got no 2xx for"
+    refusals = [r for r in caplog.records if r.getMessage().startswith("Refused")]
+    assert len(refusals) == 2 and not any(r.exc_info for r in refusals)

@@ -6,7 +6,7 @@ import secrets
 import threading
 import urllib.error
 import urllib.request
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from socketserver import ThreadingMixIn
 from typing import Any, Callable
@@ -17,28 +17,34 @@ from bot.config import Settings
 from bot.sandbox import payloads
 from bot.sandbox.render import Button
 from bot.sandbox.slack_api import RecordedCall, SlackStandIn
+from bot.slack.deferred import BoundedExecutor
 from bot.slack.services import Services
 from bot.web import WsgiApp, create_wsgi_app
 
 SANDBOX_TOKEN = "xoxb-sandbox-token"
 
 
-class TrackingExecutor(ThreadPoolExecutor):
-    """Runs Bolt's listeners and knows when all of them have finished, so callers never need to sleep."""
+class TrackingExecutor(BoundedExecutor):
+    """Runs Bolt's listeners, bounded as in production, and knows when all of them have finished, so callers
+    never need to sleep."""
 
-    def __init__(self, max_workers: int = 8):
-        super().__init__(max_workers=max_workers, thread_name_prefix="listener")
+    def __init__(self, max_workers: int = 8, max_pending: int = 2000):
+        super().__init__(max_workers=max_workers, max_pending=max_pending, thread_name_prefix="listener")
         self._pending = 0
         self._idle = threading.Condition()
 
     def submit(self, fn: Callable, /, *args: Any, **kwargs: Any) -> Future:
         with self._idle:
             self._pending += 1
-        future = super().submit(fn, *args, **kwargs)
+        try:
+            future = super().submit(fn, *args, **kwargs)
+        except BaseException:
+            self._finished(None)
+            raise
         future.add_done_callback(self._finished)
         return future
 
-    def _finished(self, _future: Future) -> None:
+    def _finished(self, _future: Future | None) -> None:
         with self._idle:
             self._pending -= 1
             self._idle.notify_all()
@@ -101,13 +107,14 @@ class BotHarness:
     """The production Bolt app behind a local HTTP server, talking to a Slack stand-in."""
 
     def __init__(self, database: Database, *, services: Services | None = None,
-                 workspace: payloads.Workspace = payloads.Workspace(), standin: SlackStandIn | None = None):
+                 workspace: payloads.Workspace = payloads.Workspace(), standin: SlackStandIn | None = None,
+                 max_pending_replies: int = 2000):
         self.workspace = workspace
         self.standin = standin or SlackStandIn(team_id=workspace.team_id)
         self.signing_secret = secrets.token_hex(16)
         self.database = database
         self._services = services
-        self.executor = TrackingExecutor()
+        self.executor = TrackingExecutor(max_pending=max_pending_replies)
 
     def start(self) -> BotHarness:
         self.standin.start()
