@@ -119,6 +119,16 @@ def test_misspelt_words_are_corrected_from_the_workspace_words(session: Session,
     assert page.broadened is False
 
 
+def test_a_correction_keeps_the_first_letter_when_a_word_with_it_is_nearly_as_alike(session: Session,
+                                                                                     team: str) -> None:
+    organizer = share(session, team, "A graphic organizer for every reading")
+    share(session, team, "Rafi's class reads outside on Fridays")  # "rafi" is more alike to "grafic", by a hair
+
+    page = find(session, team, "grafic organizer")
+
+    assert page.corrected == "graphic organizer" and [t.id for t in page.tips] == [organizer]
+
+
 def test_correctly_spelt_words_are_not_corrected(session: Session, team: str) -> None:
     share(session, team, "Blended learning: run a station rotation with a teacher-led table")
 

@@ -10,14 +10,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import DateTime, Float, Integer, Row, bindparam, select, text
+from sqlalchemy import Float, Integer, Text, bindparam, select, text
 from sqlalchemy.orm import Session
 
-from bot.models import TipRecord
-from bot.search_text import Concept, fts5_match, tsquery, words
+from bot.models import TipRecord, UTCDateTime
+from bot.search_text import Concept, fts5_match, relevance, tsquery, words
 
 CANDIDATES = 400
-_ROW_TYPES = {"id": Integer, "relevance": Float, "helpful_count": Integer, "created_at": DateTime(timezone=True)}
+_ROW_TYPES = {"id": Integer, "helpful_count": Integer, "created_at": UTCDateTime}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A matching tip, with what ranking needs: relevance (higher is better), votes and age."""
+
+    id: int
+    relevance: float
+    helpful_count: int
+    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -38,17 +48,18 @@ def _column(name: str, value: str) -> str:
 
 
 def candidates(session: Session, team_id: str, found: list[Concept], filters: Filters, *, every: bool,
-               limit: int = CANDIDATES) -> list[Row]:
-    """(id, relevance, helpful_count, created_at) of the newest matching tips, at most `limit`.
+               limit: int = CANDIDATES) -> list[Candidate]:
+    """The newest matching tips, at most `limit`. With no concepts, every tip passing the filters matches.
 
-    Relevance is bm25 / ts_rank_cd, higher is better. With no concepts, every tip passing the filters matches.
+    Relevance is `search_text.relevance` on SQLite (FTS5's bm25() costs a full count of every phrase's
+    documents per query) and ts_rank_cd, which reads only the row, on PostgreSQL.
     """
     if _is_sqlite(session):
         return _sqlite_candidates(session, team_id, found, filters, every, limit)
     return _postgres_candidates(session, team_id, found, filters, every, limit)
 
 
-def _sqlite_candidates(session, team_id, found, filters, every, limit) -> list[Row]:
+def _sqlite_candidates(session, team_id, found, filters, every, limit) -> list[Candidate]:
     parts = [_column("team", team_id)]
     if found:
         parts.append(f"({fts5_match(found, every=every)})")
@@ -63,15 +74,18 @@ def _sqlite_candidates(session, team_id, found, filters, every, limit) -> list[R
         where += " AND t.author = :author"
         params["author"] = filters.author
     statement = text(
-        "SELECT t.id, -bm25(tips_fts, 1.0, 2.0, 0.0, 0.0) AS relevance, t.helpful_count, t.created_at "
+        "SELECT t.id, t.text, t.tags, t.helpful_count, t.created_at "
         "FROM tips_fts JOIN tips t ON t.id = tips_fts.rowid "
         f"WHERE tips_fts MATCH :match{where} ORDER BY tips_fts.rowid DESC LIMIT :limit"
     )
     params |= {"match": " AND ".join(parts), "team": team_id, "limit": limit}
-    return list(session.execute(statement.columns(**_ROW_TYPES), params))
+    rows = session.execute(statement.columns(text=Text, tags=Text, **_ROW_TYPES), params).all()
+    average = sum(len(row.text.split()) for row in rows) / len(rows) if rows else 1.0
+    return [Candidate(row.id, relevance(found, row.text, row.tags, average), row.helpful_count, row.created_at)
+            for row in rows]
 
 
-def _postgres_candidates(session, team_id, found, filters, every, limit) -> list[Row]:
+def _postgres_candidates(session, team_id, found, filters, every, limit) -> list[Candidate]:
     where, params = _row_filters(filters, "t")
     params |= {"team": team_id, "limit": limit}
     if filters.author:
@@ -89,7 +103,8 @@ def _postgres_candidates(session, team_id, found, filters, every, limit) -> list
             "SELECT t.id, 0.0 AS relevance, t.helpful_count, t.created_at FROM tips t "
             f"WHERE t.team_id = :team{where} ORDER BY t.id DESC LIMIT :limit"
         )
-    return list(session.execute(statement.columns(**_ROW_TYPES), params))
+    rows = session.execute(statement.columns(relevance=Float, **_ROW_TYPES), params)
+    return [Candidate(row.id, row.relevance, row.helpful_count, row.created_at) for row in rows]
 
 
 def _row_filters(filters: Filters, alias: str) -> tuple[str, dict]:

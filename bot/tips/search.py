@@ -27,6 +27,7 @@ RELEVANCE, VOTES, RECENCY = 0.6, 0.25, 0.15
 RECENCY_HALF_LIFE_DAYS = 90
 MIN_CORRECTABLE = 4
 CORRECTION_LIKENESS = 0.7
+FIRST_LETTER_BONUS = 0.1  # "grafic" is "graphic" (0.77 alike) rather than "rafi" (0.8)
 
 _THESAURUS_WORDS = frozenset(w for group in THESAURUS for phrase in group for w in words(phrase))
 _CHANNEL_TAG = re.compile(r"^<#C[A-Z0-9]+\|([^>]*)>$")  # Slack escapes #name when a channel has that name
@@ -145,7 +146,9 @@ def correct_spelling(session: Session, team_id: str, terms: list[str]) -> list[s
 
 
 def _closest(term: str, options: list[tuple[str, int]]) -> str | None:
-    scored = [(SequenceMatcher(None, term, word).ratio(), uses, word) for word, uses in options]
-    scored = [s for s in scored if s[0] >= CORRECTION_LIKENESS]
+    """The most alike word, preferring one with the same first letter (typos rarely hit it), then the most used."""
+    alike = [(SequenceMatcher(None, term, word).ratio(), uses, word) for word, uses in options]
+    scored = [(ratio + FIRST_LETTER_BONUS * (word[:1] == term[:1]), uses, word)
+              for ratio, uses, word in alike if ratio >= CORRECTION_LIKENESS]
     return max(scored)[2] if scored else None
 
