@@ -197,6 +197,7 @@ def test_a_file_without_text_adds_nothing(database_url: str, tmp_path: Path, nam
     assert result.exit_code == 2, result.output
     assert "`text`" in result.stderr
     assert stored(database_url, TEAM_A) == []
+    assert teams(database_url) == [], "a refused file leaves no workspace behind (a typo in --team would)"
 
 
 @pytest.mark.parametrize("name, content, message", [

@@ -87,7 +87,7 @@ def clean_text(raw: str) -> str:
 
 def _junk_share(text: str) -> float:
     """The share of characters that are control or unassigned code points (newlines and tabs are fine)."""
-    if not text:
+    if not text or "".join(text.split()).isprintable():  # the usual case, checked at C speed
         return 0.0
     junk = sum(1 for ch in text if ch not in "\n\r\t" and unicodedata.category(ch) in ("Cc", "Cn", "Co", "Cs"))
     return junk / len(text)

@@ -14,7 +14,7 @@ import csv
 import hashlib
 import io
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Literal, TextIO
@@ -25,13 +25,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import transaction
 from bot.models import TipRecord
-from bot.tips.records import NewTip, TipRejected, parse_tag_list, text_hash
+from bot.tips.records import NewTip, TipRejected, parse_tag_list
 from bot.tips.store import ensure_workspace, record_values, remember_words, validated
 
 FIELDS = ("text", "author", "tags", "grade", "created_at", "source_url")
 EXPORT_FIELDS = (*FIELDS, "id", "source", "helpful", "hidden")
 FORMATS: dict[str, Literal["csv", "jsonl"]] = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
-BATCH = 2000
+BATCH = 5000
 MAX_LINE = 64 * 1024  # a row longer than this can't be a tip of at most 3,000 characters
 IMPORT_AUTHOR = "imported"
 
@@ -128,8 +128,8 @@ def _jsonl_rows(stream: TextIO) -> Iterator[tuple[int, dict[str, Any] | str]]:
         raise FileRejected("The file is empty; each line should be a JSON object with a `text` key.")
 
 
-def row_to_tip(team_id: str, row: dict[str, Any]) -> NewTip:
-    """A file row as a tip, checked with the same rules as a tip shared in Slack (raises TipRejected)."""
+def row_values(team_id: str, row: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """A file row as a tips row, checked with the same rules as a tip shared in Slack (raises TipRejected)."""
     text, author, url = (_string(row, name) for name in ("text", "author", "source_url"))
     raw_tags = row.get("tags") or ""
     tags = parse_tag_list(" ".join(map(str, raw_tags)) if isinstance(raw_tags, list) else str(raw_tags))
@@ -138,8 +138,9 @@ def row_to_tip(team_id: str, row: dict[str, Any]) -> NewTip:
     tip = validated(NewTip(team_id, author.strip()[:120] or IMPORT_AUTHOR, "import", text, "import", tags,
                            _string(row, "grade"), permalink=url or None,
                            created_at=_timestamp(_string(row, "created_at"))))
-    ref = hashlib.sha256(f"{tip.author}\n{text_hash(tip.text)}".encode()).hexdigest()
-    return replace(tip, source_ref=f"import:{ref}")
+    values = record_values(tip, now)
+    digest = hashlib.sha256(f"{tip.author}\n{values['text_hash']}".encode()).hexdigest()
+    return values | {"source_ref": f"import:{digest}"}
 
 
 def _string(row: dict[str, Any], name: str) -> str:
@@ -174,41 +175,39 @@ def import_tips(sessions: sessionmaker[Session], team_id: str, rows: Iterable[tu
                 now: datetime, *, batch: int = BATCH) -> ImportReport:
     """Add the rows' tips to a workspace, a batch per transaction; rows already there are counted, not added."""
     report = ImportReport()
-    with transaction(sessions) as session:
-        ensure_workspace(session, team_id)
-    pending: list[NewTip] = []
+    pending: list[dict[str, Any]] = []
     for line, row in rows:
         if isinstance(row, str):
             report.skipped.append(SkippedRow(line, row))
             continue
         try:
-            pending.append(row_to_tip(team_id, row))
+            pending.append(row_values(team_id, row, now))
         except TipRejected as refused:
             report.skipped.append(SkippedRow(line, str(refused)))
             continue
         if len(pending) >= batch:
-            _insert_batch(sessions, team_id, pending, now, report)
+            _insert_batch(sessions, team_id, pending, report)
             pending = []
     if pending:
-        _insert_batch(sessions, team_id, pending, now, report)
+        _insert_batch(sessions, team_id, pending, report)
     return report
 
 
-def _insert_batch(sessions: sessionmaker[Session], team_id: str, tips: list[NewTip], now: datetime,
+def _insert_batch(sessions: sessionmaker[Session], team_id: str, rows: list[dict[str, Any]],
                   report: ImportReport) -> None:
-    unique = list({tip.source_ref: tip for tip in tips}.values())  # the same tip twice in one batch is one row
-    report.existing += len(tips) - len(unique)
-    values = [record_values(tip, now) for tip in unique]
+    unique = list({row["source_ref"]: row for row in rows}.values())  # the same tip twice in a batch is one row
+    report.existing += len(rows) - len(unique)
     with transaction(sessions) as session:
+        ensure_workspace(session, team_id)  # only now: a file refused as a whole leaves no workspace behind
         dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(TipRecord).on_conflict_do_nothing(
-            index_elements=[TipRecord.team_id, TipRecord.source_ref]).returning(TipRecord.id)
-        added = len(session.execute(statement, values).all())
+        table = TipRecord.__table__  # a Core insert: multi-row VALUES pages without ORM bulk bookkeeping per row
+        statement = dialect.insert(table).on_conflict_do_nothing(
+            index_elements=[table.c.team_id, table.c.source_ref]).returning(table.c.id)
+        added = len(session.execute(statement, unique).all())
         if added:
-            remember_words(session, team_id, [f"{tip.text} {' '.join(tip.tags)}" for tip in unique])
+            remember_words(session, team_id, [f"{row['text']} {row['tags']}" for row in unique])
     report.added += added
     report.existing += len(unique) - added
-
 
 
 def export_rows(session: Session, team_id: str, *, author: str | None = None) -> Iterator[dict[str, Any]]:
