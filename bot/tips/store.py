@@ -98,16 +98,21 @@ def _by_source(session: Session, team_id: str, source_ref: str) -> TipRecord | N
 
 
 def remember_words(session: Session, team_id: str, texts: Iterable[str]) -> None:
-    """Add the texts' words to the workspace's word list, which spelling correction draws on."""
-    counts = Counter(w for t in texts for w in words(t) if MIN_WORD <= len(w) <= MAX_WORD and not w.isdigit())
-    if not counts:
+    """Add the texts' words to the workspace's word list, which spelling correction draws on.
+
+    Imports pass a whole batch of tips: the words are counted in one pass and filtered once per distinct
+    word, and the upsert is a Core executemany (no ORM bulk bookkeeping per row).
+    """
+    counts = Counter(words(" ".join(texts)))
+    rows = [{"team_id": team_id, "word": w, "uses": n} for w, n in sorted(counts.items())
+            if MIN_WORD <= len(w) <= MAX_WORD and not w.isdigit()]
+    if not rows:
         return
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    rows = [{"team_id": team_id, "word": w, "uses": n} for w, n in sorted(counts.items())]
-    statement = dialect.insert(SearchWord)
+    statement = dialect.insert(SearchWord.__table__)
     session.execute(statement.on_conflict_do_update(
-        index_elements=[SearchWord.team_id, SearchWord.word],
-        set_={"uses": SearchWord.uses + statement.excluded.uses}), rows)
+        index_elements=[statement.table.c.team_id, statement.table.c.word],
+        set_={"uses": statement.table.c.uses + statement.excluded.uses}), rows)
 
 
 def get_tip(session: Session, team_id: str, tip_id: int) -> Tip | None:
