@@ -1,0 +1,168 @@
+"""`plchat`: run the bot, serve it over HTTP, migrate, check the playbook, move tips in and out of files,
+or try it in the sandbox.
+
+Exit codes: 0 success, 1 failure, 2 bad usage or bad input (with a message saying what to fix).
+`tips import` exits 1 when it skipped some rows (each named by its line; the good rows are kept) and 2 when
+the file as a whole can't be read; `tips search` and `plays search` exit 1 when nothing matches.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bot import db, plays
+from bot.bootstrap import PlaybookError, build_app, open_database, prepare_embedded, sync_playbook
+from bot.cli.common import database_errors, fail, load_settings
+from bot.cli.tips import tips_cli
+from bot.config import Settings
+from bot.play_files import PLAYS_DIR, load_play_dir
+
+cli = typer.Typer(help="PLChat Bot: playbook plays for teacher communities, in Slack.", no_args_is_help=True,
+                  add_completion=False, pretty_exceptions_enable=False)
+db_cli = typer.Typer(help="The database.", no_args_is_help=True)
+plays_cli = typer.Typer(help="The playbook in plays/.", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+cli.add_typer(plays_cli, name="plays")
+cli.add_typer(tips_cli, name="tips")
+
+PlaysDir = Annotated[Path, typer.Option("--dir", help="Folder of play files.")]
+
+NO_TOKENS = """plchat run needs a Slack app to connect to:
+  SLACK_BOT_TOKEN  the bot token (xoxb-...), from OAuth & Permissions after installing the app
+  SLACK_APP_TOKEN  an app-level token (xapp-...) with connections:write, for Socket Mode
+Create the app from manifest.yml (Create New App > From a manifest), install it, and set both.
+No workspace handy? Try the bot locally: plchat sandbox"""
+
+
+def prepared(settings: Settings):
+    try:
+        with database_errors():
+            return prepare_embedded(settings)
+    except PlaybookError as exc:
+        fail(f"The playbook has invalid files; fix them and retry:\n{exc}")
+
+
+@cli.command()
+def run() -> None:
+    """Everything in one process: Socket Mode on the embedded database."""
+    settings = load_settings()
+    if not (settings.slack_bot_token and settings.slack_app_token):
+        fail(NO_TOKENS)
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    app = build_app(settings, prepared(settings))
+    SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
+
+
+@cli.command()
+def web() -> None:
+    """HTTP mode for production, under gunicorn: /slack/events, /slack/install, /healthz."""
+    from bot.web import create_wsgi_app, serve
+
+    settings = load_settings()
+    if not settings.slack_signing_secret:
+        fail("plchat web needs SLACK_SIGNING_SECRET (Basic Information > App Credentials) to verify requests.")
+    if not (settings.slack_bot_token or settings.oauth_enabled):
+        fail("plchat web needs SLACK_BOT_TOKEN for one workspace, or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET "
+             "to let any workspace install it.")
+
+    def load_app():
+        database = open_database(settings)
+        return create_wsgi_app(build_app(settings, database), database.engine)
+
+    serve(settings, load_app)
+
+
+@cli.command()
+def worker() -> None:
+    """The scheduler worker: periodic jobs over the database."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    from bot.scheduler import schedule_jobs
+    from bot.slack.services import system_clock
+
+    database = open_database(load_settings())
+    scheduler = BlockingScheduler(timezone="UTC")
+    schedule_jobs(scheduler, database.sessions, system_clock)
+    scheduler.start()
+
+
+@cli.command()
+def sandbox(script: Annotated[typer.FileText | None, typer.Option(
+        help="Run the lines of this file (or - for stdin) instead of prompting.")] = None) -> None:
+    """Try the bot with no Slack workspace: a local Slack stand-in and a console."""
+    from bot.sandbox.console import Console
+    from bot.sandbox.harness import BotHarness
+
+    logging.getLogger().setLevel(logging.ERROR)  # the console shows what happened; logs would bury it
+    database = prepared(load_settings())
+    with BotHarness(database) as harness:
+        console = Console(harness, sys.stdout)
+        if script is not None:
+            console.run(script, echo=True)
+        else:
+            console.run(_prompt_lines(), echo=False)
+
+
+def _prompt_lines():
+    while True:
+        try:
+            yield input("\nyou> ")
+        except EOFError:
+            print()  # end the prompt's line
+            return
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the database to the newest schema."""
+    settings = load_settings()
+    with database_errors():
+        db.upgrade(settings.database_url)
+    typer.echo("Database is at the newest schema.")
+
+
+@plays_cli.command("check")
+def plays_check(directory: PlaysDir = PLAYS_DIR) -> None:
+    """Validate every play file; exit 2 naming each file and field at fault."""
+    found, errors = load_play_dir(directory)
+    for error in errors:
+        typer.echo(str(error), err=True)
+    if errors:
+        fail(f"{len(errors)} play file(s) need fixing; {len(found)} are fine.")
+    typer.echo(f"{len(found)} plays are valid.")
+
+
+@plays_cli.command("sync")
+def plays_sync(directory: PlaysDir = PLAYS_DIR) -> None:
+    """Load the play files into the database (unchanged files are left alone)."""
+    settings = load_settings()
+    try:
+        with database_errors():
+            report = sync_playbook(open_database(settings), directory)
+    except PlaybookError as exc:
+        fail(f"Nothing synced; fix these first:\n{exc}")
+    typer.echo(f"{len(report.added)} added, {len(report.updated)} updated, "
+               f"{len(report.unchanged)} unchanged, {len(report.removed)} removed.")
+
+
+@plays_cli.command("search")
+def plays_search(words: Annotated[list[str], typer.Argument(help="What to look for.")]) -> None:
+    """Search the playbook the way /play does."""
+    database = open_database(load_settings())
+    with database_errors(), database.sessions() as session:
+        result = plays.search_plays(session, " ".join(words), limit=5)
+    if not result.plays:
+        fail("No play matches. Try other words, or `plchat plays search feedback`.", 1)
+    for play in result.plays:
+        typer.echo(f"{play.slug:40} {play.title}")
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    cli()

@@ -1,0 +1,150 @@
+"""`plchat tips`: import tips from files, export them, and search them as /tips does."""
+
+from __future__ import annotations
+
+import re
+import sys
+from contextlib import nullcontext
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Annotated, ContextManager, Literal, TextIO
+
+import rich.progress
+import typer
+from rich.console import Console
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot import db
+from bot.bootstrap import Database, open_database
+from bot.cli.common import database_errors, fail, load_settings
+from bot.config import Settings
+from bot.tips import transfer
+from bot.tips.records import Tip, TipRejected
+from bot.tips.search import parse_query, search_tips
+from bot.tips.store import known_teams
+
+tips_cli = typer.Typer(help="Tips: import from and export to files, search.", no_args_is_help=True)
+
+TeamOption = Annotated[str | None, typer.Option(
+    "--team", help="The workspace's Slack team id (T…); needed when the database has more or fewer than one.")]
+
+SLACK_TEAM = re.compile(r"[TE][A-Z0-9]{2,31}")
+PREVIEW = 70
+
+
+def tips_database(settings: Settings) -> Database:
+    """The database; the embedded one is migrated first, as `run` and `sandbox` do (tips need no playbook)."""
+    with database_errors():
+        if db.is_embedded(settings.database_url):
+            db.upgrade(settings.database_url)
+        return open_database(settings)
+
+
+def workspace(sessions: sessionmaker[Session], team: str | None) -> str:
+    """The --team given, or the database's only workspace."""
+    if team is not None:
+        if not SLACK_TEAM.fullmatch(team):
+            fail(f"--team {team!r} isn't a Slack team id; it looks like T0123ABCD (E… for Enterprise Grid).")
+        return team
+    with database_errors(), sessions() as session:
+        teams = known_teams(session)
+    if not teams:
+        fail("The database has no workspace yet, so say which one with --team and its Slack team id "
+             "(T…, e.g. from the workspace's URL or the bot's install log).")
+    if len(teams) > 1:
+        fail(f"The database has {len(teams)} workspaces ({', '.join(teams)}); say which with --team.")
+    return teams[0]
+
+
+@tips_cli.command("import")
+def tips_import(file: Annotated[Path, typer.Argument(
+        help="A .csv file with a header row, or .jsonl / .ndjson with one JSON object a line.")],
+        team: TeamOption = None) -> None:
+    """Add tips from a file; importing it again adds nothing. Exit 1 names each row skipped."""
+    try:
+        kind = transfer.file_format(file)
+    except transfer.FileRejected as exc:
+        fail(str(exc))
+    database = tips_database(load_settings())
+    team_id = workspace(database.sessions, team)
+    try:
+        with database_errors(), _reading(file) as stream:
+            report = transfer.import_tips(database.sessions, team_id, transfer.read_rows(stream, kind),
+                                          datetime.now(timezone.utc))
+    except OSError as exc:
+        fail(f"Can't read {file}: {exc.strerror or exc}.")
+    except transfer.FileRejected as exc:
+        fail(f"{file.name}: {exc}")
+    _summarise(report)
+
+
+def _reading(path: Path) -> ContextManager[TextIO]:
+    """The file as text (a UTF-8 byte order mark dropped), with a progress bar when stderr is a terminal."""
+    console = Console(stderr=True)
+    return rich.progress.open(path, "rt", encoding="utf-8-sig", newline="", description=f"Importing {path.name}",
+                              console=console, transient=True, disable=not console.is_terminal)
+
+
+def _summarise(report: transfer.ImportReport) -> None:
+    for row in report.skipped:
+        typer.echo(f"line {row.line}: {row.reason}", err=True)
+    typer.echo(f"{_count(report.added, 'tip')} added, {report.existing:,} already there, "
+               f"{_count(len(report.skipped), 'row')} skipped.")
+    if report.skipped:
+        raise typer.Exit(1)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+@tips_cli.command("export")
+def tips_export(team: TeamOption = None,
+                kind: Annotated[Literal["csv", "jsonl"], typer.Option("--format", help="csv or jsonl.")] = "csv",
+                output: Annotated[Path | None, typer.Option(
+                    "--output", "-o", help="Write to this file instead of stdout.")] = None) -> None:
+    """Write a workspace's tips (not held ones) as CSV or JSON Lines, oldest first."""
+    database = tips_database(load_settings())
+    team_id = workspace(database.sessions, team)
+    try:
+        with database_errors(), database.sessions() as session, _writing(output) as out:
+            count = transfer.write_rows(transfer.export_rows(session, team_id), out, kind)
+    except OSError as exc:
+        fail(f"Can't write {output or 'the output'}: {exc.strerror or exc}.")
+    typer.echo(f"{_count(count, 'tip')} exported{f' to {output}' if output else ''}.", err=True)
+
+
+def _writing(output: Path | None) -> ContextManager[TextIO]:
+    return open(output, "w", encoding="utf-8", newline="") if output else nullcontext(sys.stdout)
+
+
+@tips_cli.command("search")
+def tips_search(words: Annotated[list[str], typer.Argument(
+        help="What to look for, as in /tips: words, #tags, since:YYYY-MM-DD.")], team: TeamOption = None) -> None:
+    """Search a workspace's tips the way /tips does (the first page)."""
+    try:
+        query = parse_query(" ".join(words))
+    except TipRejected as refused:
+        fail(str(refused))
+    database = tips_database(load_settings())
+    team_id = workspace(database.sessions, team)
+    with database_errors(), database.sessions() as session:
+        found = search_tips(session, team_id, query, now=datetime.now(timezone.utc))
+    if not found.tips:
+        fail("No tip matches. Try fewer or other words, or a tag: `plchat tips search '#assessment'`.", 1)
+    if found.corrected:
+        typer.echo(f"Showing tips for: {found.corrected}", err=True)
+    for tip in found.tips:
+        typer.echo(_tip_line(tip))
+
+
+def _tip_line(tip: Tip) -> str:
+    text = _printable(tip.text)
+    preview = text if len(text) <= PREVIEW else text[:PREVIEW - 1] + "…"
+    tags = " ".join(f"#{tag}" for tag in tip.tags)
+    return f"{tip.id:>7}  {preview}  — {_printable(tip.author)}  {tags}  {_count(tip.helpful_count, 'helpful vote')}"
+
+
+def _printable(text: str) -> str:
+    """One line with no control characters (a tip's text must not drive the operator's terminal)."""
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
