@@ -52,6 +52,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import create_db_engine, create_session_factory, normalize_url, upgrade
 from bot.search_text import words
+from bot.tips.engine import CANDIDATES
 from bot.tips.search import parse_query, search_tips
 from bot.tips.transfer import import_tips
 
@@ -388,7 +389,7 @@ def report(label: str, imported: Imported, generated_s: float, outcomes: list[Ou
         raw_sql = ("SELECT id FROM tips WHERE search_vector @@ plainto_tsquery('english', :q) ORDER BY "
                    "ts_rank_cd(search_vector, plainto_tsquery('english', :q)) DESC LIMIT 5 (ranks every match)")
     print(f"\nRaw baseline: {raw_sql}; no workspace filter, thesaurus, tags, visibility, spelling correction or "
-          "row fetch. Domain: search_tips (parse, candidates newest-first bounded at 400, rank, fetch 5 rows; "
+          f"row fetch. Domain: search_tips (parse, candidates newest-first bounded at {CANDIDATES}, rank, fetch 5 rows; "
           "misspelt queries also run the correction and a second search). Session per query for both. "
           "Raw searches misspelt words as typed and finds nothing (raw hits 0), so the misspelt ratio compares "
           "the bot's correction and second search with one empty lookup; \"all but misspelt\" is the overhead "
