@@ -104,6 +104,11 @@ def tsquery_concept(concept: Concept) -> str:
     return "(" + " | ".join(f"({p})" for p in phrases) + ")"
 
 
+def tsquery_tag(tag: str) -> str:
+    """`to_tsquery` syntax for a tag: its words in order, each only where tags are indexed (weight A)."""
+    return " <-> ".join(f"{w}:A" for w in words(tag))
+
+
 def tsquery(found: list[Concept], *, every: bool) -> str:
     return (" & " if every else " | ").join(tsquery_concept(c) for c in found)
 

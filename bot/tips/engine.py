@@ -14,7 +14,7 @@ from sqlalchemy import Float, Integer, Text, bindparam, select, text
 from sqlalchemy.orm import Session
 
 from bot.models import TipRecord, UTCDateTime
-from bot.search_text import Concept, fts5_match, relevance, tsquery, words
+from bot.search_text import Concept, fts5_match, relevance, tsquery, tsquery_tag, words
 
 CANDIDATES = 300  # the newest matches a search ranks; at a million tips each costs about 40 µs (SQLite)
 _ROW_TYPES = {"id": Integer, "helpful_count": Integer, "created_at": UTCDateTime}
@@ -91,8 +91,10 @@ def _postgres_candidates(session, team_id, found, filters, every, limit) -> list
     if filters.author:
         where += " AND t.author = :author"
         params["author"] = filters.author
-    if found:
-        params["q"] = tsquery(found, every=every)
+    # Tags go into the query too (as weight-A lexemes), so the GIN index narrows them; LIKE stays exact.
+    parts = ([tsquery(found, every=every)] if found else []) + [tsquery_tag(tag) for tag in filters.tags]
+    if parts:
+        params["q"] = " & ".join(f"({part})" for part in parts)
         statement = text(
             "SELECT t.id, ts_rank_cd(t.search_vector, q) AS relevance, t.helpful_count, t.created_at "
             "FROM tips t, to_tsquery('english', :q) AS q "
