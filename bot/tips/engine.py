@@ -127,7 +127,7 @@ def _row_filters(filters: Filters, alias: str) -> tuple[str, dict]:
 def best_matches(session: Session, team_id: str, probe: list[str], limit: int) -> list[TipRecord]:
     """The visible tips sharing the most of these words (for near-duplicates), best first."""
     found = [Concept((w,), ((w,),)) for w in probe]
-    rows = candidates(session, team_id, found, Filters(), every=False, limit=CANDIDATES * 5)
+    rows = candidates(session, team_id, found, Filters(), every=False, limit=CANDIDATES)
     ids = [row.id for row in sorted(rows, key=lambda r: r.relevance, reverse=True)[:limit]]
     return list(session.scalars(select(TipRecord).where(TipRecord.id.in_(ids)))) if ids else []
 
