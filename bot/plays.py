@@ -76,7 +76,8 @@ _CATEGORY_NAMES = {" ".join(words(name)): slug for slug, label in CATEGORIES.ite
 # The words that say what each category is about, for preferring its plays when a query names its topic
 # ("engage parents" reaches the families category through the thesaurus). Words every category shares
 # in an education playbook say nothing about any one of them.
-_GENERIC_WORDS = {"what", "and", "the", "want", "why", "student", "students", "teacher", "teachers", "learning", "based"}
+_GENERIC_WORDS = {"what", "and", "the", "want", "why", "student", "students", "teacher", "teachers", "learning",
+                  "based"}
 _CATEGORY_TOPICS = {slug: frozenset(words(f"{slug} {label}")) - _GENERIC_WORDS for slug, label in CATEGORIES.items()}
 CANDIDATE_PLAYS = 50
 

@@ -22,8 +22,13 @@ _MENTION = re.compile(r"<([@#!])([^|>]+)(?:\|([^>]*))?>")
 def plain_text(slack_text: str) -> str:
     """A Slack message's mrkdwn as plain text: links become "label (url)", mentions "@name", entities decoded."""
     text = _LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})" if m.group(2) else m.group(1), slack_text)
-    text = _MENTION.sub(lambda m: m.group(1).replace("!", "@") + (m.group(3) or m.group(2).split("^")[-1]).lstrip("@#"), text)
+    text = _MENTION.sub(lambda m: _mention_label(m.group(1), m.group(2), m.group(3)), text)
     return html.unescape(text)
+
+
+def _mention_label(kind: str, target: str, label: str | None) -> str:
+    """`<@U1|ana>` -> "@ana", `<#C1|general>` -> "#general", `<!here>` -> "@here" (escaped again when shown)."""
+    return kind.replace("!", "@") + (label or target.split("^")[-1]).lstrip("@#")
 
 
 def workspace_of(context: dict) -> str:
