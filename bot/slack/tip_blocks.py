@@ -88,7 +88,7 @@ def tip_held(tip: Tip, similar: Tip) -> dict[str, Any]:
 def _tip_actions(tip: Tip, viewer: str, moderator: bool) -> dict[str, Any]:
     value = str(tip.id)
     elements = [button("Share in channel", "tip_share", value), button("Helpful", "tip_helpful", value)]
-    if viewer in (tip.author, tip.shared_by):
+    if tip.changeable_by(viewer):
         elements += [button("Edit", "tip_edit", value),
                      button("Delete", "tip_delete", value, danger=True,
                             confirm=confirm_dialog("Delete this tip?", "It will be gone for everyone.", "Delete"))]

@@ -134,4 +134,4 @@ def answer_moderators(services: Services, team_id: str, user_id: str, words: lis
 def tip_for_owner(services: Services, team_id: str, tip_id: int, user_id: str) -> Tip | None:
     with services.sessions() as session:
         tip = store.get_tip(session, team_id, tip_id)
-    return tip if tip and user_id in (tip.author, tip.shared_by) else None
+    return tip if tip and tip.changeable_by(user_id) else None

@@ -43,6 +43,9 @@ class Tip:
     hidden: bool
     pending: bool
 
+    def changeable_by(self, user_id: str) -> bool:
+        return owns(user_id, self.author, self.shared_by)
+
     @property
     def author_is_slack_user(self) -> bool:
         return bool(_SLACK_USER.match(self.author))
@@ -68,6 +71,11 @@ class NewTip:
     source_ref: str | None = None
     permalink: str | None = None
     created_at: datetime | None = None
+
+
+def owns(user_id: str, author: str, shared_by: str) -> bool:
+    """A tip's author, or whoever saved it, may edit or delete it."""
+    return user_id in (author, shared_by)
 
 
 def clean_text(raw: str) -> str:

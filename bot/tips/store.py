@@ -28,6 +28,7 @@ from bot.tips.records import (
     clean_grade,
     clean_text,
     normalise_tags,
+    owns,
     stored_tags,
     text_hash,
 )
@@ -126,10 +127,6 @@ def _owned_by_team(session: Session, team_id: str, tip_id: int) -> TipRecord | N
     return record if record is not None and record.team_id == team_id else None
 
 
-def _may_change(record: TipRecord, user_id: str) -> bool:
-    return user_id in (record.author, record.shared_by)
-
-
 def confirm_held(session: Session, team_id: str, tip_id: int, user_id: str) -> Tip | None:
     """The sharer says a held tip is not a duplicate after all: make it searchable."""
     record = _owned_by_team(session, team_id, tip_id)
@@ -142,7 +139,7 @@ def confirm_held(session: Session, team_id: str, tip_id: int, user_id: str) -> T
 def delete_tip(session: Session, team_id: str, tip_id: int, user_id: str) -> Tip | None:
     """Its author (or whoever saved it) deletes a tip; Undo is the same. None when not theirs or gone."""
     record = _owned_by_team(session, team_id, tip_id)
-    if record is None or not _may_change(record, user_id):
+    if record is None or not owns(user_id, record.author, record.shared_by):
         return None
     tip = Tip.from_record(record)
     session.delete(record)
@@ -154,7 +151,7 @@ def edit_tip(session: Session, team_id: str, tip_id: int, user_id: str, *, text:
     record = _owned_by_team(session, team_id, tip_id)
     if record is None:
         raise TipRejected("That tip is gone; it may have been deleted.")
-    if not _may_change(record, user_id):
+    if not owns(user_id, record.author, record.shared_by):
         raise TipRejected("Only the tip's author can edit it.")
     record.text = clean_text(text)
     record.text_hash = text_hash(record.text)

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import transaction
 from bot.models import TipRecord
-from bot.tips.records import NewTip, TipRejected, parse_tag_list
+from bot.tips.records import MAX_TEXT, NewTip, TipRejected, parse_tag_list
 from bot.tips.store import ensure_workspace, record_values, remember_words, validated
 
 FIELDS = ("text", "author", "tags", "grade", "created_at", "source_url")
@@ -109,7 +109,7 @@ def _jsonl_rows(stream: TextIO) -> Iterator[tuple[int, dict[str, Any] | str]]:
             continue
         saw_row = True
         if len(raw) > MAX_LINE:
-            yield line, f"is {len(raw):,} characters long; a tip is at most 3,000"
+            yield line, f"is {len(raw):,} characters long; a tip is at most {MAX_TEXT:,}"
             continue
         try:
             row = json.loads(raw)
