@@ -66,19 +66,14 @@ def _sqlite_candidates(session, team_id, found, filters, every, limit) -> list[C
     parts += [_column("tags", tag) for tag in filters.tags]
     if filters.author:
         parts.append(_column("author", filters.author))
-    where, params = _row_filters(filters, "t")
-    # The FTS team/author columns narrow the match inside the index, but the porter tokenizer stems them
-    # ("T0TEAMS" and "T0TEAM" are one token), so the row's own columns decide: another workspace never leaks.
-    where += " AND t.team_id = :team"
-    if filters.author:
-        where += " AND t.author = :author"
-        params["author"] = filters.author
+    # The FTS team/author columns narrow the match inside the index; the row filters decide (see _row_filters).
+    where, params = _row_filters(team_id, filters, "t")
     statement = text(
         "SELECT t.id, t.text, t.tags, t.helpful_count, t.created_at "
         "FROM tips_fts JOIN tips t ON t.id = tips_fts.rowid "
         f"WHERE tips_fts MATCH :match{where} ORDER BY tips_fts.rowid DESC LIMIT :limit"
     )
-    params |= {"match": " AND ".join(parts), "team": team_id, "limit": limit}
+    params |= {"match": " AND ".join(parts), "limit": limit}
     rows = session.execute(statement.columns(text=Text, tags=Text, **_ROW_TYPES), params).all()
     average = sum(len(row.text.split()) for row in rows) / len(rows) if rows else 1.0
     return [Candidate(row.id, relevance(found, row.text, row.tags, average), row.helpful_count, row.created_at)
@@ -86,11 +81,8 @@ def _sqlite_candidates(session, team_id, found, filters, every, limit) -> list[C
 
 
 def _postgres_candidates(session, team_id, found, filters, every, limit) -> list[Candidate]:
-    where, params = _row_filters(filters, "t")
-    params |= {"team": team_id, "limit": limit}
-    if filters.author:
-        where += " AND t.author = :author"
-        params["author"] = filters.author
+    where, params = _row_filters(team_id, filters, "t")
+    params["limit"] = limit
     # Tags go into the query too (as weight-A lexemes), so the GIN index narrows them; LIKE stays exact.
     parts = ([tsquery(found, every=every)] if found else []) + [tsquery_tag(tag) for tag in filters.tags]
     if parts:
@@ -98,20 +90,27 @@ def _postgres_candidates(session, team_id, found, filters, every, limit) -> list
         statement = text(
             "SELECT t.id, ts_rank_cd(t.search_vector, q) AS relevance, t.helpful_count, t.created_at "
             "FROM tips t, to_tsquery('english', :q) AS q "
-            f"WHERE t.team_id = :team AND t.search_vector @@ q{where} ORDER BY t.id DESC LIMIT :limit"
+            f"WHERE t.search_vector @@ q{where} ORDER BY t.id DESC LIMIT :limit"
         )
     else:
         statement = text(
             "SELECT t.id, 0.0 AS relevance, t.helpful_count, t.created_at FROM tips t "
-            f"WHERE t.team_id = :team{where} ORDER BY t.id DESC LIMIT :limit"
+            f"WHERE TRUE{where} ORDER BY t.id DESC LIMIT :limit"
         )
     rows = session.execute(statement.columns(relevance=Float, **_ROW_TYPES), params)
     return [Candidate(row.id, row.relevance, row.helpful_count, row.created_at) for row in rows]
 
 
-def _row_filters(filters: Filters, alias: str) -> tuple[str, dict]:
-    """SQL conditions on the tips row itself: visibility, exact tags, date."""
-    where, params = "", {}
+def _row_filters(team_id: str, filters: Filters, alias: str) -> tuple[str, dict]:
+    """SQL conditions on the tips row itself: workspace, author, visibility, exact tags, date.
+
+    Workspace and author are checked on the row even where the index has them too: FTS5's porter tokenizer
+    stems ids ("T0TEAMS" and "T0TEAM" are one token), and another workspace must never leak in.
+    """
+    where, params = f" AND {alias}.team_id = :team", {"team": team_id}
+    if filters.author:
+        where += f" AND {alias}.author = :author"
+        params["author"] = filters.author
     if not filters.include_hidden:
         where += f" AND NOT {alias}.hidden"
     where += f" AND NOT {alias}.pending"
