@@ -4,7 +4,23 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator, false, literal_column
+from datetime import date
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    false,
+    literal_column,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -27,7 +43,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {datetime: UTCDateTime}
+    type_annotation_map = {datetime: UTCDateTime, date: Date, dict[str, Any]: JSON, list[Any]: JSON}
 
 
 class PlayRecord(Base):
@@ -146,3 +162,94 @@ class ModerationEntry(Base):
     tip_id: Mapped[int | None] = mapped_column(Integer, nullable=True, doc="No FK: the record outlives the tip")
     detail: Mapped[str] = mapped_column(String(300), default="")
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+NEVER = datetime(9999, 1, 1, tzinfo=timezone.utc)
+REPLAN = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+class ChatRecord(Base):
+    """A scheduled hashtag chat (see `bot.chats.spec.ChatSpec` for the fields' meaning).
+
+    `planned_through`: the deliveries of every occurrence starting before it are written; an edit sets it
+    back to REPLAN, and a chat with nothing left to plan has NEVER, so the planner's query stays indexed.
+    """
+
+    __tablename__ = "chats"
+    __table_args__ = (
+        Index("ix_chats_team_next_start", "team_id", "next_start"),
+        Index("ix_chats_next_start", "next_start"),
+        Index("ix_chats_planned_through", "planned_through"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32), ForeignKey("workspaces.team_id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(150))
+    hashtag: Mapped[str] = mapped_column(String(50))
+    timezone: Mapped[str] = mapped_column(String(64))
+    starts_local: Mapped[str] = mapped_column(String(16), doc="Wall-clock start, YYYY-MM-DDTHH:MM in `timezone`")
+    duration: Mapped[int] = mapped_column(Integer, doc="Minutes")
+    repeat: Mapped[str] = mapped_column(String(8))
+    until: Mapped[date | None] = mapped_column(nullable=True)
+    skip: Mapped[list[Any]] = mapped_column(default=list, doc="ISO dates")
+    slack_channels: Mapped[list[Any]] = mapped_column(default=list)
+    post_to_x: Mapped[bool] = mapped_column(Boolean, default=False)
+    reminders: Mapped[list[Any]] = mapped_column(default=list, doc="Minutes before the start")
+    questions: Mapped[list[Any]] = mapped_column(default=list, doc='[{"at": minutes, "text": ...}]')
+    cancelled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    next_start: Mapped[datetime | None] = mapped_column(nullable=True, doc="UTC; None when no occurrence is left")
+    planned_through: Mapped[datetime] = mapped_column(default=REPLAN)
+    x_since_id: Mapped[str | None] = mapped_column(String(32), nullable=True, doc="Newest X post read")
+    x_reads: Mapped[dict[str, Any]] = mapped_column(default=dict, doc="X posts read, by occurrence date")
+    x_read_denied: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class DeliveryRecord(Base):
+    """One post, written before it is sent: its unique key is never sent twice (see `bot.delivery`)."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        Index("ix_deliveries_state_due", "state", "due_at"),
+        Index("ix_deliveries_subject_state", "subject", "state"),
+        Index("ix_deliveries_sent_ref", "target", "channel", "sent_ref"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    team_id: Mapped[str] = mapped_column(String(32), ForeignKey("workspaces.team_id", ondelete="CASCADE"))
+    subject: Mapped[str] = mapped_column(String(64), doc="What it belongs to, e.g. chat:42 or digest:17")
+    target: Mapped[str] = mapped_column(String(8), doc="slack or x")
+    channel: Mapped[str] = mapped_column(String(64), default="", doc="A Slack channel or user id; '' on X")
+    due_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None] = mapped_column(nullable=True, doc="Skipped when not sent by then")
+    not_before: Mapped[datetime | None] = mapped_column(nullable=True, doc="Rate limited or retrying until")
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    state: Mapped[str] = mapped_column(String(8), default="pending", doc="pending, sending, sent, failed, skipped")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    reason: Mapped[str] = mapped_column(String(300), default="")
+    verify: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(),
+                                         doc="An attempt may have reached the channel: check before resending")
+    sent_ref: Mapped[str | None] = mapped_column(String(64), nullable=True, doc="Slack ts or X post id")
+    claimed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ChatAnswer(Base):
+    """A tip that answered a chat question, in Slack (a thread reply) or on X (A1 … #hashtag)."""
+
+    __tablename__ = "chat_answers"
+    __table_args__ = (
+        Index("ix_chat_answers_chat_occurrence", "chat_id", "occurrence"),
+        Index("ix_chat_answers_team_participant", "team_id", "participant", "occurrence"),
+    )
+
+    tip_id: Mapped[int] = mapped_column(ForeignKey("tips.id", ondelete="CASCADE"), primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32), ForeignKey("workspaces.team_id", ondelete="CASCADE"))
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    occurrence: Mapped[date] = mapped_column(doc="The local date the chat ran")
+    question: Mapped[int] = mapped_column(Integer, doc="1-based")
+    participant: Mapped[str] = mapped_column(String(120), doc="A Slack user id, or x:handle")

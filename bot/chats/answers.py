@@ -1,0 +1,97 @@
+"""Answers to a chat's questions become tips linked to their question (Slack thread replies, X posts with
+A1 …), and the recap is built from them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.chats.recap import Recap, RecapAnswer, RecapQuestion
+from bot.chats.store import get_record, spec_of
+from bot.chats.timetable import local_start
+from bot.delivery import outbox
+from bot.models import ChatAnswer, TipRecord
+from bot.tips.records import NewTip
+from bot.tips.store import Saved, save_tip
+
+TOP_ANSWERS = 3
+_QUESTION_SLUG = re.compile(r"q(\d+)")
+_X_ANSWER = re.compile(r"^\s*(?:(?:@\w+|RT)\s+)*A\s?(\d{1,2})\b[\s:.)\-–—]*", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class QuestionRef:
+    chat_id: int
+    team_id: str
+    occurrence: date
+    number: int
+
+
+def question_for_thread(session: Session, channel: str, thread_ts: str) -> QuestionRef | None:
+    """The chat question a Slack thread hangs from, if it is one of ours."""
+    sent = outbox.find_sent(session, "slack", channel, thread_ts)
+    if sent is None or not sent.subject.startswith("chat:"):
+        return None
+    number = _QUESTION_SLUG.fullmatch(str(sent.payload.get("post", "")))
+    if number is None:
+        return None
+    return QuestionRef(int(sent.payload["chat_id"]), sent.team_id, date.fromisoformat(sent.payload["occurrence"]),
+                       int(number.group(1)))
+
+
+def x_answer_number(text: str, questions: int) -> tuple[int, str] | None:
+    """`A2 Exit tickets! #PLChat` → (2, 'Exit tickets! #PLChat'), when the chat has a question 2."""
+    found = _X_ANSWER.match(text)
+    if found is None or not 1 <= int(found.group(1)) <= questions:
+        return None
+    return int(found.group(1)), text[found.end():]
+
+
+def save_answer(session: Session, ref: QuestionRef, tip: NewTip, participant: str, now: datetime) -> Saved:
+    """Save an answer as a tip (once per source) and link it to its question. Raises TipRejected for an empty
+    or junk answer."""
+    saved = save_tip(session, tip, now, check_similar=False)
+    if saved.status == "created":
+        session.add(ChatAnswer(tip_id=saved.tip.id, team_id=ref.team_id, chat_id=ref.chat_id,
+                               occurrence=ref.occurrence, question=ref.number, participant=participant[:120]))
+        session.flush()
+    return saved
+
+
+def build_recap(session: Session, chat_id: int, occurrence: date, team_id: str | None = None) -> Recap:
+    """Each question with its most helpful answers, how many took part and how many for the first time."""
+    record = get_record(session, chat_id, team_id)
+    spec = spec_of(record)
+    answers = session.execute(
+        select(ChatAnswer.question, ChatAnswer.participant, TipRecord)
+        .join(TipRecord, TipRecord.id == ChatAnswer.tip_id)
+        .where(ChatAnswer.chat_id == chat_id, ChatAnswer.occurrence == occurrence, TipRecord.hidden.is_(False))
+        .order_by(TipRecord.helpful_count.desc(), TipRecord.created_at, TipRecord.id)).all()
+    by_question: dict[int, list[RecapAnswer]] = {}
+    participants: set[str] = set()
+    for number, participant, tip in answers:
+        participants.add(participant)
+        via = "x" if participant.startswith("x:") else "slack"
+        by_question.setdefault(number, []).append(
+            RecapAnswer(tip.text, tip.author, via, tip.helpful_count, tip.permalink))  # type: ignore[arg-type]
+    questions = tuple(
+        RecapQuestion(number, question.text, tuple(by_question.get(number, [])[:TOP_ANSWERS]),
+                      len(by_question.get(number, [])))
+        for number, question in enumerate(spec.questions, 1))
+    return Recap(chat_id, spec.title, spec.hashtag, local_start(spec, occurrence), questions, len(participants),
+                 _first_timers(session, record.team_id, participants, occurrence))
+
+
+def _first_timers(session: Session, team_id: str, participants: set[str], occurrence: date) -> int:
+    if not participants:
+        return 0
+    returning = session.scalar(
+        select(func.count(func.distinct(ChatAnswer.participant)))
+        .where(ChatAnswer.team_id == team_id, ChatAnswer.participant.in_(participants),
+               ChatAnswer.occurrence < occurrence))
+    return len(participants) - (returning or 0)
+

@@ -1,0 +1,68 @@
+"""A chat as a moderator defines it (a chat file or the `/plchat schedule` form), validated."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Literal
+
+MAX_QUESTIONS = 20
+X_MAX_CHARS = 280
+DEFAULT_REMINDERS = (timedelta(hours=24), timedelta(hours=1))
+
+
+@dataclass(frozen=True)
+class Question:
+    at: float  # minutes after the start
+    text: str
+
+
+@dataclass(frozen=True)
+class ChatSpec:
+    title: str
+    hashtag: str  # without '#'
+    starts: datetime  # naive: wall-clock time in `timezone`
+    timezone: str  # IANA name
+    duration: int  # minutes
+    repeat: Literal["weekly", "none"]
+    until: date | None  # last date a weekly chat may run
+    skip: tuple[date, ...]
+    slack_channels: tuple[str, ...]
+    post_to_x: bool
+    reminders: tuple[timedelta, ...]  # before the start, longest first
+    questions: tuple[Question, ...]  # every `at` resolved (the default cadence filled in), in order
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    field: str  # e.g. "timezone", "questions[2].text"
+    message: str
+    line: int | None = None  # 1-based line in the chat file, when there is a file
+
+    def __str__(self) -> str:
+        where = f"line {self.line}: " if self.line else ""
+        return f"{where}{self.field}: {self.message}"
+
+
+class ChatSpecError(ValueError):
+    """The chat definition is wrong; `problems` names each field (and line) to fix."""
+
+    def __init__(self, problems: list[FieldProblem]):
+        self.problems = problems
+        super().__init__("\n".join(str(problem) for problem in problems))
+
+
+def x_question_text(number: int, text: str, hashtag: str) -> str:
+    """A question as posted on X; its length is what the 280-character check measures."""
+    return f"Q{number} {text} #{hashtag}"
+
+
+@dataclass(frozen=True)
+class ScheduledChat:
+    """A chat as stored: its definition, and where it stands."""
+
+    id: int
+    team_id: str
+    spec: ChatSpec
+    cancelled: bool
+    next_start: datetime | None  # UTC; None once a chat has no occurrence left

@@ -1,0 +1,143 @@
+"""Scheduling, changing, cancelling and skipping chats. Only moderators change chats; callers check that
+(`bot.tips.moderation`) before calling here, or are operators on the command line."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.chats import timetable
+from bot.chats.spec import ChatSpec, Question, ScheduledChat
+from bot.delivery import outbox
+from bot.models import NEVER, REPLAN, ChatRecord
+from bot.tips.store import ensure_workspace
+
+
+class ChatNotFound(LookupError):
+    pass
+
+
+class NotAnOccurrence(ValueError):
+    pass
+
+
+def subject(chat_id: int) -> str:
+    return f"chat:{chat_id}"
+
+
+def spec_of(record: ChatRecord) -> ChatSpec:
+    return ChatSpec(
+        title=record.title, hashtag=record.hashtag, starts=datetime.fromisoformat(record.starts_local),
+        timezone=record.timezone, duration=record.duration, repeat=record.repeat,  # type: ignore[arg-type]
+        until=record.until, skip=tuple(date.fromisoformat(day) for day in record.skip),
+        slack_channels=tuple(record.slack_channels), post_to_x=record.post_to_x,
+        reminders=tuple(timedelta(minutes=minutes) for minutes in record.reminders),
+        questions=tuple(Question(float(q["at"]), q["text"]) for q in record.questions))
+
+
+def _columns(spec: ChatSpec) -> dict[str, Any]:
+    return dict(
+        title=spec.title, hashtag=spec.hashtag, starts_local=spec.starts.isoformat(timespec="minutes"),
+        timezone=spec.timezone, duration=spec.duration, repeat=spec.repeat, until=spec.until,
+        skip=[day.isoformat() for day in spec.skip], slack_channels=list(spec.slack_channels),
+        post_to_x=spec.post_to_x, reminders=[int(lead.total_seconds() // 60) for lead in spec.reminders],
+        questions=[{"at": q.at, "text": q.text} for q in spec.questions])
+
+
+def scheduled(record: ChatRecord, now: datetime) -> ScheduledChat:
+    spec = spec_of(record)
+    upcoming = None if record.cancelled else timetable.next_start(spec, now)
+    return ScheduledChat(record.id, record.team_id, spec, record.cancelled, upcoming)
+
+
+def create_chat(session: Session, team_id: str, spec: ChatSpec, created_by: str, now: datetime) -> ScheduledChat:
+    ensure_workspace(session, team_id)
+    record = ChatRecord(team_id=team_id, created_by=created_by, created_at=now, updated_at=now,
+                        next_start=timetable.next_start(spec, now), planned_through=REPLAN, **_columns(spec))
+    session.add(record)
+    session.flush()
+    return scheduled(record, now)
+
+
+def get_record(session: Session, chat_id: int, team_id: str | None = None) -> ChatRecord:
+    """The chat, if it exists (in `team_id`'s workspace, when given: one never reaches another's)."""
+    record = session.get(ChatRecord, chat_id)
+    if record is None or (team_id is not None and record.team_id != team_id):
+        raise ChatNotFound(f"There is no chat {chat_id}.")
+    return record
+
+
+def get_chat(session: Session, chat_id: int, now: datetime, team_id: str | None = None) -> ScheduledChat:
+    return scheduled(get_record(session, chat_id, team_id), now)
+
+
+def update_chat(session: Session, chat_id: int, spec: ChatSpec, now: datetime,
+                team_id: str | None = None) -> ScheduledChat:
+    """Change a chat. Posts not sent yet are planned again from the new definition; sent ones stay sent."""
+    record = get_record(session, chat_id, team_id)
+    for name, value in _columns(spec).items():
+        setattr(record, name, value)
+    record.updated_at, record.next_start = now, timetable.next_start(spec, now)
+    record.planned_through = NEVER if record.cancelled else REPLAN
+    outbox.settle_open(session, subject(chat_id), now, reason=None)
+    session.flush()
+    return scheduled(record, now)
+
+
+def cancel_chat(session: Session, chat_id: int, now: datetime, team_id: str | None = None) -> ScheduledChat:
+    record = get_record(session, chat_id, team_id)
+    record.cancelled, record.planned_through, record.next_start, record.updated_at = True, NEVER, None, now
+    outbox.settle_open(session, subject(chat_id), now, reason="chat cancelled")
+    session.flush()
+    return scheduled(record, now)
+
+
+def skip_date(session: Session, chat_id: int, day: date, now: datetime, team_id: str | None = None) -> ScheduledChat:
+    """Skip one occurrence; its posts not yet sent are skipped too."""
+    record = get_record(session, chat_id, team_id)
+    spec = spec_of(record)
+    if record.cancelled:
+        raise NotAnOccurrence(f"Chat {chat_id} is cancelled.")
+    if day not in timetable.occurrence_dates(spec, day) or day in spec.skip:
+        weekday = f" (it runs on {spec.starts:%A}s)" if spec.repeat == "weekly" else ""
+        raise NotAnOccurrence(f"Chat {chat_id} does not run on {day:%a %Y-%m-%d}{weekday}.")
+    if timetable.ends(spec, timetable.local_start(spec, day)) <= now:
+        raise NotAnOccurrence(f"The {day:%Y-%m-%d} chat is over already.")
+    record.skip = sorted({*record.skip, day.isoformat()})
+    record.updated_at = now
+    record.next_start = timetable.next_start(spec_of(record), now)
+    outbox.settle_open(session, subject(chat_id), now, reason="date skipped",
+                       key_prefix=f"{subject(chat_id)}:{day.isoformat()}:")
+    session.flush()
+    return scheduled(record, now)
+
+
+def upcoming(session: Session, now: datetime, team_id: str | None = None, *, limit: int = 50) -> list[ScheduledChat]:
+    """Chats not cancelled with an occurrence still to come, soonest first."""
+    query = select(ChatRecord).where(ChatRecord.cancelled.is_(False), ChatRecord.next_start.is_not(None))
+    if team_id is not None:
+        query = query.where(ChatRecord.team_id == team_id)
+    chats = [scheduled(record, now) for record in session.scalars(query)]
+    live = [chat for chat in chats if chat.next_start is not None]
+    return sorted(live, key=lambda chat: (chat.next_start, chat.id))[:limit]
+
+
+LONGEST_CHAT = timedelta(minutes=240)
+
+
+def live_on_x(session: Session, now: datetime) -> list[tuple[ChatRecord, datetime]]:
+    """Chats posting to X whose occurrence is running now (or ended within COLLECT_AFTER), with its start."""
+    window = now - LONGEST_CHAT - timetable.COLLECT_AFTER
+    records = session.scalars(select(ChatRecord).where(
+        ChatRecord.next_start.between(window, now), ChatRecord.post_to_x.is_(True),
+        ChatRecord.cancelled.is_(False), ChatRecord.x_read_denied.is_(False)))
+    live = []
+    for record in records:
+        assert record.next_start is not None
+        end = record.next_start + timedelta(minutes=record.duration) + timetable.COLLECT_AFTER
+        if record.next_start <= now <= end:
+            live.append((record, record.next_start))
+    return live

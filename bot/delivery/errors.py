@@ -1,0 +1,32 @@
+"""How a channel adapter (Slack, X) tells the sender what went wrong, without the sender knowing either API."""
+
+from __future__ import annotations
+
+
+class DeliveryError(Exception):
+    """A send failed; `reason` is safe to log and store (no secrets)."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(reason)
+
+
+class RetryAfter(DeliveryError):
+    """Rate limited: nothing more to this destination for `seconds` (Slack's Retry-After, X's reset time)."""
+
+    def __init__(self, reason: str, seconds: float):
+        super().__init__(reason)
+        self.seconds = seconds
+
+
+class Transient(DeliveryError):
+    """Worth another try later (5xx, a dropped connection, a timeout)."""
+
+
+class Permanent(DeliveryError):
+    """Will never succeed as it is (channel_not_found, not_in_channel, account_inactive, X duplicate content,
+    reply not allowed): recorded and not retried."""
+
+
+class ReadDenied(DeliveryError):
+    """The X account may post but not read (its plan has no read access)."""

@@ -1,0 +1,149 @@
+"""The outbox: every post is a row with a unique key, written before it is sent, so no key is ever sent twice.
+
+States: pending → sending (claimed) → sent | failed | skipped; a rate-limited or retried row goes back to
+pending with `not_before`. A row left in `sending` by a crash is *resumed*: the sender first asks the
+channel whether it went out, and only sends it if it did not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Iterable
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from bot.models import DeliveryRecord
+
+STUCK_AFTER = timedelta(minutes=1)  # a send takes seconds (10 s timeouts): a claim this old was a crash's
+OPEN_STATES = ("pending", "sending")
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A claimed row, as the sender and the channels see it."""
+
+    id: int
+    key: str
+    team_id: str
+    subject: str
+    target: str
+    channel: str
+    due_at: datetime
+    expires_at: datetime | None
+    payload: dict[str, Any]
+    attempts: int
+    resumed_from: datetime | None  # when a crashed run claimed it: check whether it went out before resending
+
+    @property
+    def order_lane(self) -> tuple[str, str, str]:
+        """Posts to one place go out in the order they were due."""
+        return self.team_id, self.target, self.channel
+
+    @property
+    def rate_lane(self) -> str:
+        """Slack limits each workspace; the bot has one X account for all."""
+        return f"slack:{self.team_id}" if self.target == "slack" else self.target
+
+
+def new_row(*, key: str, team_id: str, subject: str, target: str, channel: str, due_at: datetime,
+            expires_at: datetime | None, payload: dict[str, Any], now: datetime,
+            skipped_because: str | None = None) -> dict[str, Any]:
+    """A row to `enqueue`. One already past expiry is written as skipped, so the miss is on record."""
+    return dict(key=key, team_id=team_id, subject=subject, target=target, channel=channel, due_at=due_at,
+                expires_at=expires_at, payload=payload, state="skipped" if skipped_because else "pending",
+                reason=skipped_because or "", attempts=0, created_at=now,
+                finished_at=now if skipped_because else None)
+
+
+def enqueue(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Write rows; a key that exists already is left exactly as it is (sent, pending or anything else)."""
+    if not rows:
+        return
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    session.execute(dialect.insert(DeliveryRecord.__table__).on_conflict_do_nothing(index_elements=["key"]), rows)
+
+
+def claim_due(session: Session, now: datetime, *, limit: int = 500,
+              blocked_lanes: Iterable[str] = ()) -> list[Outgoing]:
+    """Claim what is due, oldest first, in each place's order: a lane stops at its first row still waiting
+    (rate limited or backing off), so a later post never overtakes an earlier one. Rows a crashed run left in
+    `sending` come back as resumed. On PostgreSQL, rows another sender holds are skipped, not waited for."""
+    blocked = set(blocked_lanes)
+    due = or_(DeliveryRecord.state == "pending",
+              (DeliveryRecord.state == "sending") & (DeliveryRecord.claimed_at < now - STUCK_AFTER))
+    query = (select(DeliveryRecord).where(DeliveryRecord.state.in_(OPEN_STATES), DeliveryRecord.due_at <= now, due)
+             .order_by(DeliveryRecord.due_at, DeliveryRecord.id).limit(limit))
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    stopped: set[tuple[str, str, str]] = set()
+    claimed: list[Outgoing] = []
+    for row in session.scalars(query):
+        outgoing = _outgoing(row)
+        lane = outgoing.order_lane
+        if lane in stopped or outgoing.rate_lane in blocked or (row.not_before and row.not_before > now):
+            stopped.add(lane)
+            continue
+        claimed.append(outgoing)
+        row.state, row.claimed_at, row.attempts = "sending", now, row.attempts + 1
+    session.flush()
+    return claimed
+
+
+def _outgoing(row: DeliveryRecord) -> Outgoing:
+    return Outgoing(row.id, row.key, row.team_id, row.subject, row.target, row.channel, row.due_at, row.expires_at,
+                    dict(row.payload), row.attempts,
+                    row.claimed_at if row.state == "sending" or row.verify else None)
+
+
+def finish(session: Session, row_id: int, state: str, now: datetime, *, reason: str = "",
+           sent_ref: str | None = None) -> None:
+    """Record how a claimed row ended: sent, failed (permanently) or skipped."""
+    session.execute(update(DeliveryRecord).where(DeliveryRecord.id == row_id)
+                    .values(state=state, reason=reason[:300], sent_ref=sent_ref, finished_at=now))
+
+
+def put_back(session: Session, row_ids: Iterable[int], not_before: datetime, reason: str, *,
+             verify: bool = False) -> None:
+    """Rate limited or worth retrying: pending again, not before `not_before`. `verify` when the attempt may
+    have reached the channel after all (a timeout, a 5xx): the next attempt checks first."""
+    ids = list(row_ids)
+    if ids:
+        values: dict[str, Any] = dict(state="pending", not_before=not_before, reason=reason[:300])
+        if verify:
+            values["verify"] = True
+        session.execute(update(DeliveryRecord).where(DeliveryRecord.id.in_(ids)).values(**values))
+
+
+def next_due(session: Session) -> datetime | None:
+    """When the earliest pending row falls due (a rate-limited one may wait longer; the sender re-checks)."""
+    return session.scalar(select(func.min(DeliveryRecord.due_at)).where(DeliveryRecord.state == "pending"))
+
+
+def settle_open(session: Session, subject: str, now: datetime, *, reason: str | None, key_prefix: str = "") -> int:
+    """Rows of `subject` not yet sent: deleted (reason None: they will be planned again), or skipped with a
+    reason (a cancelled chat, a skipped date). Rows mid-send are left to finish."""
+    scope = [DeliveryRecord.subject == subject, DeliveryRecord.state == "pending"]
+    if key_prefix:
+        scope.append(DeliveryRecord.key.startswith(key_prefix, autoescape=True))
+    if reason is None:
+        return session.execute(delete(DeliveryRecord).where(*scope)).rowcount
+    return session.execute(update(DeliveryRecord).where(*scope)
+                           .values(state="skipped", reason=reason, finished_at=now)).rowcount
+
+
+def counts(session: Session, subject_prefix: str = "") -> dict[str, int]:
+    """How many rows are in each state (all, or of subjects starting with `subject_prefix`)."""
+    query = select(DeliveryRecord.state, func.count()).group_by(DeliveryRecord.state)
+    if subject_prefix:
+        query = query.where(DeliveryRecord.subject.startswith(subject_prefix, autoescape=True))
+    return {state: count for state, count in session.execute(query)}
+
+
+def find_sent(session: Session, target: str, channel: str, sent_ref: str) -> DeliveryRecord | None:
+    """The post a Slack thread hangs from (or an X post), by where it went."""
+    return session.scalar(select(DeliveryRecord).where(DeliveryRecord.target == target,
+                                                       DeliveryRecord.channel == channel,
+                                                       DeliveryRecord.sent_ref == sent_ref))

@@ -1,0 +1,161 @@
+"""Sends what the outbox holds: claims due rows, renders each, hands it to its channel (Slack or X) and records
+the outcome. Rate lanes (a Slack workspace, the X account) run in parallel, so one busy workspace never starves
+another; within a lane, posts go one at a time in the order they were due."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from threading import Lock
+from typing import Any, Callable, Mapping, Protocol
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.db import transaction
+from bot.delivery import outbox
+from bot.delivery.errors import DeliveryError, Permanent, RetryAfter
+from bot.delivery.outbox import Outgoing
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+BACKOFF = timedelta(seconds=15)  # doubled after each failed attempt
+
+
+class Channel(Protocol):
+    """Where posts go (Slack, X). Raises `bot.delivery.errors` on failure."""
+
+    def send(self, outgoing: Outgoing, message: dict[str, Any]) -> str:
+        """Post it; return its reference (Slack ts, X post id)."""
+
+    def find_sent(self, outgoing: Outgoing, message: dict[str, Any]) -> str | None:
+        """After a crash mid-send: the reference of the post if it did go out, else None."""
+
+
+class Skip(str):
+    """What a renderer returns instead of a message when the post should not go out; says why."""
+
+
+Renderer = Callable[[Session, Outgoing], "dict[str, Any] | Skip"]
+
+
+@dataclass
+class RunReport:
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+    deferred: int = 0
+    refs: dict[str, str] = field(default_factory=dict)  # key → reference, of what this run sent
+
+
+class Sender:
+    def __init__(self, sessions: sessionmaker[Session], channels: Mapping[str, Channel], render: Renderer,
+                 clock: Callable[[], datetime], *, lanes_in_parallel: int = 8, batch: int = 500):
+        self._sessions, self._channels, self._render, self._clock = sessions, channels, render, clock
+        self._pool = ThreadPoolExecutor(lanes_in_parallel, thread_name_prefix="delivery")
+        self._batch = batch
+        self._blocked: dict[str, datetime] = {}  # rate lane → until when
+        self._lock = Lock()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+    def run_due(self) -> RunReport:
+        """Send everything due now; returns what happened."""
+        now = self._clock()
+        with self._lock:
+            self._blocked = {lane: until for lane, until in self._blocked.items() if until > now}
+            blocked = set(self._blocked)
+        with transaction(self._sessions) as session:
+            claimed = outbox.claim_due(session, now, limit=self._batch, blocked_lanes=blocked)
+        by_lane: dict[str, list[Outgoing]] = defaultdict(list)
+        for outgoing in claimed:
+            by_lane[outgoing.rate_lane].append(outgoing)
+        report = RunReport()
+        for lane_report in self._pool.map(self._send_lane, by_lane.values()):
+            for name in ("sent", "failed", "skipped", "deferred"):
+                setattr(report, name, getattr(report, name) + getattr(lane_report, name))
+            report.refs.update(lane_report.refs)
+        return report
+
+    def next_wakeup(self) -> datetime | None:
+        with self._sessions() as session:
+            due = outbox.next_due(session)
+        with self._lock:
+            soonest_unblock = min(self._blocked.values(), default=None)
+        return max(due, soonest_unblock) if due and soonest_unblock else due
+
+    def _send_lane(self, lane: list[Outgoing]) -> RunReport:
+        report, waiting = RunReport(), list(lane)
+        while waiting:
+            outgoing = waiting.pop(0)
+            try:
+                self._send_one(outgoing, report)
+            except RetryAfter as exc:
+                until = self._clock() + timedelta(seconds=exc.seconds)
+                with self._lock:
+                    self._blocked[outgoing.rate_lane] = until
+                self._defer([outgoing, *waiting], until, exc.reason, report)
+                log.warning("Rate limited on %s for %.0f s: %d post(s) wait", outgoing.rate_lane, exc.seconds,
+                            len(waiting) + 1)
+                return report
+            except Exception as exc:  # one bad post must not stop the others
+                if self._retriable(outgoing, exc, report):
+                    # A retried post keeps its place: the posts behind it to the same place wait with it.
+                    behind = [o for o in waiting if o.order_lane == outgoing.order_lane]
+                    waiting = [o for o in waiting if o.order_lane != outgoing.order_lane]
+                    until = self._clock() + BACKOFF * 2 ** (outgoing.attempts - 1)
+                    self._defer([outgoing], until, _reason(exc), report, verify=True)
+                    self._defer(behind, until, "waiting for an earlier post", report)
+        return report
+
+    def _send_one(self, outgoing: Outgoing, report: RunReport) -> None:
+        channel = self._channels.get(outgoing.target)
+        with self._sessions() as session:
+            message = self._render(session, outgoing)
+        if isinstance(message, Skip) or channel is None:
+            reason = message if isinstance(message, Skip) else f"{outgoing.target} is not set up"
+            self._finish(outgoing, "skipped", reason, report)
+            return
+        if outgoing.resumed_from is not None:
+            ref = channel.find_sent(outgoing, message)
+            if ref is not None:
+                log.info("Delivery %s had gone out before the restart; not sending it again", outgoing.key)
+                self._finish(outgoing, "sent", "found after a restart", report, ref)
+                return
+        if outgoing.expires_at is not None and self._clock() > outgoing.expires_at:
+            self._finish(outgoing, "skipped", f"missed: due {outgoing.due_at:%Y-%m-%d %H:%M} UTC, too late to "
+                         "send (the worker was not running)", report)
+            return
+        self._finish(outgoing, "sent", "", report, channel.send(outgoing, message))
+
+    def _retriable(self, outgoing: Outgoing, exc: Exception, report: RunReport) -> bool:
+        """Record a permanent failure (or the last attempt) as failed; True when it is worth another try."""
+        if isinstance(exc, Permanent) or outgoing.attempts >= MAX_ATTEMPTS:
+            self._finish(outgoing, "failed", _reason(exc), report)
+            return False
+        if not isinstance(exc, DeliveryError):
+            log.exception("Delivery %s failed unexpectedly; it will be retried", outgoing.key)
+        return True
+
+    def _defer(self, rows: list[Outgoing], until: datetime, reason: str, report: RunReport, *,
+               verify: bool = False) -> None:
+        with transaction(self._sessions) as session:
+            outbox.put_back(session, [row.id for row in rows], until, reason, verify=verify)
+        report.deferred += len(rows)
+
+    def _finish(self, outgoing: Outgoing, state: str, reason: str, report: RunReport, ref: str | None = None) -> None:
+        with transaction(self._sessions) as session:
+            outbox.finish(session, outgoing.id, state, self._clock(), reason=reason, sent_ref=ref)
+        setattr(report, state, getattr(report, state) + 1)
+        if ref is not None:
+            report.refs[outgoing.key] = ref
+        if state != "sent":
+            log.warning("Delivery %s %s: %s", outgoing.key, state, reason)
+
+
+def _reason(exc: Exception) -> str:
+    return exc.reason if isinstance(exc, DeliveryError) else f"{type(exc).__name__}: {exc}"
