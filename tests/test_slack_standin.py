@@ -407,3 +407,164 @@ def test_faults_on_hooks_apply_to_every_response_url(standin: SlackStandIn) -> N
 
     assert (limited.status_code, limited.headers["Retry-After"]) == (429, "3")
     assert fine.status_code == 200
+
+
+# -- message metadata and history paging ------------------------------------------------------
+
+CHAT_METADATA = {"event_type": "plchat_question", "event_payload": {"chat_id": 7, "number": 2}}
+
+
+@pytest.mark.parametrize("metadata", [CHAT_METADATA, json.dumps(CHAT_METADATA)])
+def test_post_message_keeps_metadata_given_as_an_object_or_json_text(
+    standin: SlackStandIn, client: WebClient, metadata: Any
+) -> None:
+    posted = client.api_call("chat.postMessage", json={"channel": "C1", "text": "Q2", "metadata": metadata})
+
+    assert posted["message"]["metadata"] == CHAT_METADATA
+    assert standin.messages_in("C1")[0]["metadata"] == CHAT_METADATA
+
+
+def test_malformed_metadata_is_refused(client: WebClient) -> None:
+    refused = api_error(lambda: client.api_call(
+        "chat.postMessage", json={"channel": "C1", "text": "Q2", "metadata": {"event_payload": {}}}))
+
+    assert refused.response["error"] == "invalid_metadata_format"
+
+
+def test_history_shows_metadata_only_when_asked(client: WebClient) -> None:
+    client.chat_postMessage(channel="C1", text="Q1", metadata=CHAT_METADATA)
+
+    [plain] = client.conversations_history(channel="C1")["messages"]
+    [full] = client.conversations_history(channel="C1", include_all_metadata=True)["messages"]
+
+    assert "metadata" not in plain
+    assert full["metadata"] == CHAT_METADATA
+    replies = client.conversations_replies(channel="C1", ts=full["ts"], include_all_metadata=True)
+    assert replies["messages"][0]["metadata"] == CHAT_METADATA
+
+
+def test_history_honours_oldest_latest_and_inclusive(standin: SlackStandIn, client: WebClient) -> None:
+    stamps = [standin.seed_message("C1", "U1", f"m{n}")["ts"] for n in range(5)]
+
+    between = client.conversations_history(channel="C1", oldest=stamps[1], latest=stamps[3])
+    inclusive = client.conversations_history(channel="C1", oldest=stamps[1], latest=stamps[3], inclusive=True)
+
+    assert [m["text"] for m in between["messages"]] == ["m2"]
+    assert [m["text"] for m in inclusive["messages"]] == ["m3", "m2", "m1"]
+
+
+def test_history_pages_with_cursors_newest_first(standin: SlackStandIn, client: WebClient) -> None:
+    for n in range(5):
+        standin.seed_message("C1", "U1", f"m{n}")
+    standin.seed_message("C1", "U2", "a reply", thread_ts=standin.messages_in("C1")[0]["ts"])
+
+    pages, cursor = [], None
+    while True:
+        page = client.conversations_history(channel="C1", limit=2, cursor=cursor)
+        pages.append([m["text"] for m in page["messages"]])
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        assert page["has_more"] is bool(cursor)
+        if not cursor:
+            break
+
+    assert pages == [["m4", "m3"], ["m2", "m1"], ["m0"]]
+    refused = api_error(lambda: client.conversations_history(channel="C1", cursor="not-a-cursor"))
+    assert refused.response["error"] == "invalid_cursor"
+
+
+# -- per-workspace rate limits ------------------------------------------------------------------
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_rate_limit_answers_429_with_the_seconds_until_the_minute_frees() -> None:
+    clock = FakeClock()
+    with SlackStandIn(clock=clock) as standin:
+        standin.rate_limit("chat.postMessage", per_minute=2)
+        client = WebClient(token="xoxb-school-a", base_url=standin.api_url)
+        client.chat_postMessage(channel="C1", text="1")
+        clock.now += 20
+        client.chat_postMessage(channel="C1", text="2")
+        clock.now += 10.5
+
+        refused = api_error(lambda: client.chat_postMessage(channel="C1", text="3"))
+
+        assert refused.response.status_code == 429
+        assert refused.response["error"] == "ratelimited"
+        assert refused.response.headers["Retry-After"] == "30"  # 29.5 s until the first call is a minute old
+        assert client.auth_test()["ok"] is True  # other methods are not limited
+        clock.now += 29.5
+        assert client.chat_postMessage(channel="C1", text="3")["ok"] is True
+        assert [c.status for c in standin.calls_to("chat.postMessage")] == [200, 200, 429, 200]
+
+
+def test_rate_limit_counts_each_workspace_separately_and_can_be_lifted() -> None:
+    clock = FakeClock()
+    with SlackStandIn(clock=clock) as standin:
+        standin.rate_limit("chat.postMessage", per_minute=1)
+        school_a = WebClient(token="xoxb-school-a", base_url=standin.api_url)
+        school_b = WebClient(token="xoxb-school-b", base_url=standin.api_url)
+
+        assert school_a.chat_postMessage(channel="C1", text="a")["ok"] is True
+        assert school_b.chat_postMessage(channel="C1", text="b")["ok"] is True
+        refused = api_error(lambda: school_a.chat_postMessage(channel="C1", text="again"))
+        assert refused.response.headers["Retry-After"] == "60"
+
+        standin.rate_limit("chat.postMessage", None)
+        assert school_a.chat_postMessage(channel="C1", text="again")["ok"] is True
+
+
+def test_rate_limit_retry_after_is_at_least_one_second() -> None:
+    clock = FakeClock()
+    with SlackStandIn(clock=clock) as standin:
+        standin.rate_limit("chat.postMessage", per_minute=1)
+        client = WebClient(token="xoxb-test", base_url=standin.api_url)
+        client.chat_postMessage(channel="C1", text="1")
+        clock.now += 59.9
+
+        refused = api_error(lambda: client.chat_postMessage(channel="C1", text="2"))
+
+        assert refused.response.headers["Retry-After"] == "1"
+    with pytest.raises(ValueError):
+        standin.rate_limit("chat.postMessage", per_minute=0)
+
+
+# -- failing channels and people ----------------------------------------------------------------
+
+
+def test_fail_channel_refuses_posts_to_that_channel_only(standin: SlackStandIn, client: WebClient) -> None:
+    standin.fail_channel("C2", "not_in_channel")
+
+    refused = api_error(lambda: client.chat_postMessage(channel="C2", text="Q1"))
+
+    assert refused.response["error"] == "not_in_channel"
+    assert client.chat_postMessage(channel="C1", text="Q1")["ok"] is True
+    assert standin.messages_in("C2") == []
+    standin.fail_channel("C2", None)
+    assert client.chat_postMessage(channel="C2", text="Q1")["ok"] is True
+
+
+def test_users_have_a_settable_time_zone(standin: SlackStandIn, client: WebClient) -> None:
+    standin.set_user("U7", tz="Europe/Berlin")
+
+    user = client.users_info(user="U7")["user"]
+
+    assert (user["tz"], user["deleted"]) == ("Europe/Berlin", False)
+    assert client.users_info(user="U8")["user"]["tz"] == "America/Los_Angeles"
+
+
+def test_deleted_users_cannot_be_messaged(standin: SlackStandIn, client: WebClient) -> None:
+    dm = client.conversations_open(users="U7")["channel"]["id"]
+    standin.set_user("U7", tz="Europe/Berlin", deleted=True)
+
+    assert client.users_info(user="U7")["user"]["deleted"] is True
+    assert api_error(lambda: client.conversations_open(users="U7")).response["error"] == "user_disabled"
+    assert api_error(lambda: client.chat_postMessage(channel=dm, text="hi")).response["error"] == "account_inactive"
+    assert api_error(lambda: client.chat_postMessage(channel="U7", text="hi")).response["error"] == "account_inactive"
+    assert client.conversations_open(users="U8")["ok"] is True

@@ -3,20 +3,25 @@
 It is a real HTTP server on 127.0.0.1, so unchanged slack_sdk clients talk to it:
 ``WebClient(base_url=standin.api_url)`` and ``WebhookClient(standin.new_response_url())``.
 It answers like Slack (including Block Kit validation), records every request, and can
-inject rate limits, server errors, Slack errors, slow answers and held requests.
+inject rate limits, server errors, Slack errors, slow answers and held requests. It can also
+rate-limit a method per workspace like Slack's tiers (`rate_limit`), refuse posts to one channel
+(`fail_channel`) and describe people (`set_user`: time zone, deactivated).
 """
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 import logging
+import math
 import re
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Literal
@@ -35,6 +40,9 @@ _TOKEN_PREFIXES = ("xoxb-", "xoxp-")
 _JSON_FORM_FIELDS = frozenset({"blocks", "attachments", "view", "metadata", "files"})
 _TEXT_TYPES = frozenset({"plain_text", "mrkdwn"})
 _STATUS_ERRORS = {429: "ratelimited", 500: "internal_error", 503: "service_unavailable"}
+_CHANNEL_POSTS = frozenset({"chat.postMessage", "chat.postEphemeral", "chat.update"})
+_DEFAULT_TZ = "America/Los_Angeles"
+_RATE_WINDOW = 60.0  # seconds: Slack's per-minute tiers are a rolling minute
 _ts_lock = threading.Lock()
 _last_ts_micros = 0
 
@@ -107,7 +115,11 @@ class SlackStandIn:
         team_name: str = "Sandbox School",
         bot_user_id: str = "U0PLCHATBOT",
         bot_id: str = "B0PLCHATBOT",
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], datetime] | None = None,
     ) -> None:
+        """`clock` (seconds, monotonic) drives `rate_limit` windows; `wall_clock` stamps message ts (the real
+        time by default). Tests may pass fake ones."""
         self.team_id = team_id
         self.team_name = team_name
         self.bot_user_id = bot_user_id
@@ -124,6 +136,13 @@ class SlackStandIn:
         self._serial = itertools.count(1)
         self._messages: dict[str, list[dict[str, Any]]] = {}  # channel -> messages, oldest first
         self._uploads: dict[str, dict[str, Any]] = {}  # file id -> {"filename", "content"}
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self._last_fake_ts = 0
+        self._rate_limits: dict[str, int] = {}  # method -> calls allowed per rolling minute per workspace
+        self._rate_calls: dict[tuple[str, str | None], deque[float]] = {}  # (method, token) -> call times
+        self._channel_errors: dict[str, str] = {}  # channel -> the Slack error posts to it answer
+        self._users: dict[str, dict[str, Any]] = {}  # user id -> {"tz", "deleted"} set by set_user
         self._methods: dict[str, Callable[[dict[str, Any]], _Answer]] = {
             "auth.test": self._auth_test,
             "chat.postMessage": self._post_message,
@@ -211,14 +230,28 @@ class SlackStandIn:
 
     # -- what is in the workspace -----------------------------------------------------------
 
-    def seed_message(self, channel: str, user: str, text: str, *, thread_ts: str | None = None) -> dict[str, Any]:
+    def seed_message(self, channel: str, user: str, text: str, *, thread_ts: str | None = None,
+                     metadata: dict[str, Any] | None = None) -> dict[str, Any]:
         """A message someone posted (the bot can then read it with conversations.history/replies)."""
-        message = {"type": "message", "user": user, "text": text, "team": self.team_id, "ts": self._next_ts()}
+        message: dict[str, Any] = {"type": "message", "user": user, "text": text, "team": self.team_id,
+                                   "ts": self._next_ts()}
         if thread_ts:
             message["thread_ts"] = thread_ts
+        if metadata is not None:
+            message["metadata"] = metadata
         with self._changed:
             self._messages.setdefault(channel, []).append(message)
         return dict(message)
+
+    def set_user(self, user_id: str, *, tz: str = _DEFAULT_TZ, deleted: bool = False) -> None:
+        """How users.info describes `user_id` (IANA `tz`); a deleted (deactivated) user's DM cannot be
+        opened (conversations.open: user_disabled) and posts to it answer account_inactive."""
+        with self._changed:
+            self._users[user_id] = {"tz": tz, "deleted": deleted}
+
+    def messages_in(self, channel: str) -> list[dict[str, Any]]:
+        """Copies of the messages stored in `channel` (posted by the bot or seeded), oldest first."""
+        return [dict(m) for m in self._channel_messages(channel)]
 
     def uploaded(self, file_id: str) -> dict[str, Any] | None:
         """A file the bot uploaded and completed: filename, title, content (text), channel."""
@@ -289,6 +322,31 @@ class SlackStandIn:
                 _Fault(status, retry_after, delay, error, times)
             )
 
+    def rate_limit(self, method: str, per_minute: int | None) -> None:
+        """Answer `method` with HTTP 429 and a Retry-After header (whole seconds until the rolling minute
+        frees a slot, at least 1) once a workspace has made `per_minute` calls to it within the last minute.
+
+        Workspaces are told apart by their bearer token. Refused calls do not count. None lifts the limit.
+        """
+        if per_minute is not None and per_minute < 1:
+            raise ValueError("per_minute must be at least 1")
+        with self._changed:
+            if per_minute is None:
+                self._rate_limits.pop(method, None)
+            else:
+                self._rate_limits[method] = per_minute
+            for key in [key for key in self._rate_calls if key[0] == method]:
+                del self._rate_calls[key]
+
+    def fail_channel(self, channel: str, error: str | None) -> None:
+        """Posts (chat.postMessage, chat.postEphemeral, chat.update) to `channel` answer
+        {"ok": false, "error": error} until called again with None."""
+        with self._changed:
+            if error is None:
+                self._channel_errors.pop(channel, None)
+            else:
+                self._channel_errors[channel] = error
+
     def hold(self, method: str) -> Gate:
         """Keep requests to `method` (or HOOKS) waiting in the server until the gate is released."""
         gate = Gate()
@@ -329,6 +387,8 @@ class SlackStandIn:
         if gate is not None:
             gate._pass()
         answer = self._fault_answer(kind, key)
+        if answer is None and kind == "api":
+            answer = self._rate_limited(method, token)
         if answer is None:
             if args is None:
                 answer = (
@@ -366,6 +426,23 @@ class SlackStandIn:
             return _api_error(fault.error) if kind == "api" else _Answer(400, fault.error)
         return None
 
+    def _rate_limited(self, method: str, token: str | None) -> _Answer | None:
+        """The 429 a workspace over its per-minute allowance for `method` gets; None counts the call."""
+        with self._changed:
+            per_minute = self._rate_limits.get(method)
+            if per_minute is None:
+                return None
+            now = self._clock()
+            recent = self._rate_calls.setdefault((method, token), deque())
+            while recent and recent[0] <= now - _RATE_WINDOW:
+                recent.popleft()
+            if len(recent) < per_minute:
+                recent.append(now)
+                return None
+            wait = recent[len(recent) - per_minute] + _RATE_WINDOW - now
+        retry_after = max(1, math.ceil(wait))
+        return _Answer(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)})
+
     def _answer_api(self, method: str, args: dict[str, Any], token: str | None) -> _Answer:
         answer_method = self._methods.get(method)
         if answer_method is None:
@@ -374,7 +451,20 @@ class SlackStandIn:
             return _api_error("not_authed")
         if not token.startswith(_TOKEN_PREFIXES):
             return _api_error("invalid_auth")
+        if method in _CHANNEL_POSTS:
+            refused = self._channel_refusal(str(args.get("channel") or ""))
+            if refused is not None:
+                return refused
         return answer_method(args)
+
+    def _channel_refusal(self, channel: str) -> _Answer | None:
+        """A post to a channel made to fail, or to a deactivated user's DM; None when it may go through."""
+        with self._changed:
+            error = self._channel_errors.get(channel)
+            if error is None and any(info["deleted"] and channel in (user, _dm_id(user))
+                                     for user, info in self._users.items()):
+                error = "account_inactive"
+        return None if error is None else _api_error(error)
 
     def _answer_hook(self, path: str, args: dict[str, Any]) -> _Answer:
         with self._changed:
@@ -400,7 +490,7 @@ class SlackStandIn:
         )
 
     def _post_message(self, args: dict[str, Any]) -> _Answer:
-        problem = _new_message_problem(args)
+        problem = _new_message_problem(args) or _metadata_problem(args.get("metadata"))
         if problem is not None:
             return problem
         ts = self._next_ts()
@@ -441,13 +531,16 @@ class SlackStandIn:
         user_id = args.get("user")
         if not user_id:
             return _api_error("user_not_found")
+        with self._changed:
+            info = dict(self._users.get(user_id) or {"tz": _DEFAULT_TZ, "deleted": False})
         return _ok(
             user={
                 "id": user_id,
                 "team_id": self.team_id,
                 "name": f"user.{user_id.lower()}",
                 "real_name": f"Sandbox User {user_id}",
-                "tz": "America/Los_Angeles",
+                "tz": info["tz"],
+                "deleted": info["deleted"],
                 "is_bot": user_id == self.bot_user_id,
             }
         )
@@ -462,24 +555,50 @@ class SlackStandIn:
         users = str(args.get("users") or "")
         if not users or "," in users:
             return _api_error("user_not_found" if not users else "not_implemented")
-        return _ok(channel={"id": "D" + users.lstrip("UW"), "is_im": True})
+        with self._changed:
+            deleted = (self._users.get(users) or {}).get("deleted", False)
+        if deleted:
+            return _api_error("user_disabled")
+        return _ok(channel={"id": _dm_id(users), "is_im": True})
 
     def _channel_messages(self, channel: str) -> list[dict[str, Any]]:
         with self._changed:
             return list(self._messages.get(channel, []))
 
     def _history(self, args: dict[str, Any]) -> _Answer:
-        """Top-level messages, newest first, up to `latest` (inclusive when asked), `limit` of them."""
-        latest = args.get("latest")
-        inclusive = str(args.get("inclusive", "")).lower() in ("1", "true")
-        found = [m for m in reversed(self._channel_messages(args.get("channel", "")))
-                 if m.get("thread_ts") in (None, m["ts"])
-                 and (latest is None or float(m["ts"]) < float(latest) or (inclusive and m["ts"] == latest))]
-        return _ok(messages=found[: int(args.get("limit") or 100)], has_more=False)
+        """Top-level messages, newest first, between `oldest` and `latest` (exclusive unless `inclusive`),
+        `limit` (default 100, at most 999) a page; `response_metadata.next_cursor` pages back in time.
+        `metadata` is on a message only when `include_all_metadata` is true, as in Slack."""
+        try:
+            latest, oldest = _ts_bound(args.get("latest")), _ts_bound(args.get("oldest"))
+            limit = min(max(int(args.get("limit") or 100), 1), 999)
+            before = _cursor_ts(args.get("cursor"))
+        except ValueError:
+            return _api_error("invalid_arguments")
+        except _BadCursor:
+            return _api_error("invalid_cursor")
+        inclusive = _flag(args.get("inclusive"))
+        found = []
+        for m in reversed(self._channel_messages(args.get("channel", ""))):
+            ts = float(m["ts"])
+            if m.get("thread_ts") not in (None, m["ts"]) or (before is not None and ts > before):
+                continue
+            if latest is not None and not (ts < latest or (inclusive and ts == latest)):
+                continue
+            if oldest is not None and not (ts > oldest or (inclusive and ts == oldest)):
+                continue
+            found.append(_visible(m, _flag(args.get("include_all_metadata"))))
+        page, rest = found[:limit], found[limit:]
+        fields: dict[str, Any] = {"messages": page, "has_more": bool(rest)}
+        if rest:
+            fields["response_metadata"] = {"next_cursor": _cursor(rest[0]["ts"])}
+        return _ok(**fields)
 
     def _replies(self, args: dict[str, Any]) -> _Answer:
         ts = args.get("ts")
-        thread = [m for m in self._channel_messages(args.get("channel", "")) if ts in (m["ts"], m.get("thread_ts"))]
+        metadata = _flag(args.get("include_all_metadata"))
+        thread = [_visible(m, metadata) for m in self._channel_messages(args.get("channel", ""))
+                  if ts in (m["ts"], m.get("thread_ts"))]
         return _ok(messages=thread, has_more=False) if thread else _api_error("thread_not_found")
 
     def _permalink(self, args: dict[str, Any]) -> _Answer:
@@ -530,7 +649,7 @@ class SlackStandIn:
             "team": self.team_id,
             "ts": ts,
         }
-        for optional in ("blocks", "attachments", "thread_ts"):
+        for optional in ("blocks", "attachments", "thread_ts", "metadata"):
             if args.get(optional):
                 message[optional] = args[optional]
         return message
@@ -540,12 +659,67 @@ class SlackStandIn:
         and increasing, also across stand-ins and runs (a message's ts is part of its identity)."""
         global _last_ts_micros
         with _ts_lock:
-            _last_ts_micros = max(_last_ts_micros + 1, time.time_ns() // 1000)
-            micros = _last_ts_micros
+            if self._wall_clock is not None:  # a test's clock: unique within this stand-in
+                self._last_fake_ts = max(self._last_fake_ts + 1, int(self._wall_clock().timestamp() * 1_000_000))
+                micros = self._last_fake_ts
+            else:
+                _last_ts_micros = max(_last_ts_micros + 1, time.time_ns() // 1000)
+                micros = _last_ts_micros
         return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
 
 # -- Slack's rules ---------------------------------------------------------------------------
+
+
+class _BadCursor(Exception):
+    pass
+
+
+def _dm_id(user: str) -> str:
+    """The id of the bot's DM with `user`, as conversations.open gives it."""
+    return "D" + user.lstrip("UW")
+
+
+def _flag(value: Any) -> bool:
+    return value is True or str(value).lower() in ("1", "true")
+
+
+def _ts_bound(value: Any) -> float | None:
+    return None if value in (None, "") else float(value)
+
+
+def _cursor(ts: str) -> str:
+    return base64.b64encode(f"next_ts:{ts}".encode()).decode()
+
+
+def _cursor_ts(cursor: Any) -> float | None:
+    """The newest ts a page that starts at `cursor` may hold; _BadCursor for a cursor Slack never gave."""
+    if cursor in (None, ""):
+        return None
+    try:
+        kind, _, ts = base64.b64decode(str(cursor), validate=True).decode().partition(":")
+        if kind != "next_ts":
+            raise ValueError(kind)
+        return float(ts)
+    except ValueError as bad:  # binascii.Error and UnicodeDecodeError are ValueErrors too
+        raise _BadCursor(str(cursor)) from bad
+
+
+def _visible(message: dict[str, Any], with_metadata: bool) -> dict[str, Any]:
+    """A stored message as a reader gets it: its metadata only when asked for."""
+    if with_metadata or "metadata" not in message:
+        return message
+    return {key: value for key, value in message.items() if key != "metadata"}
+
+
+def _metadata_problem(metadata: Any) -> _Answer | None:
+    """Slack takes message metadata as {"event_type": str, "event_payload": object}."""
+    if metadata in (None, ""):
+        return None
+    if not (isinstance(metadata, dict) and isinstance(metadata.get("event_type"), str)
+            and metadata["event_type"] and isinstance(metadata.get("event_payload"), dict)):
+        return _api_error("invalid_metadata_format")
+    return None
 
 
 def _new_message_problem(args: dict[str, Any]) -> _Answer | None:
