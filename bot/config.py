@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     plchat_moderators: str = Field(default="", description="Comma- or space-separated Slack user ids")
     plchat_tip_reaction: str = Field(default="bulb", description="Reacting with this emoji saves a message as a tip")
     plchat_timezone: str = "America/Los_Angeles"
+    plchat_public_url: str | None = Field(default=None, description="Where `plchat web` is reachable, for "
+                                          "calendar and archive links (e.g. https://plchat.example.org)")
+    x_read_budget: int = Field(default=500, ge=0, description="X posts read per chat occurrence, at most")
     port: int = Field(default=3000, ge=1, le=65535)
 
     @field_validator("plchat_timezone")
@@ -56,6 +59,13 @@ class Settings(BaseSettings):
     @classmethod
     def _trailing_slash(cls, value: str) -> str:
         return value if value.endswith("/") else value + "/"
+
+    def public_link(self, path: str) -> str | None:
+        return f"{self.plchat_public_url.rstrip('/')}/{path.lstrip('/')}" if self.plchat_public_url else None
+
+    @property
+    def x_enabled(self) -> bool:
+        return all((self.x_api_key, self.x_api_secret, self.x_access_token, self.x_access_token_secret))
 
     @property
     def moderator_ids(self) -> frozenset[str]:

@@ -8,6 +8,7 @@ import urllib.error
 import urllib.request
 from concurrent.futures import Future
 from dataclasses import dataclass
+from datetime import datetime
 from socketserver import ThreadingMixIn
 from typing import Any, Callable
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -108,9 +109,9 @@ class BotHarness:
 
     def __init__(self, database: Database, *, services: Services | None = None,
                  workspace: payloads.Workspace = payloads.Workspace(), standin: SlackStandIn | None = None,
-                 max_pending_replies: int = 2000):
+                 max_pending_replies: int = 2000, clock: Callable[[], datetime] | None = None):
         self.workspace = workspace
-        self.standin = standin or SlackStandIn(team_id=workspace.team_id)
+        self.standin = standin or SlackStandIn(team_id=workspace.team_id, wall_clock=clock)
         self.signing_secret = secrets.token_hex(16)
         self.database = database
         self._services = services

@@ -36,6 +36,10 @@ _TLS = _SharedTLSContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies certificates and h
 _TLS.load_default_certs()
 
 
+def tls_context() -> ssl.SSLContext:
+    return _TLS
+
+
 def create_web_client(settings: Settings, token: str | None = None) -> WebClient:
     """A Web API client that honours `Retry-After` on 429 and retries 5xx and dropped connections.
 

@@ -21,3 +21,4 @@ class Services:
     rng: random.Random = field(default_factory=random.Random)
     moderators: frozenset[str] = frozenset()  # PLCHAT_MODERATORS; more are added in Slack
     tip_reaction: str = "bulb"  # PLCHAT_TIP_REACTION
+    default_timezone: str = "America/Los_Angeles"  # PLCHAT_TIMEZONE

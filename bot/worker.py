@@ -1,0 +1,69 @@
+"""The worker's jobs as plain methods over the database, with an injected clock: plan chats into the outbox,
+send what is due, read chat answers on X. `bot.scheduler` runs them on APScheduler; tests and the sandbox call
+them directly."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Callable
+
+from slack_sdk import WebClient
+
+from bot.bootstrap import Database
+from bot.chats import planner, store
+from bot.config import Settings
+from bot.db import transaction
+from bot.delivery.compose import Links, renderer
+from bot.delivery.sender import Channel, RunReport, Sender
+from bot.slack.poster import SlackPoster, client_factory
+from bot.social import collect
+from bot.social.poster import XPoster
+from bot.social.x import XAccount
+
+log = logging.getLogger(__name__)
+
+RECHECK = timedelta(seconds=30)  # the sender looks again at least this often (rate limits lifting, new rows)
+
+
+class Worker:
+    def __init__(self, settings: Settings, database: Database, clock: Callable[[], datetime], *,
+                 slack_client_for: Callable[[str], WebClient | None] | None = None,
+                 x_account: XAccount | None = None):
+        self.settings, self.database, self.clock = settings, database, clock
+        self.x_account = x_account if x_account is not None else XAccount.from_settings(settings)
+        channels: dict[str, Channel] = {
+            "slack": SlackPoster(slack_client_for or client_factory(settings, database.engine))}
+        if self.x_account is not None:
+            channels["x"] = XPoster(self.x_account)
+        self.sender = Sender(database.sessions, channels, renderer(Links(settings.public_link)), clock)
+
+    def close(self) -> None:
+        self.sender.close()
+
+    def plan(self) -> int:
+        """Write the outbox rows of chats coming up (or changed); returns how many chats were planned."""
+        with transaction(self.database.sessions) as session:
+            planned = planner.plan(session, self.clock())
+        if planned:
+            log.info("Planned %d chat(s)", planned)
+        return planned
+
+    def deliver(self) -> RunReport:
+        return self.sender.run_due()
+
+    def next_delivery(self) -> datetime:
+        """When `deliver` should run next."""
+        now = self.clock()
+        due = self.sender.next_wakeup()
+        return max(now, min(due, now + RECHECK)) if due else now + RECHECK
+
+    def live_on_x(self) -> bool:
+        with self.database.sessions() as session:
+            return bool(store.live_on_x(session, self.clock()))
+
+    def collect_x(self) -> int:
+        if self.x_account is None:
+            return 0
+        return collect.collect(self.database.sessions, self.x_account, budget=self.settings.x_read_budget,
+                               clock=self.clock, configured_moderators=self.settings.moderator_ids)
