@@ -31,7 +31,8 @@ def test_manifest_scopes_match_what_oauth_asks_for():
 
 def test_manifest_subscribes_to_the_events_the_bot_handles():
     assert sorted(MANIFEST["settings"]["event_subscriptions"]["bot_events"]) == [
-        "app_home_opened", "app_uninstalled", "reaction_added", "tokens_revoked"]
+        "app_home_opened", "app_uninstalled", "message.channels", "message.groups", "reaction_added",
+        "tokens_revoked"]
     assert MANIFEST["features"]["app_home"]["home_tab_enabled"] is True
 
 

@@ -9,7 +9,14 @@ from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import text
 
 from bot.db import transaction
-from bot.scheduler import purge_expired_oauth_states, purge_unconfirmed_tips, schedule_jobs
+from bot.db import create_db_engine
+from bot.scheduler import (
+    LEADER_LOCK_KEY,
+    Leadership,
+    purge_expired_oauth_states,
+    purge_unconfirmed_tips,
+    schedule_jobs,
+)
 from bot.tips import store
 from bot.tips.records import NewTip
 
@@ -55,3 +62,45 @@ def test_purge_drops_held_tips_older_than_a_day_and_keeps_the_rest(database):
         assert store.get_tip(session, team, stale.tip.id) is None
         assert store.get_tip(session, team, fresh.tip.id) is not None
         assert store.get_tip(session, team, original.id) is not None
+
+
+def test_exactly_one_worker_schedules_and_the_standby_takes_over_when_it_dies(database):
+    engines = [create_db_engine(str(database.engine.url.render_as_string(hide_password=False))) for _ in range(2)]
+    first, second = (Leadership(engine) for engine in engines)
+    try:
+        assert first.try_acquire()
+        if not first.shared:
+            assert second.try_acquire(), "SQLite is embedded: one process, always the scheduler"
+            return
+        assert not second.try_acquire(), "a second worker stands by while the first holds the lock"
+        with database.engine.connect() as admin:  # the first worker's process dies: its connection is gone
+            admin.execute(text("SELECT pg_terminate_backend(pid) FROM pg_locks "
+                               "WHERE locktype = 'advisory' AND objid = :key"), {"key": LEADER_LOCK_KEY & 0xFFFFFFFF})
+        assert not first.held()
+        assert second.try_acquire(), "the standby takes over"
+        assert second.held()
+    finally:
+        first.release()
+        second.release()
+        for engine in engines:
+            engine.dispose()
+
+
+def test_worker_jobs_have_fixed_ids(database):
+    from bot.bootstrap import Database
+    from bot.config import Settings
+    from bot.worker import Worker
+
+    settings = Settings(_env_file=None, database_url=str(database.engine.url))
+    worker = Worker(settings, Database(database.engine, database.sessions), lambda: NOW,
+                    slack_client_for=lambda _team: None)
+    scheduler = BackgroundScheduler(timezone="UTC")
+    scheduler.start(paused=True)
+    try:
+        schedule_jobs(scheduler, database.sessions, lambda: NOW, worker)
+        schedule_jobs(scheduler, database.sessions, lambda: NOW, worker)
+        assert sorted(job.id for job in scheduler.get_jobs()) == ["collect-x", "deliver", "plan-chats",
+                                                                  "purge-expired"]
+    finally:
+        scheduler.shutdown(wait=False)
+        worker.close()

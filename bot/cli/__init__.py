@@ -9,7 +9,10 @@ the file as a whole can't be read; `tips search` and `plays search` exit 1 when 
 from __future__ import annotations
 
 import logging
+import signal
 import sys
+import threading
+from threading import Event
 from pathlib import Path
 from typing import Annotated
 
@@ -18,9 +21,12 @@ import typer
 from bot import db, plays
 from bot.bootstrap import PlaybookError, build_app, open_database, prepare_embedded, sync_playbook
 from bot.cli.common import database_errors, fail, load_settings
+from bot.cli.chats import chats_cli
 from bot.cli.tips import tips_cli
 from bot.config import Settings
 from bot.play_files import PLAYS_DIR, load_play_dir
+from bot.scheduler import run_scheduler
+from bot.slack.services import system_clock
 
 cli = typer.Typer(help="PLChat Bot: playbook plays for teacher communities, in Slack.", no_args_is_help=True,
                   add_completion=False, pretty_exceptions_enable=False)
@@ -29,6 +35,7 @@ plays_cli = typer.Typer(help="The playbook in plays/.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(plays_cli, name="plays")
 cli.add_typer(tips_cli, name="tips")
+cli.add_typer(chats_cli, name="chats")
 
 PlaysDir = Annotated[Path, typer.Option("--dir", help="Folder of play files.")]
 
@@ -55,8 +62,15 @@ def run() -> None:
         fail(NO_TOKENS)
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    app = build_app(settings, prepared(settings))
-    SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
+    database = prepared(settings)
+    app = build_app(settings, database)
+    stop = Event()
+    threading.Thread(target=run_scheduler, args=(settings, database, system_clock, stop), name="scheduler",
+                     daemon=True).start()
+    try:
+        SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
+    finally:
+        stop.set()
 
 
 @cli.command()
@@ -73,23 +87,22 @@ def web() -> None:
 
     def load_app():
         database = open_database(settings)
-        return create_wsgi_app(build_app(settings, database), database.engine)
+        return create_wsgi_app(build_app(settings, database), database.engine, database.sessions,
+                               clock=system_clock, link=settings.public_link)
 
     serve(settings, load_app)
 
 
 @cli.command()
 def worker() -> None:
-    """The scheduler worker: periodic jobs over the database."""
-    from apscheduler.schedulers.blocking import BlockingScheduler
-
-    from bot.scheduler import schedule_jobs
-    from bot.slack.services import system_clock
-
-    database = open_database(load_settings())
-    scheduler = BlockingScheduler(timezone="UTC")
-    schedule_jobs(scheduler, database.sessions, system_clock)
-    scheduler.start()
+    """The scheduler worker: plans chats, sends posts, reads answers on X, keeps the tables tidy."""
+    settings = load_settings()
+    stop = Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        run_scheduler(settings, open_database(settings), system_clock, stop)
+    except KeyboardInterrupt:
+        stop.set()
 
 
 @cli.command()

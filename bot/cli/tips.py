@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from contextlib import nullcontext
 from datetime import datetime, timezone
@@ -12,48 +11,15 @@ from typing import Annotated, ContextManager, Literal, TextIO
 import rich.progress
 import typer
 from rich.console import Console
-from sqlalchemy.orm import Session, sessionmaker
 
-from bot import db
-from bot.bootstrap import Database, open_database
-from bot.cli.common import database_errors, fail, load_settings
-from bot.config import Settings
+from bot.cli.common import TeamOption, database_errors, fail, load_settings, operator_database, workspace
 from bot.tips import transfer
 from bot.tips.records import Tip, TipRejected
 from bot.tips.search import parse_query, search_tips
-from bot.tips.store import known_teams
 
 tips_cli = typer.Typer(help="Tips: import from and export to files, search.", no_args_is_help=True)
 
-TeamOption = Annotated[str | None, typer.Option(
-    "--team", help="The workspace's Slack team id (T…); needed when the database has more or fewer than one.")]
-
-SLACK_TEAM = re.compile(r"[TE][A-Z0-9]{2,31}")
 PREVIEW = 70
-
-
-def tips_database(settings: Settings) -> Database:
-    """The database; the embedded one is migrated first, as `run` and `sandbox` do (tips need no playbook)."""
-    with database_errors():
-        if db.is_embedded(settings.database_url):
-            db.upgrade(settings.database_url)
-        return open_database(settings)
-
-
-def workspace(sessions: sessionmaker[Session], team: str | None) -> str:
-    """The --team given, or the database's only workspace."""
-    if team is not None:
-        if not SLACK_TEAM.fullmatch(team):
-            fail(f"--team {team!r} isn't a Slack team id; it looks like T0123ABCD (E… for Enterprise Grid).")
-        return team
-    with database_errors(), sessions() as session:
-        teams = known_teams(session)
-    if not teams:
-        fail("The database has no workspace yet, so say which one with --team and its Slack team id "
-             "(T…, e.g. from the workspace's URL or the bot's install log).")
-    if len(teams) > 1:
-        fail(f"The database has {len(teams)} workspaces ({', '.join(teams)}); say which with --team.")
-    return teams[0]
 
 
 @tips_cli.command("import")
@@ -65,7 +31,7 @@ def tips_import(file: Annotated[Path, typer.Argument(
         kind = transfer.file_format(file)
     except transfer.FileRejected as exc:
         fail(str(exc))
-    database = tips_database(load_settings())
+    database = operator_database(load_settings())
     team_id = workspace(database.sessions, team)
     try:
         with database_errors(), _reading(file) as stream:
@@ -104,7 +70,7 @@ def tips_export(team: TeamOption = None,
                 output: Annotated[Path | None, typer.Option(
                     "--output", "-o", help="Write to this file instead of stdout.")] = None) -> None:
     """Write a workspace's tips (not held ones) as CSV or JSON Lines, oldest first."""
-    database = tips_database(load_settings())
+    database = operator_database(load_settings())
     team_id = workspace(database.sessions, team)
     try:
         with database_errors(), database.sessions() as session, _writing(output) as out:
@@ -126,7 +92,7 @@ def tips_search(words: Annotated[list[str], typer.Argument(
         query = parse_query(" ".join(words))
     except TipRejected as refused:
         fail(str(refused))
-    database = tips_database(load_settings())
+    database = operator_database(load_settings())
     team_id = workspace(database.sessions, team)
     with database_errors(), database.sessions() as session:
         found = search_tips(session, team_id, query, now=datetime.now(timezone.utc))

@@ -7,9 +7,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from threading import Lock
 
-from slack_sdk import WebClient
+from zoneinfo import ZoneInfo
 
-from bot.chats import planner
+from slack_sdk import WebClient
+from sqlalchemy import select
+
+from bot.chats import planner, store, timetable
+from bot.chats.spec import ChatSpec, Question
+from bot.db import transaction
+from bot.models import DeliveryRecord
 from bot.sandbox.harness import SANDBOX_TOKEN, BotHarness
 from bot.sandbox.x_api import XStandIn
 from bot.social.x import XAccount
@@ -74,3 +80,71 @@ def run_until(worker: Worker, clock: FakeClock, until: datetime) -> None:
         if worker.x_account is not None and worker.live_on_x():
             wakeups.append(now + COLLECT_EVERY)
         clock.set(max(now + timedelta(seconds=1), min(w for w in wakeups if w is not None)))
+
+
+DEMO_QUESTIONS = ("How do your students give each other feedback?", "Which tool made feedback faster this year?",
+                  "What will you try next week?")
+
+
+def demo_spec(channel: str, start: datetime, timezone_name: str) -> ChatSpec:
+    local = start.astimezone(ZoneInfo(timezone_name)).replace(tzinfo=None, second=0, microsecond=0)
+    return ChatSpec(title="Feedback that moves learning", hashtag="PLChat", starts=local, timezone=timezone_name,
+                    duration=30, repeat="none", until=None, skip=(), slack_channels=(channel,), post_to_x=True,
+                    reminders=(timedelta(hours=24), timedelta(hours=1)),
+                    questions=tuple(Question(at, text) for at, text in zip((5, 12, 20), DEMO_QUESTIONS)))
+
+
+def run_demo_chat(harness: BotHarness, x: XStandIn, clock: FakeClock, spec: ChatSpec) -> list[str]:
+    """Schedule `spec`, run it from now to its recap in accelerated time with a colleague answering Q1 in Slack
+    and a teacher answering on X, then cancel what is left of it (the sandbox shares the bot's database).
+    Returns what went out, in order, as lines."""
+    team = harness.workspace.team_id
+    with transaction(harness.database.sessions) as session:
+        chat = store.create_chat(session, team, spec, harness.workspace.user_id, clock())
+    if chat.next_start is None:
+        return ["That chat has no date left to run."]
+    start = chat.next_start
+    worker = sandbox_worker(harness, x, clock)
+    try:
+        first_question = start + timedelta(minutes=spec.questions[0].at)
+        run_until(worker, clock, first_question + timedelta(seconds=1))
+        _answer_first_question(harness, x, clock, chat.id, spec)
+        run_until(worker, clock, start + timedelta(minutes=spec.duration) + timetable.RECAP_AFTER
+                  + timedelta(seconds=1))
+    finally:
+        worker.close()
+        with transaction(harness.database.sessions) as session:
+            store.cancel_chat(session, chat.id, clock())
+    with harness.database.sessions() as session:
+        sent = session.scalars(select(DeliveryRecord).where(DeliveryRecord.subject == store.subject(chat.id),
+                                                            DeliveryRecord.state != "pending")
+                               .order_by(DeliveryRecord.finished_at, DeliveryRecord.id)).all()
+    return [_describe(row, harness, x) for row in sent]
+
+
+def _answer_first_question(harness: BotHarness, x: XStandIn, clock: FakeClock, chat_id: int, spec: ChatSpec) -> None:
+    channel = spec.slack_channels[0] if spec.slack_channels else None
+    with harness.database.sessions() as session:
+        question = session.scalar(select(DeliveryRecord).where(
+            DeliveryRecord.key.endswith(f":q1:slack:{channel}"), DeliveryRecord.subject == store.subject(chat_id)))
+    if question is not None and question.sent_ref:
+        reply = harness.standin.seed_message(channel, "U0COLLEAGUE", "A1 Peer review with a two-star rubric",
+                                             thread_ts=question.sent_ref)
+        harness.event({"type": "message", "channel": channel, "user": "U0COLLEAGUE", "text": reply["text"],
+                       "ts": reply["ts"], "thread_ts": question.sent_ref, "channel_type": "channel"})
+    if spec.post_to_x:
+        x.add_post("msfrizzle", f"A1 Exit tickets: one glow, one grow #{spec.hashtag}", created_at=clock())
+
+
+def _describe(row: DeliveryRecord, harness: BotHarness, x: XStandIn) -> str:
+    when = f"{row.finished_at:%a %H:%M} UTC" if row.finished_at else "?"
+    where = "X" if row.target == "x" else f"Slack {row.channel}"
+    post = row.key.split(":")[3]
+    if row.state != "sent":
+        return f"{when}  {where:16} {post:14} [{row.state}: {row.reason}]"
+    if row.target == "x":
+        text = next((p.text for p in x.posts_by_me() if p.id == row.sent_ref), "")
+    else:
+        text = next((m.get("text", "") for m in harness.standin.messages_in(row.channel) if m["ts"] == row.sent_ref),
+                    "")
+    return f"{when}  {where:16} {post:14} {text.splitlines()[0] if text else ''}"

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Iterable, TextIO
 
+from bot.chats.definition import parse_chat_file
+from bot.chats.spec import ChatSpecError
+from bot.sandbox.chat_run import FakeClock, demo_spec, run_demo_chat
 from bot.sandbox.harness import BotHarness, Exchange
 from bot.sandbox.render import Button, Rendered, render_message, render_view
 from bot.sandbox.slack_api import RecordedCall
+from bot.sandbox.x_api import XStandIn
 
 CONSOLE_HELP = """You are @teacher in #general of a local stand-in workspace. Type:
   /play                  a play to try        /play station rotation   search
@@ -19,6 +25,8 @@ CONSOLE_HELP = """You are @teacher in #general of a local stand-in workspace. Ty
   react TEXT             a colleague posts TEXT; you react to it with :bulb:
   submit TEXT | TAGS | GRADE    fill in and send the form the bot opened
   1, 2, ...              press a button shown as [1], [2] ...
+  chat [FILE]            run a scheduled chat (a demo one, or FILE) in accelerated time: the reminders,
+                         questions, answers on Slack and X, wrap-up and recap, as they would go out
   home                   open the bot's App Home tab
   calls                  the Slack Web API calls the bot made so far
   help                   this text            quit                     leave"""
@@ -61,6 +69,8 @@ class Console:
         elif line == "calls":
             for call in self.harness.standin.calls:
                 self._print(f"  {call.kind:4} {call.method} -> {call.status}")
+        elif line == "chat" or line.startswith("chat "):
+            self._run_chat(line.removeprefix("chat").strip())
         elif line == "home":
             self._show(self.harness.open_home())
         elif line.isdigit():
@@ -84,6 +94,26 @@ class Console:
             self._show(self.harness.slash(command, text))
         else:
             self._print("Type a slash command such as /play station rotation, a button number, or help.")
+
+    def _run_chat(self, path: str) -> None:
+        settings = self.harness.settings
+        clock = FakeClock(datetime.now(timezone.utc).replace(second=0, microsecond=0))
+        if path:
+            try:
+                spec = parse_chat_file(Path(path).read_bytes(), default_timezone=settings.plchat_timezone)
+            except OSError as exc:
+                self._print(f"Can't read {path}: {exc.strerror or exc}")
+                return
+            except ChatSpecError as exc:
+                self._print(f"{path} needs fixing:\n{exc}")
+                return
+        else:
+            spec = demo_spec(self.harness.workspace.channel_id, clock() + timedelta(days=1, minutes=30),
+                             settings.plchat_timezone)
+        self._print(f"(running #{spec.hashtag} “{spec.title}” from now to its recap, in accelerated time)")
+        with XStandIn(clock=clock) as x:
+            lines = run_demo_chat(self.harness, x, clock, spec)
+        self._print("\n".join(lines))
 
     def _submit(self, typed: str) -> None:
         if self.open_view is None:

@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot import plays
 from bot.db import transaction
-from bot.slack import blocks, tip_blocks, tip_replies
+from bot.slack import blocks, chat_replies, tip_blocks, tip_replies
 from bot.slack.deferred import ack_now, reply_later
 from bot.slack.home import home_view
 from bot.slack.services import Services
@@ -174,7 +174,26 @@ def register(app: App, services: Services) -> None:
     def keep_my_tips(respond: Respond) -> None:
         respond(replace_original=True, **blocks.message("OK, your tips stay."))
 
+    def edit_chat(action: dict, body: dict, context: dict, client: WebClient, respond: Respond) -> None:
+        value = action.get("value") or ""
+        form = chat_replies.schedule_form(services, workspace_of(context), body["user"]["id"],
+                                          int(value) if value.isdigit() else 0)
+        if form.get("type") == "modal":
+            client.views_open(trigger_id=body["trigger_id"], view=form)
+        else:
+            respond(replace_original=False, **form)
+
+    def cancel_chat(action: dict, body: dict, context: dict, respond: Respond) -> None:
+        value = action.get("value") or ""
+        respond(replace_original=True, **chat_replies.cancel(services, workspace_of(context), body["user"]["id"],
+                                                             int(value) if value.isdigit() else 0))
+
+    def skip_chat(action: dict, body: dict, context: dict, respond: Respond) -> None:
+        respond(replace_original=True, **chat_replies.skip(services, workspace_of(context), body["user"]["id"],
+                                                           action.get("value") or ""))
+
     for action_id, reply in (
+        ("chat_edit", edit_chat), ("chat_cancel", cancel_chat), ("chat_skip", skip_chat),
         ("play_another", another_play), ("play_open", open_play), ("play_share", share_play),
         ("home_another_play", home_another_play), ("tip_undo", undo_tip), ("tip_confirm", confirm_tip),
         ("tip_cancel", cancel_tip), ("tip_share", share_tip), ("tip_helpful", helpful_tip),
@@ -183,3 +202,4 @@ def register(app: App, services: Services) -> None:
         ("tips_keep_mine", keep_my_tips),
     ):
         on(action_id, reply)
+    app.action("chat_calendar")(ack_now)  # a link button: Slack opens the link; the bot only acknowledges

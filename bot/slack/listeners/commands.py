@@ -8,7 +8,7 @@ from slack_bolt import App, Respond
 from slack_sdk import WebClient
 
 from bot import plays
-from bot.slack import blocks, tip_blocks, tip_replies
+from bot.slack import blocks, chat_replies, tip_blocks, tip_replies
 from bot.slack.deferred import ack_now, reply_later
 from bot.slack.services import Services
 from bot.slack.tip_replies import workspace_of
@@ -21,9 +21,16 @@ def register(app: App, services: Services) -> None:
     def play_command(command: dict, respond: Respond) -> None:
         respond(response_type="ephemeral", **answer_play(services, command.get("text") or ""))
 
-    def plchat_command(command: dict, context: dict, respond: Respond) -> None:
-        respond(response_type="ephemeral", **answer_plchat(services, workspace_of(context), command["user_id"],
-                                                           command.get("text") or ""))
+    def plchat_command(command: dict, context: dict, client: WebClient, respond: Respond) -> None:
+        team, user, text = workspace_of(context), command["user_id"], command.get("text") or ""
+        if text.strip().lower() == "schedule":
+            form = chat_replies.schedule_form(services, team, user)
+            if form.get("type") == "modal":
+                client.views_open(trigger_id=command["trigger_id"], view=form)
+                return
+            respond(response_type="ephemeral", **form)
+            return
+        respond(response_type="ephemeral", **answer_plchat(services, team, user, text))
 
     def tip_command(command: dict, context: dict, client: WebClient, respond: Respond) -> None:
         text = command.get("text") or ""
@@ -92,6 +99,8 @@ def answer_plchat(services: Services, team_id: str, user_id: str, text: str) -> 
         return blocks.help_message()
     if subcommand == "moderators":
         return tip_replies.answer_moderators(services, team_id, user_id, words[1:])
+    if subcommand == "chats":
+        return chat_replies.chats_list(services, team_id, user_id)
     help_card = blocks.help_message()
     lead = blocks.problem(f"I don't know `/plchat {blocks.echo(text)}`. Here is what I can do:")
     return blocks.message(lead["text"], lead["blocks"] + help_card["blocks"])

@@ -1,4 +1,5 @@
-"""Events API subscriptions: App Home, the tip reaction, and uninstalls (which delete the workspace's data)."""
+"""Events API subscriptions: App Home, the tip reaction, answers in a chat question's thread, and uninstalls
+(which delete the workspace's data)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.db import transaction
-from bot.slack import blocks, tip_replies
+from bot.slack import blocks, chat_replies, tip_replies
 from bot.slack.deferred import ack_now, reply_later
 from bot.slack.home import home_view
 from bot.slack.messages import fetch_message, permalink, tell_privately
@@ -58,6 +59,16 @@ def register(app: App, services: Services) -> None:
             installations.delete_all(enterprise_id=context.get("enterprise_id"), team_id=context.get("team_id"))
         log.info("Workspace uninstalled: deleted its data (%d tips)", tips)
 
+    def save_chat_answer(event: dict, context: dict, client: WebClient) -> None:
+        link = permalink(client, event["channel"], event["ts"])
+        chat_replies.save_thread_answer(services, workspace_of(context), event, link)
+
+    def thread_reply(event: dict) -> bool:
+        return chat_replies.is_thread_reply(event)
+
+    # Every channel message arrives here: only thread replies (maybe answers to a chat question) get reply work.
+    app.event("message", matchers=[thread_reply])(ack=ack_now, lazy=[reply_later(save_chat_answer)])
+    app.event("message")(ack_now)
     app.event("app_home_opened")(ack=ack_now, lazy=[reply_later(publish_home)])
     app.event("reaction_added")(ack=ack_now, lazy=[reply_later(save_reacted_message)])
     app.event("app_uninstalled")(ack=ack_now, lazy=[reply_later(forget_workspace)])

@@ -1,4 +1,4 @@
-"""Modal submissions: the tip form, for a new tip or an edit of one's own."""
+"""Modal submissions: the tip form (a new tip, or an edit of one's own) and the chat schedule form."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.db import transaction
-from bot.slack import blocks, tip_blocks, tip_replies
+from bot.slack import blocks, chat_blocks, chat_replies, tip_blocks, tip_replies
 from bot.slack.deferred import reply_later
 from bot.slack.messages import tell_privately
 from bot.slack.services import Services
@@ -79,3 +79,19 @@ def register(app: App, services: Services) -> None:
         tell_privately(client, channel, user, answer)
 
     app.view(tip_blocks.TIP_MODAL)(ack=check_form, lazy=[reply_later(save_form)])
+
+    def check_chat_form(ack: Ack, view: dict) -> None:
+        checked = chat_replies.form_spec(services, (view.get("state") or {}).get("values") or {})
+        ack(response_action="errors", errors=checked) if isinstance(checked, dict) else ack()
+
+    def save_chat_form(view: dict, body: dict, context: dict, client: WebClient) -> None:
+        spec = chat_replies.form_spec(services, (view.get("state") or {}).get("values") or {})
+        if isinstance(spec, dict):
+            return  # the moderator is still in the form, with the errors shown
+        chat_id = view.get("private_metadata") or ""
+        user = body["user"]["id"]
+        answer = chat_replies.save_form(services, workspace_of(context), user, spec,
+                                        int(chat_id) if chat_id.isdigit() else None)
+        client.chat_postMessage(channel=user, **answer)
+
+    app.view(chat_blocks.SCHEDULE_MODAL)(ack=check_chat_form, lazy=[reply_later(save_chat_form)])

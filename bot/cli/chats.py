@@ -1,0 +1,174 @@
+"""`plchat chats`: schedule chats from YAML files, list, change, cancel and skip them, and write recaps."""
+
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Annotated, Iterator, Literal
+
+import typer
+
+from bot import archive
+from bot.chats import answers, store, timetable
+from bot.chats.definition import chat_to_yaml, parse_chat_file
+from bot.chats.spec import ChatSpec, ChatSpecError, ScheduledChat
+from bot.cli.common import TeamOption, database_errors, fail, load_settings, operator_database, workspace
+from bot.config import Settings
+from bot.db import transaction
+
+chats_cli = typer.Typer(help="Scheduled hashtag chats: schedule from a YAML file, list, cancel, skip, recap.",
+                        no_args_is_help=True)
+
+ChatId = Annotated[int, typer.Argument(help="The chat's id, as `plchat chats list` shows it.", min=1)]
+ChatFile = Annotated[Path, typer.Argument(help="A chat file (YAML); see examples/plchat-chat.yml.")]
+MAX_FILE = 64 * 1024
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _read_spec(path: Path, settings: Settings) -> ChatSpec:
+    try:
+        if path.stat().st_size > MAX_FILE:
+            fail(f"{path}: a chat file is at most 64 KB; this one is {path.stat().st_size // 1024} KB.")
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        fail(f"{path}: not a text file (a chat file is UTF-8 YAML).")
+    except OSError as exc:
+        fail(f"{path}: can't read it ({exc.strerror or exc}).")
+    try:
+        return parse_chat_file(text, default_timezone=settings.plchat_timezone)
+    except ChatSpecError as exc:
+        fail(f"{path} needs fixing:\n" + "\n".join(f"  {problem}" for problem in exc.problems))
+
+
+def _describe(chat: ScheduledChat) -> str:
+    if chat.cancelled:
+        return f"Chat {chat.id}: #{chat.spec.hashtag} “{chat.spec.title}” is cancelled."
+    if chat.next_start is None:
+        return f"Chat {chat.id}: #{chat.spec.hashtag} “{chat.spec.title}” has no occurrence left."
+    local = chat.next_start.astimezone(timetable.local_start(chat.spec, chat.spec.starts.date()).tzinfo)
+    return (f"Chat {chat.id}: #{chat.spec.hashtag} “{chat.spec.title}”, next {local:%a %Y-%m-%d %H:%M} "
+            f"{chat.spec.timezone}{' (weekly)' if chat.spec.repeat == 'weekly' else ''}.")
+
+
+@chats_cli.command("schedule")
+def chats_schedule(file: ChatFile, team: TeamOption = None) -> None:
+    """Schedule a chat from a file. A bad file exits 2, naming each line and field to fix."""
+    settings = load_settings()
+    spec = _read_spec(file, settings)
+    database = operator_database(settings)
+    team_id = workspace(database.sessions, team)
+    with database_errors(), transaction(database.sessions) as session:
+        chat = store.create_chat(session, team_id, spec, "cli", _now())
+    typer.echo(f"Scheduled. {_describe(chat)}")
+
+
+@chats_cli.command("edit")
+def chats_edit(chat_id: ChatId, file: ChatFile) -> None:
+    """Replace a chat's definition with a file's (`plchat chats show ID` gives the current one)."""
+    settings = load_settings()
+    spec = _read_spec(file, settings)
+    database = operator_database(settings)
+    with database_errors(), _known_chat(), transaction(database.sessions) as session:
+        chat = store.update_chat(session, chat_id, spec, _now())
+    typer.echo(f"Changed. {_describe(chat)}")
+
+
+@chats_cli.command("show")
+def chats_show(chat_id: ChatId) -> None:
+    """Print a chat as a chat file, ready to edit."""
+    database = operator_database(load_settings())
+    with database_errors(), _known_chat(), database.sessions() as session:
+        chat = store.get_chat(session, chat_id, _now())
+    typer.echo(chat_to_yaml(chat.spec), nl=False)
+
+
+@chats_cli.command("list")
+def chats_list(as_json: Annotated[bool, typer.Option("--json", help="A JSON array, for scripts.")] = False,
+               team: Annotated[str | None, typer.Option("--team", help="Only this workspace's chats.")] = None) -> None:
+    """Upcoming chats, soonest first."""
+    database = operator_database(load_settings())
+    with database_errors(), database.sessions() as session:
+        chats = store.upcoming(session, _now(), team, limit=10_000)
+    if as_json:
+        typer.echo(json.dumps([{
+            "id": chat.id, "title": chat.spec.title, "hashtag": chat.spec.hashtag, "team_id": chat.team_id,
+            "next_start": chat.next_start.isoformat() if chat.next_start else None,
+            "timezone": chat.spec.timezone, "repeat": chat.spec.repeat} for chat in chats], indent=2))
+        return
+    if not chats:
+        typer.echo("No chats coming up. Schedule one: plchat chats schedule FILE")
+    for chat in chats:
+        typer.echo(_describe(chat))
+
+
+@chats_cli.command("cancel")
+def chats_cancel(chat_id: ChatId) -> None:
+    """Cancel a chat: nothing more of it is posted."""
+    database = operator_database(load_settings())
+    with database_errors(), _known_chat(), transaction(database.sessions) as session:
+        chat = store.cancel_chat(session, chat_id, _now())
+    typer.echo(_describe(chat))
+
+
+@chats_cli.command("skip")
+def chats_skip(chat_id: ChatId, day: Annotated[str, typer.Argument(
+        metavar="DATE", help="The date to skip, YYYY-MM-DD (in the chat's timezone).")]) -> None:
+    """Skip one date of a chat."""
+    try:
+        skipped = date.fromisoformat(day)
+    except ValueError:
+        fail(f"{day!r} isn't a date; write it as YYYY-MM-DD, e.g. 2026-12-22.")
+    database = operator_database(load_settings())
+    with database_errors(), _known_chat(), transaction(database.sessions) as session:
+        chat = store.skip_date(session, chat_id, skipped, _now())
+    typer.echo(f"Skipped {skipped:%a %Y-%m-%d}. {_describe(chat)}")
+
+
+@chats_cli.command("recap")
+def chats_recap(chat_id: ChatId,
+                fmt: Annotated[Literal["md", "html"], typer.Option("--format", help="Markdown or HTML.")] = "md",
+                day: Annotated[str | None, typer.Option("--date", help="Which date's chat (default: the latest "
+                                                        "that has started).")] = None,
+                output: Annotated[Path | None, typer.Option("--output", help="Write here, not stdout.")] = None
+                ) -> None:
+    """Write a chat's recap as a document: its questions, the most helpful answers, who took part."""
+    database = operator_database(load_settings())
+    with database_errors(), _known_chat(), database.sessions() as session:
+        chat = store.get_chat(session, chat_id, _now())
+        occurrence = _occurrence(chat, day)
+        recap = answers.build_recap(session, chat_id, occurrence)
+    document = archive.recap_html(recap) if fmt == "html" else archive.recap_markdown(recap)
+    if output is None:
+        typer.echo(document, nl=False)
+        return
+    try:
+        output.write_text(document, encoding="utf-8")
+    except OSError as exc:
+        fail(f"Can't write {output}: {exc.strerror or exc}", 1)
+    typer.echo(f"Wrote the recap of {occurrence:%a %Y-%m-%d} to {output}.")
+
+
+def _occurrence(chat: ScheduledChat, day: str | None) -> date:
+    if day is not None:
+        try:
+            return date.fromisoformat(day)
+        except ValueError:
+            fail(f"--date {day!r} isn't a date; write it as YYYY-MM-DD.")
+    started = timetable.last_start(chat.spec, _now())
+    if started is None:
+        fail(f"Chat {chat.id} hasn't run yet; its first date is {chat.spec.starts:%Y-%m-%d}.", 1)
+    return started.date()
+
+
+@contextmanager
+def _known_chat() -> Iterator[None]:
+    """Turn 'no such chat' and 'not a date it runs on' into a message and exit code 1."""
+    try:
+        yield
+    except (store.ChatNotFound, store.NotAnOccurrence) as exc:
+        fail(str(exc), 1)
