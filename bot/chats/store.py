@@ -101,7 +101,7 @@ def skip_date(session: Session, chat_id: int, day: date, now: datetime, team_id:
     spec = spec_of(record)
     if record.cancelled:
         raise NotAnOccurrence(f"Chat {chat_id} is cancelled.")
-    if day not in timetable.occurrence_dates(spec, day) or day in spec.skip:
+    if next(timetable.occurrence_dates(spec, day), None) != day:
         weekday = f" (it runs on {spec.starts:%A}s)" if spec.repeat == "weekly" else ""
         raise NotAnOccurrence(f"Chat {chat_id} does not run on {day:%a %Y-%m-%d}{weekday}.")
     if timetable.ends(spec, timetable.local_start(spec, day)) <= now:
