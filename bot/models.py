@@ -77,6 +77,9 @@ class Workspace(Base):
 
     team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    members_subscribe_channels: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false(), doc="Channel members (not only moderators) may subscribe "
+        "a channel to the digest")
 
 
 class TipRecord(Base):
@@ -253,3 +256,40 @@ class ChatAnswer(Base):
     occurrence: Mapped[date] = mapped_column(doc="The local date the chat ran")
     question: Mapped[int] = mapped_column(Integer, doc="1-based")
     participant: Mapped[str] = mapped_column(String(120), doc="A Slack user id, or x:handle")
+
+
+class DigestSubscriptionRecord(Base):
+    """A weekly digest to someone's DMs (`channel` is their user id) or to a channel; one per destination."""
+
+    __tablename__ = "digest_subscriptions"
+    __table_args__ = (
+        Index("uq_digest_subscriptions_team_channel", "team_id", "channel", unique=True),
+        Index("ix_digest_subscriptions_team_user", "team_id", "user_id"),
+        Index("ix_digest_subscriptions_next_send", "next_send"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32), ForeignKey("workspaces.team_id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(String(32), doc="Who subscribed")
+    channel: Mapped[str] = mapped_column(String(32))
+    weekday: Mapped[int] = mapped_column(Integer, doc="0 = Monday")
+    send_time: Mapped[str] = mapped_column(String(5), doc="HH:MM, local")
+    timezone: Mapped[str] = mapped_column(String(64))
+    quiet_weeks: Mapped[str] = mapped_column(String(8), default="note")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    reason: Mapped[str] = mapped_column(String(100), default="", doc="Why it was deactivated")
+    next_send: Mapped[datetime | None] = mapped_column(nullable=True, doc="UTC; None when paused or inactive")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class DigestPlay(Base):
+    """The play a subscription's digest of a week carries, so the next eight weeks bring other plays."""
+
+    __tablename__ = "digest_plays"
+
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("digest_subscriptions.id", ondelete="CASCADE"),
+                                                 primary_key=True)
+    period: Mapped[str] = mapped_column(String(10), primary_key=True, doc="ISO week, e.g. 2026-W49")
+    slug: Mapped[str] = mapped_column(String(60))

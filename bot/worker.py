@@ -9,13 +9,17 @@ from datetime import datetime, timedelta
 from typing import Callable
 
 from slack_sdk import WebClient
+from sqlalchemy.orm import Session
 
 from bot.bootstrap import Database
 from bot.chats import planner, store
 from bot.config import Settings
 from bot.db import transaction
 from bot.delivery.compose import Links, renderer
+from bot.delivery.outbox import Outgoing
 from bot.delivery.sender import Channel, RunReport, Sender
+from bot.digests import planner as digest_planner
+from bot.digests import subscriptions
 from bot.slack.poster import SlackPoster, client_factory
 from bot.social import collect
 from bot.social.poster import XPoster
@@ -36,21 +40,30 @@ class Worker:
             "slack": SlackPoster(slack_client_for or client_factory(settings, database.engine))}
         if self.x_account is not None:
             channels["x"] = XPoster(self.x_account)
-        self.sender = Sender(database.sessions, channels, renderer(Links(settings.public_link)), clock)
+        self.sender = Sender(database.sessions, channels, renderer(Links(settings.public_link)), clock,
+                             on_failed=self._stop_gone_subscription)
 
     def close(self) -> None:
         self.sender.close()
 
-    def plan(self) -> int:
-        """Write the outbox rows of chats coming up (or changed); returns how many chats were planned."""
-        with transaction(self.database.sessions) as session:
-            planned = planner.plan(session, self.clock())
-        if planned:
-            log.info("Planned %d chat(s)", planned)
-        return planned
+    def _stop_gone_subscription(self, session: Session, outgoing: Outgoing, reason: str) -> None:
+        """A digest whose channel or person is gone stops its subscription, saying why, not just this week's."""
+        if outgoing.subject.startswith("digest:") and reason in subscriptions.GONE:
+            subscriptions.deactivate(session, int(outgoing.payload["subscription_id"]), reason, self.clock())
+            log.info("Digest subscription %s stopped: %s", outgoing.payload["subscription_id"], reason)
 
-    def deliver(self) -> RunReport:
-        return self.sender.run_due()
+    def plan(self) -> int:
+        """Write the outbox rows of chats and digests coming up (or changed); returns how many were planned."""
+        with transaction(self.database.sessions) as session:
+            chats = planner.plan(session, self.clock())
+        with transaction(self.database.sessions) as session:
+            digests = digest_planner.plan(session, self.clock())
+        if chats or digests:
+            log.info("Planned %d chat(s) and %d digest(s)", chats, digests)
+        return chats + digests
+
+    def deliver(self, subject_prefix: str = "", team_id: str | None = None) -> RunReport:
+        return self.sender.run_due(subject_prefix, team_id)
 
     def next_delivery(self) -> datetime:
         """When `deliver` should run next."""

@@ -141,3 +141,10 @@ def live_on_x(session: Session, now: datetime) -> list[tuple[ChatRecord, datetim
         if record.next_start <= now <= end:
             live.append((record, record.next_start))
     return live
+
+
+def team_chats(session: Session, team_id: str) -> list[ScheduledChat]:
+    """Every chat of the workspace that is not cancelled (a workspace has a handful)."""
+    records = session.scalars(select(ChatRecord).where(ChatRecord.team_id == team_id,
+                                                       ChatRecord.cancelled.is_(False)))
+    return [ScheduledChat(r.id, r.team_id, spec_of(r), r.cancelled, r.next_start) for r in records]

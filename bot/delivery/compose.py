@@ -12,9 +12,11 @@ from sqlalchemy.orm import Session
 from bot.chats import answers, timetable
 from bot.chats.store import spec_of
 from bot.delivery.outbox import Outgoing
+from bot.digests import compose as digests
+from bot.digests import subscriptions
 from bot.delivery.sender import Skip
 from bot.models import ChatRecord
-from bot.slack import chat_blocks
+from bot.slack import chat_blocks, digest_blocks
 from bot.social import x_text
 
 
@@ -37,6 +39,8 @@ def renderer(links: Links) -> Callable[[Session, Outgoing], dict[str, Any] | Ski
             return {"text": outgoing.payload["text"]}
         if outgoing.subject.startswith("chat:"):
             return _chat_post(session, outgoing, links)
+        if outgoing.subject.startswith("digest:"):
+            return _digest(session, outgoing, links)
         return Skip(f"nothing renders {outgoing.subject}")
 
     return render
@@ -66,6 +70,21 @@ def _chat_post(session: Session, outgoing: Outgoing, links: Links) -> dict[str, 
         return chat_blocks.wrapup_message(spec, post.start)
     recap = answers.build_recap(session, record.id, day)
     return chat_blocks.recap_message(recap, links.archive(record.id))
+
+
+def _digest(session: Session, outgoing: Outgoing, links: Links) -> dict[str, Any] | Skip:
+    try:
+        subscription = subscriptions.get(session, outgoing.team_id, int(outgoing.payload["subscription_id"]))
+    except subscriptions.NotFound:
+        return Skip("unsubscribed")
+    if not subscription.active:
+        return Skip(subscription.reason or "unsubscribed")
+    if subscription.paused:
+        return Skip("paused")
+    digest = digests.compose(session, subscription, outgoing.payload["period"], outgoing.due_at)
+    if digest.quiet and subscription.quiet_weeks == "skip":
+        return Skip("a quiet week, and the subscriber asked for nothing then")
+    return digest_blocks.digest_message(digest, calendar_url=links.calendar())
 
 
 def _x_text(spec, post: timetable.Post) -> str:

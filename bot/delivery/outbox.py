@@ -66,16 +66,26 @@ def enqueue(session: Session, rows: list[dict[str, Any]]) -> None:
     session.execute(dialect.insert(DeliveryRecord.__table__).on_conflict_do_nothing(index_elements=["key"]), rows)
 
 
-def claim_due(session: Session, now: datetime, *, limit: int = 500,
-              blocked_lanes: Iterable[str] = ()) -> list[Outgoing]:
-    """Claim what is due, oldest first, in each place's order: a lane stops at its first row still waiting
-    (rate limited or backing off), so a later post never overtakes an earlier one. Rows a crashed run left in
+def claim_due(session: Session, now: datetime, *, per_lane: int = 100, blocked_lanes: Iterable[str] = (),
+              subject_prefix: str = "", team_id: str | None = None) -> list[Outgoing]:
+    """Claim what is due, oldest first, at most `per_lane` for each workspace (so a workspace with thousands due
+    never crowds out the others), in each place's order: a place stops at its first row still waiting (rate
+    limited or backing off), so a later post never overtakes an earlier one. Rows a crashed run left in
     `sending` come back as resumed. On PostgreSQL, rows another sender holds are skipped, not waited for."""
     blocked = set(blocked_lanes)
-    due = or_(DeliveryRecord.state == "pending",
-              (DeliveryRecord.state == "sending") & (DeliveryRecord.claimed_at < now - STUCK_AFTER))
-    query = (select(DeliveryRecord).where(DeliveryRecord.state.in_(OPEN_STATES), DeliveryRecord.due_at <= now, due)
-             .order_by(DeliveryRecord.due_at, DeliveryRecord.id).limit(limit))
+    due = [DeliveryRecord.state.in_(OPEN_STATES), DeliveryRecord.due_at <= now,
+           or_(DeliveryRecord.state == "pending",
+               (DeliveryRecord.state == "sending") & (DeliveryRecord.claimed_at < now - STUCK_AFTER))]
+    if subject_prefix:
+        due.append(DeliveryRecord.subject.startswith(subject_prefix, autoescape=True))
+    if team_id is not None:
+        due.append(DeliveryRecord.team_id == team_id)
+    place = func.row_number().over(partition_by=(DeliveryRecord.team_id, DeliveryRecord.target),
+                                   order_by=(DeliveryRecord.due_at, DeliveryRecord.id))
+    ranked = select(DeliveryRecord.id, place.label("place")).where(*due).subquery()
+    first = select(ranked.c.id).where(ranked.c.place <= per_lane)
+    query = (select(DeliveryRecord).where(DeliveryRecord.id.in_(first))
+             .order_by(DeliveryRecord.due_at, DeliveryRecord.id))
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     stopped: set[tuple[str, str, str]] = set()
@@ -118,8 +128,9 @@ def put_back(session: Session, row_ids: Iterable[int], not_before: datetime, rea
 
 
 def next_due(session: Session) -> datetime | None:
-    """When the earliest pending row falls due (a rate-limited one may wait longer; the sender re-checks)."""
-    return session.scalar(select(func.min(DeliveryRecord.due_at)).where(DeliveryRecord.state == "pending"))
+    """When the earliest pending row may go (its due time, or later when it is held back)."""
+    return session.scalar(select(func.min(func.coalesce(DeliveryRecord.not_before, DeliveryRecord.due_at)))
+                          .where(DeliveryRecord.state == "pending"))
 
 
 def settle_open(session: Session, subject: str, now: datetime, *, reason: str | None, key_prefix: str = "") -> int:
@@ -134,12 +145,13 @@ def settle_open(session: Session, subject: str, now: datetime, *, reason: str | 
                            .values(state="skipped", reason=reason, finished_at=now)).rowcount
 
 
-def counts(session: Session, subject_prefix: str = "") -> dict[str, int]:
-    """How many rows are in each state (all, or of subjects starting with `subject_prefix`)."""
-    query = select(DeliveryRecord.state, func.count()).group_by(DeliveryRecord.state)
+def counts(session: Session, subject_prefix: str = "") -> dict[tuple[str, str], int]:
+    """How many rows each workspace has in each state (of subjects starting with `subject_prefix`)."""
+    query = (select(DeliveryRecord.team_id, DeliveryRecord.state, func.count())
+             .group_by(DeliveryRecord.team_id, DeliveryRecord.state))
     if subject_prefix:
         query = query.where(DeliveryRecord.subject.startswith(subject_prefix, autoescape=True))
-    return {state: count for state, count in session.execute(query)}
+    return {(team, state): count for team, state, count in session.execute(query)}
 
 
 def find_sent(session: Session, target: str, channel: str, sent_ref: str) -> DeliveryRecord | None:

@@ -40,6 +40,8 @@ class Skip(str):
 
 
 Renderer = Callable[[Session, Outgoing], "dict[str, Any] | Skip"]
+FailureHook = Callable[[Session, Outgoing, str], None]
+IDLE_RECHECK = timedelta(seconds=30)
 
 
 @dataclass
@@ -53,24 +55,29 @@ class RunReport:
 
 class Sender:
     def __init__(self, sessions: sessionmaker[Session], channels: Mapping[str, Channel], render: Renderer,
-                 clock: Callable[[], datetime], *, lanes_in_parallel: int = 8, batch: int = 500):
+                 clock: Callable[[], datetime], *, on_failed: FailureHook | None = None, lanes_in_parallel: int = 16,
+                 per_lane: int = 100):
         self._sessions, self._channels, self._render, self._clock = sessions, channels, render, clock
+        self._on_failed = on_failed
         self._pool = ThreadPoolExecutor(lanes_in_parallel, thread_name_prefix="delivery")
-        self._batch = batch
+        self._per_lane = per_lane
         self._blocked: dict[str, datetime] = {}  # rate lane → until when
+        self._progressed = False  # the last run finished some rows: more may be ready at once
         self._lock = Lock()
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
 
-    def run_due(self) -> RunReport:
-        """Send everything due now; returns what happened."""
+    def run_due(self, subject_prefix: str = "", team_id: str | None = None) -> RunReport:
+        """Send what is due now (of subjects starting with `subject_prefix`, of one workspace); returns what
+        happened."""
         now = self._clock()
         with self._lock:
             self._blocked = {lane: until for lane, until in self._blocked.items() if until > now}
             blocked = set(self._blocked)
         with transaction(self._sessions) as session:
-            claimed = outbox.claim_due(session, now, limit=self._batch, blocked_lanes=blocked)
+            claimed = outbox.claim_due(session, now, per_lane=self._per_lane, blocked_lanes=blocked,
+                                       subject_prefix=subject_prefix, team_id=team_id)
         by_lane: dict[str, list[Outgoing]] = defaultdict(list)
         for outgoing in claimed:
             by_lane[outgoing.rate_lane].append(outgoing)
@@ -79,14 +86,20 @@ class Sender:
             for name in ("sent", "failed", "skipped", "deferred"):
                 setattr(report, name, getattr(report, name) + getattr(lane_report, name))
             report.refs.update(lane_report.refs)
+        self._progressed = bool(report.sent or report.failed or report.skipped)
         return report
 
     def next_wakeup(self) -> datetime | None:
+        """When `run_due` has something to do: at once after a run that got somewhere (there may be more), else
+        when the next row falls due, or a rate limit lifts."""
         with self._sessions() as session:
             due = outbox.next_due(session)
+        now = self._clock()
+        if due is None or due > now or self._progressed:
+            return due if due is None or due > now else now
         with self._lock:
-            soonest_unblock = min(self._blocked.values(), default=None)
-        return max(due, soonest_unblock) if due and soonest_unblock else due
+            lifts = [until for until in self._blocked.values() if until > now]
+        return min(lifts, default=now + IDLE_RECHECK)
 
     def _send_lane(self, lane: list[Outgoing]) -> RunReport:
         report, waiting = RunReport(), list(lane)
@@ -150,6 +163,8 @@ class Sender:
     def _finish(self, outgoing: Outgoing, state: str, reason: str, report: RunReport, ref: str | None = None) -> None:
         with transaction(self._sessions) as session:
             outbox.finish(session, outgoing.id, state, self._clock(), reason=reason, sent_ref=ref)
+            if state == "failed" and self._on_failed is not None:
+                self._on_failed(session, outgoing, reason)
         setattr(report, state, getattr(report, state) + 1)
         if ref is not None:
             report.refs[outgoing.key] = ref
