@@ -20,7 +20,7 @@ from bot.slack.listeners import register_listeners
 from bot.slack.services import Services
 
 BOT_SCOPES = ["commands", "chat:write", "chat:write.public", "reactions:read", "channels:history",
-              "groups:history", "im:write", "files:write"]
+              "groups:history", "im:write", "im:history", "users:read", "files:write"]
 OAUTH_STATE_SECONDS = 600
 
 

@@ -20,6 +20,7 @@ COMMAND_HELP = [
     ("/play flipped classroom", "every play in a category"),
     ("/tip your tip #tag", "share what works in your classroom (no text opens a form)"),
     ("/tips words", "search the tips your colleagues shared; `/tips help` for more"),
+    ("/digest subscribe", "the week's best tips, upcoming chats and a play, in your DMs every Monday at 7"),
     ("/plchat chats", "the hashtag chats coming up (moderators can edit, skip a date or cancel)"),
     ("/plchat schedule", "moderators: schedule a chat like #PLChat; the bot posts it on Slack (and X)"),
     ("/plchat help", "this help; moderators: `/plchat moderators add|remove|list @person`"),

@@ -1,18 +1,19 @@
-"""The App Home tab: a play to try, and the workspace's newest and most helpful tips."""
+"""The App Home tab: a play to try, the workspace's newest and most helpful tips, and your digests."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from bot import plays
-from bot.slack import blocks, tip_blocks
+from bot.digests import subscriptions
+from bot.slack import blocks, digest_blocks, tip_blocks
 from bot.slack.services import Services
 from bot.tips import store
 
 HOME_TIPS = 3
 
 
-def home_view(services: Services, team_id: str, *, other_than: str | None = None) -> dict[str, Any]:
+def home_view(services: Services, team_id: str, user_id: str, *, other_than: str | None = None) -> dict[str, Any]:
     """The play of the week, or with `other_than` a random play besides that one (the Another play button)."""
     with services.sessions() as session:
         if other_than is None:
@@ -21,4 +22,5 @@ def home_view(services: Services, team_id: str, *, other_than: str | None = None
             play = plays.random_play(session, services.rng, exclude=other_than)
         tips = tip_blocks.home_tips(store.newest(session, team_id, HOME_TIPS),
                                     store.most_helpful(session, team_id, HOME_TIPS))
-    return blocks.home_view(play, tips)
+        digests = digest_blocks.subscriptions_home_blocks(subscriptions.mine(session, team_id, user_id))
+    return blocks.home_view(play, [*tips, *digests])

@@ -44,11 +44,13 @@ class SlackPoster:
     def find_sent(self, outgoing: Outgoing, message: dict[str, Any]) -> str | None:
         """Look through the channel's history since the earlier attempt for a message carrying this key."""
         assert outgoing.resumed_from is not None
-        client, cursor = self._client(outgoing), None
+        client, cursor, channel = self._client(outgoing), None, outgoing.channel
+        if channel.startswith(("U", "W")):  # a DM, posted to the person's id: its history is the DM channel's
+            channel = _call(lambda: client.conversations_open(users=outgoing.channel))["channel"]["id"]
         oldest = f"{outgoing.resumed_from.timestamp() - 60:.6f}"
         for _page in range(HISTORY_PAGES):
             response = _call(lambda: client.conversations_history(
-                channel=outgoing.channel, oldest=oldest, include_all_metadata=True, limit=200, cursor=cursor))
+                channel=channel, oldest=oldest, include_all_metadata=True, limit=200, cursor=cursor))
             for found in response.get("messages") or []:
                 payload = (found.get("metadata") or {}).get("event_payload") or {}
                 if payload.get("key") == outgoing.key:

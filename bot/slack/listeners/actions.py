@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot import plays
 from bot.db import transaction
-from bot.slack import blocks, chat_replies, tip_blocks, tip_replies
+from bot.slack import blocks, chat_replies, digest_replies, tip_blocks, tip_replies
 from bot.slack.deferred import ack_now, reply_later
 from bot.slack.home import home_view
 from bot.slack.services import Services
@@ -80,8 +80,9 @@ def register(app: App, services: Services) -> None:
                     **blocks.message(f"You shared *{blocks.escape(play.title)}* in <#{channel}>."))
 
     def home_another_play(action: dict, body: dict, context: dict, client: WebClient) -> None:
-        view = home_view(services, workspace_of(context), other_than=action.get("value") or "")
-        client.views_publish(user_id=body["user"]["id"], view=view)
+        user = body["user"]["id"]
+        view = home_view(services, workspace_of(context), user, other_than=action.get("value") or "")
+        client.views_publish(user_id=user, view=view)
 
     def undo_tip(action: dict, body: dict, context: dict, respond: Respond) -> None:
         with transaction(services.sessions) as session:
@@ -192,7 +193,22 @@ def register(app: App, services: Services) -> None:
         respond(replace_original=True, **chat_replies.skip(services, workspace_of(context), body["user"]["id"],
                                                            action.get("value") or ""))
 
+    def unsubscribe_digest(action: dict, body: dict, context: dict, respond: Respond) -> None:
+        value = action.get("value") or ""
+        respond(replace_original=False, **digest_replies.apply(
+            services, workspace_of(context), body["user"]["id"], int(value) if value.isdigit() else 0, "unsubscribe"))
+
+    def digest_settings(action: dict, body: dict, context: dict, client: WebClient, respond: Respond) -> None:
+        value = action.get("value") or ""
+        form = digest_replies.settings_form(services, workspace_of(context), body["user"]["id"],
+                                            subscription_id=int(value) if value.isdigit() else 0)
+        if form.get("type") == "modal":
+            client.views_open(trigger_id=body["trigger_id"], view=form)
+        else:
+            respond(replace_original=False, **form)
+
     for action_id, reply in (
+        ("digest_unsubscribe", unsubscribe_digest), ("digest_settings", digest_settings),
         ("chat_edit", edit_chat), ("chat_cancel", cancel_chat), ("chat_skip", skip_chat),
         ("play_another", another_play), ("play_open", open_play), ("play_share", share_play),
         ("home_another_play", home_another_play), ("tip_undo", undo_tip), ("tip_confirm", confirm_tip),
@@ -202,4 +218,5 @@ def register(app: App, services: Services) -> None:
         ("tips_keep_mine", keep_my_tips),
     ):
         on(action_id, reply)
-    app.action("chat_calendar")(ack_now)  # a link button: Slack opens the link; the bot only acknowledges
+    for link_button in ("chat_calendar", "digest_calendar"):  # Slack opens the link; the bot only acknowledges
+        app.action(link_button)(ack_now)

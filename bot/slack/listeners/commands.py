@@ -8,7 +8,7 @@ from slack_bolt import App, Respond
 from slack_sdk import WebClient
 
 from bot import plays
-from bot.slack import blocks, chat_replies, tip_blocks, tip_replies
+from bot.slack import blocks, chat_replies, digest_replies, tip_blocks, tip_replies
 from bot.slack.deferred import ack_now, reply_later
 from bot.slack.services import Services
 from bot.slack.tip_replies import workspace_of
@@ -48,8 +48,20 @@ def register(app: App, services: Services) -> None:
             answer = send_my_tips(services, client, team, user)
         respond(response_type="ephemeral", **answer)
 
+    def digest_command(command: dict, context: dict, client: WebClient, respond: Respond) -> None:
+        team, user, text = workspace_of(context), command["user_id"], command.get("text") or ""
+        words = text.split()
+        if words and words[0].lower() == "settings":
+            form = digest_replies.settings_form(services, team, user, words[1:])
+            if form.get("type") == "modal":
+                client.views_open(trigger_id=command["trigger_id"], view=form)
+                return
+            respond(response_type="ephemeral", **form)
+            return
+        respond(response_type="ephemeral", **digest_replies.answer(services, client, team, user, text))
+
     for name, reply in (("/play", play_command), ("/plchat", plchat_command), ("/tip", tip_command),
-                        ("/tips", tips_command)):
+                        ("/tips", tips_command), ("/digest", digest_command)):
         app.command(name)(ack=ack_now, lazy=[reply_later(reply)])
 
 

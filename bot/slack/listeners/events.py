@@ -30,7 +30,7 @@ def register(app: App, services: Services) -> None:
     def publish_home(event: dict, context: dict, client: WebClient) -> None:
         if event.get("tab") != "home":
             return
-        client.views_publish(user_id=event["user"], view=home_view(services, workspace_of(context)))
+        client.views_publish(user_id=event["user"], view=home_view(services, workspace_of(context), event["user"]))
 
     def save_reacted_message(event: dict, context: dict, client: WebClient) -> None:
         item = event.get("item") or {}

@@ -9,7 +9,15 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.db import transaction
-from bot.slack import blocks, chat_blocks, chat_replies, tip_blocks, tip_replies
+from bot.slack import (
+    blocks,
+    chat_blocks,
+    chat_replies,
+    digest_blocks,
+    digest_replies,
+    tip_blocks,
+    tip_replies,
+)
 from bot.slack.deferred import reply_later
 from bot.slack.messages import tell_privately
 from bot.slack.services import Services
@@ -95,3 +103,18 @@ def register(app: App, services: Services) -> None:
         client.chat_postMessage(channel=user, **answer)
 
     app.view(chat_blocks.SCHEDULE_MODAL)(ack=check_chat_form, lazy=[reply_later(save_chat_form)])
+
+    def check_digest_form(ack: Ack, view: dict) -> None:
+        errors = digest_replies.settings_errors((view.get("state") or {}).get("values") or {})
+        ack(response_action="errors", errors=errors) if errors else ack()
+
+    def save_digest_form(view: dict, body: dict, context: dict, client: WebClient) -> None:
+        values = (view.get("state") or {}).get("values") or {}
+        if digest_replies.settings_errors(values):
+            return
+        subscription_id, user = view.get("private_metadata") or "", body["user"]["id"]
+        answer = digest_replies.save_settings(services, workspace_of(context), user,
+                                              int(subscription_id) if subscription_id.isdigit() else 0, values)
+        client.chat_postMessage(channel=user, **answer)
+
+    app.view(digest_blocks.SETTINGS_MODAL)(ack=check_digest_form, lazy=[reply_later(save_digest_form)])
