@@ -22,6 +22,7 @@ from bot import db, plays
 from bot.bootstrap import PlaybookError, build_app, open_database, prepare_embedded, sync_playbook
 from bot.cli.common import database_errors, fail, load_settings
 from bot.cli.chats import chats_cli
+from bot.cli.digest import digest_cli
 from bot.cli.tips import tips_cli
 from bot.config import Settings
 from bot.play_files import PLAYS_DIR, load_play_dir
@@ -36,6 +37,7 @@ cli.add_typer(db_cli, name="db")
 cli.add_typer(plays_cli, name="plays")
 cli.add_typer(tips_cli, name="tips")
 cli.add_typer(chats_cli, name="chats")
+cli.add_typer(digest_cli, name="digest")
 
 PlaysDir = Annotated[Path, typer.Option("--dir", help="Folder of play files.")]
 

@@ -1,0 +1,107 @@
+"""`plchat digest send [--dry-run] [--team T]` and `plchat digest status`, against the Slack stand-in."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner, Result
+
+from bot import db
+from bot.bootstrap import open_database, sync_playbook
+from bot.config import Settings
+from bot.db import transaction
+from bot.digests import subscriptions
+from bot.models import DeliveryRecord, DigestSubscriptionRecord
+from bot.sandbox.harness import SANDBOX_TOKEN
+from bot.sandbox.slack_api import SlackStandIn
+from bot.tips import store
+from bot.tips.records import NewTip
+
+runner = CliRunner()
+TEAMS = ("T0ALPHA", "T0BETA")
+
+
+def invoke(*args: str) -> Result:
+    from bot.cli import cli
+
+    return runner.invoke(cli, list(args))
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackStandIn]:
+    with SlackStandIn() as standin:
+        yield standin
+
+
+@pytest.fixture
+def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, slack: SlackStandIn):
+    url = f"sqlite:///{tmp_path / 'digest.db'}"
+    for name, value in (("DATABASE_URL", url), ("SLACK_BOT_TOKEN", SANDBOX_TOKEN),
+                        ("SLACK_API_URL", slack.api_url)):
+        monkeypatch.setenv(name, value)
+    db.upgrade(url)
+    database = open_database(Settings(_env_file=None, database_url=url))
+    sync_playbook(database)
+    now = datetime.now(timezone.utc)
+    with transaction(database.sessions) as session:
+        for team in TEAMS:
+            store.save_tip(session, NewTip(team, "U0ANA", "U0ANA", f"Exit tickets in {team}", "command"), now)
+            for user in ("U0ANA", "U0BEN"):
+                subscriptions.subscribe(session, team, user, user, now, zone="America/Los_Angeles")
+        session.execute(DigestSubscriptionRecord.__table__.update().values(next_send=now - timedelta(minutes=1)))
+    return database
+
+
+def digests_posted(slack: SlackStandIn) -> list[str]:
+    return [call.args["channel"] for call in slack.calls_to("chat.postMessage") if call.status == 200]
+
+
+def test_dry_run_shows_what_is_due_and_sends_nothing(database, slack):
+    result = invoke("digest", "send", "--dry-run")
+
+    assert result.exit_code == 0, result.output
+    assert "4 digest(s) due; nothing was sent" in result.stdout
+    assert result.stdout.count("T0ALPHA") == 2 and "1 tips, 1 new" in result.stdout
+    assert digests_posted(slack) == []
+    with database.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(DeliveryRecord)) == 0
+
+
+def test_send_delivers_each_due_digest_once_and_status_counts_them(database, slack):
+    first = invoke("digest", "send", "--team", "T0ALPHA")
+    assert first.exit_code == 0, first.output
+    assert "2 digest(s) were due: 2 sent" in first.stdout
+    assert sorted(digests_posted(slack)) == ["U0ANA", "U0BEN"]
+
+    again = invoke("digest", "send")
+    assert again.exit_code == 0, again.output
+    assert "2 digest(s) were due: 2 sent" in again.stdout, "only T0BETA's were still due"
+    assert len(digests_posted(slack)) == 4
+
+    status = invoke("digest", "status")
+    assert status.exit_code == 0, status.output
+    lines = {line.split()[0]: line.split()[1:] for line in status.stdout.splitlines()[1:]}
+    # columns: active paused stopped sent pending sending failed skipped
+    assert lines["T0ALPHA"][:4] == ["2", "0", "0", "2"] and lines["T0BETA"][:4] == ["2", "0", "0", "2"]
+
+
+def test_a_subscriber_who_left_is_stopped_with_the_reason(database, slack):
+    slack.set_user("U0BEN", deleted=True)
+
+    result = invoke("digest", "send", "--team", "T0ALPHA")
+
+    assert result.exit_code == 0, result.output
+    assert "1 sent, 1 failed" in result.stdout
+    status = invoke("digest", "status").stdout
+    assert "T0ALPHA: 1 stopped: account_inactive" in status
+
+
+def test_a_bad_team_is_refused(database):
+    result = invoke("digest", "send", "--team", "not a team")
+
+    assert result.exit_code == 2
+    assert "isn't a Slack team id" in result.stderr
