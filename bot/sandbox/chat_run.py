@@ -1,5 +1,6 @@
-"""Runs scheduled chats against the Slack and X stand-ins on a clock the caller moves, so a whole chat (a day of
-reminders, an hour of questions, the recap) plays out in seconds: for `plchat sandbox` and for tests."""
+"""Runs scheduled chats and digests against the Slack and X stand-ins on a clock the caller moves, so a whole
+chat (a day of reminders, an hour of questions, the recap) or next Monday's digest plays out in seconds: for
+`plchat sandbox` and for tests."""
 
 from __future__ import annotations
 
@@ -10,12 +11,12 @@ from threading import Lock
 from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.chats import planner, store, timetable
 from bot.chats.spec import ChatSpec, Question
 from bot.db import transaction
-from bot.models import DeliveryRecord
+from bot.models import DeliveryRecord, DigestSubscriptionRecord
 from bot.sandbox.harness import SANDBOX_TOKEN, BotHarness
 from bot.sandbox.x_api import XStandIn
 from bot.social.x import XAccount
@@ -148,3 +149,19 @@ def _describe(row: DeliveryRecord, harness: BotHarness, x: XStandIn) -> str:
         text = next((m.get("text", "") for m in harness.standin.messages_in(row.channel) if m["ts"] == row.sent_ref),
                     "")
     return f"{when}  {where:16} {post:14} {text.splitlines()[0] if text else ''}"
+
+
+def run_next_digests(harness: BotHarness, clock: FakeClock) -> datetime | None:
+    """Run the worker from now until the workspace's next digests are due and sent; returns when that was
+    (None when nobody is subscribed)."""
+    with harness.database.sessions() as session:
+        due = session.scalar(select(func.min(DigestSubscriptionRecord.next_send)).where(
+            DigestSubscriptionRecord.team_id == harness.workspace.team_id))
+    if due is None:
+        return None
+    worker = sandbox_worker(harness, None, clock)
+    try:
+        run_until(worker, clock, max(due, clock()) + timedelta(seconds=1))
+    finally:
+        worker.close()
+    return due

@@ -10,11 +10,12 @@ from typing import Iterable, TextIO
 
 from bot.chats.definition import parse_chat_file
 from bot.chats.spec import ChatSpecError
-from bot.sandbox.chat_run import FakeClock, demo_spec, run_demo_chat
+from bot.sandbox.chat_run import FakeClock, demo_spec, run_demo_chat, run_next_digests
 from bot.sandbox.harness import BotHarness, Exchange
 from bot.sandbox.render import Button, Rendered, render_message, render_view
 from bot.sandbox.slack_api import RecordedCall
 from bot.sandbox.x_api import XStandIn
+from bot.slack.tip_blocks import TIP_MODAL
 
 CONSOLE_HELP = """You are @teacher in #general of a local stand-in workspace. Type:
   /play                  a play to try        /play station rotation   search
@@ -27,13 +28,14 @@ CONSOLE_HELP = """You are @teacher in #general of a local stand-in workspace. Ty
   1, 2, ...              press a button shown as [1], [2] ...
   chat [FILE]            run a scheduled chat (a demo one, or FILE) in accelerated time: the reminders,
                          questions, answers on Slack and X, wrap-up and recap, as they would go out
+  digest                 after /digest subscribe: skip ahead to when your digest is due, and read it
   home                   open the bot's App Home tab
   calls                  the Slack Web API calls the bot made so far
   help                   this text            quit                     leave"""
 COLLEAGUE = "U0COLLEAGUE"
 # Web API calls that only read or prepare: nothing a person would see.
 QUIET_CALLS = {"conversations.history", "conversations.replies", "chat.getPermalink", "conversations.open",
-               "files.getUploadURLExternal"}
+               "files.getUploadURLExternal", "users.info"}
 
 
 @dataclass
@@ -71,6 +73,8 @@ class Console:
                 self._print(f"  {call.kind:4} {call.method} -> {call.status}")
         elif line == "chat" or line.startswith("chat "):
             self._run_chat(line.removeprefix("chat").strip())
+        elif line == "digest":
+            self._run_digest()
         elif line == "home":
             self._show(self.harness.open_home())
         elif line.isdigit():
@@ -114,6 +118,15 @@ class Console:
         with XStandIn(clock=clock) as x:
             lines = run_demo_chat(self.harness, x, clock, spec)
         self._print("\n".join(lines))
+
+    def _run_digest(self) -> None:
+        mark = len(self.harness.standin.calls)
+        due = run_next_digests(self.harness, FakeClock(datetime.now(timezone.utc)))
+        if due is None:
+            self._print("Nobody here is subscribed yet: `/digest subscribe` first.")
+            return
+        self._print(f"(skipped ahead to {due:%a %Y-%m-%d %H:%M} UTC, when the digest was due)")
+        self._show(Exchange(200, b"", self.harness.standin.calls[mark:]))
 
     def _submit(self, typed: str) -> None:
         if self.open_view is None:
@@ -163,7 +176,8 @@ class Console:
         if call.method == "views.open":
             self.open_view = args.get("view") or {}
             form = render_view(self.open_view)
-            hint = "\n(fill it in with: submit your tip | tags, comma separated | grade band)"
+            tip_form = self.open_view.get("callback_id") == TIP_MODAL
+            hint = "\n(fill it in with: submit your tip | tags, comma separated | grade band)" if tip_form else ""
             return "a form opens", Rendered(form.text + hint, form.buttons), None
         if call.method in ("chat.postMessage", "chat.postEphemeral"):
             where = "only you can see this" if call.method == "chat.postEphemeral" else f"in {args.get('channel')}"
