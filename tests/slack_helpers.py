@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from bot.sandbox.harness import Exchange
 from bot.sandbox.render import Button, render_message
@@ -26,3 +27,22 @@ def button(message: dict, action_id: str, nth: int = 0) -> Button:
 
 def all_text(message: dict) -> str:
     return json.dumps(message, ensure_ascii=False)
+
+
+def shown_text(payload: Any) -> str:
+    """Every string a person could see: the fallback and all text objects of the blocks."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("text", "value", "url") and isinstance(value, str):
+                    found.append(value)
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(payload)
+    return "\n".join(found)

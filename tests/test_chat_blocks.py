@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from slack_helpers import shown_text
 
 from bot.chats.definition import parse_chat_fields
 from bot.chats.recap import Recap, RecapAnswer, RecapQuestion
@@ -43,24 +44,6 @@ def make_chat(chat_id: int = 7, spec: ChatSpec | None = None, **changes: Any) ->
     return ScheduledChat(id=chat_id, team_id="T1", spec=spec or make_spec(**changes), cancelled=False,
                          next_start=START)
 
-
-def shown_text(payload: dict[str, Any]) -> str:
-    """Every string a person could see: the fallback and all text objects of the blocks."""
-    found: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key in ("text", "value", "url") and isinstance(value, str):
-                    found.append(value)
-                else:
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(payload)
-    return "\n".join(found)
 
 
 def assert_inert(payload: dict[str, Any]) -> None:

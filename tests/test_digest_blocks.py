@@ -7,6 +7,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
+from slack_helpers import shown_text
+
 from bot.chats.recap import Recap, RecapAnswer, RecapQuestion
 from bot.chats.spec import ChatSpec, Question, ScheduledChat
 from bot.digests.records import Digest, DigestTip, Subscription
@@ -69,24 +71,6 @@ def make_digest(**changes: Any) -> Digest:
     fields.update(changes)
     return Digest(**fields)
 
-
-def shown_text(payload: Any) -> str:
-    """Every string a person could see: the fallback and all text objects of the blocks."""
-    found: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key in ("text", "value", "url") and isinstance(value, str):
-                    found.append(value)
-                else:
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(payload)
-    return "\n".join(found)
 
 
 def assert_inert(text: str) -> None:

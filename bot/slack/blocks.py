@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 from typing import Any
 
 from bot.plays import CategoryCount, Play, SearchResult
@@ -42,6 +43,66 @@ def escape(text: str) -> str:
 
 def truncate(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# -- inline pieces the chat and digest messages share ------------------------------------------------------------
+
+SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,}")
+_SAFE_URL = re.compile(r"https?://[^\s<>|]+", re.IGNORECASE)
+LINK_LIMIT = 3000
+
+
+def cut(escaped: str, limit: int) -> str:
+    """Already-escaped mrkdwn cut to `limit` characters with "…", never inside an `&…;` entity or a `<…>`."""
+    if len(escaped) <= limit:
+        return escaped
+    short = escaped[: max(limit - 1, 0)]
+    amp = short.rfind("&")
+    if amp != -1 and ";" not in short[amp:]:
+        short = short[:amp]
+    angle = short.rfind("<")
+    if angle != -1 and ">" not in short[angle:]:
+        short = short[:angle]
+    return short + "…"
+
+
+def clip(text: str, limit: int) -> str:
+    """Escaped `text` on one line, at most `limit` characters."""
+    return cut(escape(" ".join(text.split())), limit)
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def hashtag(tag: str) -> str:
+    return "#" + clip(tag.lstrip("#"), 100)
+
+
+def safe_url(url: str | None, max_length: int = LINK_LIMIT) -> str | None:
+    """An http(s) URL fit for `<url|label>` or a url button, or None (nothing else may become a link)."""
+    return url if url and len(url) <= max_length and _SAFE_URL.fullmatch(url) else None
+
+
+def link(url: str | None, label: str, max_length: int = LINK_LIMIT) -> str:
+    safe = safe_url(url, max_length)
+    return f"<{safe.replace('&', '&amp;')}|{label}>" if safe else ""
+
+
+def person(author: str) -> str:
+    """A Slack user id as a mention; anything else (a name, an X handle) as inert text."""
+    return f"<@{author}>" if SLACK_USER.fullmatch(author) else clip(author, 60)
+
+
+def url_button(label: str, action_id: str, url: str) -> dict[str, Any]:
+    return {"type": "button", "text": {"type": "plain_text", "text": label}, "action_id": action_id, "url": url}
+
+
+def slack_date(moment: datetime, token: str = "{date_long_pretty} at {time}") -> str:
+    """A Slack date token: each reader sees `moment` in their own time zone; the fallback is UTC."""
+    at = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    fallback = f"{at:%A, %B} {at.day}, {at.year} at {at:%H:%M} UTC"
+    return f"<!date^{int(at.timestamp())}^{token}|{fallback}>"
 
 
 def echo(text: str) -> str:

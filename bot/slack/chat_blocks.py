@@ -18,14 +18,22 @@ from bot.chats.recap import Recap, RecapAnswer, RecapQuestion
 from bot.chats.spec import ChatSpec, FieldProblem, Question, ScheduledChat
 from bot.slack.blocks import (
     SECTION_LIMIT,
+    SLACK_USER,
     Blocks,
     button,
+    clip,
     confirm_dialog,
     context,
     escape,
+    hashtag,
+    link,
     message,
+    plural,
+    safe_url,
     section,
+    slack_date,
     truncate,
+    url_button,
 )
 
 SCHEDULE_MODAL = "chat_schedule"
@@ -41,9 +49,7 @@ STARTS_FORMAT = "%Y-%m-%d %H:%M"
 DEFAULT_DURATION = 60
 NO_REMINDERS = ("none", "no", "off")
 
-_SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,}")
 _SLACK_CHANNEL = re.compile(r"[CGD][A-Z0-9]{2,}")
-_SAFE_URL = re.compile(r"https?://[^\s<>|]+", re.IGNORECASE)
 _QUESTION_AT = re.compile(r"\s*(\d{1,4}(?:\.\d+)?)\s*(?::|-|–|—)\s*(.*)")
 _FIELD_BASE = re.compile(r"[a-z_]+")
 _QUESTION_FIELD = re.compile(r"questions\[(\d+)\](?:\.(text|at))?")
@@ -52,20 +58,10 @@ _QUESTION_FIELD = re.compile(r"questions\[(\d+)\](?:\.(text|at))?")
 # -- shared pieces ----------------------------------------------------------------------------------------------
 
 
-def _utc(moment: datetime) -> datetime:
-    """An aware UTC moment; a naive one is taken to be UTC already (as stored)."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def slack_date(moment: datetime, token: str = "{date_long_pretty} at {time}") -> str:
-    """A Slack date token: each reader sees `moment` in their own time zone; the fallback is UTC."""
-    at = _utc(moment)
-    fallback = f"{at:%A, %B} {at.day}, {at.year} at {at:%H:%M} UTC"
-    return f"<!date^{int(at.timestamp())}^{token}|{fallback}>"
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def how_far_ahead(lead: timedelta) -> str:
@@ -78,40 +74,18 @@ def how_far_ahead(lead: timedelta) -> str:
         return {1: "tomorrow", 7: "in a week"}.get(days, f"in {days} days")
     hours, rest = divmod(minutes, 60)
     if not hours:
-        return f"in {_plural(rest, 'minute')}"
-    return f"in {_plural(hours, 'hour')}" + (f" {_plural(rest, 'minute')}" if rest else "")
+        return f"in {plural(rest, 'minute')}"
+    return f"in {plural(hours, 'hour')}" + (f" {plural(rest, 'minute')}" if rest else "")
 
 
-def _tag(hashtag: str) -> str:
-    return "#" + escape(hashtag.lstrip("#"))
 
 
-def _safe_url(url: str | None) -> str | None:
-    """An http(s) URL fit for `<url|label>` or a url button, or None (nothing else may become a link)."""
-    if url and len(url) <= 3000 and _SAFE_URL.fullmatch(url):
-        return url
-    return None
 
 
-def _link(url: str | None, label: str) -> str:
-    safe = _safe_url(url)
-    return f"<{safe.replace('&', '&amp;')}|{label}>" if safe else ""
 
 
-def _clip(text: str, limit: int) -> str:
-    """Escaped `text`, one line, at most `limit` characters, never cut inside an `&…;` entity."""
-    escaped = escape(" ".join(text.split()))
-    if len(escaped) <= limit:
-        return escaped
-    cut = escaped[: max(limit - 1, 0)]
-    amp = cut.rfind("&")
-    if amp != -1 and ";" not in cut[amp:]:
-        cut = cut[:amp]
-    return cut + "…"
 
 
-def _url_button(label: str, action_id: str, url: str) -> dict[str, Any]:
-    return {"type": "button", "text": {"type": "plain_text", "text": label}, "action_id": action_id, "url": url}
 
 
 def _date_label(day: date) -> str:
@@ -124,42 +98,42 @@ def _date_label(day: date) -> str:
 def reminder_message(spec: ChatSpec, start: datetime, lead: timedelta, calendar_url: str | None) -> dict[str, Any]:
     """A reminder posted `lead` before `start`, with an "Add to calendar" button when there is a link."""
     when, ahead = slack_date(start), how_far_ahead(lead)
-    title, tag = escape(spec.title), _tag(spec.hashtag)
+    title, tag = escape(spec.title), hashtag(spec.hashtag)
     text = f"{title} ({tag}) starts {ahead}: {when}"
-    lines = [f":alarm_clock: *{title}* starts {ahead}", f"{when} · {tag} · {_plural(spec.duration, 'minute')}"]
+    lines = [f":alarm_clock: *{title}* starts {ahead}", f"{when} · {tag} · {plural(spec.duration, 'minute')}"]
     if spec.questions:
-        lines.append(f"{_plural(len(spec.questions), 'question')}, posted right here. Answer in their threads.")
+        lines.append(f"{plural(len(spec.questions), 'question')}, posted right here. Answer in their threads.")
     lead_block = section("\n".join(lines))
-    url = _safe_url(calendar_url)
+    url = safe_url(calendar_url)
     if url:
-        lead_block["accessory"] = _url_button("Add to calendar", "chat_calendar", url)
+        lead_block["accessory"] = url_button("Add to calendar", "chat_calendar", url)
     return message(text, [lead_block])
 
 
 def welcome_message(spec: ChatSpec, start: datetime) -> dict[str, Any]:
-    title, tag = escape(spec.title), _tag(spec.hashtag)
-    end = _utc(start) + timedelta(minutes=spec.duration)
-    count = _plural(len(spec.questions), "question")
+    title, tag = escape(spec.title), hashtag(spec.hashtag)
+    end = start.astimezone(UTC) + timedelta(minutes=spec.duration)
+    count = plural(len(spec.questions), "question")
     text = f"Welcome to {title} ({tag})! It runs until {slack_date(end, '{time}')}."
     return message(text, [
         section(f":wave: *Welcome to {title}!* {tag}"),
-        section(f"Over the next {_plural(spec.duration, 'minute')} I'll post {count} here, one at a time. "
+        section(f"Over the next {plural(spec.duration, 'minute')} I'll post {count} here, one at a time. "
                 f"Answer each in its thread, starting with A1, A2… to match Q1, Q2…"),
         context(f"Started {slack_date(start)} · ends at {slack_date(end, '{time}')}"),
     ])
 
 
 def question_message(spec: ChatSpec, number: int, question: Question) -> dict[str, Any]:
-    tag = _tag(spec.hashtag)
+    tag = hashtag(spec.hashtag)
     text = f"Q{number} {escape(question.text)} {tag}"
     return message(truncate(text, SECTION_LIMIT), [
-        section(f"*Q{number}* {_clip(question.text, SECTION_LIMIT - 200)} {tag}"),
+        section(f"*Q{number}* {clip(question.text, SECTION_LIMIT - 200)} {tag}"),
         context(f"Reply in this thread with A{number} · {escape(spec.title)}"),
     ])
 
 
 def wrapup_message(spec: ChatSpec, start: datetime) -> dict[str, Any]:
-    title, tag = escape(spec.title), _tag(spec.hashtag)
+    title, tag = escape(spec.title), hashtag(spec.hashtag)
     text = f"That's a wrap for {title} ({tag}). Thank you for joining!"
     return message(text, [
         section(f":tada: *That's a wrap for {title}!* Thank you for joining {tag}."),
@@ -172,32 +146,32 @@ def wrapup_message(spec: ChatSpec, start: datetime) -> dict[str, Any]:
 
 
 def _author(answer: RecapAnswer) -> str:
-    if answer.via == "slack" and _SLACK_USER.fullmatch(answer.author):
+    if answer.via == "slack" and SLACK_USER.fullmatch(answer.author):
         return f"<@{answer.author}>"
-    return _clip(answer.author, 60)
+    return clip(answer.author, 60)
 
 
 def _answer_meta(answer: RecapAnswer) -> str:
     parts = [_author(answer) + (" on X" if answer.via == "x" else "")]
     if answer.helpful:
         parts.append(f"{answer.helpful} found it helpful")
-    link = _link(answer.link, "view")
-    if link and len(link) <= 600:
-        parts.append(link)
+    view = link(answer.link, "view", 600)
+    if view:
+        parts.append(view)
     return " · ".join(parts)
 
 
 def _recap_question(question: RecapQuestion) -> str:
     """One question and its top answers, within a section's 3,000 characters."""
-    head = f"*Q{question.number}* {_clip(question.text, 600)}"
+    head = f"*Q{question.number}* {clip(question.text, 600)}"
     more = question.answer_count - len(question.answers)
-    foot = f"_{_plural(question.answer_count, 'answer')} in all_" if more > 0 else ""
+    foot = f"_{plural(question.answer_count, 'answer')} in all_" if more > 0 else ""
     if not question.answers:
         return head + "\n_No answers this time._"
     metas = [_answer_meta(a) for a in question.answers]
     room = SECTION_LIMIT - len(head) - len(foot) - sum(len(m) + 8 for m in metas) - 4
     each = max(room // len(metas), 40)
-    lines = [head, *(f"• {_clip(a.text, each)} — {meta}" for a, meta in zip(question.answers, metas, strict=True))]
+    lines = [head, *(f"• {clip(a.text, each)} — {meta}" for a, meta in zip(question.answers, metas, strict=True))]
     if foot:
         lines.append(foot)
     return "\n".join(lines)
@@ -205,11 +179,11 @@ def _recap_question(question: RecapQuestion) -> str:
 
 def recap_message(recap: Recap, archive_url: str | None) -> dict[str, Any]:
     """Each question with its most helpful answers, who took part, and the archive: at most 50 blocks."""
-    title, tag = escape(recap.title), _tag(recap.hashtag)
+    title, tag = escape(recap.title), hashtag(recap.hashtag)
     people = f"{recap.participants} {'person' if recap.participants == 1 else 'people'} took part"
     if recap.first_timers:
         people += f", {recap.first_timers} of them for the first time :seedling:"
-    archive = _link(archive_url, "the full archive")
+    archive = link(archive_url, "the full archive")
     head: Blocks = [section(f":memo: *Recap: {title}* {tag}"), context(f"{slack_date(recap.starts)} · {people}")]
     tail: Blocks = [context(f"Every question and answer is in {archive}.")] if archive else []
     room = MAX_MESSAGE_BLOCKS - len(head) - len(tail)
@@ -217,9 +191,9 @@ def recap_message(recap: Recap, archive_url: str | None) -> dict[str, Any]:
     shown = questions if len(questions) <= room else questions[: room - 1]
     body = [section(_recap_question(q)) for q in shown]
     if len(shown) < len(questions):
-        body.append(context(f"…and {_plural(len(questions) - len(shown), 'more question')}"
+        body.append(context(f"…and {plural(len(questions) - len(shown), 'more question')}"
                             + (" in the archive." if archive else ".")))
-    text = f"Recap of {title} ({tag}): {_plural(len(questions), 'question')}, {people}."
+    text = f"Recap of {title} ({tag}): {plural(len(questions), 'question')}, {people}."
     return message(text, head + body + tail)
 
 
@@ -233,7 +207,7 @@ def _local_start(chat: ScheduledChat) -> datetime | None:
         zone = ZoneInfo(chat.spec.timezone)
     except (ValueError, KeyError):
         zone = ZoneInfo("UTC")
-    return _utc(chat.next_start).astimezone(zone)
+    return chat.next_start.astimezone(UTC).astimezone(zone)
 
 
 def _channels(channels: Iterable[str]) -> str:
@@ -242,17 +216,17 @@ def _channels(channels: Iterable[str]) -> str:
 
 def _chat_summary(chat: ScheduledChat) -> str:
     spec = chat.spec
-    lines = [f"*{_clip(spec.title, 300)}* {_tag(spec.hashtag)}"]
+    lines = [f"*{clip(spec.title, 300)}* {hashtag(spec.hashtag)}"]
     if chat.cancelled:
         lines.append("_Cancelled_")
     elif chat.next_start is None:
         lines.append("_No dates left_")
     else:
-        lines.append(f"Next: {slack_date(chat.next_start)} · {_plural(spec.duration, 'minute')}")
+        lines.append(f"Next: {slack_date(chat.next_start)} · {plural(spec.duration, 'minute')}")
     repeat = "Weekly" if spec.repeat == "weekly" else "Once"
     if spec.repeat == "weekly" and spec.until:
         repeat += f" until {_date_label(spec.until)}"
-    details = [repeat, f"{_plural(len(spec.questions), 'question')}", f"X {'on' if spec.post_to_x else 'off'}"]
+    details = [repeat, f"{plural(len(spec.questions), 'question')}", f"X {'on' if spec.post_to_x else 'off'}"]
     if spec.slack_channels:
         details.insert(1, "in " + _channels(spec.slack_channels[:10])
                        + (f" and {len(spec.slack_channels) - 10} more" if len(spec.slack_channels) > 10 else ""))
@@ -261,7 +235,7 @@ def _chat_summary(chat: ScheduledChat) -> str:
 
 
 def _chat_actions(chat: ScheduledChat) -> dict[str, Any]:
-    quoted = _clip(chat.spec.title, LABEL_TITLE_LIMIT)
+    quoted = clip(chat.spec.title, LABEL_TITLE_LIMIT)
     elements = [button("Edit", "chat_edit", str(chat.id))]
     local = _local_start(chat)
     if local is not None:
@@ -290,7 +264,7 @@ def chats_list_message(chats: list[ScheduledChat], *, moderator: bool) -> dict[s
         if moderator and not chat.cancelled:
             blocks.append(_chat_actions(chat))
     if len(shown) < len(chats):
-        blocks.append(context(f"…and {_plural(len(chats) - len(shown), 'more chat')}."))
+        blocks.append(context(f"…and {plural(len(chats) - len(shown), 'more chat')}."))
     elif moderator:
         blocks.append(context("Schedule another with `/plchat schedule`."))
     return message(f"Upcoming chats ({len(chats)})", blocks)

@@ -19,15 +19,22 @@ from bot.digests.records import WEEKDAYS, Digest, DigestTip, Subscription
 from bot.plays import Play
 from bot.slack.blocks import (
     HEADER_LIMIT,
+    SLACK_USER,
     Blocks,
     button,
+    clip,
     context,
-    escape,
+    cut,
+    hashtag,
+    link,
     message,
+    person,
+    plural,
+    safe_url,
     section,
+    slack_date,
     truncate,
 )
-from bot.slack.chat_blocks import slack_date
 
 SETTINGS_MODAL = "digest_settings"
 MAX_MESSAGE_BLOCKS = 50
@@ -51,56 +58,25 @@ DIGEST_HELP = [
     ("/digest preview", "see this week's digest now, just for you"),
 ]
 
-_SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,}")
 _SLACK_CHANNEL = re.compile(r"[CGD][A-Z0-9]{2,}")
-_SAFE_URL = re.compile(r"https?://[^\s<>|]+", re.IGNORECASE)
 _TIME = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
 
 
 # -- shared pieces ----------------------------------------------------------------------------------------------
 
 
-def _cut(escaped: str, limit: int) -> str:
-    """Already-escaped mrkdwn cut to `limit` characters with "…", never inside an `&…;` entity or a `<…>`."""
-    if len(escaped) <= limit:
-        return escaped
-    cut = escaped[: max(limit - 1, 0)]
-    amp = cut.rfind("&")
-    if amp != -1 and ";" not in cut[amp:]:
-        cut = cut[:amp]
-    angle = cut.rfind("<")
-    if angle != -1 and ">" not in cut[angle:]:
-        cut = cut[:angle]
-    return cut + "…"
 
 
-def _clip(text: str, limit: int) -> str:
-    """Escaped `text` on one line, at most `limit` characters."""
-    return _cut(escape(" ".join(text.split())), limit)
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def _tag(hashtag: str) -> str:
-    return "#" + _clip(hashtag.lstrip("#"), 100)
 
 
-def _safe_url(url: str | None) -> str | None:
-    if url and len(url) <= LINK_LIMIT and _SAFE_URL.fullmatch(url):
-        return url
-    return None
 
 
-def _link(url: str | None, label: str) -> str:
-    safe = _safe_url(url)
-    return f"<{safe.replace('&', '&amp;')}|{label}>" if safe else ""
 
 
-def _person(author: str) -> str:
-    """A Slack user id as a mention; anything else (a name, an X handle) as inert text."""
-    return f"<@{author}>" if _SLACK_USER.fullmatch(author) else _clip(author, 60)
 
 
 def _plain(text: str) -> dict[str, str]:
@@ -128,12 +104,12 @@ def _where(subscription: Subscription) -> str:
     if subscription.to_dm:
         return "your DMs"
     channel = subscription.channel
-    return f"<#{channel}>" if _SLACK_CHANNEL.fullmatch(channel) else _clip(channel, 80)
+    return f"<#{channel}>" if _SLACK_CHANNEL.fullmatch(channel) else clip(channel, 80)
 
 
 def _when(subscription: Subscription) -> str:
     """"Mondays at 07:00 (Europe/Berlin)"."""
-    return f"{_weekday(subscription)}s at {subscription.send_time:%H:%M} ({_clip(subscription.timezone, 64)})"
+    return f"{_weekday(subscription)}s at {subscription.send_time:%H:%M} ({clip(subscription.timezone, 64)})"
 
 
 def _next_send(subscription: Subscription) -> str:
@@ -157,13 +133,13 @@ def _subscription_actions(subscription: Subscription) -> dict[str, Any]:
 
 
 def _tip_section(tip: DigestTip) -> dict[str, Any]:
-    meta = [f"by {_person(tip.author)}"]
+    meta = [f"by {person(tip.author)}"]
     if tip.helpful:
         meta.append(f"{tip.helpful} found it helpful")
-    link = _link(tip.permalink, "view tip")
-    if link:
-        meta.append(link)
-    return section(f"• {_clip(tip.teaser, TEASER_LIMIT)}\n{' · '.join(meta)}")
+    view = link(tip.permalink, "view tip", LINK_LIMIT)
+    if view:
+        meta.append(view)
+    return section(f"• {clip(tip.teaser, TEASER_LIMIT)}\n{' · '.join(meta)}")
 
 
 def _tip_blocks(digest: Digest) -> Blocks:
@@ -172,13 +148,13 @@ def _tip_blocks(digest: Digest) -> Blocks:
         blocks.append(section(":bulb: *Most helpful tips this week*"))
         blocks += [_tip_section(tip) for tip in digest.tips[:SHOWN_TIPS]]
     if digest.new_tips:
-        blocks.append(context(f"{_plural(digest.new_tips, 'new tip')} shared this week · "
+        blocks.append(context(f"{plural(digest.new_tips, 'new tip')} shared this week · "
                               "search them all with `/tips`"))
     return blocks
 
 
 def _chat_line(chat: ScheduledChat) -> str:
-    line = f"• *{_clip(chat.spec.title, TITLE_LIMIT)}* {_tag(chat.spec.hashtag)}"
+    line = f"• *{clip(chat.spec.title, TITLE_LIMIT)}* {hashtag(chat.spec.hashtag)}"
     return line + (f" · {slack_date(chat.next_start)}" if chat.next_start is not None else "")
 
 
@@ -188,9 +164,9 @@ def _chat_blocks(chats: tuple[ScheduledChat, ...], calendar_url: str | None) -> 
         return []
     lines = [":speech_balloon: *Chats coming up*", *(_chat_line(chat) for chat in upcoming[:SHOWN_CHATS])]
     if len(upcoming) > SHOWN_CHATS:
-        lines.append(f"…and {_plural(len(upcoming) - SHOWN_CHATS, 'more chat')}: `/plchat chats`")
+        lines.append(f"…and {plural(len(upcoming) - SHOWN_CHATS, 'more chat')}: `/plchat chats`")
     block = section("\n".join(lines))
-    url = _safe_url(calendar_url)
+    url = safe_url(calendar_url)
     if url:
         block["accessory"] = {"type": "button", "text": _plain("Add to calendar"), "action_id": "digest_calendar",
                               "url": url}
@@ -198,36 +174,36 @@ def _chat_blocks(chats: tuple[ScheduledChat, ...], calendar_url: str | None) -> 
 
 
 def _answer_line(answer: RecapAnswer) -> str:
-    who = f"<@{answer.author}>" if answer.via == "slack" and _SLACK_USER.fullmatch(answer.author) \
-        else _clip(answer.author, 60)
+    who = f"<@{answer.author}>" if answer.via == "slack" and SLACK_USER.fullmatch(answer.author) \
+        else clip(answer.author, 60)
     meta = [who + (" on X" if answer.via == "x" else "")]
     if answer.helpful:
         meta.append(f"{answer.helpful} found it helpful")
-    link = _link(answer.link, "view")
-    if link:
-        meta.append(link)
-    return f"• {_clip(answer.text, 1500)} — {' · '.join(meta)}"
+    view = link(answer.link, "view", LINK_LIMIT)
+    if view:
+        meta.append(view)
+    return f"• {clip(answer.text, 1500)} — {' · '.join(meta)}"
 
 
 def _recap_question(question: RecapQuestion) -> str:
-    return f"*Q{question.number}* {_clip(question.text, 600)}\n{_answer_line(question.answers[0])}"
+    return f"*Q{question.number}* {clip(question.text, 600)}\n{_answer_line(question.answers[0])}"
 
 
 def _recap_blocks(recap: Recap) -> Blocks:
     people = f"{recap.participants} {'person' if recap.participants == 1 else 'people'} took part"
-    head = section(f":memo: *From the last chat: {_clip(recap.title, TITLE_LIMIT)}* {_tag(recap.hashtag)}\n"
+    head = section(f":memo: *From the last chat: {clip(recap.title, TITLE_LIMIT)}* {hashtag(recap.hashtag)}\n"
                    f"{slack_date(recap.starts)} · {people}")
     answered = [question for question in recap.questions if question.answers]
     shown = answered[:SHOWN_QUESTIONS]
     blocks: Blocks = [head, *(section(_recap_question(question)) for question in shown)]
     rest = len(recap.questions) - len(shown)
     if rest > 0:
-        blocks.append(context(f"…and {_plural(rest, 'more question')} in the recap."))
+        blocks.append(context(f"…and {plural(rest, 'more question')} in the recap."))
     return blocks
 
 
 def _play_block(play: Play, lead: str = ":jigsaw: *A play to try:* ") -> dict[str, Any]:
-    block = section(f"{lead}*{_clip(play.title, TITLE_LIMIT)}*\n_{_clip(play.summary, 1500)}_")
+    block = section(f"{lead}*{clip(play.title, TITLE_LIMIT)}*\n_{clip(play.summary, 1500)}_")
     block["accessory"] = button("Open play", "play_open", play.slug)
     return block
 
@@ -241,22 +217,22 @@ def _fallback(digest: Digest, week: str) -> str:
     if digest.quiet:
         text = "A quiet week in PLChat: no new tips or chats."
         if digest.play:
-            text += f" A play to try: {_clip(digest.play.title, TITLE_LIMIT)}."
-        return _cut(text, TEXT_LIMIT)
+            text += f" A play to try: {clip(digest.play.title, TITLE_LIMIT)}."
+        return cut(text, TEXT_LIMIT)
     parts = []
     if digest.new_tips or digest.tips:
-        parts.append(_plural(max(digest.new_tips, len(digest.tips)), "new tip"))
+        parts.append(plural(max(digest.new_tips, len(digest.tips)), "new tip"))
     if digest.chats:
-        parts.append(_plural(len(digest.chats), "upcoming chat"))
+        parts.append(plural(len(digest.chats), "upcoming chat"))
     if digest.recap:
-        parts.append(f"a recap of {_clip(digest.recap.title, TITLE_LIMIT)}")
+        parts.append(f"a recap of {clip(digest.recap.title, TITLE_LIMIT)}")
     if digest.play:
-        parts.append(f"a play: {_clip(digest.play.title, TITLE_LIMIT)}")
+        parts.append(f"a play: {clip(digest.play.title, TITLE_LIMIT)}")
     text = f"Your PLChat week ({week}): {', '.join(parts)}."
     if digest.tips:
         top = digest.tips[0]
-        text += f" Top tip: {_clip(top.teaser, TEASER_LIMIT)} (by {_person(top.author)})"
-    return _cut(text, TEXT_LIMIT)
+        text += f" Top tip: {clip(top.teaser, TEASER_LIMIT)} (by {person(top.author)})"
+    return cut(text, TEXT_LIMIT)
 
 
 def digest_message(digest: Digest, *, calendar_url: str | None = None) -> dict[str, Any]:
@@ -366,7 +342,7 @@ def subscriptions_home_blocks(subscriptions: list[Subscription]) -> Blocks:
     for subscription in active[:MAX_HOME_SUBSCRIPTIONS]:
         blocks += [section(_subscription_summary(subscription)), _subscription_actions(subscription)]
     if len(active) > MAX_HOME_SUBSCRIPTIONS:
-        blocks.append(context(f"…and {_plural(len(active) - MAX_HOME_SUBSCRIPTIONS, 'more digest')}."))
+        blocks.append(context(f"…and {plural(len(active) - MAX_HOME_SUBSCRIPTIONS, 'more digest')}."))
     return blocks
 
 
@@ -385,5 +361,5 @@ def subscribed_message(subscription: Subscription) -> dict[str, Any]:
                       f"Next one: {first}"),
               context("Change it with `/digest settings`, or stop it any time with `/digest unsubscribe`."),
               _subscription_actions(subscription)]
-    return message(_cut(text, TEXT_LIMIT), blocks)
+    return message(cut(text, TEXT_LIMIT), blocks)
 
