@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from threading import Event
+from threading import Event, Lock
 from typing import TYPE_CHECKING, Callable
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Engine, MetaData, delete, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.bootstrap import Database
+from bot.chats import planner
 from bot.config import Settings
 from bot.db import transaction
 from bot.tips.store import purge_held
@@ -74,22 +75,32 @@ def schedule_jobs(scheduler: BaseScheduler, sessions: sessionmaker[Session], clo
 
 
 def _schedule_worker(scheduler: BaseScheduler, worker: Worker) -> None:
+    sending = Lock()
+
     def arm_delivery() -> None:
+        # Two instances may overlap for a moment (a re-arm while a run ends): APScheduler would otherwise skip
+        # the new run and, the job being one-off, drop it. The lock makes the overlapping run return at once.
         scheduler.add_job(deliver, DateTrigger(run_date=worker.next_delivery()), id="deliver",
-                          replace_existing=True, misfire_grace_time=None)
+                          replace_existing=True, misfire_grace_time=None, max_instances=2)
 
     def deliver() -> None:
+        if not sending.acquire(blocking=False):
+            return  # the run in progress re-arms the job when it ends
         try:
             worker.deliver()
         finally:
+            sending.release()
             arm_delivery()
 
     def plan() -> None:
-        if worker.plan():
+        planned = 0
+        while (batch := worker.plan()) >= planner.BATCH:  # a burst (an import, a mass change) in one go
+            planned += batch
+        if planned + batch:
             arm_delivery()  # new rows may be due before the delivery job's next run
 
     every = dict(replace_existing=True, coalesce=True, max_instances=1, next_run_time=worker.clock())
-    scheduler.add_job(plan, IntervalTrigger(seconds=PLAN_EVERY.total_seconds()), id="plan-chats", **every)
+    scheduler.add_job(plan, IntervalTrigger(seconds=PLAN_EVERY.total_seconds()), id="plan", **every)
     scheduler.add_job(worker.collect_x, IntervalTrigger(seconds=COLLECT_EVERY.total_seconds()), id="collect-x",
                       **every)
     arm_delivery()

@@ -99,7 +99,7 @@ def test_worker_jobs_have_fixed_ids(database):
     try:
         schedule_jobs(scheduler, database.sessions, lambda: NOW, worker)
         schedule_jobs(scheduler, database.sessions, lambda: NOW, worker)
-        assert sorted(job.id for job in scheduler.get_jobs()) == ["collect-x", "deliver", "plan-chats",
+        assert sorted(job.id for job in scheduler.get_jobs()) == ["collect-x", "deliver", "plan",
                                                                   "purge-expired"]
     finally:
         scheduler.shutdown(wait=False)

@@ -20,10 +20,11 @@ from bot.models import NEVER, ChatRecord
 log = logging.getLogger(__name__)
 
 AHEAD = timedelta(minutes=30)
+BATCH = 2000  # chats planned per call
 X_KINDS = ("reminder", "welcome", "question", "wrapup")  # the recap is a Slack message; X gets the wrap-up
 
 
-def plan(session: Session, now: datetime, *, limit: int = 2000) -> int:
+def plan(session: Session, now: datetime, *, limit: int = BATCH) -> int:
     """Plan the chats whose next occurrence is near (or that changed); returns how many chats were planned."""
     horizon = now + AHEAD
     records = session.scalars(select(ChatRecord).where(ChatRecord.planned_through < horizon)

@@ -1,12 +1,14 @@
 """Sends what the outbox holds: claims due rows, renders each, hands it to its channel (Slack or X) and records
-the outcome. Rate lanes (a Slack workspace, the X account) run in parallel, so one busy workspace never starves
-another; within a lane, posts go one at a time in the order they were due."""
+the outcome. Posts to different places (channels, DMs) go in parallel, taken round-robin across rate lanes (a
+Slack workspace, the X account) so one busy workspace never starves another; posts to one place go one at a
+time in the order they were due. A 429 holds the whole rate lane until its Retry-After has passed."""
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
+from itertools import zip_longest
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from threading import Lock
@@ -55,11 +57,11 @@ class RunReport:
 
 class Sender:
     def __init__(self, sessions: sessionmaker[Session], channels: Mapping[str, Channel], render: Renderer,
-                 clock: Callable[[], datetime], *, on_failed: FailureHook | None = None, lanes_in_parallel: int = 16,
+                 clock: Callable[[], datetime], *, on_failed: FailureHook | None = None, places_in_parallel: int = 32,
                  per_lane: int = 100):
         self._sessions, self._channels, self._render, self._clock = sessions, channels, render, clock
         self._on_failed = on_failed
-        self._pool = ThreadPoolExecutor(lanes_in_parallel, thread_name_prefix="delivery")
+        self._pool = ThreadPoolExecutor(places_in_parallel, thread_name_prefix="delivery")
         self._per_lane = per_lane
         self._blocked: dict[str, datetime] = {}  # rate lane → until when
         self._progressed = False  # the last run finished some rows: more may be ready at once
@@ -78,11 +80,8 @@ class Sender:
         with transaction(self._sessions) as session:
             claimed = outbox.claim_due(session, now, per_lane=self._per_lane, blocked_lanes=blocked,
                                        subject_prefix=subject_prefix, team_id=team_id)
-        by_lane: dict[str, list[Outgoing]] = defaultdict(list)
-        for outgoing in claimed:
-            by_lane[outgoing.rate_lane].append(outgoing)
         report = RunReport()
-        for lane_report in self._pool.map(self._send_lane, by_lane.values()):
+        for lane_report in self._pool.map(self._send_place, _fair_order(claimed)):
             for name in ("sent", "failed", "skipped", "deferred"):
                 setattr(report, name, getattr(report, name) + getattr(lane_report, name))
             report.refs.update(lane_report.refs)
@@ -101,28 +100,32 @@ class Sender:
             lifts = [until for until in self._blocked.values() if until > now]
         return min(lifts, default=now + IDLE_RECHECK)
 
-    def _send_lane(self, lane: list[Outgoing]) -> RunReport:
-        report, waiting = RunReport(), list(lane)
+    def _send_place(self, rows: list[Outgoing]) -> RunReport:
+        """One channel's posts, one at a time in due order; other channels' go at the same time."""
+        report, waiting = RunReport(), list(rows)
         while waiting:
             outgoing = waiting.pop(0)
+            with self._lock:
+                blocked_until = self._blocked.get(outgoing.rate_lane)
+            if blocked_until is not None and blocked_until > self._clock():  # another channel hit the limit
+                self._defer([outgoing, *waiting], blocked_until, "rate limited", report)
+                return report
             try:
                 self._send_one(outgoing, report)
             except RetryAfter as exc:
                 until = self._clock() + timedelta(seconds=exc.seconds)
                 with self._lock:
-                    self._blocked[outgoing.rate_lane] = until
+                    self._blocked[outgoing.rate_lane] = max(until, self._blocked.get(outgoing.rate_lane, until))
                 self._defer([outgoing, *waiting], until, exc.reason, report)
-                log.warning("Rate limited on %s for %.0f s: %d post(s) wait", outgoing.rate_lane, exc.seconds,
-                            len(waiting) + 1)
+                log.warning("Rate limited on %s for %.0f s", outgoing.rate_lane, exc.seconds)
                 return report
             except Exception as exc:  # one bad post must not stop the others
                 if self._retriable(outgoing, exc, report):
-                    # A retried post keeps its place: the posts behind it to the same place wait with it.
-                    behind = [o for o in waiting if o.order_lane == outgoing.order_lane]
-                    waiting = [o for o in waiting if o.order_lane != outgoing.order_lane]
+                    # A retried post keeps its place: the posts behind it wait with it.
                     until = self._clock() + BACKOFF * 2 ** (outgoing.attempts - 1)
                     self._defer([outgoing], until, _reason(exc), report, verify=True)
-                    self._defer(behind, until, "waiting for an earlier post", report)
+                    self._defer(waiting, until, "waiting for an earlier post", report)
+                    return report
         return report
 
     def _send_one(self, outgoing: Outgoing, report: RunReport) -> None:
@@ -170,6 +173,18 @@ class Sender:
             report.refs[outgoing.key] = ref
         if state != "sent":
             log.warning("Delivery %s %s: %s", outgoing.key, state, reason)
+
+
+def _fair_order(claimed: list[Outgoing]) -> list[list[Outgoing]]:
+    """Each channel's posts as one piece of work, taken round-robin across rate lanes (workspaces), so the
+    pool serves every workspace at once rather than the first one's thousand DMs before anyone else's."""
+    places: dict[tuple[str, str, str], list[Outgoing]] = defaultdict(list)
+    for outgoing in claimed:
+        places[outgoing.order_lane].append(outgoing)
+    by_lane: dict[str, list[list[Outgoing]]] = defaultdict(list)
+    for rows in places.values():
+        by_lane[rows[0].rate_lane].append(rows)
+    return [place for round_ in zip_longest(*by_lane.values()) for place in round_ if place is not None]
 
 
 def _reason(exc: Exception) -> str:
