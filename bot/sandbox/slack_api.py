@@ -250,8 +250,9 @@ class SlackStandIn:
             self._users[user_id] = {"tz": tz, "deleted": deleted}
 
     def messages_in(self, channel: str) -> list[dict[str, Any]]:
-        """Copies of the messages stored in `channel` (posted by the bot or seeded), oldest first."""
-        return [dict(m) for m in self._channel_messages(channel)]
+        """Copies of the messages stored in `channel` (posted by the bot or seeded; a user id means the bot's
+        DM with them), oldest first."""
+        return [dict(m) for m in self._channel_messages(_where(channel))]
 
     def uploaded(self, file_id: str) -> dict[str, Any] | None:
         """A file the bot uploaded and completed: filename, title, content (text), channel."""
@@ -495,9 +496,10 @@ class SlackStandIn:
             return problem
         ts = self._next_ts()
         message = self._message(args, ts)
+        channel = _where(args["channel"])
         with self._changed:
-            self._messages.setdefault(args["channel"], []).append(message)
-        return _ok(channel=args["channel"], ts=ts, message=message)
+            self._messages.setdefault(channel, []).append(message)
+        return _ok(channel=channel, ts=ts, message=message)
 
     def _post_ephemeral(self, args: dict[str, Any]) -> _Answer:
         return _new_message_problem(args) or _ok(message_ts=self._next_ts())
@@ -678,6 +680,11 @@ class _BadCursor(Exception):
 def _dm_id(user: str) -> str:
     """The id of the bot's DM with `user`, as conversations.open gives it."""
     return "D" + user.lstrip("UW")
+
+
+def _where(channel: str) -> str:
+    """Where a post lands: posting to a user id posts in the bot's DM with them, as Slack does."""
+    return _dm_id(channel) if channel[:1] in ("U", "W") else channel
 
 
 def _flag(value: Any) -> bool:
