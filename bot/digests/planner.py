@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Iterable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -91,3 +91,9 @@ def _pick(slugs: list[str], recent: set[str], seed: str) -> str:
     """A play not sent in the last eight weeks (any, once the playbook runs out), the same on every replan."""
     fresh = [slug for slug in slugs if slug not in recent] or slugs
     return random.Random(seed).choice(fresh)
+
+
+def next_plan(session: Session) -> datetime | None:
+    """When `plan` next has something to do (a subscription's next digest comes within AHEAD)."""
+    soonest = session.scalar(select(func.min(DigestSubscriptionRecord.next_send)))
+    return soonest - AHEAD if soonest is not None else None

@@ -106,11 +106,15 @@ def destination(session: Session, team_id: str, channel: str) -> Subscription | 
     return plain(record) if record else None
 
 
+def may_change(subscription: Subscription, actor: str, *, moderator: bool) -> bool:
+    """Whoever subscribed; moderators too for a channel's (never for someone's DMs)."""
+    return actor == subscription.user_id or (moderator and not subscription.to_dm)
+
+
 def _changeable(session: Session, team_id: str, subscription_id: int, actor: str,
                 moderator: bool) -> DigestSubscriptionRecord:
     record = _record(session, team_id, subscription_id)
-    to_dm = record.channel == record.user_id
-    if actor != record.user_id and not (moderator and not to_dm):
+    if not may_change(plain(record), actor, moderator=moderator):
         raise NotAllowed("Only whoever subscribed (or a moderator, for a channel) can change that digest.")
     return record
 

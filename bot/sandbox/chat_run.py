@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from bot.chats import planner, store, timetable
 from bot.chats.spec import ChatSpec, Question
+from bot.digests import planner as digest_planner
 from bot.db import transaction
 from bot.models import DeliveryRecord, DigestSubscriptionRecord
 from bot.sandbox.harness import SANDBOX_TOKEN, BotHarness
@@ -67,8 +68,8 @@ def sandbox_worker(harness: BotHarness, x: XStandIn | None, clock: FakeClock, **
 
 
 def run_until(worker: Worker, clock: FakeClock, until: datetime) -> None:
-    """Run the worker's jobs at every moment one of them has something to do, up to `until`: plan, read X
-    each minute while a chat is live, and send each post at its due time."""
+    """Run the worker's jobs at every moment one of them has something to do, up to `until`: plan chats and
+    digests, read X each minute while a chat is live, and send each post at its due time."""
     while True:
         worker.plan()
         worker.collect_x()
@@ -77,7 +78,8 @@ def run_until(worker: Worker, clock: FakeClock, until: datetime) -> None:
         if now >= until:
             return
         with worker.database.sessions() as session:
-            wakeups = [planner.next_plan(session), worker.sender.next_wakeup(), until]
+            wakeups = [planner.next_plan(session), digest_planner.next_plan(session), worker.sender.next_wakeup(),
+                       until]
         if worker.x_account is not None and worker.live_on_x():
             wakeups.append(now + COLLECT_EVERY)
         clock.set(max(now + timedelta(seconds=1), min(w for w in wakeups if w is not None)))

@@ -139,6 +139,12 @@ def change(services: Services, team_id: str, user_id: str, verb: str, words: lis
 
 def apply(services: Services, team_id: str, user_id: str, subscription_id: int, verb: str) -> dict[str, Any]:
     """Pause, resume or unsubscribe, if the person may (whoever subscribed; moderators for a channel)."""
+    return apply_checked(services, team_id, user_id, subscription_id, verb)[0]
+
+
+def apply_checked(services: Services, team_id: str, user_id: str, subscription_id: int,
+                  verb: str) -> tuple[dict[str, Any], bool]:
+    """`apply`, also saying whether it was done (False: the message explains why not)."""
     now = services.clock()
     try:
         with transaction(services.sessions) as session:
@@ -150,12 +156,12 @@ def apply(services: Services, team_id: str, user_id: str, subscription_id: int, 
                 subscription = subscriptions.set_paused(session, team_id, subscription_id, user_id, verb == "pause",
                                                         now, moderator=moderator)
     except (subscriptions.NotFound, subscriptions.NotAllowed) as exc:
-        return blocks.problem(str(exc))
+        return blocks.problem(str(exc)), False
     where = "your DMs" if subscription.to_dm else f"<#{subscription.channel}>"
     said = {"unsubscribe": f"Unsubscribed: no more digests to {where}. `/digest subscribe` starts it again.",
             "pause": f"Paused the digest to {where}. `/digest resume` brings it back.",
             "resume": f"Resumed the digest to {where}."}[verb]
-    return blocks.message(said)
+    return blocks.message(said), True
 
 
 def preview(services: Services, team_id: str, user_id: str) -> dict[str, Any]:
@@ -195,6 +201,10 @@ def settings_form(services: Services, team_id: str, user_id: str, words: list[st
         found = target(services, team_id, user_id, words or [])
     if isinstance(found, str):
         return blocks.problem(found)
+    with services.sessions() as session:
+        moderator = moderation.is_moderator(session, team_id, user_id, services.moderators)
+    if not subscriptions.may_change(found, user_id, moderator=moderator):
+        return blocks.problem("Only whoever subscribed (or a moderator, for a channel) can change that digest.")
     return digest_blocks.settings_modal(found)
 
 

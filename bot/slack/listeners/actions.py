@@ -193,19 +193,29 @@ def register(app: App, services: Services) -> None:
         respond(replace_original=True, **chat_replies.skip(services, workspace_of(context), body["user"]["id"],
                                                            action.get("value") or ""))
 
-    def unsubscribe_digest(action: dict, body: dict, context: dict, respond: Respond) -> None:
-        value = action.get("value") or ""
-        respond(replace_original=False, **digest_replies.apply(
-            services, workspace_of(context), body["user"]["id"], int(value) if value.isdigit() else 0, "unsubscribe"))
+    def unsubscribe_digest(action: dict, body: dict, context: dict, client: WebClient, respond: Respond) -> None:
+        value, team, user = action.get("value") or "", workspace_of(context), body["user"]["id"]
+        answer, done = digest_replies.apply_checked(services, team, user, int(value) if value.isdigit() else 0,
+                                                    "unsubscribe")
+        if respond.response_url:  # on a digest or a reply: answer beside it
+            respond(replace_original=False, **answer)
+            return
+        # On App Home (no response_url): Home shows the change; a refusal comes as a DM.
+        if done:
+            client.views_publish(user_id=user, view=home_view(services, team, user))
+        else:
+            client.chat_postMessage(channel=user, **answer)
 
     def digest_settings(action: dict, body: dict, context: dict, client: WebClient, respond: Respond) -> None:
-        value = action.get("value") or ""
-        form = digest_replies.settings_form(services, workspace_of(context), body["user"]["id"],
+        value, user = action.get("value") or "", body["user"]["id"]
+        form = digest_replies.settings_form(services, workspace_of(context), user,
                                             subscription_id=int(value) if value.isdigit() else 0)
         if form.get("type") == "modal":
             client.views_open(trigger_id=body["trigger_id"], view=form)
-        else:
+        elif respond.response_url:
             respond(replace_original=False, **form)
+        else:  # pressed on App Home: no response_url
+            client.chat_postMessage(channel=user, **form)
 
     for action_id, reply in (
         ("digest_unsubscribe", unsubscribe_digest), ("digest_settings", digest_settings),
