@@ -216,6 +216,7 @@ class DeliveryRecord(Base):
     __tablename__ = "deliveries"
     __table_args__ = (
         Index("ix_deliveries_state_due", "state", "due_at"),
+        Index("ix_deliveries_state_not_before", "state", "not_before"),
         Index("ix_deliveries_subject_state", "subject", "state"),
         Index("ix_deliveries_sent_ref", "target", "channel", "sent_ref"),
     )

@@ -128,9 +128,13 @@ def put_back(session: Session, row_ids: Iterable[int], not_before: datetime, rea
 
 
 def next_due(session: Session) -> datetime | None:
-    """When the earliest pending row may go (its due time, or later when it is held back)."""
-    return session.scalar(select(func.min(func.coalesce(DeliveryRecord.not_before, DeliveryRecord.due_at)))
-                          .where(DeliveryRecord.state == "pending"))
+    """When the earliest pending row may go: its due time, or later when it is held back. Two index lookups:
+    the earliest due row not held back, and the earliest release of one that is."""
+    pending = DeliveryRecord.state == "pending"
+    free = session.scalar(select(DeliveryRecord.due_at).where(pending, DeliveryRecord.not_before.is_(None))
+                          .order_by(DeliveryRecord.due_at).limit(1))
+    held = session.scalar(select(func.min(DeliveryRecord.not_before)).where(pending))
+    return min((moment for moment in (free, held) if moment is not None), default=None)
 
 
 def settle_open(session: Session, subject: str, now: datetime, *, reason: str | None, key_prefix: str = "") -> int:

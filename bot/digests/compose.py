@@ -15,6 +15,7 @@ from bot.models import DigestPlay, TipRecord
 
 WEEK = timedelta(days=7)
 TOP_TIPS = 5
+WEEK_TIPS = 5000  # a workspace sharing more in a week still gets a digest in milliseconds
 TEASER = 180
 UPCOMING_CHATS = 3
 
@@ -32,10 +33,16 @@ def _visible_since(team_id: str, since: datetime):
 
 
 def _top_tips(session: Session, team_id: str, since: datetime) -> tuple[DigestTip, ...]:
-    records = session.scalars(select(TipRecord).where(*_visible_since(team_id, since))
-                              .order_by(TipRecord.helpful_count.desc(), TipRecord.created_at.desc())
-                              .limit(TOP_TIPS))
-    return tuple(DigestTip(r.id, _teaser(r.text), r.author, r.helpful_count, r.permalink) for r in records)
+    """The week's tips through the (workspace, created) index, newest WEEK_TIPS at most, then the most helpful:
+    ordering the workspace by votes instead would walk its whole history of well-liked tips."""
+    week = session.execute(
+        select(TipRecord.id, TipRecord.helpful_count, TipRecord.created_at).where(*_visible_since(team_id, since))
+        .order_by(TipRecord.created_at.desc()).limit(WEEK_TIPS)).all()
+    best = [row.id for row in sorted(week, key=lambda row: (-row.helpful_count, -row.created_at.timestamp()))]
+    best = best[:TOP_TIPS]
+    records = {r.id: r for r in session.scalars(select(TipRecord).where(TipRecord.id.in_(best)))}
+    return tuple(DigestTip(r.id, _teaser(r.text), r.author, r.helpful_count, r.permalink)
+                 for r in (records[i] for i in best))
 
 
 def _teaser(text: str) -> str:

@@ -73,6 +73,7 @@ def upgrade() -> None:
     with op.batch_alter_table('deliveries', schema=None) as batch_op:
         batch_op.create_index('ix_deliveries_sent_ref', ['target', 'channel', 'sent_ref'], unique=False)
         batch_op.create_index('ix_deliveries_state_due', ['state', 'due_at'], unique=False)
+        batch_op.create_index('ix_deliveries_state_not_before', ['state', 'not_before'], unique=False)
         batch_op.create_index('ix_deliveries_subject_state', ['subject', 'state'], unique=False)
 
     op.create_table('chat_answers',
@@ -102,6 +103,7 @@ def downgrade() -> None:
     op.drop_table('chat_answers')
     with op.batch_alter_table('deliveries', schema=None) as batch_op:
         batch_op.drop_index('ix_deliveries_subject_state')
+        batch_op.drop_index('ix_deliveries_state_not_before')
         batch_op.drop_index('ix_deliveries_state_due')
         batch_op.drop_index('ix_deliveries_sent_ref')
 
