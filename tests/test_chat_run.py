@@ -154,6 +154,9 @@ def test_a_worker_killed_mid_chat_and_restarted_skips_and_repeats_nothing(harnes
     with transaction(harness.database.sessions) as session:
         row = session.scalar(select(DeliveryRecord).where(DeliveryRecord.key.like("%:q1:slack:%")))
         row.state, row.sent_ref = "sending", None
+        # ...and Q2 (due later) was claimed by the same run but its send had not begun: no check needed.
+        later = session.scalar(select(DeliveryRecord).where(DeliveryRecord.key.like("%:q2:slack:%")))
+        later.state, later.claimed_at = "sending", clock()
     clock.advance(timedelta(minutes=2))  # the new worker comes back two minutes later, within the grace window
     second = sandbox_worker(harness, x, clock)
     try:
@@ -163,6 +166,7 @@ def test_a_worker_killed_mid_chat_and_restarted_skips_and_repeats_nothing(harnes
     keys = post_keys(harness)
     assert keys == ["reminder-1440m", "reminder-60m", "welcome", "q1", "q2", "wrapup", "recap"], keys
     assert len(x.posts_by_me()) == 6
+    assert len(harness.standin.calls_to("conversations.history")) == 1, "only the post that had begun is checked"
     with harness.database.sessions() as session:
         recovered = session.scalar(select(DeliveryRecord).where(DeliveryRecord.key.like("%:q1:slack:%")))
     assert recovered.state == "sent" and recovered.reason == "found after a restart"

@@ -36,7 +36,7 @@ def test_install_page_links_to_slack_with_our_scopes_and_a_stored_state(oauth_se
     assert query["client_id"] == ["111.222"]
     assert set(query["scope"][0].split(",")) == {
         "commands", "chat:write", "chat:write.public", "reactions:read", "channels:history", "groups:history",
-        "im:write", "files:write"}
+        "im:write", "im:history", "users:read", "files:write"}
     with database.sessions() as session:
         stored = session.execute(text("SELECT count(*) FROM slack_oauth_states WHERE state = :s"),
                                  {"s": query["state"][0]}).scalar_one()

@@ -1,8 +1,8 @@
 """The outbox: every post is a row with a unique key, written before it is sent, so no key is ever sent twice.
 
 States: pending → sending (claimed) → sent | failed | skipped; a rate-limited or retried row goes back to
-pending with `not_before`. A row left in `sending` by a crash is *resumed*: the sender first asks the
-channel whether it went out, and only sends it if it did not.
+pending with `not_before`. A row left in `sending` by a crash is claimed again; if its send had begun (`verify`),
+the sender first asks the channel whether it went out, and only sends it if it did not.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ class Outgoing:
     expires_at: datetime | None
     payload: dict[str, Any]
     attempts: int
-    resumed_from: datetime | None  # when a crashed run claimed it: check whether it went out before resending
+    resumed_from: datetime | None  # an earlier attempt (claimed then) may have reached the channel: check first
 
     @property
     def order_lane(self) -> tuple[str, str, str]:
@@ -104,8 +104,13 @@ def claim_due(session: Session, now: datetime, *, per_lane: int = 100, blocked_l
 
 def _outgoing(row: DeliveryRecord) -> Outgoing:
     return Outgoing(row.id, row.key, row.team_id, row.subject, row.target, row.channel, row.due_at, row.expires_at,
-                    dict(row.payload), row.attempts,
-                    row.claimed_at if row.state == "sending" or row.verify else None)
+                    dict(row.payload), row.attempts, row.claimed_at if row.verify else None)
+
+
+def mark_attempted(session: Session, row_id: int) -> None:
+    """Just before a send: from now on, a crash leaves a row whose post may have gone out, to check first. (A row
+    claimed but never attempted is simply sent, without asking the channel's history.)"""
+    session.execute(update(DeliveryRecord).where(DeliveryRecord.id == row_id).values(verify=True))
 
 
 def finish(session: Session, row_id: int, state: str, now: datetime, *, reason: str = "",

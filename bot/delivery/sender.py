@@ -115,9 +115,11 @@ class Sender:
             except RetryAfter as exc:
                 until = self._clock() + timedelta(seconds=exc.seconds)
                 with self._lock:
-                    self._blocked[outgoing.rate_lane] = max(until, self._blocked.get(outgoing.rate_lane, until))
+                    already = self._blocked.get(outgoing.rate_lane)
+                    self._blocked[outgoing.rate_lane] = max(until, already or until)
                 self._defer([outgoing, *waiting], until, exc.reason, report)
-                log.warning("Rate limited on %s for %.0f s", outgoing.rate_lane, exc.seconds)
+                if already is None or already <= self._clock():  # one line per limit, not per post in flight
+                    log.warning("Rate limited on %s for %.0f s", outgoing.rate_lane, exc.seconds)
                 return report
             except Exception as exc:  # one bad post must not stop the others
                 if self._retriable(outgoing, exc, report):
@@ -146,6 +148,9 @@ class Sender:
             self._finish(outgoing, "skipped", f"missed: due {outgoing.due_at:%Y-%m-%d %H:%M} UTC, too late to "
                          "send (the worker was not running)", report)
             return
+        if outgoing.resumed_from is None:
+            with transaction(self._sessions) as session:
+                outbox.mark_attempted(session, outgoing.id)
         self._finish(outgoing, "sent", "", report, channel.send(outgoing, message))
 
     def _retriable(self, outgoing: Outgoing, exc: Exception, report: RunReport) -> bool:

@@ -632,6 +632,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # the sender opens dozens of connections at once; the default backlog is 5
     block_on_close = False
 
     def __init__(self, address: tuple[str, int], standin: XStandIn) -> None:
