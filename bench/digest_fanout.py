@@ -65,14 +65,14 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from importlib.metadata import version
 from typing import Any
 
-from sqlalchemy import create_engine, insert, make_url
+from bench_database import drop_database, fresh_database
+from sqlalchemy import insert, make_url
 
 POST = "chat.postMessage"
 TARGET_FRACTION = 0.9
@@ -103,38 +103,6 @@ def baseline_channel(team: str) -> str:
 
 
 # -- the database ----------------------------------------------------------------------------------------------
-
-
-def fresh_database(url: str | None, tmp: str) -> tuple[str, str | None]:
-    """(the URL to use, the PostgreSQL admin URL to drop it through afterwards, or None)."""
-    from bot.db import normalize_url
-
-    if url is None:
-        return f"sqlite:///{tmp}/digests.db", None
-    parsed = make_url(normalize_url(url))
-    if parsed.get_backend_name() == "sqlite":
-        path = parsed.database or ""
-        if os.path.exists(path):
-            if "bench" not in os.path.basename(path):
-                raise SystemExit(f"{path} exists; give a new file, or one whose name contains 'bench' to replace")
-            os.remove(path)
-        return url, None
-    name = f"plchat_bench_digest_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(parsed, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    admin.dispose()
-    return parsed.set(database=name).render_as_string(hide_password=False), url
-
-
-def drop_database(url: str, admin_url: str) -> None:
-    from bot.db import normalize_url
-
-    name = make_url(url).database
-    admin = create_engine(normalize_url(admin_url), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
 
 
 def build(database: Any, teams: list[str], per_team: list[int], now: datetime) -> None:
@@ -417,7 +385,7 @@ def main() -> None:
                   if args.kill_at is None else None)
 
     tmp = tempfile.mkdtemp(prefix="plchat-digest-bench-")
-    url, admin_url = fresh_database(args.database_url, tmp)
+    url, admin_url = fresh_database(args.database_url, tmp, file_name="digests.db", prefix="plchat_bench_digest_")
     spawn = multiprocessing.get_context("spawn")
     standin = SlackStandIn(team_id="T0BENCH")
     standin.start()

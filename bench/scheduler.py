@@ -56,14 +56,14 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from importlib.metadata import version
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import create_engine, func, make_url, select, text
+from bench_database import drop_database, fresh_database
+from sqlalchemy import func, select, text
 
 SEED = 20261125
 TOKEN = "xoxb-bench-scheduler"
@@ -320,38 +320,6 @@ def create(sessions: Any, specs: list[Any], teams: list[str], prefix: str, batch
 # -- the database ------------------------------------------------------------------------------------------
 
 
-def fresh_database(url: str | None, tmp: str) -> tuple[str, str | None]:
-    """(the URL to use, the PostgreSQL admin URL to drop it through afterwards, or None)."""
-    from bot.db import normalize_url
-
-    if url is None:
-        return f"sqlite:///{tmp}/scheduler.db", None
-    parsed = make_url(normalize_url(url))
-    if parsed.get_backend_name() == "sqlite":
-        path = parsed.database or ""
-        if os.path.exists(path):
-            if "bench" not in os.path.basename(path):
-                raise SystemExit(f"{path} exists; give a new file, or one whose name contains 'bench' to replace")
-            os.remove(path)
-        return url, None
-    name = f"plchat_bench_sched_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(parsed, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    admin.dispose()
-    return parsed.set(database=name).render_as_string(hide_password=False), url
-
-
-def drop_database(url: str, admin_url: str) -> None:
-    from bot.db import normalize_url
-
-    name = make_url(url).database
-    admin = create_engine(normalize_url(admin_url), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
-
-
 def describe(engine: Any) -> str:
     with engine.connect() as connection:
         if engine.dialect.name == "sqlite":
@@ -496,7 +464,8 @@ def main() -> None:
     standin = SlackStandIn(team_id=teams[0])
     context = multiprocessing.get_context("spawn")
     with tempfile.TemporaryDirectory(prefix="plchat-bench-") as tmp:
-        url, admin_url = fresh_database(args.database_url, tmp)
+        url, admin_url = fresh_database(args.database_url, tmp, file_name="scheduler.db",
+                                        prefix="plchat_bench_sched_")
         child = None
         try:
             upgrade(url)

@@ -22,10 +22,10 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
+
+from bot.sandbox.local_server import LocalStandIn, StandInHandler
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ def _api_error(error: str, **fields: Any) -> _Answer:
     return _Answer(200, {"ok": False, "error": error, **fields})
 
 
-class SlackStandIn:
+class SlackStandIn(LocalStandIn):
     """A local Slack Web API + response_url server for tests and the sandbox console."""
 
     def __init__(
@@ -124,10 +124,7 @@ class SlackStandIn:
         self.team_name = team_name
         self.bot_user_id = bot_user_id
         self.bot_id = bot_id
-        self._address = (host, port)
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-        self._stopping = threading.Event()
+        super().__init__("Slack", host, port, logger)
         self._changed = threading.Condition()
         self._calls: list[RecordedCall] = []
         self._faults: dict[str, deque[_Fault]] = {}
@@ -166,55 +163,14 @@ class SlackStandIn:
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def start(self) -> None:
-        """Bind the port and serve in a daemon thread."""
-        if self._server is not None:
-            raise RuntimeError("SlackStandIn is already running")
-        self._stopping.clear()
-        self._server = _Server(self._address, self)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},  # how quickly stop() is noticed
-            name="slack-standin",
-            daemon=True,
-        )
-        self._thread.start()
-        logger.info("Slack stand-in serving %s", self.api_url)
-
-    def stop(self) -> None:
-        """Release held and delayed requests, then shut the server down."""
-        server, self._server = self._server, None
-        if server is None:
-            return
-        self._stopping.set()
+    def _release(self) -> None:
         with self._changed:
             gates = list(self._gates.values())
         for gate in gates:
             gate.release()
-        server.shutdown()
-        server.server_close()
-        if self._thread is not None:
-            self._thread.join()
 
-    def __enter__(self) -> SlackStandIn:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        """"http://127.0.0.1:<port>" of the running server."""
-        if self._server is None:
-            raise RuntimeError("SlackStandIn is not running; call start() first")
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+    def _announced_url(self) -> str:
+        return self.api_url
 
     @property
     def api_url(self) -> str:
@@ -357,7 +313,7 @@ class SlackStandIn:
 
     # -- request handling ------------------------------------------------------------------
 
-    def _serve(self, http: _Handler) -> None:
+    def _serve(self, http: StandInHandler) -> None:
         url = urlsplit(http.path)
         body = http.rfile.read(int(http.headers.get("Content-Length") or 0))
         kind: Literal["api", "hook", "upload"]
@@ -618,7 +574,7 @@ class SlackStandIn:
             self._uploads[file_id] = {"filename": args["filename"], "content": None}
         return _ok(upload_url=f"{self.base_url}/upload/{file_id}", file_id=file_id)
 
-    def _receive_upload(self, http: _Handler, file_id: str, body: bytes) -> None:
+    def _receive_upload(self, http: StandInHandler, file_id: str, body: bytes) -> None:
         with self._changed:
             known = file_id in self._uploads
             if known:
@@ -860,44 +816,9 @@ def _describe(call: RecordedCall) -> str:
     return f"{call.kind} {call.method} -> {call.status} {args}"
 
 
-def _send(http: BaseHTTPRequestHandler, answer: _Answer) -> None:
+def _send(http: StandInHandler, answer: _Answer) -> None:
     if isinstance(answer.body, str):
         payload, content_type = answer.body.encode("utf-8"), "text/plain; charset=utf-8"
     else:
         payload, content_type = json.dumps(answer.body).encode("utf-8"), "application/json; charset=utf-8"
-    try:
-        http.send_response(answer.status)
-        for name, value in answer.headers.items():
-            http.send_header(name, value)
-        http.send_header("Content-Type", content_type)
-        http.send_header("Content-Length", str(len(payload)))
-        http.end_headers()
-        http.wfile.write(payload)
-    except (BrokenPipeError, ConnectionResetError):
-        logger.debug("Slack stand-in: client went away before the answer")
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-        self.server.standin._serve(self)
-
-    do_GET = do_POST
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        logger.debug("Slack stand-in: %s %s -> %s", self.command, urlsplit(self.path).path, code)
-
-    def log_error(self, format: str, *args: Any) -> None:  # noqa: A002 - http.server's signature
-        # The arguments can echo the raw request line, which may carry a token in its query.
-        logger.warning("Slack stand-in: could not serve a request: %s", format)
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128  # the sender opens dozens of connections at once; the default backlog is 5
-    block_on_close = False
-
-    def __init__(self, address: tuple[str, int], standin: SlackStandIn) -> None:
-        super().__init__(address, _Handler)
-        self.standin = standin
+    http.send_answer(answer.status, answer.headers, payload, content_type)

@@ -26,13 +26,13 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from oauthlib.oauth1.rfc5849 import signature as oauth_signature
 from oauthlib.oauth1.rfc5849.utils import parse_authorization_header
+
+from bot.sandbox.local_server import LocalStandIn, StandInHandler
 
 logger = logging.getLogger(__name__)
 
@@ -128,8 +128,14 @@ def _invalid(parameter: str, value: str, message: str) -> _Answer:
     })
 
 
-class XStandIn:
+class _Handler(StandInHandler):
+    do_DELETE = do_PUT = StandInHandler.do_POST  # noqa: N815 - http.server's naming
+
+
+class XStandIn(LocalStandIn):
     """A local X API v2 server for tests and the sandbox."""
+
+    handler = _Handler
 
     def __init__(
         self,
@@ -149,10 +155,7 @@ class XStandIn:
         self.read_access = read_access
         self.credentials = credentials
         self._clock = clock or (lambda: datetime.now(timezone.utc))
-        self._address = (host, port)
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-        self._stopping = threading.Event()
+        super().__init__("X", host, port, logger)
         self._changed = threading.Condition()
         self._calls: list[RecordedCall] = []
         self._faults: dict[str, deque[_Fault]] = {}
@@ -160,48 +163,6 @@ class XStandIn:
         self._users: dict[str, str] = {user_id: username}  # id -> username
         self._no_replies: set[str] = set()
         self._last_id = 0
-
-    # -- lifecycle -------------------------------------------------------------------------
-
-    def start(self) -> None:
-        """Bind the port and serve in a daemon thread."""
-        if self._server is not None:
-            raise RuntimeError("XStandIn is already running")
-        self._stopping.clear()
-        self._server = _Server(self._address, self)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="x-standin", daemon=True
-        )
-        self._thread.start()
-        logger.info("X stand-in serving %s", self.base_url)
-
-    def stop(self) -> None:
-        """Cut delayed answers short, then shut the server down."""
-        server, self._server = self._server, None
-        if server is None:
-            return
-        self._stopping.set()
-        server.shutdown()
-        server.server_close()
-        if self._thread is not None:
-            self._thread.join()
-
-    def __enter__(self) -> XStandIn:
-        self.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        """"http://127.0.0.1:<port>" of the running server: the X_API_URL to use."""
-        if self._server is None:
-            raise RuntimeError("XStandIn is not running; call start() first")
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
 
     # -- what is on X ----------------------------------------------------------------------
 
@@ -598,43 +559,10 @@ def _describe(call: RecordedCall) -> str:
     return f"{text} -> {call.status}"
 
 
-def _send(http: BaseHTTPRequestHandler, answer: _Answer) -> None:
+def _send(http: _Handler, answer: _Answer) -> None:
     payload = json.dumps(answer.body).encode("utf-8") if answer.body is not None else b""
-    try:
-        http.send_response(answer.status)
-        for name, value in answer.headers.items():
-            http.send_header(name, value)
-        if answer.body is not None:
-            content_type = "application/problem+json" if answer.status >= 400 and "type" in answer.body else (
-                "application/json")
-            http.send_header("Content-Type", f"{content_type}; charset=utf-8")
-        http.send_header("Content-Length", str(len(payload)))
-        http.end_headers()
-        http.wfile.write(payload)
-    except (BrokenPipeError, ConnectionResetError):
-        logger.debug("X stand-in: client went away before the answer")
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-        self.server.standin._serve(self)
-
-    do_GET = do_DELETE = do_PUT = do_POST
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        logger.debug("X stand-in: %s %s -> %s", self.command, urlsplit(self.path).path, code)
-
-    def log_error(self, format: str, *args: Any) -> None:  # noqa: A002 - http.server's signature
-        logger.warning("X stand-in: could not serve a request: %s", format)
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128  # the sender opens dozens of connections at once; the default backlog is 5
-    block_on_close = False
-
-    def __init__(self, address: tuple[str, int], standin: XStandIn) -> None:
-        super().__init__(address, _Handler)
-        self.standin = standin
+    content_type = None
+    if answer.body is not None:
+        kind = "application/problem+json" if answer.status >= 400 and "type" in answer.body else "application/json"
+        content_type = f"{kind}; charset=utf-8"
+    http.send_answer(answer.status, answer.headers, payload, content_type)

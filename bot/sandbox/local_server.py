@@ -1,0 +1,133 @@
+"""What the HTTP stand-ins (`slack_api.SlackStandIn`, `x_api.XStandIn`) share: a threading HTTP server on a
+loopback port, served from a daemon thread, whose handler passes every request to the stand-in's `_serve`."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import urlsplit
+
+
+class StandInHandler(BaseHTTPRequestHandler):
+    """Passes POST and GET to the stand-in (a subclass may add methods: `do_DELETE = do_PUT = do_POST`)."""
+
+    server: StandInServer
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        self.server.standin._serve(self)
+
+    do_GET = do_POST
+
+    def send_answer(self, status: int, headers: dict[str, str], payload: bytes, content_type: str | None) -> None:
+        """Send one whole answer (Content-Type only if given); a client that went away is logged, not raised."""
+        standin = self.server.standin
+        try:
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            if content_type is not None:
+                self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            standin._logger.debug("%s: client went away before the answer", standin._label)
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        standin = self.server.standin
+        standin._logger.debug("%s: %s %s -> %s", standin._label, self.command, urlsplit(self.path).path, code)
+
+    def log_error(self, format: str, *args: Any) -> None:  # noqa: A002 - http.server's signature
+        # The arguments can echo the raw request line, which may carry a token in its query.
+        standin = self.server.standin
+        standin._logger.warning("%s: could not serve a request: %s", standin._label, format)
+
+
+class StandInServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # the sender opens dozens of connections at once; the default backlog is 5
+    block_on_close = False
+
+    def __init__(self, address: tuple[str, int], standin: LocalStandIn, handler: type[StandInHandler]) -> None:
+        super().__init__(address, handler)
+        self.standin = standin
+
+
+class LocalStandIn:
+    """Start/stop, context manager and base_url for a stand-in; subclasses implement `_serve(http)`.
+
+    `name` ("Slack", "X") names the log lines ("Slack stand-in: ...") and the serving thread ("slack-standin");
+    `logger` is the stand-in module's, so its log lines keep their logger.
+    """
+
+    handler: type[StandInHandler] = StandInHandler
+
+    def __init__(self, name: str, host: str, port: int, logger: logging.Logger) -> None:
+        self._label = f"{name} stand-in"
+        self._thread_name = f"{name.lower()}-standin"
+        self._logger = logger
+        self._address = (host, port)
+        self._server: StandInServer | None = None
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Bind the port and serve in a daemon thread."""
+        if self._server is not None:
+            raise RuntimeError(f"{type(self).__name__} is already running")
+        self._stopping.clear()
+        self._server = StandInServer(self._address, self, self.handler)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},  # how quickly stop() is noticed
+            name=self._thread_name,
+            daemon=True,
+        )
+        self._thread.start()
+        self._logger.info("%s serving %s", self._label, self._announced_url())
+
+    def stop(self) -> None:
+        """Release held and delayed requests, then shut the server down."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        self._stopping.set()
+        self._release()
+        server.shutdown()
+        server.server_close()
+        if self._thread is not None:
+            self._thread.join()
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """"http://127.0.0.1:<port>" of the running server (for XStandIn, the X_API_URL to use)."""
+        if self._server is None:
+            raise RuntimeError(f"{type(self).__name__} is not running; call start() first")
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    # -- for subclasses --------------------------------------------------------------------
+
+    def _announced_url(self) -> str:
+        """The URL start() logs."""
+        return self.base_url
+
+    def _release(self) -> None:
+        """Let requests held inside the server go; stop() calls it once delays are cut short."""
+
+    def _serve(self, http: StandInHandler) -> None:
+        raise NotImplementedError
