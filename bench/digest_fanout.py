@@ -53,7 +53,6 @@ measured over the whole windows it finished; none if it finished none).
 from __future__ import annotations
 
 import argparse
-import cProfile
 import io
 import logging
 import multiprocessing
@@ -72,6 +71,7 @@ from importlib.metadata import version
 from typing import Any
 
 from bench_database import drop_database, fresh_database
+from bench_profile import profile_sends
 from sqlalchemy import insert, make_url
 
 POST = "chat.postMessage"
@@ -177,20 +177,7 @@ def worker_process(url: str, api_url: str, offset_s: float, label: str, profile_
 
     offset = timedelta(seconds=offset_s)
     worker = Worker(settings, database, lambda: datetime.now(UTC) + offset, slack_client_for=client_for)
-    lane_profiles: list[cProfile.Profile] = []
-    if profile_path:  # the lanes run on the sender's own threads: one profile per lane run, merged when saved
-        send_lane = worker.sender._send_lane
-
-        def profiled_lane(lane: Any) -> Any:
-            profiler = cProfile.Profile()
-            profiler.enable()
-            try:
-                return send_lane(lane)
-            finally:
-                profiler.disable()
-                lane_profiles.append(profiler)
-
-        worker.sender._send_lane = profiled_lane  # type: ignore[method-assign]
+    lane_profiles = profile_sends(worker.sender) if profile_path else []  # the sender's threads, merged when saved
 
     def save_profile() -> None:
         if profile_path and lane_profiles:

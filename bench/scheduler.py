@@ -9,8 +9,8 @@ reminders 24 h and 1 h before, first starts spread over the coming week in six U
              `plan()` until it has planned every chat that is due for it, then `deliver()` and
              `next_delivery()`. "cold": every chat was just created and never planned (`planned_through` =
              REPLAN, as after a bulk import); the plan job calls `plan()` again while a call comes back full,
-             as here, and the number of calls is printed too. "warm": a second worker starting on the same, planned database
-             (a restart): one `plan()`, `deliver()`, `next_delivery()`.
+             as here, and the number of calls is printed too. "warm": a second worker starting on the same,
+             planned database (a restart): one `plan()`, `deliver()`, `next_delivery()`.
              Baseline: `SELECT count(*) FROM chats` plus starting and stopping an empty BackgroundScheduler,
              in the same process just before.
   memory     the worker process's resident set (VmRSS) after each reconcile, and its peak (VmHWM) over the
@@ -63,6 +63,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bench_database import drop_database, fresh_database
+from bench_profile import profile_sends
 from sqlalchemy import func, select, text
 
 SEED = 20261125
@@ -215,20 +216,7 @@ def worker_process(url: str, api_url: str, conn: Any, profile: bool) -> None:
     def probe(planned_at: float) -> None:
         probes.append(time.time() - planned_at)
 
-    lane_profiles: list[cProfile.Profile] = []
-    if profile:  # the lanes run on the sender's own threads: one profile per lane run, merged at the end
-        send_lane = worker.sender._send_lane
-
-        def profiled_lane(lane: Any) -> Any:
-            profiler = cProfile.Profile()
-            profiler.enable()
-            try:
-                return send_lane(lane)
-            finally:
-                profiler.disable()
-                lane_profiles.append(profiler)
-
-        worker.sender._send_lane = profiled_lane  # type: ignore[method-assign]
+    lane_profiles = profile_sends(worker.sender) if profile else []  # the sender's threads, merged when saved
     schedule_jobs(scheduler, database.sessions, system_clock, worker)
     first = time.time() + 1.0
     for index in range(int((window_end - first) / PROBE_EVERY)):
