@@ -8,8 +8,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import text
 
-from bot.db import transaction
-from bot.db import create_db_engine
+from bot.db import create_db_engine, transaction
 from bot.scheduler import (
     LEADER_LOCK_KEY,
     Leadership,

@@ -12,16 +12,16 @@ import logging
 import signal
 import sys
 import threading
-from threading import Event
 from pathlib import Path
+from threading import Event
 from typing import Annotated
 
 import typer
 
 from bot import db, plays
 from bot.bootstrap import PlaybookError, build_app, open_database, prepare_embedded, sync_playbook
-from bot.cli.common import database_errors, fail, load_settings
 from bot.cli.chats import chats_cli
+from bot.cli.common import database_errors, fail, load_settings
 from bot.cli.digest import digest_cli
 from bot.cli.tips import tips_cli
 from bot.config import Settings

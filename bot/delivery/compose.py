@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from bot.chats import answers, timetable
 from bot.chats.store import spec_of
 from bot.delivery.outbox import Outgoing
+from bot.delivery.sender import Skip
 from bot.digests import compose as digests
 from bot.digests import subscriptions
-from bot.delivery.sender import Skip
 from bot.models import ChatRecord
 from bot.slack import chat_blocks, digest_blocks
 from bot.social import x_text

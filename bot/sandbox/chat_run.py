@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from threading import Lock
-
 from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
@@ -15,8 +14,8 @@ from sqlalchemy import func, select
 
 from bot.chats import planner, store, timetable
 from bot.chats.spec import ChatSpec, Question
-from bot.digests import planner as digest_planner
 from bot.db import transaction
+from bot.digests import planner as digest_planner
 from bot.models import DeliveryRecord, DigestSubscriptionRecord
 from bot.sandbox.harness import SANDBOX_TOKEN, BotHarness
 from bot.sandbox.x_api import XStandIn

@@ -14,10 +14,10 @@ from bot.chats.spec import ChatSpec, ChatSpecError
 from bot.db import transaction
 from bot.slack import blocks, chat_blocks
 from bot.slack.services import Services
+from bot.slack.tip_replies import plain_text
 from bot.tips import moderation
 from bot.tips.records import NewTip, TipRejected, split_tags
 from bot.tips.store import Saved
-from bot.slack.tip_replies import plain_text
 
 log = logging.getLogger(__name__)
 
