@@ -134,17 +134,13 @@ def change(services: Services, team_id: str, user_id: str, verb: str, words: lis
     found = target(services, team_id, user_id, words)
     if isinstance(found, str):
         return blocks.problem(found)
-    return apply(services, team_id, user_id, found.id, verb)
+    return apply(services, team_id, user_id, found.id, verb)[0]
 
 
-def apply(services: Services, team_id: str, user_id: str, subscription_id: int, verb: str) -> dict[str, Any]:
-    """Pause, resume or unsubscribe, if the person may (whoever subscribed; moderators for a channel)."""
-    return apply_checked(services, team_id, user_id, subscription_id, verb)[0]
-
-
-def apply_checked(services: Services, team_id: str, user_id: str, subscription_id: int,
-                  verb: str) -> tuple[dict[str, Any], bool]:
-    """`apply`, also saying whether it was done (False: the message explains why not)."""
+def apply(services: Services, team_id: str, user_id: str, subscription_id: int,
+          verb: str) -> tuple[dict[str, Any], bool]:
+    """Pause, resume or unsubscribe, if the person may (whoever subscribed; moderators for a channel): what to
+    tell them, and whether it was done (False: the message explains why not)."""
     now = services.clock()
     try:
         with transaction(services.sessions) as session:

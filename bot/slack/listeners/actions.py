@@ -51,6 +51,15 @@ def post_in_channel(client: WebClient, channel: str | None, payload: dict[str, A
     return True
 
 
+def reply_or_dm(respond: Respond, client: WebClient, user: str, payload: dict[str, Any]) -> None:
+    """Answer beside the message whose button was pressed; a button on App Home has no response_url, so there the
+    answer comes as a DM."""
+    if respond.response_url:
+        respond(replace_original=False, **payload)
+    else:
+        client.chat_postMessage(channel=user, **payload)
+
+
 def register(app: App, services: Services) -> None:
     def on(action_id: str, reply: Callable[..., None]) -> None:
         app.action(action_id)(ack=ack_now, lazy=[reply_later(reply)])
@@ -195,16 +204,12 @@ def register(app: App, services: Services) -> None:
 
     def unsubscribe_digest(action: dict, body: dict, context: dict, client: WebClient, respond: Respond) -> None:
         value, team, user = action.get("value") or "", workspace_of(context), body["user"]["id"]
-        answer, done = digest_replies.apply_checked(services, team, user, int(value) if value.isdigit() else 0,
-                                                    "unsubscribe")
-        if respond.response_url:  # on a digest or a reply: answer beside it
-            respond(replace_original=False, **answer)
-            return
-        # On App Home (no response_url): Home shows the change; a refusal comes as a DM.
-        if done:
+        answer, done = digest_replies.apply(services, team, user, int(value) if value.isdigit() else 0,
+                                            "unsubscribe")
+        if done and not respond.response_url:  # on App Home: Home itself shows the change
             client.views_publish(user_id=user, view=home_view(services, team, user))
         else:
-            client.chat_postMessage(channel=user, **answer)
+            reply_or_dm(respond, client, user, answer)
 
     def digest_settings(action: dict, body: dict, context: dict, client: WebClient, respond: Respond) -> None:
         value, user = action.get("value") or "", body["user"]["id"]
@@ -212,10 +217,8 @@ def register(app: App, services: Services) -> None:
                                             subscription_id=int(value) if value.isdigit() else 0)
         if form.get("type") == "modal":
             client.views_open(trigger_id=body["trigger_id"], view=form)
-        elif respond.response_url:
-            respond(replace_original=False, **form)
-        else:  # pressed on App Home: no response_url
-            client.chat_postMessage(channel=user, **form)
+        else:
+            reply_or_dm(respond, client, user, form)
 
     for action_id, reply in (
         ("digest_unsubscribe", unsubscribe_digest), ("digest_settings", digest_settings),
