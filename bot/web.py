@@ -22,6 +22,7 @@ from bot import archive
 from bot.chats import answers, store, timetable
 from bot.chats.calendar import chats_calendar
 from bot.config import Settings
+from bot.links import Links
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ class ChatPages:
 
     def __init__(self, sessions: sessionmaker[Session], clock: Callable[[], datetime],
                  link: Callable[[str], str | None]):
-        self._sessions, self._clock, self._link = sessions, clock, link
+        self._sessions, self._clock, self._links = sessions, clock, Links(link)
 
     def serves(self, path: str) -> bool:
         return path == "/chats.ics" or bool(_ARCHIVE.fullmatch(path))
@@ -83,7 +84,7 @@ class ChatPages:
         now = self._clock()
         with self._sessions() as session:
             chats = store.upcoming(session, now, team, limit=1000)
-        body = chats_calendar(chats, link=lambda chat_id: self._link(f"chats/{chat_id}"), now=now)
+        body = chats_calendar(chats, link=self._links.archive, now=now)
         return "200 OK", "text/calendar; charset=utf-8", body
 
     def _archive(self, chat_id: int, query: dict[str, list[str]]) -> Page:

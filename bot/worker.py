@@ -15,11 +15,12 @@ from bot.bootstrap import Database
 from bot.chats import planner, store
 from bot.config import Settings
 from bot.db import transaction
-from bot.delivery.compose import Links, renderer
+from bot.delivery.compose import renderer
 from bot.delivery.outbox import Outgoing
 from bot.delivery.sender import Channel, RunReport, Sender
 from bot.digests import planner as digest_planner
 from bot.digests import subscriptions
+from bot.links import Links
 from bot.slack.poster import SlackPoster, client_factory
 from bot.social import collect
 from bot.social.poster import XPoster

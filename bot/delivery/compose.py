@@ -3,7 +3,6 @@ answers a recap gathers, are always current). Rows carry what is needed to rende
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from typing import Any, Callable
 
@@ -15,22 +14,10 @@ from bot.delivery.outbox import Outgoing
 from bot.delivery.sender import Skip
 from bot.digests import compose as digests
 from bot.digests import subscriptions
+from bot.links import Links
 from bot.models import ChatRecord
 from bot.slack import chat_blocks, digest_blocks
 from bot.social import x_text
-
-
-@dataclass(frozen=True)
-class Links:
-    """Public pages `plchat web` serves, when PLCHAT_PUBLIC_URL says where it is."""
-
-    link: Callable[[str], str | None] = lambda _path: None
-
-    def calendar(self) -> str | None:
-        return self.link("chats.ics")
-
-    def archive(self, chat_id: int) -> str | None:
-        return self.link(f"chats/{chat_id}")
 
 
 def renderer(links: Links) -> Callable[[Session, Outgoing], dict[str, Any] | Skip]:
