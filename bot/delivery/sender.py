@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import zip_longest
 from threading import Lock
@@ -52,7 +52,6 @@ class RunReport:
     failed: int = 0
     skipped: int = 0
     deferred: int = 0
-    refs: dict[str, str] = field(default_factory=dict)  # key → reference, of what this run sent
 
 
 class Sender:
@@ -81,10 +80,9 @@ class Sender:
             claimed = outbox.claim_due(session, now, per_lane=self._per_lane, blocked_lanes=blocked,
                                        subject_prefix=subject_prefix, team_id=team_id)
         report = RunReport()
-        for lane_report in self._pool.map(self._send_place, _fair_order(claimed)):
+        for place_report in self._pool.map(self._send_place, _fair_order(claimed)):
             for name in ("sent", "failed", "skipped", "deferred"):
-                setattr(report, name, getattr(report, name) + getattr(lane_report, name))
-            report.refs.update(lane_report.refs)
+                setattr(report, name, getattr(report, name) + getattr(place_report, name))
         self._progressed = bool(report.sent or report.failed or report.skipped)
         return report
 
@@ -174,8 +172,6 @@ class Sender:
             if state == "failed" and self._on_failed is not None:
                 self._on_failed(session, outgoing, reason)
         setattr(report, state, getattr(report, state) + 1)
-        if ref is not None:
-            report.refs[outgoing.key] = ref
         if state != "sent":
             log.warning("Delivery %s %s: %s", outgoing.key, state, reason)
 

@@ -192,11 +192,6 @@ class XStandIn(LocalStandIn):
         with self._changed:
             return [post for post in self._posts if post.author_id == self.user_id]
 
-    def all_posts(self) -> list[StoredPost]:
-        """Every post that is up (the account's and everyone else's), oldest first."""
-        with self._changed:
-            return list(self._posts)
-
     # -- recorded calls --------------------------------------------------------------------
 
     @property
@@ -223,13 +218,6 @@ class XStandIn(LocalStandIn):
                 return list(self._calls)
             recorded = "\n".join(f"  {_describe(c)}" for c in self._calls) or "  (none)"
         raise TimeoutError(f"X stand-in: condition not met within {timeout}s. Recorded calls:\n{recorded}")
-
-    def wait_for_posts(self, count: int, timeout: float = 5.0) -> list[StoredPost]:
-        """Block until the account has at least `count` posts up; TimeoutError otherwise."""
-        with self._changed:
-            if self._changed.wait_for(lambda: len(self.posts_by_me()) >= count, timeout):
-                return self.posts_by_me()
-        raise TimeoutError(f"X stand-in: fewer than {count} posts by @{self.username} within {timeout}s")
 
     # -- fault injection -------------------------------------------------------------------
 
