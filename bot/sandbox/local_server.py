@@ -7,8 +7,11 @@ import logging
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Callable, Generic, Self, TypeVar
 from urllib.parse import urlsplit
+
+
+Call = TypeVar("Call")
 
 
 class StandInHandler(BaseHTTPRequestHandler):
@@ -56,8 +59,9 @@ class StandInServer(ThreadingHTTPServer):
         self.standin = standin
 
 
-class LocalStandIn:
-    """Start/stop, context manager and base_url for a stand-in; subclasses implement `_serve(http)`.
+class LocalStandIn(Generic[Call]):
+    """Start/stop, context manager, base_url and the calls it recorded, for a stand-in; subclasses implement
+    `_serve(http)` (recording each call in `_calls` under `_changed`) and `_describe_call(call)`.
 
     `name` ("Slack", "X") names the log lines ("Slack stand-in: ...") and the serving thread ("slack-standin");
     `logger` is the stand-in module's, so its log lines keep their logger.
@@ -73,6 +77,8 @@ class LocalStandIn:
         self._server: StandInServer | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
+        self._changed = threading.Condition()  # guards the stand-in's state; notified when it changes
+        self._calls: list[Call] = []
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -120,7 +126,32 @@ class LocalStandIn:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
+    # -- recorded calls --------------------------------------------------------------------
+
+    @property
+    def calls(self) -> list[Call]:
+        """Snapshot of every recorded call, oldest first."""
+        with self._changed:
+            return list(self._calls)
+
+    def clear(self) -> None:
+        """Forget recorded calls (what the stand-in holds, and its faults, stay)."""
+        with self._changed:
+            self._calls.clear()
+
+    def wait_for(self, predicate: Callable[[list[Call]], bool], timeout: float = 5.0) -> list[Call]:
+        """Block until `predicate(calls)` holds and return the calls; TimeoutError otherwise."""
+        with self._changed:
+            if self._changed.wait_for(lambda: predicate(list(self._calls)), timeout):
+                return list(self._calls)
+            recorded = "\n".join(f"  {self._describe_call(c)}" for c in self._calls) or "  (none)"
+        raise TimeoutError(f"{self._label}: condition not met within {timeout}s. Recorded calls:\n{recorded}")
+
     # -- for subclasses --------------------------------------------------------------------
+
+    def _describe_call(self, call: Call) -> str:
+        """One recorded call as a line of a timeout's report."""
+        return repr(call)
 
     def _announced_url(self) -> str:
         """The URL start() logs."""

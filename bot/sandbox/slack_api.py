@@ -103,7 +103,7 @@ def _api_error(error: str, **fields: Any) -> _Answer:
     return _Answer(200, {"ok": False, "error": error, **fields})
 
 
-class SlackStandIn(LocalStandIn):
+class SlackStandIn(LocalStandIn[RecordedCall]):
     """A local Slack Web API + response_url server for tests and the sandbox console."""
 
     def __init__(
@@ -125,8 +125,6 @@ class SlackStandIn(LocalStandIn):
         self.bot_user_id = bot_user_id
         self.bot_id = bot_id
         super().__init__("Slack", host, port, logger)
-        self._changed = threading.Condition()
-        self._calls: list[RecordedCall] = []
         self._faults: dict[str, deque[_Fault]] = {}
         self._gates: dict[str, Gate] = {}
         self._hook_paths: set[str] = set()
@@ -218,12 +216,6 @@ class SlackStandIn(LocalStandIn):
 
     # -- recorded calls --------------------------------------------------------------------
 
-    @property
-    def calls(self) -> list[RecordedCall]:
-        """Snapshot of every recorded call, oldest first."""
-        with self._changed:
-            return list(self._calls)
-
     def calls_to(self, method: str) -> list[RecordedCall]:
         """Recorded Web API calls to `method`."""
         return [c for c in self.calls if c.kind == "api" and c.method == method]
@@ -232,22 +224,8 @@ class SlackStandIn(LocalStandIn):
         """Recorded response_url posts."""
         return [c for c in self.calls if c.kind == "hook"]
 
-    def clear(self) -> None:
-        """Forget recorded calls (faults and holds stay)."""
-        with self._changed:
-            self._calls.clear()
-
-    def wait_for(
-        self, predicate: Callable[[list[RecordedCall]], bool], timeout: float = 5.0
-    ) -> list[RecordedCall]:
-        """Block until `predicate(calls)` holds and return the calls; TimeoutError otherwise."""
-        with self._changed:
-            if self._changed.wait_for(lambda: predicate(list(self._calls)), timeout):
-                return list(self._calls)
-            recorded = "\n".join(f"  {_describe(c)}" for c in self._calls) or "  (none)"
-        raise TimeoutError(
-            f"Slack stand-in: condition not met within {timeout}s. Recorded calls:\n{recorded}"
-        )
+    def _describe_call(self, call: RecordedCall) -> str:
+        return _describe(call)
 
     # -- fault injection -------------------------------------------------------------------
 

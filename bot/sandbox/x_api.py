@@ -21,7 +21,6 @@ import hmac
 import json
 import logging
 import re
-import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -132,7 +131,7 @@ class _Handler(StandInHandler):
     do_DELETE = do_PUT = StandInHandler.do_POST  # noqa: N815 - http.server's naming
 
 
-class XStandIn(LocalStandIn):
+class XStandIn(LocalStandIn[RecordedCall]):
     """A local X API v2 server for tests and the sandbox."""
 
     handler = _Handler
@@ -156,8 +155,6 @@ class XStandIn(LocalStandIn):
         self.credentials = credentials
         self._clock = clock or (lambda: datetime.now(timezone.utc))
         super().__init__("X", host, port, logger)
-        self._changed = threading.Condition()
-        self._calls: list[RecordedCall] = []
         self._faults: dict[str, deque[_Fault]] = {}
         self._posts: list[StoredPost] = []  # oldest first
         self._users: dict[str, str] = {user_id: username}  # id -> username
@@ -194,30 +191,12 @@ class XStandIn(LocalStandIn):
 
     # -- recorded calls --------------------------------------------------------------------
 
-    @property
-    def calls(self) -> list[RecordedCall]:
-        """Snapshot of every recorded call, oldest first."""
-        with self._changed:
-            return list(self._calls)
-
     def calls_to(self, route: str, method: str | None = None) -> list[RecordedCall]:
         """Recorded calls to `route` (e.g. "/2/tweets/search/recent"), optionally only with `method`."""
         return [c for c in self.calls if c.route == route and (method is None or c.method == method)]
 
-    def clear(self) -> None:
-        """Forget recorded calls (posts and faults stay)."""
-        with self._changed:
-            self._calls.clear()
-
-    def wait_for(
-        self, predicate: Callable[[list[RecordedCall]], bool], timeout: float = 5.0
-    ) -> list[RecordedCall]:
-        """Block until `predicate(calls)` holds and return the calls; TimeoutError otherwise."""
-        with self._changed:
-            if self._changed.wait_for(lambda: predicate(list(self._calls)), timeout):
-                return list(self._calls)
-            recorded = "\n".join(f"  {_describe(c)}" for c in self._calls) or "  (none)"
-        raise TimeoutError(f"X stand-in: condition not met within {timeout}s. Recorded calls:\n{recorded}")
+    def _describe_call(self, call: RecordedCall) -> str:
+        return _describe(call)
 
     # -- fault injection -------------------------------------------------------------------
 
