@@ -10,7 +10,6 @@ from types import TracebackType
 from typing import Any, Callable, Generic, Self, TypeVar
 from urllib.parse import urlsplit
 
-
 Call = TypeVar("Call")
 
 
