@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.timezones import known_zones
 
 
 class Settings(BaseSettings):
@@ -41,10 +42,8 @@ class Settings(BaseSettings):
     @field_validator("plchat_timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown IANA timezone {value!r} (e.g. America/Los_Angeles)") from exc
+        if value not in known_zones():
+            raise ValueError(f"unknown IANA timezone {value!r} (e.g. America/Los_Angeles)")
         return value
 
     @field_validator("plchat_tip_reaction")

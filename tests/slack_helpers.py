@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.sandbox.harness import Exchange
 from bot.sandbox.render import Button, render_message
+from bot.slack.markup import guard
 
 
 def reply(exchange: Exchange) -> dict:
@@ -18,7 +19,7 @@ def reply(exchange: Exchange) -> dict:
 
 
 def buttons(message: dict) -> list[Button]:
-    return render_message(message.get("text"), message.get("blocks")).buttons
+    return render_message(guard(message.get("text")), guard(message.get("blocks"), mrkdwn=False)).buttons
 
 
 def button(message: dict, action_id: str, nth: int = 0) -> Button:
@@ -30,7 +31,7 @@ def all_text(message: dict) -> str:
 
 
 def shown_text(payload: Any) -> str:
-    """Every string a person could see: the fallback and all text objects of the blocks."""
+    """Every string a person could see, as Slack receives it: the fallback and all text objects of the blocks."""
     found: list[str] = []
 
     def walk(node: Any) -> None:
@@ -44,5 +45,5 @@ def shown_text(payload: Any) -> str:
             for item in node:
                 walk(item)
 
-    walk(payload)
+    walk(guard(payload))
     return "\n".join(found)

@@ -15,6 +15,7 @@ from bot.digests.records import Digest, DigestTip, Subscription
 from bot.plays import Play
 from bot.sandbox.slack_api import MAX_VIEW_BLOCKS, block_errors
 from bot.slack import digest_blocks as db
+from bot.slack.markup import guard
 
 HOSTILE = "<!channel> @here <https://evil|x> *bold*"
 NEXT_SEND = datetime(2026, 12, 7, 6, 0, tzinfo=UTC)
@@ -120,7 +121,7 @@ def test_digest_shows_tips_chats_recap_and_play_and_ends_with_the_two_buttons() 
     assert last["type"] == "actions"
     assert [e["action_id"] for e in last["elements"]] == ["digest_unsubscribe", "digest_settings"]
     assert payload["text"].startswith("Your PLChat week (Nov 30 – Dec 6, 2026): 12 new tips, 1 upcoming chat")
-    assert "Top tip: Exit tickets every Friday (by <@U0ANA>)" in payload["text"]
+    assert "Top tip: Exit tickets every Friday (by <@U0ANA>)" in guard(payload)["text"]  # as Slack receives it
 
 
 def test_hostile_text_is_escaped_everywhere_including_the_fallback() -> None:
@@ -282,7 +283,7 @@ def test_help_lists_every_digest_command() -> None:
 
 
 def test_subscribed_message_says_where_when_and_the_next_send() -> None:
-    payload = db.subscribed_message(make_subscription(channel="C0GENERAL", weekday=6, send_time=time(18, 5)))
+    payload = guard(db.subscribed_message(make_subscription(channel="C0GENERAL", weekday=6, send_time=time(18, 5))))
     assert block_errors(payload["blocks"]) == []
     assert "<#C0GENERAL> on Sundays at 18:05 (Europe/Berlin)" in payload["text"]
     assert f"Next one: <!date^{int(NEXT_SEND.timestamp())}^" in sections(payload)[0]

@@ -14,9 +14,8 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -31,6 +30,7 @@ from bot.chats.spec import (
     Question,
     x_question_text,
 )
+from bot.timezones import known_zones
 
 MAX_FILE_BYTES = 64 * 1024
 MAX_NESTING = 16
@@ -358,14 +358,9 @@ def _starts(value: Any, p: _Problems) -> Any:
     return moment
 
 
-@lru_cache(maxsize=1)
-def _zones() -> frozenset[str]:
-    return frozenset(available_timezones())
-
-
 def _timezone(value: Any, default: str, p: _Problems) -> Any:
     name = default if value is None else value
-    if isinstance(name, str) and name.strip() in _zones():
+    if isinstance(name, str) and name.strip() in known_zones():
         return name.strip()
     if value is None:
         p.add("timezone", f"is not set, and the default time zone {default!r} is not a known IANA time zone")
@@ -373,10 +368,10 @@ def _timezone(value: Any, default: str, p: _Problems) -> Any:
     if not isinstance(value, str):
         p.add("timezone", "must be an IANA time zone name, like America/Los_Angeles")
         return _BAD
-    by_lower = {zone.lower(): zone for zone in _zones()}
+    by_lower = {zone.lower(): zone for zone in known_zones()}
     guess = by_lower.get(value.strip().lower().replace(" ", "_"))
     if guess is None:
-        close = difflib.get_close_matches(value.strip(), sorted(_zones()), n=1, cutoff=0.6)
+        close = difflib.get_close_matches(value.strip(), sorted(known_zones()), n=1, cutoff=0.6)
         guess = close[0] if close else None
     hint = f"; did you mean {guess}?" if guess else "; use an IANA name like America/Los_Angeles or Europe/London"
     p.add("timezone", f"{value!r} is not a known time zone{hint}")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
 from typing import Any
 
 from bot.plays import CategoryCount, Play, SearchResult
+from bot.slack.markup import SLACK_USER, cut, escape, mention
 
 Blocks = list[dict[str, Any]]
 
@@ -28,43 +28,11 @@ COMMAND_HELP = [
 ]
 
 
-_BROADCAST = re.compile(r"([@!])(channel|here|everyone)\b", re.I)
-
-
-def escape(text: str) -> str:
-    """Make user text inert in mrkdwn: no @channel pings, no links, no markup injection.
-
-    Escaping `<`, `>` and `&` stops Slack's own syntax (`<!here>`, `<!subteam^…>`, `<url|label>`); a word
-    joiner after the @ keeps a bare "@here" inert even where Slack would link names.
-    """
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _BROADCAST.sub("\\1\u2060\\2", text)
-
-
 def truncate(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 # -- inline pieces the chat and digest messages share ------------------------------------------------------------
-
-SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,}")
-_SAFE_URL = re.compile(r"https?://[^\s<>|]+", re.IGNORECASE)
-LINK_LIMIT = 3000
-
-
-def cut(escaped: str, limit: int) -> str:
-    """Already-escaped mrkdwn cut to `limit` characters with "…", never inside an `&…;` entity or a `<…>`."""
-    if len(escaped) <= limit:
-        return escaped
-    short = escaped[: max(limit - 1, 0)]
-    amp = short.rfind("&")
-    if amp != -1 and ";" not in short[amp:]:
-        short = short[:amp]
-    angle = short.rfind("<")
-    if angle != -1 and ">" not in short[angle:]:
-        short = short[:angle]
-    return short + "…"
-
 
 def clip(text: str, limit: int) -> str:
     """Escaped `text` on one line, at most `limit` characters."""
@@ -79,30 +47,13 @@ def hashtag(tag: str) -> str:
     return "#" + clip(tag.lstrip("#"), 100)
 
 
-def safe_url(url: str | None, max_length: int = LINK_LIMIT) -> str | None:
-    """An http(s) URL fit for `<url|label>` or a url button, or None (nothing else may become a link)."""
-    return url if url and len(url) <= max_length and _SAFE_URL.fullmatch(url) else None
-
-
-def link(url: str | None, label: str, max_length: int = LINK_LIMIT) -> str:
-    safe = safe_url(url, max_length)
-    return f"<{safe.replace('&', '&amp;')}|{label}>" if safe else ""
-
-
 def person(author: str) -> str:
     """A Slack user id as a mention; anything else (a name, an X handle) as inert text."""
-    return f"<@{author}>" if SLACK_USER.fullmatch(author) else clip(author, 60)
+    return mention(author) if SLACK_USER.fullmatch(author) else clip(author, 60)
 
 
 def url_button(label: str, action_id: str, url: str) -> dict[str, Any]:
     return {"type": "button", "text": {"type": "plain_text", "text": label}, "action_id": action_id, "url": url}
-
-
-def slack_date(moment: datetime, token: str = "{date_long_pretty} at {time}") -> str:
-    """A Slack date token: each reader sees `moment` in their own time zone; the fallback is UTC."""
-    at = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
-    fallback = f"{at:%A, %B} {at.day}, {at.year} at {at:%H:%M} UTC"
-    return f"<!date^{int(at.timestamp())}^{token}|{fallback}>"
 
 
 def echo(text: str) -> str:
@@ -111,7 +62,7 @@ def echo(text: str) -> str:
 
 
 def mrkdwn(text: str) -> dict[str, str]:
-    return {"type": "mrkdwn", "text": truncate(text, SECTION_LIMIT)}
+    return {"type": "mrkdwn", "text": cut(text, SECTION_LIMIT)}
 
 
 def section(text: str) -> dict[str, Any]:
@@ -172,7 +123,7 @@ def play_card(play: Play, *, shared_by: str | None = None, buttons: bool = True)
         context(f"From the playbook: {escape(play.source)}"),
     ]
     if shared_by:
-        blocks.append(context(f"Shared by <@{shared_by}> · try one yourself with `/play`"))
+        blocks.append(context(f"Shared by {mention(shared_by)} · try one yourself with `/play`"))
     elif buttons:
         blocks.append({"type": "actions", "block_id": f"play:{play.slug}", "elements": [
             button("Another play", "play_another", play.slug),

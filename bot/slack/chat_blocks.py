@@ -18,22 +18,25 @@ from bot.chats.recap import Recap, RecapAnswer, RecapQuestion
 from bot.chats.spec import ChatSpec, FieldProblem, Question, ScheduledChat
 from bot.slack.blocks import (
     SECTION_LIMIT,
-    SLACK_USER,
     Blocks,
     button,
     clip,
     confirm_dialog,
     context,
-    escape,
     hashtag,
-    link,
     message,
+    person,
     plural,
-    safe_url,
     section,
-    slack_date,
     truncate,
     url_button,
+)
+from bot.slack.markup import (
+    channel_mention,
+    escape,
+    link,
+    safe_url,
+    slack_date,
 )
 
 SCHEDULE_MODAL = "chat_schedule"
@@ -49,7 +52,6 @@ STARTS_FORMAT = "%Y-%m-%d %H:%M"
 DEFAULT_DURATION = 60
 NO_REMINDERS = ("none", "no", "off")
 
-_SLACK_CHANNEL = re.compile(r"[CGD][A-Z0-9]{2,}")
 _QUESTION_AT = re.compile(r"\s*(\d{1,4}(?:\.\d+)?)\s*(?::|-|–|—)\s*(.*)")
 _FIELD_BASE = re.compile(r"[a-z_]+")
 _QUESTION_FIELD = re.compile(r"questions\[(\d+)\](?:\.(text|at))?")
@@ -146,9 +148,7 @@ def wrapup_message(spec: ChatSpec, start: datetime) -> dict[str, Any]:
 
 
 def _author(answer: RecapAnswer) -> str:
-    if answer.via == "slack" and SLACK_USER.fullmatch(answer.author):
-        return f"<@{answer.author}>"
-    return clip(answer.author, 60)
+    return person(answer.author) if answer.via == "slack" else clip(answer.author, 60)
 
 
 def _answer_meta(answer: RecapAnswer) -> str:
@@ -211,7 +211,7 @@ def _local_start(chat: ScheduledChat) -> datetime | None:
 
 
 def _channels(channels: Iterable[str]) -> str:
-    return ", ".join(f"<#{c}>" if _SLACK_CHANNEL.fullmatch(c) else escape(c) for c in channels)
+    return ", ".join(channel_mention(c) for c in channels)
 
 
 def _chat_summary(chat: ScheduledChat) -> str:

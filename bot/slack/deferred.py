@@ -20,6 +20,7 @@ from slack_bolt import Ack, BoltResponse
 from slack_sdk.errors import SlackApiError
 
 from bot.slack import blocks
+from bot.slack.client import GuardedRespond, GuardedWebClient
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ def reply_later(work: Callable[..., None]) -> Callable[..., None]:
     wanted = list(dict.fromkeys([*own, *_REPORTING_ARGS]))
 
     def run(**kwargs: Any) -> None:
+        kwargs = _guarded(kwargs)
         try:
             work(**{name: kwargs[name] for name in own})
         except Exception as error:  # noqa: BLE001 - every failure is logged and reported, none is lost
@@ -80,8 +82,18 @@ def reply_later(work: Callable[..., None]) -> Callable[..., None]:
     return run
 
 
+def _guarded(arguments: dict[str, Any]) -> dict[str, Any]:
+    """The listener's arguments with every way of sending swapped for its guarded twin (`bot.slack.markup`)."""
+    if arguments.get("client") is not None:
+        arguments["client"] = GuardedWebClient.like(arguments["client"])
+    if arguments.get("respond") is not None and not isinstance(arguments["respond"], GuardedRespond):
+        arguments["respond"] = GuardedRespond(arguments["respond"])
+    return arguments
+
+
 def tell(text: str, body: dict, respond, client) -> None:
     """Tell the person behind a request something privately, by whatever way this request allows."""
+    respond, client = _guarded({"respond": respond, "client": client}).values()
     try:
         if respond is not None and respond.response_url:
             respond(replace_original=False, response_type="ephemeral", **blocks.problem(text))

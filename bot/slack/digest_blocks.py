@@ -19,21 +19,23 @@ from bot.digests.records import WEEKDAYS, Digest, DigestTip, Subscription
 from bot.plays import Play
 from bot.slack.blocks import (
     HEADER_LIMIT,
-    SLACK_USER,
     Blocks,
     button,
     clip,
     context,
-    cut,
     hashtag,
-    link,
     message,
     person,
     plural,
-    safe_url,
     section,
-    slack_date,
     truncate,
+)
+from bot.slack.markup import (
+    channel_mention,
+    cut,
+    link,
+    safe_url,
+    slack_date,
 )
 
 SETTINGS_MODAL = "digest_settings"
@@ -58,7 +60,6 @@ DIGEST_HELP = [
     ("/digest preview", "see this week's digest now, just for you"),
 ]
 
-_SLACK_CHANNEL = re.compile(r"[CGD][A-Z0-9]{2,}")
 _TIME = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
 
 
@@ -104,7 +105,7 @@ def _where(subscription: Subscription) -> str:
     if subscription.to_dm:
         return "your DMs"
     channel = subscription.channel
-    return f"<#{channel}>" if _SLACK_CHANNEL.fullmatch(channel) else clip(channel, 80)
+    return channel_mention(channel)
 
 
 def _when(subscription: Subscription) -> str:
@@ -174,8 +175,7 @@ def _chat_blocks(chats: tuple[ScheduledChat, ...], calendar_url: str | None) -> 
 
 
 def _answer_line(answer: RecapAnswer) -> str:
-    who = f"<@{answer.author}>" if answer.via == "slack" and SLACK_USER.fullmatch(answer.author) \
-        else clip(answer.author, 60)
+    who = person(answer.author) if answer.via == "slack" else clip(answer.author, 60)
     meta = [who + (" on X" if answer.via == "x" else "")]
     if answer.helpful:
         meta.append(f"{answer.helpful} found it helpful")

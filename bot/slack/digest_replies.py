@@ -16,6 +16,7 @@ from bot.digests import compose, subscriptions
 from bot.digests.planner import period_of
 from bot.digests.records import WEEKDAYS, Subscription
 from bot.slack import blocks, digest_blocks
+from bot.slack.markup import channel_mention
 from bot.slack.services import Services
 from bot.tips import moderation
 
@@ -153,7 +154,7 @@ def apply(services: Services, team_id: str, user_id: str, subscription_id: int,
                                                         now, moderator=moderator)
     except (subscriptions.NotFound, subscriptions.NotAllowed) as exc:
         return blocks.problem(str(exc)), False
-    where = "your DMs" if subscription.to_dm else f"<#{subscription.channel}>"
+    where = "your DMs" if subscription.to_dm else channel_mention(subscription.channel)
     said = {"unsubscribe": f"Unsubscribed: no more digests to {where}. `/digest subscribe` starts it again.",
             "pause": f"Paused the digest to {where}. `/digest resume` brings it back.",
             "resume": f"Resumed the digest to {where}."}[verb]

@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from bot.config import Settings
 from bot.delivery.errors import DeliveryError, Permanent, RetryAfter, Transient
 from bot.delivery.outbox import Outgoing
-from bot.slack.app import tls_context
+from bot.slack.client import GuardedWebClient, tls_context
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ def client_factory(settings: Settings, engine: Engine) -> Callable[[str], WebCli
              if settings.oauth_enabled and settings.slack_client_id else None)
 
     def build(token: str) -> WebClient:
-        return WebClient(token=token, base_url=settings.slack_api_url, ssl=tls_context(), timeout=10,
+        return GuardedWebClient(token=token, base_url=settings.slack_api_url, ssl=tls_context(), timeout=10,
                          retry_handlers=[])
 
     def client_for(team_id: str) -> WebClient | None:

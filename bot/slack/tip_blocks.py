@@ -12,13 +12,18 @@ from typing import Any
 from bot.slack.blocks import (
     Blocks,
     button,
+    clip,
     confirm_dialog,
     context,
     echo,
-    escape,
     message,
     section,
     truncate,
+)
+from bot.slack.markup import (
+    escape,
+    link,
+    mention,
 )
 from bot.tips.records import GRADES, MAX_TEXT, Tip
 from bot.tips.search import TipPage
@@ -37,7 +42,7 @@ TIPS_HELP = [
 
 
 def author_label(tip: Tip) -> str:
-    return f"<@{tip.author}>" if tip.author_is_slack_user else escape(tip.author)
+    return mention(tip.author) if tip.author_is_slack_user else escape(tip.author)
 
 
 def tip_meta(tip: Tip) -> str:
@@ -50,7 +55,7 @@ def tip_meta(tip: Tip) -> str:
     if tip.helpful_count:
         parts.append(f"{tip.helpful_count} found it helpful")
     if tip.permalink:
-        parts.append(f"<{escape(tip.permalink)}|original message>")
+        parts.append(link(tip.permalink, "original message"))
     if tip.hidden:
         parts.append(":no_entry_sign: hidden by a moderator")
     return "  ·  ".join(parts)
@@ -61,7 +66,7 @@ def tip_blocks(tip: Tip) -> Blocks:
 
 
 def _preview(tip: Tip) -> str:
-    return truncate(" ".join(tip.text.split()), 80)
+    return clip(tip.text, 80)
 
 
 def tip_saved(tip: Tip) -> dict[str, Any]:
@@ -140,12 +145,12 @@ def my_tips(tips: list[Tip], total: int, viewer: str) -> dict[str, Any]:
 
 
 def shared_tip(tip: Tip, shared_by: str) -> dict[str, Any]:
-    blocks = [*tip_blocks(tip), context(f"Shared by <@{shared_by}> · find more with `/tips`")]
+    blocks = [*tip_blocks(tip), context(f"Shared by {mention(shared_by)} · find more with `/tips`")]
     return message(f"A tip: {_preview(tip)}", blocks)
 
 
 def report_notice(tip: Tip, reporter: str) -> dict[str, Any]:
-    blocks = [section(f":triangular_flag_on_post: <@{reporter}> reported this tip:"), *tip_blocks(tip),
+    blocks = [section(f":triangular_flag_on_post: {mention(reporter)} reported this tip:"), *tip_blocks(tip),
               {"type": "actions", "block_id": f"report:{tip.id}", "elements": [
                   button("Hide it", "tip_hide", str(tip.id), danger=True)]}]
     return message(f"A tip was reported: {_preview(tip)}", blocks)

@@ -3,32 +3,41 @@ fields to reply payloads, so listeners stay a few lines each. The domain (`bot.t
 
 from __future__ import annotations
 
-import html
 import re
 from typing import Any
 
 from bot.db import transaction
 from bot.slack import blocks, tip_blocks
+from bot.slack.markup import mention
 from bot.slack.services import Services
 from bot.tips import moderation, search, store
 from bot.tips.moderation import NotAllowed
 from bot.tips.records import NewTip, Tip, TipRejected, split_tags
 
 MY_TIPS_SHOWN = 10
-_LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|([^>]+))?>")
-_MENTION = re.compile(r"<([@#!])([^|>]+)(?:\|([^>]*))?>")
+# One pass over a message's markup and Slack's three entities, so that a decoded `&lt;` is never read as markup.
+_MARKUP = re.compile(r"<([^<>]*)>|&(amp|lt|gt);")
+_ENTITIES = {"amp": "&", "lt": "<", "gt": ">"}
 
 
 def plain_text(slack_text: str) -> str:
-    """A Slack message's mrkdwn as plain text: links become "label (url)", mentions "@name", entities decoded."""
-    text = _LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})" if m.group(2) else m.group(1), slack_text)
-    text = _MENTION.sub(lambda m: _mention_label(m.group(1), m.group(2), m.group(3)), text)
-    return html.unescape(text)
+    """A Slack message's mrkdwn as the plain text a person typed: links become "label (url)", mentions "@name",
+    a date its fallback text, and `&lt;` `&gt;` `&amp;` the characters they stand for. What comes out is text:
+    a `<!channel>` someone typed stays those characters, made inert wherever it is shown."""
+    return _MARKUP.sub(lambda m: _ENTITIES[m.group(2)] if m.group(2) else _token_text(m.group(1)), slack_text)
 
 
-def _mention_label(kind: str, target: str, label: str | None) -> str:
-    """`<@U1|ana>` -> "@ana", `<#C1|general>` -> "#general", `<!here>` -> "@here" (escaped again when shown)."""
-    return kind.replace("!", "@") + (label or target.split("^")[-1]).lstrip("@#")
+def _token_text(token: str) -> str:
+    """`@U1|ana` -> "@ana", `#C1|general` -> "#general", `!here` -> "@here", `!subteam^S1|@team` -> "@team",
+    `!date^…|Dec 1` -> "Dec 1", `https://x|label` -> "label (https://x)"."""
+    target, _, label = token.partition("|")
+    if target.startswith(("@", "#")):
+        return target[0] + (label or target[1:]).lstrip("@#")
+    if target.startswith("!"):
+        if target.startswith("!date^"):
+            return label
+        return "@" + (label or target[1:].split("^")[0]).lstrip("@")
+    return f"{label} ({target})" if label else target
 
 
 def workspace_of(context: dict) -> str:
@@ -113,7 +122,7 @@ def answer_moderators(services: Services, team_id: str, user_id: str, words: lis
     if verb == "list":
         with services.sessions() as session:
             people = sorted(moderation.moderators(session, team_id, services.moderators))
-        listed = ", ".join(f"<@{p}>" for p in people) or "nobody yet (an operator sets PLCHAT_MODERATORS)"
+        listed = ", ".join(mention(p) for p in people) or "nobody yet (an operator sets PLCHAT_MODERATORS)"
         return blocks.message(f"Moderators: {listed}")
     mentioned = [m.group(1) for w in words[1:] if (m := re.fullmatch(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>", w))]
     if verb not in ("add", "remove") or len(mentioned) != 1:
@@ -125,7 +134,7 @@ def answer_moderators(services: Services, team_id: str, user_id: str, words: lis
             changed = change(session, team_id, user_id, mentioned[0], services.moderators, services.clock())
     except NotAllowed as refused:
         return blocks.problem(str(refused))
-    who = f"<@{mentioned[0]}>"
+    who = mention(mentioned[0])
     if verb == "add":
         return blocks.message(f"{who} is now a moderator." if changed else f"{who} already is a moderator.")
     return blocks.message(f"{who} is no longer a moderator." if changed else f"{who} wasn't a moderator.")

@@ -15,6 +15,7 @@ from bot.db import transaction
 from bot.slack import blocks, chat_replies, digest_replies, tip_blocks, tip_replies
 from bot.slack.deferred import ack_now, reply_later
 from bot.slack.home import home_view
+from bot.slack.markup import channel_mention
 from bot.slack.services import Services
 from bot.slack.tip_replies import workspace_of
 from bot.tips import moderation, store
@@ -86,7 +87,7 @@ def register(app: App, services: Services) -> None:
         channel = (body.get("channel") or {}).get("id")
         if post_in_channel(client, channel, blocks.play_card(play, shared_by=body["user"]["id"]), respond):
             respond(replace_original=True,
-                    **blocks.message(f"You shared *{blocks.escape(play.title)}* in <#{channel}>."))
+                    **blocks.message(f"You shared *{blocks.escape(play.title)}* in {channel_mention(channel)}."))
 
     def home_another_play(action: dict, body: dict, context: dict, client: WebClient) -> None:
         user = body["user"]["id"]
@@ -116,7 +117,7 @@ def register(app: App, services: Services) -> None:
             return
         channel = (body.get("channel") or {}).get("id")
         if post_in_channel(client, channel, tip_blocks.shared_tip(tip, body["user"]["id"]), respond):
-            respond(replace_original=False, **blocks.message(f"You shared that tip in <#{channel}>."))
+            respond(replace_original=False, **blocks.message(f"You shared that tip in {channel_mention(channel)}."))
 
     def helpful_tip(action: dict, body: dict, context: dict, respond: Respond) -> None:
         with transaction(services.sessions) as session:

@@ -1,0 +1,33 @@
+"""Text that can be stored and sent: a lone surrogate (JSON allows `"\\ud800"`, UTF-8 does not) becomes U+FFFD.
+
+Slack payloads, X answers and JSON Lines files are parsed from JSON, so any string in them may hold one; the
+databases refuse it (SQLite's driver raises `UnicodeEncodeError`). Each of those entry points scrubs what it
+parsed once, before anything reads it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def scrub(value: Any) -> Any:
+    """`value` (a string, or dicts and lists of them) with every lone surrogate replaced by U+FFFD, in place
+    for dicts and lists."""
+    if isinstance(value, str):
+        return _scrub_text(value)
+    if isinstance(value, dict):
+        for key, item in value.items():
+            value[key] = scrub(item)
+    elif isinstance(value, list):
+        value[:] = [scrub(item) for item in value]
+    return value
+
+
+def _scrub_text(text: str) -> str:
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "".join("\ufffd" if "\ud800" <= char <= "\udfff" else char for char in text)
+    return text
