@@ -34,6 +34,10 @@ FORMATS: dict[str, Literal["csv", "jsonl"]] = {".csv": "csv", ".jsonl": "jsonl",
 BATCH = 5000
 MAX_LINE = 64 * 1024  # a row longer than this can't be a tip of at most 3,000 characters
 IMPORT_AUTHOR = "imported"
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP's CSV injection list): exported
+# cells that do get a leading apostrophe, which spreadsheets hide and imports take off again.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+TRUE_WORDS = ("yes", "true", "1")
 
 
 class FileRejected(ValueError):
@@ -99,7 +103,7 @@ def _csv_rows(stream: TextIO) -> Iterator[tuple[int, dict[str, Any] | str]]:
         if len(values) > len(names):
             yield line, f"has {len(values)} values but the header names {len(names)} columns"
             continue
-        yield line, dict(zip(names, values))
+        yield line, {name: _from_cell(value) for name, value in zip(names, values)}
 
 
 def _jsonl_rows(stream: TextIO) -> Iterator[tuple[int, dict[str, Any] | str]]:
@@ -140,7 +144,12 @@ def row_values(team_id: str, row: dict[str, Any], now: datetime) -> dict[str, An
                            created_at=_timestamp(_string(row, "created_at"))))
     values = record_values(tip, now)
     digest = hashlib.sha256(f"{tip.author}\n{values['text_hash']}".encode()).hexdigest()
-    return values | {"source_ref": f"import:{digest}"}
+    return values | {"source_ref": f"import:{digest}", "hidden": _flag(row.get("hidden"))}
+
+
+def _flag(value: Any) -> bool:
+    """`hidden` as exported (CSV "yes", JSON true), so a hidden tip stays hidden through a round trip."""
+    return value is True or (isinstance(value, str) and value.strip().lower() in TRUE_WORDS)
 
 
 def _string(row: dict[str, Any], name: str) -> str:
@@ -249,13 +258,26 @@ def write_rows(rows: Iterable[dict[str, Any]], out: TextIO, kind: Literal["csv",
         writer.writeheader()
     for row in rows:
         if writer:
-            writer.writerow({**row, "tags": ",".join(row["tags"]), "hidden": "yes" if row["hidden"] else ""})
+            cells = {**row, "tags": ",".join(row["tags"]), "hidden": "yes" if row["hidden"] else ""}
+            writer.writerow({name: _to_cell(value) for name, value in cells.items()})
         else:
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
         count += 1
         if on_row:
             on_row()
     return count
+
+
+def _to_cell(value: Any) -> Any:
+    """A CSV cell no spreadsheet runs as a formula (an apostrophe already there is doubled, to come back)."""
+    if isinstance(value, str) and value.lstrip("'").startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _from_cell(value: str) -> str:
+    """A CSV cell as `_to_cell` was given it."""
+    return value[1:] if value.startswith("'") and value.lstrip("'").startswith(FORMULA_START) else value
 
 
 def export_author(session: Session, team_id: str, author: str) -> tuple[str, int]:
