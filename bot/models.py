@@ -236,8 +236,43 @@ class DeliveryRecord(Base):
                                          doc="An attempt may have reached the channel: check before resending")
     sent_ref: Mapped[str | None] = mapped_column(String(64), nullable=True, doc="Slack ts or X post id")
     claimed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    claimed_by: Mapped[int | None] = mapped_column(Integer, nullable=True,
+                                                   doc="The sender (delivery_senders.id) holding a row in sending")
     finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DeliverySender(Base):
+    """A running sender. Its claims on deliveries live as long as it does: on PostgreSQL while it holds an
+    advisory lock on its own connection, on SQLite while its process runs and renews `renewed_at`."""
+
+    __tablename__ = "delivery_senders"
+    __table_args__ = {"sqlite_autoincrement": True}  # an id is never reused: a dead sender's claims stay its own
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime]
+    renewed_at: Mapped[datetime]
+
+
+class WaitingReply(Base):
+    """A reply in a Slack thread whose parent may be a chat question still being sent (or checked after a
+    crash): kept until the question's `ts` is known, then saved as its answer, or dropped when it never is."""
+
+    __tablename__ = "waiting_replies"
+    __table_args__ = (Index("ix_waiting_replies_thread", "channel", "thread_ts"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32), ForeignKey("workspaces.team_id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(64))
+    thread_ts: Mapped[str] = mapped_column(String(32))
+    author: Mapped[str] = mapped_column(String(120))
+    text: Mapped[str] = mapped_column(Text)
+    tags: Mapped[list[Any]] = mapped_column(default=list)
+    source_ref: Mapped[str] = mapped_column(String(200), unique=True)
+    permalink: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    received_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class ChatAnswer(Base):

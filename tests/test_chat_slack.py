@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 import pytest
 from conftest import FIXED_NOW, new_team
 from slack_helpers import all_text, button, buttons, reply
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.bootstrap import Database
 from bot.chats import store
@@ -369,7 +369,8 @@ def question_posted(bot: BotHarness, database: Database, chat_id: int, number: i
             due_at=FIXED_NOW, expires_at=None, now=FIXED_NOW,
             payload={"chat_id": chat_id, "occurrence": FIRST.isoformat(), "post": f"q{number}"})])
         row_id = session.scalar(select(DeliveryRecord.id).where(DeliveryRecord.key == key))
-        outbox.finish(session, row_id, "sent", FIXED_NOW, sent_ref=message["ts"])
+        session.execute(update(DeliveryRecord).where(DeliveryRecord.id == row_id)
+                        .values(state="sent", sent_ref=message["ts"], finished_at=FIXED_NOW))
     return message["ts"]
 
 

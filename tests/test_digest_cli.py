@@ -85,7 +85,7 @@ def test_send_delivers_each_due_digest_once_and_status_counts_them(database, sla
     status = invoke("digest", "status")
     assert status.exit_code == 0, status.output
     lines = {line.split()[0]: line.split()[1:] for line in status.stdout.splitlines()[1:]}
-    # columns: active paused stopped sent pending sending failed skipped
+    # columns: active paused stopped sent pending sending stuck failed skipped
     assert lines["T0ALPHA"][:4] == ["2", "0", "0", "2"] and lines["T0BETA"][:4] == ["2", "0", "0", "2"]
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, select, update
 from bot.chats import store as chat_store
 from bot.chats.definition import parse_chat_fields
 from bot.db import transaction
-from bot.delivery.outbox import STUCK_AFTER
+from bot.delivery.lease import LAPSES_AFTER
 from bot.digests import compose, planner, subscriptions
 from bot.models import (
     ChatAnswer,
@@ -335,7 +335,7 @@ def test_a_worker_killed_mid_run_and_restarted_sends_no_duplicate_and_misses_non
                         .values(state="sending", claimed_at=clock(), attempts=1))
     before = {channel: len(posts(harness, channel)) for channel in channels}
     assert before == {c: 2 if c in crashed_after_post else 1 for c in channels}
-    clock.advance(STUCK_AFTER + timedelta(seconds=30))
+    clock.advance(LAPSES_AFTER + timedelta(seconds=30))
     second = sandbox_worker(harness, None, clock)
     try:
         run_digests(second, clock, FIRST + WEEK + timedelta(hours=2))

@@ -13,6 +13,8 @@ from sqlalchemy import func, select
 from bot.cli.common import SLACK_TEAM, database_errors, fail, load_settings, operator_database
 from bot.db import transaction
 from bot.delivery import outbox
+from bot.delivery.lease import live_senders
+from bot.delivery.sender import RunReport
 from bot.digests import compose, planner, subscriptions
 from bot.digests.planner import period_of
 from bot.models import DigestSubscriptionRecord
@@ -60,25 +62,44 @@ def digest_send(dry_run: Annotated[bool, typer.Option("--dry-run", help="Show wh
         with database_errors():
             with transaction(database.sessions) as session:
                 planned = planner.plan(session, _now(), ahead=timedelta(0), team_id=team)
-            sent, failed = _send_all(worker, team)
+            total = _send_all(worker, team)
+            with database.sessions() as session:
+                left = outbox.counts(session, live_senders(session, _now()), "digest:")
     finally:
         worker.close()
-    typer.echo(f"{planned} digest(s) were due: {sent} sent, {failed} failed or skipped "
+    if total.taken_over:
+        typer.echo(f"Recovered {total.taken_over} digest(s) a stopped sender had claimed (each checked against "
+                   "Slack first if its send had begun).")
+    typer.echo(f"{planned} digest(s) were due: {total.sent} sent, {total.failed + total.skipped} failed or skipped "
                "(`plchat digest status` has the reasons).")
+    _say_what_is_left(left, team)
 
 
-def _send_all(worker, team: str | None) -> tuple[int, int]:
+def _send_all(worker, team: str | None) -> RunReport:
     """Send until nothing due is left, waiting out rate limits, for at most SEND_FOR_AT_MOST seconds."""
-    sent = failed = 0
+    total = RunReport()
     deadline = time.monotonic() + SEND_FOR_AT_MOST
     while time.monotonic() < deadline:
         report = worker.deliver("digest:", team)
-        sent, failed = sent + report.sent, failed + report.failed + report.skipped
+        total.add(report)
         wake = worker.sender.next_wakeup()
-        if wake is None or not (report.sent or report.deferred or report.failed or report.skipped):
+        if wake is None or not (report.sent or report.deferred or report.failed or report.skipped or report.lost):
             break
         time.sleep(max(0.0, min((wake - _now()).total_seconds(), deadline - time.monotonic())))
-    return sent, failed
+    return total
+
+
+def _say_what_is_left(counts: dict[tuple[str, str], int], team: str | None) -> None:
+    """Digests still owed after the run: held by another live sender (the worker), or waiting."""
+    left: dict[str, int] = defaultdict(int)
+    for (team_id, state), count in counts.items():
+        if team is None or team_id == team:
+            left[state] += count
+    if left["sending"]:
+        typer.echo(f"{left['sending']} digest(s) are being sent by another sender (the worker) right now.")
+    if left["pending"]:
+        typer.echo(f"{left['pending']} digest(s) are still waiting (rate limits, retries, or not due yet); "
+                   "the worker sends them, or run this again.")
 
 
 @digest_cli.command("status")
@@ -86,7 +107,7 @@ def digest_status() -> None:
     """Digests sent, pending, failed and skipped, and subscriptions active, paused and stopped, per workspace."""
     database = operator_database(load_settings())
     with database_errors(), database.sessions() as session:
-        rows = outbox.counts(session, "digest:")
+        rows = outbox.counts(session, live_senders(session, _now()), "digest:")
         subscribed = session.execute(
             select(DigestSubscriptionRecord.team_id, DigestSubscriptionRecord.active, DigestSubscriptionRecord.paused,
                    func.count()).group_by(DigestSubscriptionRecord.team_id, DigestSubscriptionRecord.active,
@@ -103,9 +124,12 @@ def digest_status() -> None:
     if not teams:
         typer.echo("No digest subscriptions yet.")
         return
-    columns = ("active", "paused", "stopped", "sent", "pending", "sending", "failed", "skipped")
+    columns = ("active", "paused", "stopped", "sent", "pending", "sending", "stuck", "failed", "skipped")
     typer.echo(f"{'workspace':14}" + "".join(f"{name:>9}" for name in columns))
     for team_id in sorted(teams):
         typer.echo(f"{team_id:14}" + "".join(f"{teams[team_id][name]:>9}" for name in columns))
     for team_id, reason, count in reasons:
         typer.echo(f"{team_id}: {count} stopped: {reason or 'unsubscribed'}")
+    if any(counts["stuck"] for counts in teams.values()):
+        typer.echo("stuck: claimed by a sender that stopped; the next `plchat digest send` or the worker takes "
+                   "them over at once.")

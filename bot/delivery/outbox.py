@@ -1,23 +1,23 @@
 """The outbox: every post is a row with a unique key, written before it is sent, so no key is ever sent twice.
 
 States: pending → sending (claimed) → sent | failed | skipped; a rate-limited or retried row goes back to
-pending with `not_before`. A row left in `sending` by a crash is claimed again; if its send had begun (`verify`),
-the sender first asks the channel whether it went out, and only sends it if it did not.
+pending with `not_before`. A claim carries its sender's id and lasts only as long as that sender lives (see
+`lease`): a row a dead sender left in `sending` is claimed again at once; if its send had begun (`verify`), the
+sender first asks the channel whether it went out, and only sends it if it did not.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any, Iterable
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import case, delete, false, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.models import DeliveryRecord
 
-STUCK_AFTER = timedelta(minutes=1)  # a send takes seconds (10 s timeouts): a claim this old was a crash's
 OPEN_STATES = ("pending", "sending")
 
 
@@ -36,6 +36,7 @@ class Outgoing:
     payload: dict[str, Any]
     attempts: int
     resumed_from: datetime | None  # an earlier attempt (claimed then) may have reached the channel: check first
+    taken_over: bool = False  # a sender that is gone had claimed it
 
     @property
     def order_lane(self) -> tuple[str, str, str]:
@@ -66,16 +67,18 @@ def enqueue(session: Session, rows: list[dict[str, Any]]) -> None:
     session.execute(dialect.insert(DeliveryRecord.__table__).on_conflict_do_nothing(index_elements=["key"]), rows)
 
 
-def claim_due(session: Session, now: datetime, *, per_lane: int = 100, blocked_lanes: Iterable[str] = (),
-              subject_prefix: str = "", team_id: str | None = None) -> list[Outgoing]:
-    """Claim what is due, oldest first, at most `per_lane` for each workspace (so a workspace with thousands due
-    never crowds out the others), in each place's order: a place stops at its first row still waiting (rate
-    limited or backing off), so a later post never overtakes an earlier one. Rows a crashed run left in
-    `sending` come back as resumed. On PostgreSQL, rows another sender holds are skipped, not waited for."""
+def claim_due(session: Session, now: datetime, sender: int, live: set[int], *, per_lane: int = 25,
+              blocked_lanes: Iterable[str] = (), subject_prefix: str = "", team_id: str | None = None
+              ) -> list[Outgoing]:
+    """Claim for `sender` what is due, oldest first, at most `per_lane` for each workspace (what it can send
+    soon, and so a workspace with thousands due never crowds out the others), in each place's order: a place
+    stops at its first row still waiting (rate limited or backing off), so a later post never overtakes an
+    earlier one. Rows a sender no longer `live` left in `sending` are taken over. On PostgreSQL, rows another
+    sender is claiming at this moment are skipped, not waited for."""
     blocked = set(blocked_lanes)
     due = [DeliveryRecord.state.in_(OPEN_STATES), DeliveryRecord.due_at <= now,
-           or_(DeliveryRecord.state == "pending",
-               (DeliveryRecord.state == "sending") & (DeliveryRecord.claimed_at < now - STUCK_AFTER))]
+           or_(DeliveryRecord.state == "pending", DeliveryRecord.claimed_by.is_(None),
+               DeliveryRecord.claimed_by.not_in(live) if live else DeliveryRecord.claimed_by.is_not(None))]
     if subject_prefix:
         due.append(DeliveryRecord.subject.startswith(subject_prefix, autoescape=True))
     if team_id is not None:
@@ -96,8 +99,8 @@ def claim_due(session: Session, now: datetime, *, per_lane: int = 100, blocked_l
         if lane in stopped or outgoing.rate_lane in blocked or (row.not_before and row.not_before > now):
             stopped.add(lane)
             continue
-        claimed.append(outgoing)
-        row.state, row.claimed_at, row.attempts = "sending", now, row.attempts + 1
+        claimed.append(replace(outgoing, taken_over=row.state == "sending"))
+        row.state, row.claimed_at, row.claimed_by, row.attempts = "sending", now, sender, row.attempts + 1
     session.flush()
     return claimed
 
@@ -107,29 +110,37 @@ def _outgoing(row: DeliveryRecord) -> Outgoing:
                     dict(row.payload), row.attempts, row.claimed_at if row.verify else None)
 
 
-def mark_attempted(session: Session, row_id: int) -> None:
-    """Just before a send: from now on, a crash leaves a row whose post may have gone out, to check first. (A row
-    claimed but never attempted is simply sent, without asking the channel's history.)"""
-    session.execute(update(DeliveryRecord).where(DeliveryRecord.id == row_id).values(verify=True))
+def _held(row_id: int, sender: int) -> Any:
+    return (DeliveryRecord.id == row_id) & (DeliveryRecord.state == "sending") & (DeliveryRecord.claimed_by == sender)
 
 
-def finish(session: Session, row_id: int, state: str, now: datetime, *, reason: str = "",
-           sent_ref: str | None = None) -> None:
-    """Record how a claimed row ended: sent, failed (permanently) or skipped."""
-    session.execute(update(DeliveryRecord).where(DeliveryRecord.id == row_id)
-                    .values(state=state, reason=reason[:300], sent_ref=sent_ref, finished_at=now))
+def mark_attempted(session: Session, row_id: int, sender: int) -> bool:
+    """Just before a send: whether `sender` still holds the row (False: another sender took it over, so it must
+    not be sent from here). From now on a crash leaves a row whose post may have gone out, to check first. (A
+    row claimed but never attempted is simply sent, without asking the channel's history.)"""
+    return session.execute(update(DeliveryRecord).where(_held(row_id, sender)).values(verify=True)).rowcount == 1
 
 
-def put_back(session: Session, row_ids: Iterable[int], not_before: datetime, reason: str, *,
+def finish(session: Session, row_id: int, sender: int, state: str, now: datetime, *, reason: str = "",
+           sent_ref: str | None = None) -> bool:
+    """Record how a row `sender` holds ended: sent, failed (permanently) or skipped. False if it no longer
+    held it (another sender took it over and says how it ended)."""
+    return session.execute(update(DeliveryRecord).where(_held(row_id, sender))
+                           .values(state=state, reason=reason[:300], sent_ref=sent_ref, finished_at=now)
+                           ).rowcount == 1
+
+
+def put_back(session: Session, row_ids: Iterable[int], sender: int, not_before: datetime, reason: str, *,
              verify: bool = False) -> None:
-    """Rate limited or worth retrying: pending again, not before `not_before`. `verify` when the attempt may
-    have reached the channel after all (a timeout, a 5xx): the next attempt checks first."""
+    """Rate limited or worth retrying: pending again (unclaimed), not before `not_before`. `verify` when the
+    attempt may have reached the channel after all (a timeout, a 5xx): the next attempt checks first."""
     ids = list(row_ids)
     if ids:
-        values: dict[str, Any] = dict(state="pending", not_before=not_before, reason=reason[:300])
+        values: dict[str, Any] = dict(state="pending", not_before=not_before, reason=reason[:300], claimed_by=None)
         if verify:
             values["verify"] = True
-        session.execute(update(DeliveryRecord).where(DeliveryRecord.id.in_(ids)).values(**values))
+        session.execute(update(DeliveryRecord).where(DeliveryRecord.id.in_(ids), DeliveryRecord.state == "sending",
+                                                     DeliveryRecord.claimed_by == sender).values(**values))
 
 
 def next_due(session: Session) -> datetime | None:
@@ -154,13 +165,24 @@ def settle_open(session: Session, subject: str, now: datetime, *, reason: str | 
                            .values(state="skipped", reason=reason, finished_at=now)).rowcount
 
 
-def counts(session: Session, subject_prefix: str = "") -> dict[tuple[str, str], int]:
-    """How many rows each workspace has in each state (of subjects starting with `subject_prefix`)."""
-    query = (select(DeliveryRecord.team_id, DeliveryRecord.state, func.count())
-             .group_by(DeliveryRecord.team_id, DeliveryRecord.state))
+def counts(session: Session, live: set[int], subject_prefix: str = "") -> dict[tuple[str, str], int]:
+    """How many rows each workspace has in each state (of subjects starting with `subject_prefix`); rows in
+    `sending` whose sender is not `live` count as `stuck` (the next sender to run takes them over)."""
+    held = DeliveryRecord.claimed_by.in_(live) if live else false()
+    state = case(((DeliveryRecord.state == "sending") & ~held, "stuck"), else_=DeliveryRecord.state)
+    query = select(DeliveryRecord.team_id, state, func.count()).group_by(DeliveryRecord.team_id, state)
     if subject_prefix:
         query = query.where(DeliveryRecord.subject.startswith(subject_prefix, autoescape=True))
     return {(team, state): count for team, state, count in session.execute(query)}
+
+
+def in_flight(session: Session, target: str, channel: str, subject_prefix: str) -> bool:
+    """Whether a post to `channel` may be out there without its reference recorded yet: being sent now, or left
+    by a crash to be checked before it is sent again."""
+    open_send = (DeliveryRecord.state == "sending") | ((DeliveryRecord.state == "pending") & DeliveryRecord.verify)
+    return session.scalar(select(DeliveryRecord.id).where(
+        DeliveryRecord.target == target, DeliveryRecord.channel == channel, open_send,
+        DeliveryRecord.subject.startswith(subject_prefix, autoescape=True)).limit(1)) is not None
 
 
 def find_sent(session: Session, target: str, channel: str, sent_ref: str) -> DeliveryRecord | None:

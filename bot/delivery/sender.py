@@ -1,7 +1,11 @@
 """Sends what the outbox holds: claims due rows, renders each, hands it to its channel (Slack or X) and records
 the outcome. Posts to different places (channels, DMs) go in parallel, taken round-robin across rate lanes (a
 Slack workspace, the X account) so one busy workspace never starves another; posts to one place go one at a
-time in the order they were due. A 429 holds the whole rate lane until its Retry-After has passed."""
+time in the order they were due. A 429 holds the whole rate lane until its Retry-After has passed.
+
+Each sender claims rows under its own lease (`lease`), renewed while it works: rows a dead sender had claimed
+are taken over by the next run of any sender, at once, and a sender checks it still holds a row right before
+sending it."""
 
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.db import transaction
 from bot.delivery import outbox
 from bot.delivery.errors import DeliveryError, Permanent, RetryAfter
+from bot.delivery.lease import Lease, live_senders
 from bot.delivery.outbox import Outgoing
 
 log = logging.getLogger(__name__)
@@ -52,13 +57,20 @@ class RunReport:
     failed: int = 0
     skipped: int = 0
     deferred: int = 0
+    taken_over: int = 0  # rows a sender that is gone had claimed
+    lost: int = 0  # rows another sender took over from this one before it sent them (it had hung)
+
+    def add(self, other: RunReport) -> None:
+        for name in vars(self):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
 class Sender:
     def __init__(self, sessions: sessionmaker[Session], channels: Mapping[str, Channel], render: Renderer,
                  clock: Callable[[], datetime], *, on_failed: FailureHook | None = None, places_in_parallel: int = 32,
-                 per_lane: int = 100):
+                 per_lane: int = 25):
         self._sessions, self._channels, self._render, self._clock = sessions, channels, render, clock
+        self._lease = Lease(sessions.kw["bind"], sessions, clock)
         self._on_failed = on_failed
         self._pool = ThreadPoolExecutor(places_in_parallel, thread_name_prefix="delivery")
         self._per_lane = per_lane
@@ -68,6 +80,7 @@ class Sender:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
+        self._lease.release()
 
     def run_due(self, subject_prefix: str = "", team_id: str | None = None) -> RunReport:
         """Send what is due now (of subjects starting with `subject_prefix`, of one workspace); returns what
@@ -76,14 +89,16 @@ class Sender:
         with self._lock:
             self._blocked = {lane: until for lane, until in self._blocked.items() if until > now}
             blocked = set(self._blocked)
+        me = self._lease.hold()
         with transaction(self._sessions) as session:
-            claimed = outbox.claim_due(session, now, per_lane=self._per_lane, blocked_lanes=blocked,
-                                       subject_prefix=subject_prefix, team_id=team_id)
-        report = RunReport()
-        for place_report in self._pool.map(self._send_place, _fair_order(claimed)):
-            for name in ("sent", "failed", "skipped", "deferred"):
-                setattr(report, name, getattr(report, name) + getattr(place_report, name))
-        self._progressed = bool(report.sent or report.failed or report.skipped)
+            claimed = outbox.claim_due(session, now, me, live_senders(session, now), per_lane=self._per_lane,
+                                       blocked_lanes=blocked, subject_prefix=subject_prefix, team_id=team_id)
+        report = RunReport(taken_over=sum(outgoing.taken_over for outgoing in claimed))
+        if report.taken_over:
+            log.info("Took over %d post(s) a stopped sender had claimed", report.taken_over)
+        for place_report in self._pool.map(lambda rows: self._send_place(me, rows), _fair_order(claimed)):
+            report.add(place_report)
+        self._progressed = bool(report.sent or report.failed or report.skipped or report.lost)
         return report
 
     def next_wakeup(self) -> datetime | None:
@@ -98,7 +113,7 @@ class Sender:
             lifts = [until for until in self._blocked.values() if until > now]
         return min(lifts, default=now + IDLE_RECHECK)
 
-    def _send_place(self, rows: list[Outgoing]) -> RunReport:
+    def _send_place(self, me: int, rows: list[Outgoing]) -> RunReport:
         """One channel's posts, one at a time in due order; other channels' go at the same time."""
         report, waiting = RunReport(), list(rows)
         while waiting:
@@ -106,69 +121,78 @@ class Sender:
             with self._lock:
                 blocked_until = self._blocked.get(outgoing.rate_lane)
             if blocked_until is not None and blocked_until > self._clock():  # another channel hit the limit
-                self._defer([outgoing, *waiting], blocked_until, "rate limited", report)
+                self._defer(me, [outgoing, *waiting], blocked_until, "rate limited", report)
                 return report
             try:
-                self._send_one(outgoing, report)
+                self._send_one(me, outgoing, report)
             except RetryAfter as exc:
                 until = self._clock() + timedelta(seconds=exc.seconds)
                 with self._lock:
                     already = self._blocked.get(outgoing.rate_lane)
                     self._blocked[outgoing.rate_lane] = max(until, already or until)
-                self._defer([outgoing, *waiting], until, exc.reason, report)
+                self._defer(me, [outgoing, *waiting], until, exc.reason, report)
                 if already is None or already <= self._clock():  # one line per limit, not per post in flight
                     log.warning("Rate limited on %s for %.0f s", outgoing.rate_lane, exc.seconds)
                 return report
             except Exception as exc:  # one bad post must not stop the others
-                if self._retriable(outgoing, exc, report):
+                if self._retriable(me, outgoing, exc, report):
                     # A retried post keeps its place: the posts behind it wait with it.
                     until = self._clock() + BACKOFF * 2 ** (outgoing.attempts - 1)
-                    self._defer([outgoing], until, _reason(exc), report, verify=True)
-                    self._defer(waiting, until, "waiting for an earlier post", report)
+                    self._defer(me, [outgoing], until, _reason(exc), report, verify=True)
+                    self._defer(me, waiting, until, "waiting for an earlier post", report)
                     return report
         return report
 
-    def _send_one(self, outgoing: Outgoing, report: RunReport) -> None:
+    def _send_one(self, me: int, outgoing: Outgoing, report: RunReport) -> None:
         channel = self._channels.get(outgoing.target)
         with self._sessions() as session:
             message = self._render(session, outgoing)
         if isinstance(message, Skip) or channel is None:
             reason = message if isinstance(message, Skip) else f"{outgoing.target} is not set up"
-            self._finish(outgoing, "skipped", reason, report)
+            self._finish(me, outgoing, "skipped", reason, report)
             return
         if outgoing.resumed_from is not None:
             ref = channel.find_sent(outgoing, message)
             if ref is not None:
                 log.info("Delivery %s had gone out before the restart; not sending it again", outgoing.key)
-                self._finish(outgoing, "sent", "found after a restart", report, ref)
+                self._finish(me, outgoing, "sent", "found after a restart", report, ref)
                 return
         if outgoing.expires_at is not None and self._clock() > outgoing.expires_at:
-            self._finish(outgoing, "skipped", f"missed: due {outgoing.due_at:%Y-%m-%d %H:%M} UTC, too late to "
-                         "send (the worker was not running)", report)
+            self._finish(me, outgoing, "skipped", f"missed: due {outgoing.due_at:%Y-%m-%d %H:%M} UTC, too late "
+                         "to send (the worker was not running)", report)
             return
-        if outgoing.resumed_from is None:
-            with transaction(self._sessions) as session:
-                outbox.mark_attempted(session, outgoing.id)
-        self._finish(outgoing, "sent", "", report, channel.send(outgoing, message))
+        self._lease.renew()
+        with transaction(self._sessions) as session:
+            held = outbox.mark_attempted(session, outgoing.id, me)
+        if not held:
+            log.warning("Delivery %s was taken over by another sender; not sending it from here", outgoing.key)
+            report.lost += 1
+            return
+        self._finish(me, outgoing, "sent", "", report, channel.send(outgoing, message))
 
-    def _retriable(self, outgoing: Outgoing, exc: Exception, report: RunReport) -> bool:
+    def _retriable(self, me: int, outgoing: Outgoing, exc: Exception, report: RunReport) -> bool:
         """Record a permanent failure (or the last attempt) as failed; True when it is worth another try."""
         if isinstance(exc, Permanent) or outgoing.attempts >= MAX_ATTEMPTS:
-            self._finish(outgoing, "failed", _reason(exc), report)
+            self._finish(me, outgoing, "failed", _reason(exc), report)
             return False
         if not isinstance(exc, DeliveryError):
             log.exception("Delivery %s failed unexpectedly; it will be retried", outgoing.key)
         return True
 
-    def _defer(self, rows: list[Outgoing], until: datetime, reason: str, report: RunReport, *,
+    def _defer(self, me: int, rows: list[Outgoing], until: datetime, reason: str, report: RunReport, *,
                verify: bool = False) -> None:
         with transaction(self._sessions) as session:
-            outbox.put_back(session, [row.id for row in rows], until, reason, verify=verify)
+            outbox.put_back(session, [row.id for row in rows], me, until, reason, verify=verify)
         report.deferred += len(rows)
 
-    def _finish(self, outgoing: Outgoing, state: str, reason: str, report: RunReport, ref: str | None = None) -> None:
+    def _finish(self, me: int, outgoing: Outgoing, state: str, reason: str, report: RunReport,
+                ref: str | None = None) -> None:
         with transaction(self._sessions) as session:
-            outbox.finish(session, outgoing.id, state, self._clock(), reason=reason, sent_ref=ref)
+            if not outbox.finish(session, outgoing.id, me, state, self._clock(), reason=reason, sent_ref=ref):
+                log.warning("Delivery %s was taken over by another sender before it was recorded %s",
+                            outgoing.key, state)
+                report.lost += 1
+                return
             if state == "failed" and self._on_failed is not None:
                 self._on_failed(session, outgoing, reason)
         setattr(report, state, getattr(report, state) + 1)
