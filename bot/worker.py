@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from bot.bootstrap import Database
-from bot.chats import planner, store
+from bot.chats import answers, planner, store
 from bot.config import Settings
 from bot.db import transaction
 from bot.delivery.compose import renderer
@@ -61,7 +61,16 @@ class Worker:
             digests = digest_planner.plan(session, self.clock())
         if chats or digests:
             log.info("Planned %d chat(s) and %d digest(s)", chats, digests)
+        self.adopt_answers()
         return chats + digests
+
+    def adopt_answers(self) -> int:
+        """Thread replies that came before their question's ts was recorded, saved as its answers now."""
+        with transaction(self.database.sessions) as session:
+            adopted = answers.adopt_waiting(session, self.clock())
+        if adopted:
+            log.info("Saved %d chat answer(s) that had come before their question was recorded", adopted)
+        return adopted
 
     def deliver(self, subject_prefix: str = "", team_id: str | None = None) -> RunReport:
         return self.sender.run_due(subject_prefix, team_id)

@@ -5,20 +5,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from bot.chats.recap import Recap, RecapAnswer, RecapQuestion
 from bot.chats.store import get_record, spec_of
 from bot.chats.timetable import local_start
 from bot.delivery import outbox
-from bot.models import ChatAnswer, TipRecord
-from bot.tips.records import NewTip
+from bot.models import ChatAnswer, DeliveryRecord, TipRecord, WaitingReply
+from bot.tips.records import NewTip, TipRejected, clean_text
 from bot.tips.store import Saved, save_tip
 
 TOP_ANSWERS = 3
+REPLIES_WAIT = timedelta(days=1)  # a reply whose thread never turns out to be a question is dropped after this
 _QUESTION_SLUG = re.compile(r"q(\d+)")
 _X_ANSWER = re.compile(r"^\s*(?:(?:@\w+|RT)\s+)*A\s?(\d{1,2})\b[\s:.)\-–—]*", re.IGNORECASE)
 
@@ -41,6 +42,44 @@ def question_for_thread(session: Session, channel: str, thread_ts: str) -> Quest
         return None
     return QuestionRef(int(sent.payload["chat_id"]), sent.team_id, date.fromisoformat(sent.payload["occurrence"]),
                        int(number.group(1)))
+
+
+def may_become_question(session: Session, channel: str) -> bool:
+    """A chat post to `channel` is on its way out (or waits to be checked after a crash), so a reply in a thread
+    that is not known yet may be an answer to it."""
+    return outbox.in_flight(session, "slack", channel, "chat:")
+
+
+def keep_waiting(session: Session, channel: str, thread_ts: str, tip: NewTip, now: datetime) -> None:
+    """Keep a thread reply until its thread is known (`adopt_waiting`). Raises TipRejected for junk."""
+    text = clean_text(tip.text)
+    if session.scalar(select(WaitingReply.id).where(WaitingReply.source_ref == tip.source_ref)) is None:
+        session.add(WaitingReply(team_id=tip.team_id, channel=channel, thread_ts=thread_ts, author=tip.author,
+                                 text=text, tags=list(tip.tags), source_ref=tip.source_ref or "",
+                                 permalink=tip.permalink, received_at=now))
+        session.flush()
+
+
+def adopt_waiting(session: Session, now: datetime) -> int:
+    """Save the kept replies whose thread is now a known question as its answers; drop those kept too long.
+    Returns how many were saved."""
+    found = session.execute(
+        select(WaitingReply).join(DeliveryRecord, (DeliveryRecord.target == "slack")
+                                  & (DeliveryRecord.channel == WaitingReply.channel)
+                                  & (DeliveryRecord.sent_ref == WaitingReply.thread_ts))).scalars().all()
+    saved = 0
+    for reply in found:
+        ref = question_for_thread(session, reply.channel, reply.thread_ts)
+        if ref is not None and ref.team_id == reply.team_id:
+            tip = NewTip(reply.team_id, reply.author, reply.author, reply.text, "chat", tuple(reply.tags),
+                         source_ref=reply.source_ref, permalink=reply.permalink)
+            try:
+                saved += save_answer(session, ref, tip, reply.author, now).status == "created"
+            except TipRejected:
+                pass
+        session.delete(reply)
+    session.execute(delete(WaitingReply).where(WaitingReply.received_at < now - REPLIES_WAIT))
+    return saved
 
 
 def x_answer_number(text: str, questions: int) -> tuple[int, str] | None:

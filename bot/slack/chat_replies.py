@@ -116,17 +116,21 @@ def is_thread_reply(event: dict[str, Any]) -> bool:
 def save_thread_answer(services: Services, team_id: str, event: dict[str, Any],
                        permalink: str | None) -> Saved | None:
     """A reply in a chat question's thread, saved as a tip linked to the question; None when it isn't one."""
-    channel, user = event.get("channel", ""), event["user"]
-    with services.sessions() as session:
-        ref = answers.question_for_thread(session, channel, event["thread_ts"])
-    if ref is None or ref.team_id != team_id:
-        return None
+    channel, user, thread = event.get("channel", ""), event["user"], event["thread_ts"]
     text, tags = split_tags(plain_text(event.get("text") or ""))
     if not re.search(r"\w", _EMOJI_CODE.sub("", text)):
         return None  # an emoji-only reply ("🎉", ":tada: :+1:") is part of the conversation, not an answer
     tip = NewTip(team_id, user, user, text, "chat", tags, source_ref=f"{channel}:{event['ts']}", permalink=permalink)
+    with services.sessions() as session:
+        ref = answers.question_for_thread(session, channel, thread)
+        wait = ref is None and answers.may_become_question(session, channel)
+    if (ref is None and not wait) or (ref is not None and ref.team_id != team_id):
+        return None
     try:
         with transaction(services.sessions) as session:
+            if ref is None:  # maybe a question whose ts is not recorded yet: kept, and saved once it is
+                answers.keep_waiting(session, channel, thread, tip, services.clock())
+                return None
             return answers.save_answer(session, ref, tip, user, services.clock())
     except TipRejected:
         return None  # an empty or binary reply is not an answer either

@@ -147,3 +147,31 @@ def guard_arguments(arguments: dict[str, Any] | None) -> dict[str, Any] | None:
         elif value is not None:
             guarded[name] = guard(value, mrkdwn=False)
     return guarded
+
+
+# -- reading a payload as Slack will ----------------------------------------------------------------------------
+
+_TOKEN = re.compile(r"<[^<>]*>")
+_BARE_BROADCAST = re.compile(r"(?<![\w\u2060])@(channel|here|everyone)\b", re.I)
+
+
+def live_markup(payload: Any) -> list[str]:
+    """Every piece of markup Slack would act on in a payload as sent (after `guard`): the `<…>` tokens of its
+    mrkdwn strings, and any bare @channel/@here/@everyone there. For tests, the fuzz bench and the sandbox."""
+    found: list[str] = []
+
+    def walk(node: Any, mrkdwn: bool) -> None:
+        if isinstance(node, dict):
+            plain = node.get("type") == "plain_text"
+            for key, value in node.items():
+                if isinstance(value, str):
+                    if key in ("text", "pretext", "fallback", "footer", "initial_comment") and not plain:
+                        found.extend(_TOKEN.findall(value) + [m.group(0) for m in _BARE_BROADCAST.finditer(value)])
+                else:
+                    walk(value, False)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item, mrkdwn)
+
+    walk(payload, True)
+    return found
