@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Literal
@@ -52,9 +53,18 @@ class ChatSpecError(ValueError):
         super().__init__("\n".join(str(problem) for problem in problems))
 
 
+_X_MENTION = re.compile(r"(?<!\w)([@\uff20])(?=\w)")
+
+
+def x_inert(text: str) -> str:
+    """Text for an X post that mentions nobody: a word joiner after each @ that would start a mention (X reads
+    the fullwidth ＠ as one too). The X channel applies it to every post; builders apply it to measure right."""
+    return _X_MENTION.sub("\\1\u2060", text)
+
+
 def x_question_text(number: int, text: str, hashtag: str) -> str:
     """A question as posted on X; its length is what the 280-character check measures."""
-    return f"Q{number} {text} #{hashtag}"
+    return f"Q{number} {x_inert(text)} #{hashtag}"
 
 
 @dataclass(frozen=True)

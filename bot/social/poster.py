@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from bot.chats.spec import x_inert
 from bot.delivery.outbox import Outgoing
 from bot.social.x import XAccount
 
@@ -15,11 +16,11 @@ class XPoster:
         self._account = account
 
     def send(self, outgoing: Outgoing, message: dict[str, Any]) -> str:
-        return self._account.post(message["text"])
+        return self._account.post(x_inert(message["text"]))
 
     def find_sent(self, outgoing: Outgoing, message: dict[str, Any]) -> str | None:
         assert outgoing.resumed_from is not None
         for post in self._account.own_posts_since(outgoing.resumed_from - timedelta(minutes=1)):
-            if post.text == message["text"]:
+            if post.text == x_inert(message["text"]):
                 return post.id
         return None

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from bot.chats.spec import X_MAX_CHARS, ChatSpec, Question, x_question_text
+from bot.chats.spec import X_MAX_CHARS, ChatSpec, Question, x_inert, x_question_text
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
 EASTERN = ZoneInfo("America/New_York")
@@ -65,6 +65,7 @@ def _light(code: int) -> bool:
 
 def _fit(render: Callable[[str], str], title: str) -> str:
     """`render(title)`, the title cut short with '…' when the whole would pass X's limit."""
+    title = x_inert(title)
     text = render(title)
     if x_length(text) <= X_MAX_CHARS:
         return text

@@ -253,7 +253,8 @@ def write_rows(rows: Iterable[dict[str, Any]], out: TextIO, kind: Literal["csv",
                on_row: Callable[[], None] | None = None) -> int:
     """Write export rows as CSV (tags comma-separated) or JSON Lines; returns how many."""
     count = 0
-    writer = csv.DictWriter(out, EXPORT_FIELDS, lineterminator="\n") if kind == "csv" else None
+    # RFC 4180's CRLF rows: the writer then quotes a cell holding a lone \r too, which "\n" rows left bare
+    writer = csv.DictWriter(out, EXPORT_FIELDS, lineterminator="\r\n") if kind == "csv" else None
     if writer:
         writer.writeheader()
     for row in rows:
