@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 from sqlalchemy import create_engine, make_url
 
@@ -42,3 +45,25 @@ def drop_database(url: str, admin_url: str) -> None:
     with admin.connect() as connection:
         connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin.dispose()
+
+
+@contextmanager
+def bench_database(url: str | None, *, prefix: str = "plchat_bench_") -> Iterator[Any]:
+    """A fresh database (as `fresh_database`), migrated, with the playbook synced in; dropped afterwards."""
+    from bot import db
+    from bot.bootstrap import open_database, sync_playbook
+    from bot.config import Settings
+
+    with tempfile.TemporaryDirectory(prefix="plchat-bench-") as tmp:
+        database_url, admin_url = fresh_database(url, tmp, file_name="bench.db", prefix=prefix)
+        try:
+            db.upgrade(database_url)
+            database = open_database(Settings(_env_file=None, database_url=database_url))
+            sync_playbook(database)
+            try:
+                yield database
+            finally:
+                database.engine.dispose()
+        finally:
+            if admin_url is not None:
+                drop_database(database_url, admin_url)

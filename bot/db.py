@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 from alembic import command
 from alembic.config import Config
@@ -29,7 +29,26 @@ def create_db_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, pool_pre_ping=True)
+    event.listen(engine, "before_cursor_execute", _no_nul, retval=True)
+    return engine
+
+
+def _no_nul(_connection, _cursor, statement: str, parameters: Any, _context, _executemany: bool) -> tuple:
+    """PostgreSQL refuses NUL in text (SQLite keeps it): a bound string holding one (a junk button value looked
+    up as a play's slug, say) gets U+FFFD instead, so the lookup finds nothing rather than failing. Text that is
+    stored is refused earlier, with a message, where it holds NUL (tips, chat files)."""
+    return statement, _replace_nul(parameters)
+
+
+def _replace_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {key: _replace_nul(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_replace_nul(item) for item in value)
+    return value
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -13,7 +13,6 @@ from urllib.parse import parse_qs
 
 from gunicorn.app.base import BaseApplication
 from slack_bolt import App
-from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,6 +22,7 @@ from bot.chats import answers, store, timetable
 from bot.chats.calendar import chats_calendar
 from bot.config import Settings
 from bot.links import Links
+from bot.slack.form_request import FormRequestHandler
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ def create_wsgi_app(app: App, engine: Engine, sessions: sessionmaker[Session] | 
                     link: Callable[[str], str | None] = lambda _path: None) -> WsgiApp:
     """`GET /healthz`, `/chats.ics` and `/chats/ID` here; `POST /slack/events`, `/slack/install` and
     `/slack/oauth_redirect` go to Bolt."""
-    slack = SlackRequestHandler(app, path="/slack/events")
+    slack = FormRequestHandler(app, path="/slack/events")
     pages = ChatPages(sessions, clock, link) if sessions is not None and clock is not None else None
 
     def wsgi(environ: dict, start_response: Callable) -> Iterable[bytes]:

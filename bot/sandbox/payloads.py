@@ -52,7 +52,8 @@ def slash_command(ws: Workspace, command: str, text: str, response_url: str) -> 
         "user_name": ws.user_name, "command": command, "text": text, "api_app_id": ws.api_app_id,
         "is_enterprise_install": "false", "response_url": response_url, "trigger_id": _trigger_id(),
     }
-    return urlencode(form).encode(), "application/x-www-form-urlencoded"
+    # A lone surrogate goes as the invalid UTF-8 bytes a hostile client could send
+    return urlencode(form, errors="surrogatepass").encode(), "application/x-www-form-urlencoded"
 
 
 def block_action(ws: Workspace, action: dict[str, Any], *, response_url: str | None,

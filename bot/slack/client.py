@@ -18,6 +18,7 @@ from slack_sdk.web import SlackResponse
 
 from bot.config import Settings
 from bot.slack.markup import guard, guard_arguments
+from bot.unicode_safe import scrub
 
 
 class _SharedTLSContext(ssl.SSLContext):
@@ -37,14 +38,17 @@ def tls_context() -> ssl.SSLContext:
 
 
 class GuardedWebClient(WebClient):
-    """A `WebClient` whose every call has its message fields guarded (`text`, `blocks`, `view`, ...)."""
+    """A `WebClient` whose every call has its message fields guarded (`text`, `blocks`, `view`, ...), and
+    whose answers can be stored (`bot.unicode_safe`)."""
 
     def api_call(self, api_method: str, *, http_verb: str = "POST", files: dict | None = None,
                  data: dict | None = None, params: dict | None = None, json: dict | None = None,
                  headers: dict | None = None, auth: dict | None = None) -> SlackResponse:
-        return super().api_call(api_method, http_verb=http_verb, files=files, data=guard_arguments(data),
-                                params=guard_arguments(params), json=guard_arguments(json), headers=headers,
-                                auth=auth)
+        response = super().api_call(api_method, http_verb=http_verb, files=files, data=guard_arguments(data),
+                                    params=guard_arguments(params), json=guard_arguments(json), headers=headers,
+                                    auth=auth)
+        scrub(response.data)  # what Slack answers (a message read back, say) can hold a lone surrogate too
+        return response
 
     @classmethod
     def like(cls, client: WebClient) -> GuardedWebClient:

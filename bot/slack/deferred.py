@@ -21,6 +21,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.slack import blocks
 from bot.slack.client import GuardedRespond, GuardedWebClient
+from bot.unicode_safe import scrub
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,7 @@ SORRY = "Sorry, something went wrong on my side. Please try again."
 BUSY = "I'm very busy right now and couldn't take that on. Please try again in a minute."
 # Arguments `reply_later` asks Bolt for on top of the reply function's own, to tell the person about a failure.
 _REPORTING_ARGS = ("respond", "body", "client")
+_REQUEST_ARGS = ("body", "payload", "command", "event", "action", "view", "message", "shortcut")
 
 
 class RepliesBacklogged(RuntimeError):
@@ -68,6 +70,7 @@ def reply_later(work: Callable[..., None]) -> Callable[..., None]:
     wanted = list(dict.fromkeys([*own, *_REPORTING_ARGS]))
 
     def run(**kwargs: Any) -> None:
+        scrub([kwargs.get(name) for name in _REQUEST_ARGS])  # Bolt parses the request again for lazy listeners
         kwargs = _guarded(kwargs)
         try:
             work(**{name: kwargs[name] for name in own})

@@ -22,7 +22,14 @@ from requests.utils import get_environ_proxies
 from requests_oauthlib import OAuth1
 
 from bot.config import Settings
-from bot.delivery.errors import DeliveryError, Permanent, ReadDenied, RetryAfter, Transient
+from bot.delivery.errors import (
+    DeliveryError,
+    Permanent,
+    ReadDenied,
+    RetryAfter,
+    Transient,
+)
+from bot.unicode_safe import scrub
 
 logger = logging.getLogger(__name__)
 
@@ -289,9 +296,9 @@ def _post(data: dict[str, Any], usernames: dict[str, str]) -> XPost:
     created = datetime.fromisoformat(data["created_at"]).astimezone(timezone.utc)
     return XPost(
         id=str(data["id"]),
-        text=data.get("text", ""),
+        text=scrub(str(data.get("text", ""))),  # a JSON \ud800 from X can't be stored
         author_id=author_id,
-        username=usernames.get(author_id, ""),
+        username=scrub(usernames.get(author_id, "")),
         created_at=created,
     )
 
