@@ -11,9 +11,8 @@ calls per rolling minute per token (default 180), answering HTTP 429 with Retry-
             each workspace its WebClient (no retry handlers, as in production), `plan()` once, then
             `deliver()` in a loop, sleeping until `next_delivery()` -- the real clock throughout. Once every
             workspace has finished its measured windows (below) it is killed with SIGKILL mid-send, and a
-            second worker process takes over with its clock `STUCK_AFTER` + 1 s ahead, so the rows the first
-            left claimed count as a crashed run's at once (instead of waiting a minute); it runs until the
-            outbox holds no open digest row.
+            second worker process takes over at once (the first one's claims died with it); it runs until
+            the outbox holds no open digest row.
   baseline  a bare loop per workspace, one thread each, posting the same digest (text, blocks, metadata) with
             slack_sdk's WebClient to a channel of its own, sleeping Retry-After on a 429: the best a client that
             honours Retry-After can do against the same limit, measured in the same run, before PLChat, with
@@ -153,9 +152,8 @@ def sample_message(database: Any, team: str, now: datetime) -> dict[str, Any]:
 # -- the worker (child process) --------------------------------------------------------------------------------
 
 
-def worker_process(url: str, api_url: str, offset_s: float, label: str, profile_path: str | None,
-                   conn: Any) -> None:
-    """Plan, then deliver until no digest row is open; with `offset_s` the worker's clock runs that far ahead."""
+def worker_process(url: str, api_url: str, label: str, profile_path: str | None, conn: Any) -> None:
+    """Plan, then deliver until no digest row is open."""
     logging.basicConfig(level=logging.WARNING, format=f"  [{label}] %(levelname)s %(name)s: %(message)s")
     from slack_sdk import WebClient
 
@@ -175,8 +173,7 @@ def worker_process(url: str, api_url: str, offset_s: float, label: str, profile_
                 clients[team] = WebClient(token=product_token(team), base_url=api_url, timeout=10, retry_handlers=[])
             return clients[team]
 
-    offset = timedelta(seconds=offset_s)
-    worker = Worker(settings, database, lambda: datetime.now(UTC) + offset, slack_client_for=client_for)
+    worker = Worker(settings, database, lambda: datetime.now(UTC), slack_client_for=client_for)
     lane_profiles = profile_sends(worker.sender) if profile_path else []  # the sender's threads, merged when saved
 
     def save_profile() -> None:
@@ -198,8 +195,8 @@ def worker_process(url: str, api_url: str, offset_s: float, label: str, profile_
             save_profile()
             saved = time.monotonic()
         with database.sessions() as session:
-            now_open = states(outbox.counts(session, "digest:"))
-        if not sum(now_open.get(state, 0) for state in outbox.OPEN_STATES):
+            now_open = digest_states(session)
+        if not sum(now_open.get(state, 0) for state in (*outbox.OPEN_STATES, "stuck")):
             break
         wait = (worker.next_delivery() - worker.clock()).total_seconds()
         if wait > 0:
@@ -210,11 +207,14 @@ def worker_process(url: str, api_url: str, offset_s: float, label: str, profile_
     database.engine.dispose()
 
 
-def states(counts: dict[Any, int]) -> dict[str, int]:
-    """`bot.delivery.outbox.counts` by state alone (it may count per workspace too: keys (team, state))."""
+def digest_states(session: Any) -> dict[str, int]:
+    """How many digest rows are in each state (`stuck`: claimed by a sender that is gone)."""
+    from bot.delivery import outbox
+    from bot.delivery.lease import live_senders
+
     total: Counter[str] = Counter()
-    for key, n in counts.items():
-        total[key[-1] if isinstance(key, tuple) else key] += n
+    for (_team, state), n in outbox.counts(session, live_senders(session, datetime.now(UTC)), "digest:").items():
+        total[state] += n
     return dict(sorted(total.items()))
 
 
@@ -356,7 +356,6 @@ def main() -> None:
     from bot import db
     from bot.bootstrap import open_database, sync_playbook
     from bot.config import Settings
-    from bot.delivery import outbox
     from bot.sandbox.slack_api import SlackStandIn
 
     teams = [team_of(t) for t in range(args.workspaces)]
@@ -417,7 +416,7 @@ def main() -> None:
         watch = PostWatch(standin)
         parent_end, child_end = spawn.Pipe()
         first = spawn.Process(target=worker_process, name="digest-worker-1",
-                              args=(url, standin.api_url, 0.0, "worker 1", profile_path, child_end))
+                              args=(url, standin.api_url, "worker 1", profile_path, child_end))
         first.start()
         planned, plan_s, killed_at, finished_early = 0, 0.0, None, False
         while True:
@@ -445,17 +444,16 @@ def main() -> None:
             lanes.append([t for t in times if killed_at is None or t <= killed_at])
         product_rate = rate_over_windows(lanes, args.rate)
         with database.sessions() as session:
-            at_kill = states(outbox.counts(session, "digest:"))
+            at_kill = digest_states(session)
         print(f"  killed after {by_first:,} of {args.subscribers:,} posts; outbox then {at_kill}" if killed_at
               else f"  the first worker finished before it could be killed (exit code {first.exitcode})", flush=True)
 
         second_s, calls_before = 0.0, len(standin.calls)
         if killed_at is not None:
-            print("PLChat: second worker (clock STUCK_AFTER + 1 s ahead) ...", flush=True)
+            print("PLChat: second worker ...", flush=True)
             parent_end, child_end = spawn.Pipe()
-            offset = (outbox.STUCK_AFTER + timedelta(seconds=1)).total_seconds()
             second = spawn.Process(target=worker_process, name="digest-worker-2",
-                                   args=(url, standin.api_url, offset, "worker 2", None, child_end))
+                                   args=(url, standin.api_url, "worker 2", None, child_end))
             second_started = time.monotonic()
             second.start()
             second.join(CHILD_TIMEOUT)
@@ -474,7 +472,7 @@ def main() -> None:
         extra = sum(n - 1 for n in counts.values() if n > 1)
         misses = sum(1 for n in counts.values() if n == 0)
         with database.sessions() as session:
-            final = states(outbox.counts(session, "digest:"))
+            final = digest_states(session)
         watch.update()
         refused = sum(watch.refused[product_token(team)] for team in teams)
 

@@ -257,6 +257,11 @@ class SlackStandIn(LocalStandIn[RecordedCall]):
                 _Fault(status, retry_after, delay, error, times)
             )
 
+    def clear_faults(self) -> None:
+        """Forget every fault still queued."""
+        with self._changed:
+            self._faults.clear()
+
     def rate_limit(self, method: str, per_minute: int | None) -> None:
         """Answer `method` with HTTP 429 and a Retry-After header (whole seconds until the rolling minute
         frees a slot, at least 1) once a workspace has made `per_minute` calls to it within the last minute.

@@ -1,0 +1,87 @@
+"""A sender killed with SIGKILL mid-run, then a rerun: shared by the crash tests and `bench/kill_senders.py`.
+
+`subscribe` makes digest subscribers due now; `sender` (run in a child process) plans and sends them as the
+worker does, on the real clock; `posted` counts, from the Slack stand-in, how many digests each subscriber got.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import time
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from bot.db import transaction
+from bot.digests import subscriptions
+from bot.models import DigestSubscriptionRecord
+
+POST = "chat.postMessage"
+
+
+def subscribe(sessions: Any, teams: tuple[str, ...], per_team: int, now: datetime) -> list[str]:
+    """`per_team` DM subscribers in each workspace, all due a minute ago; returns their user ids."""
+    users = []
+    with transaction(sessions) as session:
+        for team_number, team in enumerate(teams):
+            for number in range(per_team):
+                user = f"U{team_number:02d}{number:05d}"
+                subscriptions.subscribe(session, team, user, user, now, zone="America/Los_Angeles")
+                users.append(user)
+        session.execute(DigestSubscriptionRecord.__table__.update().values(next_send=now - timedelta(minutes=1)))
+    return users
+
+
+def sender(url: str, api_url: str, token: str, started: Any) -> None:
+    """A worker's planning and sending, until no digest is left open (the child process's whole life)."""
+    logging.basicConfig(level=logging.ERROR)
+    from bot.bootstrap import open_database
+    from bot.config import Settings
+    from bot.worker import Worker
+
+    settings = Settings(_env_file=None, database_url=url, slack_api_url=api_url, slack_bot_token=token)
+    database = open_database(settings)
+    worker = Worker(settings, database, lambda: datetime.now(timezone.utc))
+    worker.plan()
+    started.set()
+    while True:
+        report = worker.deliver("digest:")
+        wake = worker.sender.next_wakeup()
+        if wake is None and not report.deferred:
+            break
+        time.sleep(max(0.0, min(1.0, ((wake or worker.clock()) - worker.clock()).total_seconds())))
+    worker.close()
+
+
+def start_sender(url: str, api_url: str, token: str) -> tuple[Any, Any]:
+    """The sender in a fresh (spawned) process, and an event set once it has planned."""
+    context = multiprocessing.get_context("spawn")
+    started = context.Event()
+    process = context.Process(target=sender, args=(url, api_url, token, started), name="digest-sender")
+    process.start()
+    return process, started
+
+
+def posted(standin: Any, users: list[str]) -> Counter[str]:
+    """How many digests each subscriber's DM got (the stand-in's accepted posts to their user id)."""
+    wanted = set(users)
+    counts: Counter[str] = Counter({user: 0 for user in users})
+    for call in standin.calls_to(POST):
+        if call.status == 200 and call.args.get("channel") in wanted:
+            counts[call.args["channel"]] += 1
+    return counts
+
+
+def wait_for_posts(standin: Any, users: list[str], at_least: int, timeout: float = 60.0) -> None:
+    """Until the stand-in has accepted `at_least` digests, or `timeout` has passed (the sender may be done)."""
+    wanted = set(users)
+
+    def enough(calls: list[Any]) -> bool:
+        return sum(1 for call in calls if call.method == POST and call.status == 200
+                   and call.args.get("channel") in wanted) >= at_least
+
+    try:
+        standin.wait_for(enough, timeout=timeout)
+    except TimeoutError:
+        pass
