@@ -7,20 +7,20 @@ import json
 import random
 import re
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from conftest import FIXED_NOW, new_team
 from slack_helpers import all_text, button, buttons, reply
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from bot.bootstrap import Database
-from bot.chats import store
+from bot.chats import answers, store
 from bot.chats.definition import parse_chat_fields
 from bot.chats.spec import ChatSpec, ScheduledChat
 from bot.db import transaction
 from bot.delivery import outbox
-from bot.models import ChatAnswer, DeliveryRecord, TipRecord
+from bot.models import ChatAnswer, DeliveryRecord, TipRecord, WaitingReply
 from bot.sandbox import payloads
 from bot.sandbox.harness import BotHarness
 from bot.sandbox.render import Button
@@ -460,3 +460,59 @@ def test_a_reply_under_another_workspaces_question_is_not_saved_here(harness: Ha
     bot.event(thread_reply(bot, question, "A1 Cross-workspace answer"))
 
     assert chat_answers(database, elsewhere.id) == [] and tips_of(database, bot.workspace.team_id) == []
+
+
+def question_on_its_way(bot: BotHarness, database: Database, chat_id: int) -> tuple[int, str]:
+    """Question 1 as the worker is sending it: Slack has the post (its ts), the outbox row is still `sending`
+    with no ts recorded (mid-send, or left so by a crash)."""
+    message = bot.standin.seed_message(CHANNEL, "U0PLCHATBOT", "Q1 a question #PLChat")
+    key = f"{store.subject(chat_id)}:{FIRST}:q1:slack:{CHANNEL}"
+    with transaction(database.sessions) as session:
+        outbox.enqueue(session, [outbox.new_row(
+            key=key, team_id=bot.workspace.team_id, subject=store.subject(chat_id), target="slack",
+            channel=CHANNEL, due_at=FIXED_NOW, expires_at=None, now=FIXED_NOW,
+            payload={"chat_id": chat_id, "occurrence": FIRST.isoformat(), "post": "q1"}) | {"state": "sending"}])
+        row_id = session.scalar(select(DeliveryRecord.id).where(DeliveryRecord.key == key))
+    return row_id, message["ts"]
+
+
+def test_a_reply_before_its_questions_ts_is_recorded_is_kept_and_saved_once_it_is(harness: Harness,
+                                                                                 database: Database) -> None:
+    bot = harness(TEACHER)
+    chat = create(database, bot.workspace.team_id)
+    row_id, ts = question_on_its_way(bot, database, chat.id)
+
+    bot.event(thread_reply(bot, ts, "A1 Quick thumbs up, thumbs down"))
+    assert chat_answers(database, chat.id) == [], "not known as a question yet"
+    with transaction(database.sessions) as session:
+        assert answers.adopt_waiting(session, FIXED_NOW) == 0, "still not known: kept waiting"
+        session.execute(update(DeliveryRecord).where(DeliveryRecord.id == row_id)
+                        .values(state="sent", sent_ref=ts, finished_at=FIXED_NOW))
+    with transaction(database.sessions) as session:
+        assert answers.adopt_waiting(session, FIXED_NOW) == 1
+
+    [(answer, tip)] = chat_answers(database, chat.id)
+    assert (answer.question, answer.participant, tip.author) == (1, "U0ANSWER", "U0ANSWER")
+    assert "thumbs down" in tip.text
+    with transaction(database.sessions) as session:
+        assert answers.adopt_waiting(session, FIXED_NOW) == 0, "saved once"
+        assert session.scalar(select(func.count()).select_from(WaitingReply)) == 0
+
+
+def test_a_kept_reply_whose_thread_never_becomes_a_question_is_dropped_after_a_day(harness: Harness,
+                                                                                  database: Database) -> None:
+    bot = harness(TEACHER)
+    chat = create(database, bot.workspace.team_id)
+    question_on_its_way(bot, database, chat.id)
+    lunch = bot.standin.seed_message(CHANNEL, "U0SOMEONE", "Lunch plans?")
+
+    bot.event(thread_reply(bot, lunch["ts"], "Pizza, obviously"))  # kept: a question is on its way here
+    with transaction(database.sessions) as session:
+        kept = session.scalar(select(func.count()).select_from(WaitingReply)
+                              .where(WaitingReply.channel == CHANNEL, WaitingReply.thread_ts == lunch["ts"]))
+        assert kept == 1
+        answers.adopt_waiting(session, FIXED_NOW + answers.REPLIES_WAIT + timedelta(minutes=1))
+    with database.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(WaitingReply)
+                              .where(WaitingReply.thread_ts == lunch["ts"])) == 0
+    assert tips_of(database, bot.workspace.team_id) == []

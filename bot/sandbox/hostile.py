@@ -39,7 +39,8 @@ def hostile_text(rng: random.Random, *, max_pieces: int = 8) -> str:
 
 
 def _random_chars(rng: random.Random) -> str:
-    return "".join(chr(rng.choice((rng.randint(0x20, 0x7e), rng.randint(0, 0x10ffff)))) for _ in range(rng.randint(1, 12)))
+    printable, anything = (0x20, 0x7e), (0, 0x10ffff)
+    return "".join(chr(rng.randint(*rng.choice((printable, anything)))) for _ in range(rng.randint(1, 12)))
 
 
 _PICKED = re.compile(r"<[@#][UWCG][A-Z0-9]+>")  # a person or channel by id alone, as picked from Slack's menus
