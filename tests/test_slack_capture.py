@@ -18,6 +18,7 @@ from bot.bootstrap import Database
 from bot.sandbox import payloads
 from bot.sandbox.harness import BotHarness, Exchange
 from bot.sandbox.render import Button
+from bot.slack.markup import live_markup
 from bot.slack.services import Services
 from bot.tips import store
 from bot.tips.records import NewTip
@@ -60,6 +61,28 @@ def form_values(text: str, tags: str = "", grade: str | None = None) -> dict:
 
 
 # -- message shortcut ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("save", ["shortcut", "reaction"])
+def test_typed_markup_is_saved_as_text_and_shared_live_nowhere(bot: BotHarness, database, unique: str, save: str):
+    # What Slack sends for a message where someone typed <!channel>, &lt; and a broadcast, beside real tokens.
+    words = {"shortcut": "saved with the shortcut", "reaction": "bulb reaction keeps this one"}[save]  # not alike
+    typed = (f"&lt;!channel&gt; &amp;lt;!here&amp;gt; {unique} <!here> <@U0EVIL|boss> <!subteam^S0EVIL|@team> "
+             f"<!date^1796623200^{{date}}|Dec 7> {words}")
+    message = bot.standin.seed_message(bot.workspace.channel_id, COLLEAGUE, typed)
+
+    saved = (bot.message_shortcut("save_tip", message) if save == "shortcut"
+             else bot.react(bot.settings.plchat_tip_reaction, message))
+
+    assert saved.status == 200
+    [tip] = tips_with(database, bot.workspace.team_id, unique)
+    assert tip.text == f"<!channel> &lt;!here&gt; {unique} @here @boss @team Dec 7 {words}", \
+        "entities decoded once, to text; tokens as their labels; a date as its fallback"
+    shared = bot.press(Button(number=1, label="Share in channel", action_id="tip_share", value=str(tip.id)))
+    [post] = shared.api("chat.postMessage")
+    assert live_markup(post.args) == [f"<@{COLLEAGUE}>", f"<{tip.permalink}|original message>",
+                                      f"<@{bot.workspace.user_id}>"], "only the bot's own credits and link"
+    assert post.args["text"].startswith("A tip: &lt;!\u2060channel&gt; &amp;lt;!\u2060here&amp;gt;")
 
 
 def test_save_as_tip_credits_the_author_and_keeps_the_permalink(bot: BotHarness, database, unique: str):

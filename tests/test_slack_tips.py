@@ -12,6 +12,7 @@ from slack_helpers import all_text, button, buttons, reply
 from bot.sandbox import payloads
 from bot.sandbox.harness import BotHarness
 from bot.sandbox.render import Button
+from bot.slack.markup import live_markup
 from bot.tips import store
 
 BROADCAST = re.compile(r"<!(channel|here|everyone)>|<!subteam")
@@ -215,3 +216,20 @@ def test_a_full_reply_queue_says_busy_at_once_and_lets_slack_retry_events(databa
     assert event.status == 500, "Slack retries an event it got no 2xx for"
     refusals = [r for r in caplog.records if r.getMessage().startswith("Refused")]
     assert len(refusals) == 2 and not any(r.exc_info for r in refusals)
+
+
+def test_share_in_channel_of_a_tip_full_of_broadcasts_notifies_nobody(bot: BotHarness, unique: str):
+    # As Slack sends /tip text: typed brackets escaped, picked mentions and groups as tokens.
+    typed = (f"&lt;!channel&gt; <!here> <!everyone> <!subteam^S0EVIL|@teachers> <@U0EVIL|boss> {unique} "
+             "use &lt;b&gt; tags &amp; read this")
+    saved = reply(bot.slash("/tip", typed))
+    found = reply(bot.slash("/tips", unique))
+
+    exchange = bot.press(button(found, "tip_share"))
+
+    [post] = exchange.api("chat.postMessage")
+    assert live_markup(post.args) == [f"<@{bot.workspace.user_id}>", f"<@{bot.workspace.user_id}>"], \
+        "the author's credit and the sharer's, nothing else"
+    for payload in (saved, found, post.args):
+        assert not re.search(r"<!(channel|here|everyone|subteam)|<@U0EVIL", json.dumps(payload)), payload
+    assert "use &lt;b&gt; tags &amp; read this" in all_text(post.args), "shown as typed"

@@ -5,6 +5,9 @@ Each test gets an empty, migrated database: a fresh SQLite file, or the session'
 
 from __future__ import annotations
 
+import csv
+import io
+
 import json
 from pathlib import Path
 from typing import Any
@@ -302,6 +305,29 @@ def test_export_then_import_elsewhere_gives_the_same_tips(database_url: str, tmp
     copied = [{name: tip[name] for name in fields} for tip in stored(database_url, TEAM_B)]
     assert copied == [{name: tip[name] for name in fields} for tip in stored(database_url, TEAM_A)]
     assert [tip["text"] for tip in copied][1:] == HOSTILE
+
+
+FORMULAS = ["=HYPERLINK(\"https://evil.example\",\"x\")", "+1+1", "-2 apples", "@SUM(A1)", "'=already quoted"]
+
+
+@pytest.mark.parametrize("kind", ["csv", "jsonl"])
+def test_a_round_trip_keeps_formula_looking_text_and_a_hidden_tip_hidden(database_url: str, tmp_path: Path,
+                                                                         kind: str) -> None:
+    import_ok(jsonl(tmp_path, "tips.jsonl", *({"text": text, "author": text} for text in FORMULAS),
+                    {"text": "Kept from view", "hidden": True}))
+    exported = invoke("tips", "export", "--team", TEAM_A, "--format", kind)
+    assert exported.exit_code == 0, exported.output
+    if kind == "csv":
+        cells = [cell for row in csv.reader(io.StringIO(exported.stdout)) for cell in row]
+        assert not [cell for cell in cells if cell.startswith(("=", "+", "-", "@", "\t", "\r"))], \
+            "no cell a spreadsheet would run"
+
+    import_ok(write(tmp_path, f"exported.{kind}", exported.stdout), TEAM_B)
+
+    copied = stored(database_url, TEAM_B)
+    assert [tip["text"] for tip in copied] == [*FORMULAS, "Kept from view"]
+    assert [tip["author"] for tip in copied][:len(FORMULAS)] == FORMULAS
+    assert [tip["hidden"] for tip in copied] == [False] * len(FORMULAS) + [True]
 
 
 def test_export_to_a_file_reports_the_count(database_url: str, tmp_path: Path) -> None:

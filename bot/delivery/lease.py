@@ -99,12 +99,17 @@ class Lease:
             return True
         try:
             assert self._connection is not None
-            self._connection.execute(text("SELECT 1")).scalar()
+            held = self._connection.execute(text(  # a connection SQLAlchemy opened anew holds no lock of ours
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = :cls AND objid = :id "
+                "AND objsubid = 2 AND granted AND pid = pg_backend_pid()"), {"cls": LOCK_CLASS, "id": self._id}
+            ).scalar()
             self._connection.commit()
-            return True
         except Exception:  # noqa: BLE001 - any failure means the connection, and so the lock, is gone
+            held = 0
+        if not held and self._connection is not None:
+            self._connection.close()
             self._connection = None
-            return False
+        return bool(held)
 
 
 def live_senders(session: Session, now: datetime) -> set[int]:

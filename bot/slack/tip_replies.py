@@ -60,7 +60,8 @@ def share(services: Services, new: NewTip) -> dict[str, Any]:
 
 
 def tip_from_command(team_id: str, user_id: str, text: str) -> NewTip:
-    body, tags = split_tags(text)
+    """`/tip …`: Slack sends the text as it sends a message's (`&lt;` for a typed `<`, `<@U…|name>`)."""
+    body, tags = split_tags(plain_text(text))
     return NewTip(team_id, user_id, user_id, body, "command", tags)
 
 
