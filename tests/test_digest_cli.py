@@ -14,7 +14,8 @@ from bot import db
 from bot.bootstrap import open_database, sync_playbook
 from bot.config import Settings
 from bot.db import transaction
-from bot.digests import subscriptions
+from bot.delivery.lease import Lease
+from bot.digests import planner, subscriptions
 from bot.models import DeliveryRecord, DigestSubscriptionRecord
 from bot.sandbox.harness import SANDBOX_TOKEN
 from bot.sandbox.slack_api import SlackStandIn
@@ -105,3 +106,26 @@ def test_a_bad_team_is_refused(database):
 
     assert result.exit_code == 2
     assert "isn't a Slack team id" in result.stderr
+
+
+def test_status_shows_rows_a_live_sender_holds_apart_from_a_stopped_senders(database, slack):
+    with transaction(database.sessions) as session:
+        planner.plan(session, datetime.now(timezone.utc), ahead=timedelta(0))
+    live = Lease(database.engine, database.sessions, lambda: datetime.now(timezone.utc))
+    holder = live.hold()
+    with transaction(database.sessions) as session:
+        rows = list(session.scalars(select(DeliveryRecord).where(DeliveryRecord.team_id == "T0ALPHA")
+                                    .order_by(DeliveryRecord.id)))
+        rows[0].state, rows[0].claimed_by = "sending", holder  # being sent right now
+        rows[1].state, rows[1].claimed_by = "sending", holder + 1000  # its sender was killed
+    try:
+        status = invoke("digest", "status")
+    finally:
+        live.release()
+
+    assert status.exit_code == 0, status.output
+    header, *lines = status.stdout.splitlines()
+    columns = header.split()[1:]
+    alpha = dict(zip(columns, next(line for line in lines if line.startswith("T0ALPHA")).split()[1:]))
+    assert (alpha["pending"], alpha["sending"], alpha["stuck"]) == ("0", "1", "1")
+    assert "the next `plchat digest send` or the worker takes them over at once" in status.stdout
