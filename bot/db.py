@@ -38,12 +38,22 @@ def _no_nul(_connection, _cursor, statement: str, parameters: Any, _context, _ex
     """PostgreSQL refuses NUL in text (SQLite keeps it): a bound string holding one (a junk button value looked
     up as a play's slug, say) gets U+FFFD instead, so the lookup finds nothing rather than failing. Text that is
     stored is refused earlier, with a message, where it holds NUL (tips, chat files)."""
-    return statement, _replace_nul(parameters)
+    return statement, _replace_nul(parameters) if _has_nul(parameters) else parameters
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(map(_has_nul, value.values()))
+    if isinstance(value, (list, tuple)):
+        return any(map(_has_nul, value))
+    return False
 
 
 def _replace_nul(value: Any) -> Any:
     if isinstance(value, str):
-        return value.replace("\x00", "\ufffd") if "\x00" in value else value
+        return value.replace("\x00", "\ufffd")
     if isinstance(value, dict):
         return {key: _replace_nul(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
