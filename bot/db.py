@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any, Iterator
 
 from alembic import command
@@ -11,7 +10,9 @@ from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+from bot.resources import data_dir
+
+MIGRATIONS_DIR = data_dir("migrations")
 
 
 def normalize_url(url: str) -> str:

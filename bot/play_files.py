@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 
 from bot.models import PlayRecord
 from bot.plays import CATEGORIES
+from bot.resources import data_dir
 
-PLAYS_DIR = Path(__file__).resolve().parent.parent / "plays"
+PLAYS_DIR = data_dir("plays")
 MAX_FILE_BYTES = 64 * 1024
 REQUIRED_SECTIONS = ["## Try this", "## What it looks like", "## Watch out for"]
 FRONT_MATTER = re.compile(r"\A---\r?\n(.*?)\r?\n---\r?\n(.*)\Z", re.S)

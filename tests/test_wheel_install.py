@@ -1,0 +1,51 @@
+"""The built wheel carries what the bot reads at run time: installed from it into a fresh venv outside the
+checkout (as pipx or a container would), `plchat db upgrade`, `plchat plays check` and a sandbox script work
+from another folder. Slow (it installs the dependencies into the new venv): about half a minute with a warm
+pip cache."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+CHECKOUT = Path(__file__).resolve().parent.parent
+
+
+def run(*command: str | Path, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(part) for part in command], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=600)
+
+
+@pytest.mark.timeout(900)
+def test_a_wheel_installed_elsewhere_has_its_playbook_and_migrations(tmp_path: Path) -> None:
+    wheels, home, elsewhere = tmp_path / "wheels", tmp_path / "venv", tmp_path / "somewhere-else"
+    elsewhere.mkdir()
+    built = run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", wheels, CHECKOUT, cwd=tmp_path,
+                env=dict(os.environ))
+    assert built.returncode == 0, built.stderr
+    [wheel] = list(wheels.glob("plchat_bot-*.whl"))
+    venv.create(home, with_pip=True)
+    env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    installed = run(home / "bin" / "python", "-m", "pip", "install", "-q", wheel, cwd=elsewhere, env=env)
+    assert installed.returncode == 0, installed.stderr
+    env["DATABASE_URL"] = f"sqlite:///{elsewhere / 'plchat.db'}"
+    plchat = home / "bin" / "plchat"
+
+    where = run(home / "bin" / "python", "-c", "import bot; print(bot.__file__)", cwd=elsewhere, env=env)
+    assert Path(where.stdout.strip()).is_relative_to(home), "the installed package, not the checkout"
+    upgraded = run(plchat, "db", "upgrade", cwd=elsewhere, env=env)
+    assert upgraded.returncode == 0, upgraded.stdout + upgraded.stderr
+    checked = run(plchat, "plays", "check", cwd=elsewhere, env=env)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "plays" in checked.stdout and "0 plays" not in checked.stdout
+    script = elsewhere / "try.txt"
+    script.write_text("/play station rotation\n/tip Exit tickets every Friday #assessment\n/tips exit tickets\n")
+    tried = run(plchat, "sandbox", "--script", script, cwd=elsewhere, env=env)
+    assert tried.returncode == 0, tried.stdout + tried.stderr
+    assert "Start a three-station rotation" in tried.stdout and "Saved your tip" in tried.stdout
+    assert "Traceback" not in tried.stdout + tried.stderr
