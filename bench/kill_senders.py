@@ -43,6 +43,9 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--subscribers", type=int, default=24, help="per run, over two workspaces")
     parser.add_argument("--latency", type=float, default=30, help="ms the stand-in takes to answer a post")
+    parser.add_argument("--history-per-minute", type=int, default=50,
+                        help="SLACK_HISTORY_PER_MINUTE for the rerun's crash checks (50: an internal app's Tier 3; "
+                             "1, a distributed app's, makes each rerun take a minute per check)")
     parser.add_argument("--seed", type=int, default=20261201)
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file in a temp dir")
     args = parser.parse_args()
@@ -52,7 +55,8 @@ def main() -> int:
     rerun_seconds: list[float] = []
     with bench_database(args.database_url, prefix="plchat_bench_kill_") as database, SlackStandIn() as slack:
         url = database.engine.url.render_as_string(hide_password=False)
-        env = {**os.environ, "DATABASE_URL": url, "SLACK_BOT_TOKEN": SANDBOX_TOKEN, "SLACK_API_URL": slack.api_url}
+        env = {**os.environ, "DATABASE_URL": url, "SLACK_BOT_TOKEN": SANDBOX_TOKEN, "SLACK_API_URL": slack.api_url,
+               "SLACK_HISTORY_PER_MINUTE": str(args.history_per_minute)}
         print(f"PLChat kill -9: {args.runs} runs of {args.subscribers} digests, {database.engine.dialect.name}",
               flush=True)
         for run in range(1, args.runs + 1):

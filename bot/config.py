@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     slack_client_id: str | None = None
     slack_client_secret: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
+    slack_history_per_minute: int = Field(
+        default=1, ge=1, le=100, description="conversations.history calls a minute per workspace for the crash "
+        "check: 1 for an app distributed outside the Marketplace (Slack's 2025 limit), up to 50 for an internal app")
 
     x_bearer_token: SecretStr | None = None
     x_api_key: SecretStr | None = None
@@ -37,6 +40,8 @@ class Settings(BaseSettings):
     plchat_public_url: str | None = Field(default=None, description="Where `plchat web` is reachable, for "
                                           "calendar and archive links (e.g. https://plchat.example.org)")
     x_read_budget: int = Field(default=500, ge=0, description="X posts read per chat occurrence, at most")
+    plchat_retention_days: int = Field(default=365, ge=30, le=3650, description="Days the record of each post "
+                                       "sent and each chat answer collected is kept; the worker deletes older ones")
     port: int = Field(default=3000, ge=1, le=65535)
 
     @field_validator("plchat_timezone")

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
     false,
     literal_column,
 )
@@ -254,6 +255,23 @@ class DeliverySender(Base):
     pid: Mapped[int] = mapped_column(Integer)
     started_at: Mapped[datetime]
     renewed_at: Mapped[datetime]
+
+
+class QueuedReaction(Base):
+    """A tip reaction whose message Slack would not let the bot read yet (rate limited): read again, and
+    saved, once `not_before` has passed, by the worker rather than a reply worker waiting."""
+
+    __tablename__ = "queued_reactions"
+    __table_args__ = (UniqueConstraint("team_id", "channel", "ts", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32), ForeignKey("workspaces.team_id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(64))
+    ts: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(32), doc="Who reacted: saves the tip, and is told")
+    not_before: Mapped[datetime] = mapped_column(index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
 
 
 class WaitingReply(Base):

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 PLAN_EVERY = timedelta(seconds=30)
 COLLECT_EVERY = timedelta(seconds=60)
+QUEUED_READS_EVERY = timedelta(seconds=15)  # a rate-limited tip reaction is read again this soon after it may be
 LEADER_POLL = timedelta(seconds=15)
 LEADER_LOCK_KEY = 0x504C43686174  # "PLChat"
 PURGE_EVERY = timedelta(hours=1)
@@ -103,6 +104,10 @@ def _schedule_worker(scheduler: BaseScheduler, worker: Worker) -> None:
     scheduler.add_job(plan, IntervalTrigger(seconds=PLAN_EVERY.total_seconds()), id="plan", **every)
     scheduler.add_job(worker.collect_x, IntervalTrigger(seconds=COLLECT_EVERY.total_seconds()), id="collect-x",
                       **every)
+    scheduler.add_job(worker.purge_old_records, IntervalTrigger(seconds=PURGE_EVERY.total_seconds()),
+                      id="purge-retention", **every)
+    scheduler.add_job(worker.save_queued_reactions, IntervalTrigger(seconds=QUEUED_READS_EVERY.total_seconds()),
+                      id="queued-reactions", **every)
     arm_delivery()
 
 

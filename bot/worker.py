@@ -15,13 +15,17 @@ from bot.bootstrap import Database
 from bot.chats import answers, planner, store
 from bot.config import Settings
 from bot.db import transaction
+from bot.delivery import outbox
 from bot.delivery.compose import renderer
 from bot.delivery.outbox import Outgoing
 from bot.delivery.sender import Channel, RunReport, Sender
 from bot.digests import planner as digest_planner
 from bot.digests import subscriptions
 from bot.links import Links
+from bot.slack import reaction_tips
+from bot.slack.client import GuardedWebClient
 from bot.slack.poster import SlackPoster, client_factory
+from bot.slack.services import Services
 from bot.social import collect
 from bot.social.poster import XPoster
 from bot.social.x import XAccount
@@ -37,8 +41,11 @@ class Worker:
                  x_account: XAccount | None = None):
         self.settings, self.database, self.clock = settings, database, clock
         self.x_account = x_account if x_account is not None else XAccount.from_settings(settings)
-        channels: dict[str, Channel] = {
-            "slack": SlackPoster(slack_client_for or client_factory(settings, database.engine))}
+        client_for = slack_client_for or client_factory(settings, database.engine)
+        self.slack_client_for = lambda team: (GuardedWebClient.like(client) if (client := client_for(team))
+                                              else None)  # what the worker sends is guarded, whoever built it
+        channels: dict[str, Channel] = {"slack": SlackPoster(
+            self.slack_client_for, clock, history_per_minute=settings.slack_history_per_minute)}
         if self.x_account is not None:
             channels["x"] = XPoster(self.x_account)
         self.sender = Sender(database.sessions, channels, renderer(Links(settings.public_link)), clock,
@@ -71,6 +78,24 @@ class Worker:
         if adopted:
             log.info("Saved %d chat answer(s) that had come before their question was recorded", adopted)
         return adopted
+
+    def save_queued_reactions(self) -> int:
+        """Tip reactions whose read Slack rate-limited, read and saved now that it allows (each person told)."""
+        services = Services(self.database.sessions, clock=self.clock, moderators=self.settings.moderator_ids,
+                            tip_reaction=self.settings.plchat_tip_reaction,
+                            default_timezone=self.settings.plchat_timezone)
+        return reaction_tips.save_queued(services, self.slack_client_for)
+
+    def purge_old_records(self) -> tuple[int, int]:
+        """Posts' records and chat answers older than PLCHAT_RETENTION_DAYS, deleted: (posts, answers)."""
+        before = self.clock() - timedelta(days=self.settings.plchat_retention_days)
+        with transaction(self.database.sessions) as session:
+            posts = outbox.purge_finished(session, before)
+            collected = answers.purge_answers(session, before.date())
+        if posts or collected:
+            log.info("Retention: deleted %d post records and %d chat answers older than %d days", posts, collected,
+                     self.settings.plchat_retention_days)
+        return posts, collected
 
     def deliver(self, subject_prefix: str = "", team_id: str | None = None) -> RunReport:
         return self.sender.run_due(subject_prefix, team_id)

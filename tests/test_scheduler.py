@@ -99,7 +99,8 @@ def test_worker_jobs_have_fixed_ids(database):
         schedule_jobs(scheduler, database.sessions, lambda: NOW, worker)
         schedule_jobs(scheduler, database.sessions, lambda: NOW, worker)
         assert sorted(job.id for job in scheduler.get_jobs()) == ["collect-x", "deliver", "plan",
-                                                                  "purge-expired"]
+                                                                  "purge-expired", "purge-retention",
+                                                                  "queued-reactions"]
     finally:
         scheduler.shutdown(wait=False)
         worker.close()

@@ -126,12 +126,14 @@ def test_share_where_the_bot_is_not_invited_explains_how_to_invite_it(bot: BotHa
     assert "/invite" in answer["text"] and answer["replace_original"] is False
 
 
-def test_share_survives_a_rate_limit_by_honouring_retry_after(bot: BotHarness):
+def test_a_rate_limited_share_says_when_to_try_again_and_never_waits_on_a_reply_worker(bot: BotHarness):
     card = reply(bot.slash("/play", "station rotation"))
-    bot.standin.inject("chat.postMessage", status=429, retry_after=1)
+    bot.standin.inject("chat.postMessage", status=429, retry_after=7)
     exchange = bot.press(button(card, "play_share"))
-    assert [c.status for c in exchange.api("chat.postMessage")] == [429, 200]
-    assert "You shared" in reply(exchange)["text"]
+    assert [c.status for c in exchange.api("chat.postMessage")] == [429], "no retry slept out on a reply worker"
+    answer = reply(exchange)["text"]
+    assert "Press Share again in 7 seconds" in answer and "ratelimited" not in answer
+    assert "You shared" in reply(bot.press(button(card, "play_share")))["text"]
 
 
 def test_a_failing_slack_is_reported_to_the_user_not_swallowed(bot: BotHarness):

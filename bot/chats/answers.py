@@ -82,6 +82,12 @@ def adopt_waiting(session: Session, now: datetime) -> int:
     return saved
 
 
+def purge_answers(session: Session, before: date) -> int:
+    """Delete the answers collected in chats held before `before` (the retention setting), tips and all."""
+    old = select(ChatAnswer.tip_id).where(ChatAnswer.occurrence < before)
+    return session.execute(delete(TipRecord).where(TipRecord.id.in_(old))).rowcount
+
+
 def x_answer_number(text: str, questions: int) -> tuple[int, str] | None:
     """`A2 Exit tickets! #PLChat` → (2, 'Exit tickets! #PLChat'), when the chat has a question 2."""
     found = _X_ANSWER.match(text)

@@ -109,14 +109,18 @@ def worker() -> None:
 
 @cli.command()
 def sandbox(script: Annotated[typer.FileText | None, typer.Option(
-        help="Run the lines of this file (or - for stdin) instead of prompting.")] = None) -> None:
+        help="Run the lines of this file (or - for stdin) instead of prompting.")] = None,
+        distributed: Annotated[bool, typer.Option(
+            help="Answer as Slack does an app distributed outside the Marketplace: conversations.history and "
+                 ".replies once a minute per workspace, 15 messages a call.")] = False) -> None:
     """Try the bot with no Slack workspace: a local Slack stand-in and a console."""
     from bot.sandbox.console import Console
     from bot.sandbox.harness import BotHarness
+    from bot.sandbox.slack_api import SlackStandIn
 
     logging.getLogger().setLevel(logging.ERROR)  # the console shows what happened; logs would bury it
     database = prepared(load_settings())
-    with BotHarness(database) as harness:
+    with BotHarness(database, standin=SlackStandIn(distributed=distributed)) as harness:
         console = Console(harness, sys.stdout)
         if script is not None:
             console.run(script, echo=True)

@@ -19,6 +19,15 @@ class RetryAfter(DeliveryError):
         self.seconds = seconds
 
 
+class Deferred(DeliveryError):
+    """Not now, for this post alone (and those behind it in its place), and not a failed attempt: e.g. its
+    check after a crash waits for the channel's history allowance. Nothing else on the lane waits."""
+
+    def __init__(self, reason: str, seconds: float):
+        super().__init__(reason)
+        self.seconds = seconds
+
+
 class Transient(DeliveryError):
     """Worth another try later (5xx, a dropped connection, a timeout)."""
 

@@ -100,7 +100,9 @@ def claim_due(session: Session, now: datetime, sender: int, live: set[int], *, p
             stopped.add(lane)
             continue
         claimed.append(replace(outgoing, taken_over=row.state == "sending"))
-        row.state, row.claimed_at, row.claimed_by, row.attempts = "sending", now, sender, row.attempts + 1
+        if not row.verify:  # a row to check keeps the time of the attempt that may have gone out: its check
+            row.claimed_at = now  # looks in history from then, however often it was deferred since
+        row.state, row.claimed_by, row.attempts = "sending", sender, row.attempts + 1
     session.flush()
     return claimed
 
@@ -131,14 +133,17 @@ def finish(session: Session, row_id: int, sender: int, state: str, now: datetime
 
 
 def put_back(session: Session, row_ids: Iterable[int], sender: int, not_before: datetime, reason: str, *,
-             verify: bool = False) -> None:
+             verify: bool = False, uncount: bool = False) -> None:
     """Rate limited or worth retrying: pending again (unclaimed), not before `not_before`. `verify` when the
-    attempt may have reached the channel after all (a timeout, a 5xx): the next attempt checks first."""
+    attempt may have reached the channel after all (a timeout, a 5xx): the next attempt checks first. `uncount`
+    when this claim was no attempt at all (deferred before anything was sent)."""
     ids = list(row_ids)
     if ids:
         values: dict[str, Any] = dict(state="pending", not_before=not_before, reason=reason[:300], claimed_by=None)
         if verify:
             values["verify"] = True
+        if uncount:
+            values["attempts"] = DeliveryRecord.attempts - 1
         session.execute(update(DeliveryRecord).where(DeliveryRecord.id.in_(ids), DeliveryRecord.state == "sending",
                                                      DeliveryRecord.claimed_by == sender).values(**values))
 
@@ -174,6 +179,16 @@ def counts(session: Session, live: set[int], subject_prefix: str = "") -> dict[t
     if subject_prefix:
         query = query.where(DeliveryRecord.subject.startswith(subject_prefix, autoescape=True))
     return {(team, state): count for team, state, count in session.execute(query)}
+
+
+FINISHED_STATES = ("sent", "failed", "skipped")
+
+
+def purge_finished(session: Session, before: datetime) -> int:
+    """Forget posts that ended (sent, failed, skipped) and were due before `before` (the retention setting):
+    they will not be planned again, their dates being past."""
+    return session.execute(delete(DeliveryRecord).where(DeliveryRecord.state.in_(FINISHED_STATES),
+                                                        DeliveryRecord.due_at < before)).rowcount
 
 
 def in_flight(session: Session, target: str, channel: str, subject_prefix: str) -> bool:

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import transaction
 from bot.delivery import outbox
-from bot.delivery.errors import DeliveryError, Permanent, RetryAfter
+from bot.delivery.errors import Deferred, DeliveryError, Permanent, RetryAfter
 from bot.delivery.lease import Lease, live_senders
 from bot.delivery.outbox import Outgoing
 
@@ -134,6 +134,10 @@ class Sender:
                 if already is None or already <= self._clock():  # one line per limit, not per post in flight
                     log.warning("Rate limited on %s for %.0f s", outgoing.rate_lane, exc.seconds)
                 return report
+            except Deferred as exc:  # this post (and those behind it here) only; the lane goes on
+                until = self._clock() + timedelta(seconds=exc.seconds)
+                self._defer(me, [outgoing, *waiting], until, exc.reason, report, uncount=True)
+                return report
             except Exception as exc:  # one bad post must not stop the others
                 if self._retriable(me, outgoing, exc, report):
                     # A retried post keeps its place: the posts behind it wait with it.
@@ -180,9 +184,9 @@ class Sender:
         return True
 
     def _defer(self, me: int, rows: list[Outgoing], until: datetime, reason: str, report: RunReport, *,
-               verify: bool = False) -> None:
+               verify: bool = False, uncount: bool = False) -> None:
         with transaction(self._sessions) as session:
-            outbox.put_back(session, [row.id for row in rows], me, until, reason, verify=verify)
+            outbox.put_back(session, [row.id for row in rows], me, until, reason, verify=verify, uncount=uncount)
         report.deferred += len(rows)
 
     def _finish(self, me: int, outgoing: Outgoing, state: str, reason: str, report: RunReport,

@@ -117,9 +117,11 @@ class SlackStandIn(LocalStandIn[RecordedCall]):
         bot_id: str = "B0PLCHATBOT",
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], datetime] | None = None,
+        distributed: bool = False,
     ) -> None:
         """`clock` (seconds, monotonic) drives `rate_limit` windows; `wall_clock` stamps message ts (the real
-        time by default). Tests may pass fake ones."""
+        time by default). Tests may pass fake ones. `distributed`: answer as Slack does an app distributed
+        outside the Marketplace since 2025 (`distributed_app`)."""
         self.team_id = team_id
         self.team_name = team_name
         self.bot_user_id = bot_user_id
@@ -154,10 +156,22 @@ class SlackStandIn(LocalStandIn[RecordedCall]):
             "conversations.open": self._open_dm,
             "conversations.history": self._history,
             "conversations.replies": self._replies,
+            "reactions.get": self._reactions_get,
             "chat.getPermalink": self._permalink,
             "files.getUploadURLExternal": self._upload_url,
             "files.completeUploadExternal": self._complete_upload,
         }
+        self._read_limit = 999  # messages conversations.history / .replies return at most a call
+        if distributed:
+            self.distributed_app()
+
+    def distributed_app(self) -> None:
+        """Slack's limits since 2025 for an app distributed outside the Marketplace: conversations.history and
+        conversations.replies allow 1 call a minute per workspace, and return at most 15 messages a call."""
+        for method in ("conversations.history", "conversations.replies"):
+            self.rate_limit(method, 1)
+        with self._changed:
+            self._read_limit = DISTRIBUTED_READ_LIMIT
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -512,7 +526,7 @@ class SlackStandIn(LocalStandIn[RecordedCall]):
         `metadata` is on a message only when `include_all_metadata` is true, as in Slack."""
         try:
             latest, oldest = _ts_bound(args.get("latest")), _ts_bound(args.get("oldest"))
-            limit = min(max(int(args.get("limit") or 100), 1), 999)
+            limit = min(max(int(args.get("limit") or 100), 1), self._read_limit)
             before = _cursor_ts(args.get("cursor"))
         except ValueError:
             return _api_error("invalid_arguments")
@@ -540,7 +554,19 @@ class SlackStandIn(LocalStandIn[RecordedCall]):
         metadata = _flag(args.get("include_all_metadata"))
         thread = [_visible(m, metadata) for m in self._channel_messages(args.get("channel", ""))
                   if ts in (m["ts"], m.get("thread_ts"))]
-        return _ok(messages=thread, has_more=False) if thread else _api_error("thread_not_found")
+        if not thread:
+            return _api_error("thread_not_found")
+        return _ok(messages=thread[:self._read_limit], has_more=len(thread) > self._read_limit)
+
+    def _reactions_get(self, args: dict[str, Any]) -> _Answer:
+        """The message at `timestamp` (a thread reply too), with its reactions, as reactions.get answers."""
+        channel, ts = args.get("channel", ""), args.get("timestamp")
+        if not channel or not ts:
+            return _api_error("invalid_arguments")
+        found = next((m for m in self._channel_messages(channel) if m["ts"] == ts), None)
+        if found is None:
+            return _api_error("message_not_found")
+        return _ok(type="message", channel=channel, message=_visible(found, False))
 
     def _permalink(self, args: dict[str, Any]) -> _Answer:
         channel, ts = args.get("channel", ""), args.get("message_ts", "")
@@ -614,6 +640,9 @@ class SlackStandIn(LocalStandIn[RecordedCall]):
 
 class _BadCursor(Exception):
     pass
+
+
+DISTRIBUTED_READ_LIMIT = 15
 
 
 def _dm_id(user: str) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 
 from slack_bolt import Respond
 from slack_sdk import WebClient
-from slack_sdk.http_retry import RateLimitErrorRetryHandler, default_retry_handlers
+from slack_sdk.http_retry import default_retry_handlers
 from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
 from slack_sdk.web import SlackResponse
 
@@ -72,7 +72,9 @@ class GuardedRespond:
 
 
 def create_web_client(settings: Settings, token: str | None = None) -> GuardedWebClient:
-    """A Web API client that honours `Retry-After` on 429 and retries 5xx and dropped connections.
+    """The listeners' Web API client: retries 5xx and dropped connections, but never a 429, which it would
+    sleep out (60 s and more) on a reply worker while other people's replies wait; a rate-limited read is
+    queued instead (`reaction_tips`), and any other 429 is told to the person as a failure to try again.
 
     One TLS context serves every call: without it urllib builds a new one, loading the CA bundle, for each
     HTTPS connection (about 18 ms of CPU each). Bolt hands the client's context on to its per-request
@@ -83,6 +85,5 @@ def create_web_client(settings: Settings, token: str | None = None) -> GuardedWe
         base_url=settings.slack_api_url,
         ssl=_TLS,
         timeout=10,
-        retry_handlers=[*default_retry_handlers(), RateLimitErrorRetryHandler(max_retry_count=2),
-                        ServerErrorRetryHandler(max_retry_count=2)],
+        retry_handlers=[*default_retry_handlers(), ServerErrorRetryHandler(max_retry_count=2)],
     )

@@ -16,6 +16,7 @@ from bot.slack import blocks, chat_replies, digest_replies, tip_blocks, tip_repl
 from bot.slack.deferred import ack_now, reply_later
 from bot.slack.home import home_view
 from bot.slack.markup import channel_mention
+from bot.slack.messages import retry_after
 from bot.slack.services import Services
 from bot.slack.tip_replies import workspace_of
 from bot.tips import moderation, store
@@ -27,6 +28,7 @@ SHARE_FAILURES = {
     "channel_not_found": "I can't see this channel (private channels need an invite: `/invite @PLChat Bot`).",
     "is_archived": "This channel is archived, so I can't post in it.",
     "restricted_action": "This workspace doesn't let me post here. An admin can change that.",
+    "ratelimited": "Slack asked me to slow down, so that wasn't shared. Press Share again in {seconds} seconds.",
 }
 GONE = "That tip is gone; it may have been deleted."
 
@@ -46,7 +48,8 @@ def post_in_channel(client: WebClient, channel: str | None, payload: dict[str, A
     except SlackApiError as exc:
         error = exc.response.get("error", "unknown_error")
         log.warning("Sharing in %s failed: %s", channel, error)
-        reason = SHARE_FAILURES.get(error, f"Slack didn't accept the post ({error}). Please try again shortly.")
+        reason = SHARE_FAILURES.get(error, "Slack didn't accept the post. Please try again shortly.").format(
+            seconds=round(retry_after(exc, default=30)))
         respond(replace_original=False, **blocks.problem(reason))
         return False
     return True

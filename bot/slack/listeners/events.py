@@ -7,21 +7,18 @@ import logging
 
 from slack_bolt import App
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.db import transaction
-from bot.slack import blocks, chat_replies, tip_replies
+from bot.slack import chat_replies
 from bot.slack.deferred import ack_now, reply_later
 from bot.slack.home import home_view
-from bot.slack.messages import fetch_message, permalink, tell_privately
+from bot.slack.messages import permalink, tell_privately
+from bot.slack.reaction_tips import save_reaction
 from bot.slack.services import Services
 from bot.slack.tip_replies import workspace_of
 from bot.tips import store
 
 log = logging.getLogger(__name__)
-
-CANT_READ = ("I couldn't read that message to save it as a tip ({error}). If it's in a private channel, "
-             "invite me first with `/invite @PLChat Bot`.")
 
 
 def register(app: App, services: Services) -> None:
@@ -37,17 +34,9 @@ def register(app: App, services: Services) -> None:
         if event.get("reaction") != services.tip_reaction or item.get("type") != "message":
             return
         channel, ts, user = item["channel"], item["ts"], event["user"]
-        try:
-            message = fetch_message(client, channel, ts)
-        except SlackApiError as exc:
-            error = exc.response.get("error", "unknown_error")
-            client.chat_postMessage(channel=user, **blocks.problem(CANT_READ.format(error=error)))
-            return
-        if message is None:
-            return  # deleted before we got to it: nothing to save
-        new = tip_replies.tip_from_message(workspace_of(context), user, channel, message, "reaction",
-                                           permalink(client, channel, ts))
-        tell_privately(client, channel, user, tip_replies.share(services, new))
+        answer = save_reaction(services, client, workspace_of(context), channel, ts, user)
+        if answer is not None:
+            tell_privately(client, channel, user, answer)
 
     def forget_workspace(event: dict, context: dict) -> None:
         if event.get("type") == "tokens_revoked" and not (event.get("tokens") or {}).get("bot"):
