@@ -76,6 +76,8 @@ class Workspace(Base):
 
     team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    enterprise_id: Mapped[str | None] = mapped_column(String(32), nullable=True,
+                                                      doc="The enterprise whose org-wide install serves it")
     members_subscribe_channels: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=false(), doc="Channel members (not only moderators) may subscribe "
         "a channel to the digest")

@@ -24,7 +24,8 @@ from bot.digests import subscriptions
 from bot.links import Links
 from bot.slack import reaction_tips
 from bot.slack.client import GuardedWebClient
-from bot.slack.poster import SlackPoster, client_factory
+from bot.slack.installs import client_factory
+from bot.slack.poster import SlackPoster
 from bot.slack.services import Services
 from bot.social import collect
 from bot.social.poster import XPoster

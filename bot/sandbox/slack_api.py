@@ -36,7 +36,7 @@ MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
 MAX_MESSAGE_TEXT = 40_000
 
-_TOKEN_PREFIXES = ("xoxb-", "xoxp-")
+_TOKEN_PREFIXES = ("xoxb-", "xoxp-", "xoxe.xoxb-")
 _JSON_FORM_FIELDS = frozenset({"blocks", "attachments", "view", "metadata", "files"})
 _TEXT_TYPES = frozenset({"plain_text", "mrkdwn"})
 _STATUS_ERRORS = {429: "ratelimited", 500: "internal_error", 503: "service_unavailable"}
@@ -157,10 +157,13 @@ class SlackStandIn(LocalStandIn[RecordedCall]):
             "conversations.history": self._history,
             "conversations.replies": self._replies,
             "reactions.get": self._reactions_get,
+            "oauth.v2.access": self._oauth_access,
             "chat.getPermalink": self._permalink,
             "files.getUploadURLExternal": self._upload_url,
             "files.completeUploadExternal": self._complete_upload,
         }
+        self._installs: dict[str, dict[str, Any]] = {}  # OAuth code (or refresh token) -> what it installs
+        self._expiring: dict[str, float] = {}  # rotating bot token -> when it expires (`clock`)
         self._read_limit = 999  # messages conversations.history / .replies return at most a call
         if distributed:
             self.distributed_app()
@@ -172,6 +175,15 @@ class SlackStandIn(LocalStandIn[RecordedCall]):
             self.rate_limit(method, 1)
         with self._changed:
             self._read_limit = DISTRIBUTED_READ_LIMIT
+
+    def expect_install(self, code: str, *, team_id: str | None, enterprise_id: str | None = None,
+                       org_wide: bool = False, expires_in: int | None = None) -> None:
+        """oauth.v2.access with `code` installs the app in `team_id` (or, `org_wide`, across `enterprise_id`).
+        `expires_in`: with token rotation on, the bot token expires after that many seconds and comes with a
+        refresh token (grant_type=refresh_token gives a new pair; an expired token answers token_expired)."""
+        with self._changed:
+            self._installs[code] = {"team_id": team_id, "enterprise_id": enterprise_id, "org_wide": org_wide,
+                                    "expires_in": expires_in}
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -401,10 +413,16 @@ class SlackStandIn(LocalStandIn[RecordedCall]):
         answer_method = self._methods.get(method)
         if answer_method is None:
             return _api_error("unknown_method")
+        if method == "oauth.v2.access":  # the app's client id and secret authenticate it, not a token
+            return answer_method(args)
         if not token:
             return _api_error("not_authed")
         if not token.startswith(_TOKEN_PREFIXES):
             return _api_error("invalid_auth")
+        with self._changed:
+            expires = self._expiring.get(token)
+        if expires is not None and self._clock() >= expires:
+            return _api_error("token_expired")
         if method in _CHANNEL_POSTS:
             refused = self._channel_refusal(str(args.get("channel") or ""))
             if refused is not None:
@@ -558,6 +576,32 @@ class SlackStandIn(LocalStandIn[RecordedCall]):
             return _api_error("thread_not_found")
         return _ok(messages=thread[:self._read_limit], has_more=len(thread) > self._read_limit)
 
+    def _oauth_access(self, args: dict[str, Any]) -> _Answer:
+        """An install (`code`) or a token refresh (grant_type=refresh_token), as `expect_install` set up."""
+        key = args.get("refresh_token") if args.get("grant_type") == "refresh_token" else args.get("code")
+        with self._changed:
+            install = self._installs.pop(str(key), None) if key else None
+            if install is None:
+                return _api_error("invalid_refresh_token" if args.get("grant_type") else "invalid_code")
+            serial = next(self._serial)
+            fields: dict[str, Any] = {
+                "access_token": f"xoxb-installed-{serial}", "token_type": "bot", "app_id": "A0PLCHAT",
+                "scope": "commands,chat:write,reactions:read", "bot_user_id": self.bot_user_id,
+                "team": {"id": install["team_id"], "name": self.team_name} if install["team_id"] else None,
+                "enterprise": {"id": install["enterprise_id"], "name": "Sandbox District"}
+                if install["enterprise_id"] else None,
+                "is_enterprise_install": install["org_wide"],
+                "authed_user": {"id": "U0INSTALLER"},
+            }
+            if install["expires_in"] is not None:
+                token, refresh = f"xoxe.xoxb-1-{serial}", f"xoxe-1-refresh-{serial}"
+                # The first token lasts `expires_in`; a refreshed one 12 hours, as Slack's do.
+                lasts = ROTATED_TOKEN_SECONDS if args.get("grant_type") == "refresh_token" else install["expires_in"]
+                fields |= {"access_token": token, "refresh_token": refresh, "expires_in": lasts}
+                self._expiring[token] = self._clock() + lasts
+                self._installs[refresh] = install
+        return _ok(**fields)
+
     def _reactions_get(self, args: dict[str, Any]) -> _Answer:
         """The message at `timestamp` (a thread reply too), with its reactions, as reactions.get answers."""
         channel, ts = args.get("channel", ""), args.get("timestamp")
@@ -643,6 +687,7 @@ class _BadCursor(Exception):
 
 
 DISTRIBUTED_READ_LIMIT = 15
+ROTATED_TOKEN_SECONDS = 12 * 3600
 
 
 def _dm_id(user: str) -> str:

@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from bot.config import Settings
 from bot.slack.client import create_web_client
 from bot.slack.deferred import BoundedExecutor, report_error
+from bot.slack.installs import org_member, remember_enterprise, request_workspace
 from bot.slack.listeners import register_listeners
 from bot.slack.services import Services
 from bot.unicode_safe import scrub
@@ -42,6 +43,24 @@ def _scrub_request(body: dict, next: Callable[[], None]) -> None:  # noqa: A002 
     next()
 
 
+def _workspace_identifier(services: Services) -> Callable[..., None]:
+    """Middleware: which workspace a request came from (`workspace_of` reads it), and, once per workspace, the
+    enterprise whose org-wide install it came through, so the worker can find that install for its posts."""
+    known: set[str] = set()
+
+    def identify(body: dict, context: dict, next: Callable[[], None]) -> None:  # noqa: A002 - Bolt's name
+        workspace = request_workspace(body, context)
+        if workspace:
+            context["workspace_id"] = workspace
+        member = org_member(body, context)
+        if member is not None and member[0] not in known:
+            remember_enterprise(services.sessions, *member)
+            known.add(member[0])
+        next()
+
+    return identify
+
+
 def create_app(settings: Settings, services: Services, engine: Engine, *,
                listener_executor: Executor | None = None) -> App:
     """Build the app. With a client id and secret it serves any workspace that installs it.
@@ -52,11 +71,16 @@ def create_app(settings: Settings, services: Services, engine: Engine, *,
     common = dict(name="plchat", signing_secret=secret, process_before_response=True,
                   listener_executor=listener_executor or BoundedExecutor())
     if settings.oauth_enabled:
-        app = App(client=create_web_client(settings), oauth_settings=oauth_settings(settings, engine), **common)
+        oauth = oauth_settings(settings, engine)
+        # The store passed to App too: then Bolt's authorization (and its token refresh) uses our client, at
+        # SLACK_API_URL; the one OAuthSettings builds alone refreshes tokens through a default slack.com client.
+        app = App(client=create_web_client(settings), oauth_settings=oauth, installation_store=oauth.installation_store,
+                  **common)
     else:
         token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
         app = App(client=create_web_client(settings, token), **common)
     app.use(_scrub_request)
+    app.use(_workspace_identifier(services))
     register_listeners(app, services)
     app.error(report_error)
     return app

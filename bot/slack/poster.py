@@ -12,13 +12,10 @@ from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
-from sqlalchemy import Engine
 
-from bot.config import Settings
 from bot.delivery.errors import Deferred, DeliveryError, Permanent, RetryAfter, Transient
 from bot.delivery.outbox import Outgoing
-from bot.slack.client import GuardedWebClient, tls_context
+from bot.slack.client import GuardedWebClient
 from bot.slack.messages import retry_after
 
 log = logging.getLogger(__name__)
@@ -114,33 +111,3 @@ def _delivery_error(exc: SlackApiError) -> DeliveryError:
     if error in PERMANENT:
         return Permanent(error)
     return Transient(error)
-
-
-def client_factory(settings: Settings, engine: Engine) -> Callable[[str], WebClient | None]:
-    """A Web API client for each workspace: the bot token, or the installation OAuth stored for that team.
-    Nothing is retried here: the sender holds a workspace's posts until Retry-After has passed, and checks
-    whether a post that timed out went out after all before trying it again."""
-    clients: dict[str, WebClient] = {}
-    lock = Lock()
-    store = (SQLAlchemyInstallationStore(client_id=settings.slack_client_id, engine=engine)
-             if settings.oauth_enabled and settings.slack_client_id else None)
-
-    def build(token: str) -> WebClient:
-        return GuardedWebClient(token=token, base_url=settings.slack_api_url, ssl=tls_context(), timeout=10,
-                         retry_handlers=[])
-
-    def client_for(team_id: str) -> WebClient | None:
-        with lock:
-            if (cached := clients.get(team_id)) is not None:
-                return cached
-        if store is not None:
-            bot = store.find_bot(enterprise_id=None, team_id=team_id)
-            client = build(bot.bot_token) if bot and bot.bot_token else None
-        else:
-            client = build(settings.slack_bot_token.get_secret_value()) if settings.slack_bot_token else None
-        if client is not None:  # a workspace not installed yet may be soon
-            with lock:
-                clients[team_id] = client
-        return client
-
-    return client_for

@@ -41,8 +41,9 @@ def _token_text(token: str) -> str:
 
 
 def workspace_of(context: dict) -> str:
-    """The workspace a request belongs to (an org-wide install has only an enterprise id)."""
-    return context.get("team_id") or context.get("enterprise_id") or ""
+    """The workspace a request belongs to: as `bot.slack.installs.identify_workspace` found it (an org-wide
+    install's events name the workspace only in the body), else Bolt's team, else the enterprise."""
+    return context.get("workspace_id") or context.get("team_id") or context.get("enterprise_id") or ""
 
 
 def share(services: Services, new: NewTip) -> dict[str, Any]:

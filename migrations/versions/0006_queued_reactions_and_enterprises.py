@@ -1,4 +1,5 @@
-"""Tip reactions whose message Slack would not let the bot read yet (rate limited), read again by the worker.
+"""Tip reactions whose message Slack would not let the bot read yet (rate limited), read again by the worker; the
+enterprise whose org-wide install serves a workspace.
 
 Revision ID: 0006
 Revises: 0005
@@ -30,9 +31,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('queued_reactions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_queued_reactions_not_before'), ['not_before'], unique=False)
+    with op.batch_alter_table('workspaces', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('enterprise_id', sa.String(length=32), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('workspaces', schema=None) as batch_op:
+        batch_op.drop_column('enterprise_id')
     with op.batch_alter_table('queued_reactions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_queued_reactions_not_before'))
     op.drop_table('queued_reactions')
