@@ -6,6 +6,7 @@ pip cache."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -25,7 +26,10 @@ def run(*command: str | Path, cwd: Path, env: dict[str, str]) -> subprocess.Comp
 def test_a_wheel_installed_elsewhere_has_its_playbook_and_migrations(tmp_path: Path) -> None:
     wheels, home, elsewhere = tmp_path / "wheels", tmp_path / "venv", tmp_path / "somewhere-else"
     elsewhere.mkdir()
-    built = run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", wheels, CHECKOUT, cwd=tmp_path,
+    source = tmp_path / "source"  # a copy, so no earlier build/ in the checkout leaks stale files into the wheel
+    shutil.copytree(CHECKOUT, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", "*.db*"))
+    built = run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", wheels, source, cwd=tmp_path,
                 env=dict(os.environ))
     assert built.returncode == 0, built.stderr
     [wheel] = list(wheels.glob("plchat_bot-*.whl"))

@@ -62,7 +62,11 @@ def run() -> None:
     settings = load_settings()
     if not (settings.slack_bot_token and settings.slack_app_token):
         fail(NO_TOKENS)
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
+    # The websocket-client adapter, not slack-sdk's built-in client: on Slack's routine refresh the built-in one
+    # closes the old socket on its message thread and waits out that socket's 3 s read timeout, so envelopes on
+    # the new socket waited past Slack's 3 s ack deadline; this one hands them to the new socket at once
+    # (tests/test_socket_mode.py holds it to that against the stand-in).
+    from slack_bolt.adapter.socket_mode.websocket_client import SocketModeHandler
 
     database = prepared(settings)
     app = build_app(settings, database)

@@ -36,7 +36,7 @@ MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
 MAX_MESSAGE_TEXT = 40_000
 
-_TOKEN_PREFIXES = ("xoxb-", "xoxp-", "xoxe.xoxb-")
+_TOKEN_PREFIXES = ("xoxb-", "xoxp-", "xoxe.xoxb-", "xapp-")
 _JSON_FORM_FIELDS = frozenset({"blocks", "attachments", "view", "metadata", "files"})
 _TEXT_TYPES = frozenset({"plain_text", "mrkdwn"})
 _STATUS_ERRORS = {429: "ratelimited", 500: "internal_error", 503: "service_unavailable"}
@@ -158,12 +158,14 @@ class SlackStandIn(LocalStandIn[RecordedCall]):
             "conversations.replies": self._replies,
             "reactions.get": self._reactions_get,
             "oauth.v2.access": self._oauth_access,
+            "apps.connections.open": self._open_socket,
             "chat.getPermalink": self._permalink,
             "files.getUploadURLExternal": self._upload_url,
             "files.completeUploadExternal": self._complete_upload,
         }
         self._installs: dict[str, dict[str, Any]] = {}  # OAuth code (or refresh token) -> what it installs
         self._expiring: dict[str, float] = {}  # rotating bot token -> when it expires (`clock`)
+        self.socket_mode_url: str | None = None  # where apps.connections.open sends clients (a SocketModeStandIn)
         self._read_limit = 999  # messages conversations.history / .replies return at most a call
         if distributed:
             self.distributed_app()
@@ -575,6 +577,12 @@ class SlackStandIn(LocalStandIn[RecordedCall]):
         if not thread:
             return _api_error("thread_not_found")
         return _ok(messages=thread[:self._read_limit], has_more=len(thread) > self._read_limit)
+
+    def _open_socket(self, args: dict[str, Any]) -> _Answer:
+        """apps.connections.open: a Socket Mode URL, when a SocketModeStandIn serves one."""
+        if self.socket_mode_url is None:
+            return _api_error("not_allowed_token_type")
+        return _ok(url=f"{self.socket_mode_url}?ticket=sandbox-{next(self._serial)}")
 
     def _oauth_access(self, args: dict[str, Any]) -> _Answer:
         """An install (`code`) or a token refresh (grant_type=refresh_token), as `expect_install` set up."""
