@@ -41,7 +41,7 @@ def _token_text(token: str) -> str:
 
 
 def workspace_of(context: dict) -> str:
-    """The workspace a request belongs to: as `bot.slack.installs.identify_workspace` found it (an org-wide
+    """The workspace a request belongs to: as `bot.slack.installs.request_workspace` found it (an org-wide
     install's events name the workspace only in the body), else Bolt's team, else the enterprise."""
     return context.get("workspace_id") or context.get("team_id") or context.get("enterprise_id") or ""
 
