@@ -367,6 +367,8 @@ def test_a_storm_of_rate_limits_delays_digests_but_loses_and_repeats_none(harnes
         worker.close()
     limited = [call for call in harness.standin.calls_to("chat.postMessage") if call.status == 429]
     assert len(limited) >= 3, "the storm happened"
+    assert harness.standin.calls_to("conversations.history") == [], \
+        "a post refused with a 429 went nowhere: its retry needs no check of the channel's history"
     for channel, subscription_id in ids.items():
         assert [key_of(post) for post in posts(harness, channel)] == [f"digest:{subscription_id}:2026-W49"]
     sent_at = sorted(row.finished_at for channel in channels for row in rows(database, ids[channel]))

@@ -133,15 +133,16 @@ def finish(session: Session, row_id: int, sender: int, state: str, now: datetime
 
 
 def put_back(session: Session, row_ids: Iterable[int], sender: int, not_before: datetime, reason: str, *,
-             verify: bool = False, uncount: bool = False) -> None:
-    """Rate limited or worth retrying: pending again (unclaimed), not before `not_before`. `verify` when the
-    attempt may have reached the channel after all (a timeout, a 5xx): the next attempt checks first. `uncount`
-    when this claim was no attempt at all (deferred before anything was sent)."""
+             verify: bool | None = None, uncount: bool = False) -> None:
+    """Rate limited or worth retrying: pending again (unclaimed), not before `not_before`. `verify` True when the
+    attempt may have reached the channel after all (a timeout, a 5xx): the next attempt checks first; False when
+    no attempt can have (refused with a 429, and none uncertain before it): no check, which would cost a history
+    call; None leaves it as it was. `uncount` when this claim was no attempt at all."""
     ids = list(row_ids)
     if ids:
         values: dict[str, Any] = dict(state="pending", not_before=not_before, reason=reason[:300], claimed_by=None)
-        if verify:
-            values["verify"] = True
+        if verify is not None:
+            values["verify"] = verify
         if uncount:
             values["attempts"] = DeliveryRecord.attempts - 1
         session.execute(update(DeliveryRecord).where(DeliveryRecord.id.in_(ids), DeliveryRecord.state == "sending",

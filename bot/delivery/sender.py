@@ -130,7 +130,10 @@ class Sender:
                 with self._lock:
                     already = self._blocked.get(outgoing.rate_lane)
                     self._blocked[outgoing.rate_lane] = max(until, already or until)
-                self._defer(me, [outgoing, *waiting], until, exc.reason, report)
+                # Refused, so this attempt posted nothing: no check before the retry unless an earlier one may have.
+                self._defer(me, [outgoing], until, exc.reason, report,
+                            verify=None if outgoing.resumed_from is not None else False)
+                self._defer(me, waiting, until, exc.reason, report)
                 if already is None or already <= self._clock():  # one line per limit, not per post in flight
                     log.warning("Rate limited on %s for %.0f s", outgoing.rate_lane, exc.seconds)
                 return report
@@ -184,7 +187,7 @@ class Sender:
         return True
 
     def _defer(self, me: int, rows: list[Outgoing], until: datetime, reason: str, report: RunReport, *,
-               verify: bool = False, uncount: bool = False) -> None:
+               verify: bool | None = None, uncount: bool = False) -> None:
         with transaction(self._sessions) as session:
             outbox.put_back(session, [row.id for row in rows], me, until, reason, verify=verify, uncount=uncount)
         report.deferred += len(rows)
