@@ -11,12 +11,12 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from bot.bootstrap import Database
 from bot.db import transaction
 from bot.delivery import outbox
-from bot.delivery.lease import LAPSES_AFTER, Lease, live_senders, process_alive
+from bot.delivery.lease import LAPSES_AFTER, LOCK_CLASS, Lease, live_senders, process_alive
 from bot.models import DeliveryRecord, DeliverySender
 from bot.tips.store import ensure_workspace
 
@@ -127,3 +127,21 @@ def test_a_postgres_sender_whose_lock_connection_dropped_takes_a_new_lease(datab
 def test_process_alive_knows_a_running_process_from_a_gone_one() -> None:
     assert process_alive(os.getpid())
     assert not process_alive(dead_pid())
+
+
+def test_an_id_whose_lock_another_session_still_holds_is_passed_over_not_waited_on(database: Database) -> None:
+    if database.engine.dialect.name != "postgresql":
+        pytest.skip("the advisory lock is PostgreSQL's")
+    probe = lease(database)
+    last = probe.hold()
+    probe.release()
+    with database.engine.connect() as other:  # e.g. a sender of the table before it was rebuilt, ids restarted
+        for taken in range(last + 1, last + 4):
+            other.execute(text("SELECT pg_advisory_lock(:cls, :id)"), {"cls": LOCK_CLASS, "id": taken})
+        other.commit()
+        mine = lease(database)
+        got = mine.hold()
+        assert got > last + 3
+        with database.sessions() as session:
+            assert got in live_senders(session, NOW)
+        mine.release()

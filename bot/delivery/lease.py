@@ -73,18 +73,29 @@ class Lease:
             self._id = None
 
     def _register(self) -> None:
-        now = self._clock()
-        with transaction(self._sessions) as session:
-            session.execute(delete(DeliverySender).where(DeliverySender.renewed_at < now - FORGOTTEN_AFTER))
-            sender = DeliverySender(host=HOST, pid=os.getpid(), started_at=now, renewed_at=now)
-            session.add(sender)
-            session.flush()
-            self._id = sender.id
-        self._renewed = now
-        if self._engine.dialect.name == "postgresql":
+        """A new sender row; on PostgreSQL, with its lock taken. An id whose lock some other session still holds
+        (ids restart when the table is rebuilt) is given up for the next one, never waited on."""
+        while True:
+            now = self._clock()
+            with transaction(self._sessions) as session:
+                session.execute(delete(DeliverySender).where(DeliverySender.renewed_at < now - FORGOTTEN_AFTER))
+                sender = DeliverySender(host=HOST, pid=os.getpid(), started_at=now, renewed_at=now)
+                session.add(sender)
+                session.flush()
+                self._id = sender.id
+            self._renewed = now
+            if self._engine.dialect.name != "postgresql" or self._lock_own_id():
+                return
+            with transaction(self._sessions) as session:
+                session.execute(delete(DeliverySender).where(DeliverySender.id == self._id))
+
+    def _lock_own_id(self) -> bool:
+        if self._connection is None:
             self._connection = self._engine.connect()
-            self._connection.execute(text("SELECT pg_advisory_lock(:cls, :id)"), {"cls": LOCK_CLASS, "id": self._id})
-            self._connection.commit()
+        got = self._connection.execute(text("SELECT pg_try_advisory_lock(:cls, :id)"),
+                                       {"cls": LOCK_CLASS, "id": self._id}).scalar()
+        self._connection.commit()
+        return bool(got)
 
     def _renew(self) -> None:
         now = self._clock()
