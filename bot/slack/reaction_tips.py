@@ -40,16 +40,24 @@ def save_reaction(services: Services, client: WebClient, team_id: str, channel: 
     """Save the reacted-to message as a tip: the answer to tell the person, or None when there is nothing to
     say (the message is gone). A rate-limited read is queued, and the answer says so."""
     try:
-        message = fetch_message(client, channel, ts)
+        return _read_and_save(services, client, team_id, channel, ts, user)[0]
     except ReadLater as later:
         queue(services, team_id, channel, ts, user, services.clock() + timedelta(seconds=later.seconds))
         return blocks.problem(LATER.format(minutes=_minutes(later.seconds)))
+
+
+def _read_and_save(services: Services, client: WebClient, team_id: str, channel: str, ts: str,
+                   user: str) -> tuple[dict[str, Any] | None, bool]:
+    """(the answer to tell the person, or None when the message is gone; whether the tip was saved). Raises
+    ReadLater when Slack rate-limits the read."""
+    try:
+        message = fetch_message(client, channel, ts)
     except SlackApiError as exc:
-        return blocks.problem(CANT_READ.get(str(exc.response.get("error")), CANT_READ_OTHERWISE))
+        return blocks.problem(CANT_READ.get(str(exc.response.get("error")), CANT_READ_OTHERWISE)), False
     if message is None:
-        return None  # deleted before we got to it: nothing to save
+        return None, False  # deleted before we got to it: nothing to save
     new = tip_replies.tip_from_message(team_id, user, channel, message, "reaction", permalink(client, channel, ts))
-    return tip_replies.share(services, new)
+    return tip_replies.share(services, new), True
 
 
 def queue(services: Services, team_id: str, channel: str, ts: str, user: str, not_before: datetime) -> None:
@@ -78,19 +86,14 @@ def save_queued(services: Services, client_for: Callable[[str], WebClient | None
         answer: dict[str, Any] | None = None
         try:
             if client is not None:
-                message = fetch_message(client, queued.channel, queued.ts)
-                if message is not None:
-                    new = tip_replies.tip_from_message(queued.team_id, queued.user_id, queued.channel, message,
-                                                       "reaction", permalink(client, queued.channel, queued.ts))
-                    answer = tip_replies.share(services, new)
-                    saved += 1
+                answer, was_saved = _read_and_save(services, client, queued.team_id, queued.channel, queued.ts,
+                                                   queued.user_id)
+                saved += was_saved
         except ReadLater as later:
             if queued.attempts + 1 < GIVE_UP_AFTER:
                 _again(services, queued.id, now + timedelta(seconds=later.seconds))
                 continue
             answer = blocks.problem(CANT_READ_OTHERWISE)
-        except SlackApiError as exc:
-            answer = blocks.problem(CANT_READ.get(str(exc.response.get("error")), CANT_READ_OTHERWISE))
         with transaction(services.sessions) as session:
             session.execute(delete(QueuedReaction).where(QueuedReaction.id == queued.id))
         if answer is not None and client is not None:
