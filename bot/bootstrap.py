@@ -62,7 +62,5 @@ def prepare_embedded(settings: Settings) -> Database:
 
 def build_app(settings: Settings, database: Database, services: Services | None = None, *,
               listener_executor: Executor | None = None) -> App:
-    services = services or Services(database.sessions, moderators=settings.moderator_ids,
-                                    tip_reaction=settings.plchat_tip_reaction,
-                                    default_timezone=settings.plchat_timezone)
+    services = services or Services.from_settings(database.sessions, settings)
     return create_app(settings, services, database.engine, listener_executor=listener_executor)

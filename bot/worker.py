@@ -82,9 +82,7 @@ class Worker:
 
     def save_queued_reactions(self) -> int:
         """Tip reactions whose read Slack rate-limited, read and saved now that it allows (each person told)."""
-        services = Services(self.database.sessions, clock=self.clock, moderators=self.settings.moderator_ids,
-                            tip_reaction=self.settings.plchat_tip_reaction,
-                            default_timezone=self.settings.plchat_timezone)
+        services = Services.from_settings(self.database.sessions, self.settings, self.clock)
         return reaction_tips.save_queued(services, self.slack_client_for)
 
     def purge_old_records(self) -> tuple[int, int]:

@@ -9,6 +9,8 @@ from typing import Callable
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.config import Settings
+
 
 def system_clock() -> datetime:
     return datetime.now(timezone.utc)
@@ -22,3 +24,9 @@ class Services:
     moderators: frozenset[str] = frozenset()  # PLCHAT_MODERATORS; more are added in Slack
     tip_reaction: str = "bulb"  # PLCHAT_TIP_REACTION
     default_timezone: str = "America/Los_Angeles"  # PLCHAT_TIMEZONE
+
+    @classmethod
+    def from_settings(cls, sessions: sessionmaker[Session], settings: Settings,
+                      clock: Callable[[], datetime] = system_clock) -> Services:
+        return cls(sessions, clock=clock, moderators=settings.moderator_ids, tip_reaction=settings.plchat_tip_reaction,
+                   default_timezone=settings.plchat_timezone)
