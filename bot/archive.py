@@ -13,6 +13,7 @@ from datetime import datetime
 from urllib.parse import quote, urlsplit
 
 from bot.chats.recap import Recap, RecapAnswer
+from bot.chats.spec import NETWORKS
 
 SLACK_MEMBER = "a Slack member"
 NO_ANSWERS = "No answers yet"
@@ -22,7 +23,7 @@ _MONTHS = (
 )
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~=&^$:])")
-_X_HANDLE = re.compile(r"@?([A-Za-z0-9_]{1,15})")
+_HANDLE = re.compile(r"@?([A-Za-z0-9_][A-Za-z0-9_.@-]{0,99})")  # x: ana; bluesky: ana.bsky.social; mastodon: ana@host
 _CSS = """
 body { font: 16px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0;
        color: #1d1c1d; background: #fafafa; }
@@ -119,9 +120,9 @@ def recap_html(recap: Recap, names: Mapping[str, str] = {}) -> str:
 
 
 def _author(answer: RecapAnswer, names: Mapping[str, str]) -> str:
-    if answer.via == "x":
-        handle = _X_HANDLE.fullmatch(answer.author.strip())
-        return f"@{handle.group(1)} on X" if handle else "someone on X"
+    if answer.via in NETWORKS:
+        handle = _HANDLE.fullmatch(answer.author.strip())
+        return f"@{handle.group(1)} on {NETWORKS[answer.via]}" if handle else f"someone on {NETWORKS[answer.via]}"
     name = names.get(answer.author, "").strip()
     return name or SLACK_MEMBER
 

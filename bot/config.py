@@ -7,7 +7,12 @@ import re
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.chats.spec import NETWORKS
 from bot.timezones import known_zones
+
+NETWORK_SETTINGS = {"x": "X_API_KEY, X_API_SECRET, X_ACCESS_TOKEN and X_ACCESS_TOKEN_SECRET",
+                    "bluesky": "BLUESKY_HANDLE and BLUESKY_APP_PASSWORD",
+                    "mastodon": "MASTODON_BASE_URL and MASTODON_ACCESS_TOKEN"}
 
 
 class Settings(BaseSettings):
@@ -33,6 +38,20 @@ class Settings(BaseSettings):
     x_access_token: SecretStr | None = None
     x_access_token_secret: SecretStr | None = None
     x_api_url: str = "https://api.twitter.com"
+
+    bluesky_handle: str | None = Field(default=None, description="The account chats post from, e.g. plchat.bsky.social")
+    bluesky_app_password: SecretStr | None = Field(default=None, description="An app password (Settings → Privacy "
+                                                   "and security → App passwords), never the account's own")
+    bluesky_service_url: str = "https://bsky.social"
+    bluesky_read_budget: int = Field(default=600, ge=0, description="Bluesky requests reading one chat occurrence's "
+                                     "answers, at most")
+
+    mastodon_base_url: str | None = Field(default=None, description="The account's instance, e.g. "
+                                          "https://mastodon.social")
+    mastodon_access_token: SecretStr | None = Field(default=None, description="From the instance's Preferences → "
+                                                    "Development → New application (scopes read and write:statuses)")
+    mastodon_read_budget: int = Field(default=600, ge=0, description="Mastodon requests reading one chat "
+                                      "occurrence's answers, at most")
 
     plchat_moderators: str = Field(default="", description="Comma- or space-separated Slack user ids")
     plchat_tip_reaction: str = Field(default="bulb", description="Reacting with this emoji saves a message as a tip")
@@ -70,6 +89,22 @@ class Settings(BaseSettings):
     @property
     def x_enabled(self) -> bool:
         return all((self.x_api_key, self.x_api_secret, self.x_access_token, self.x_access_token_secret))
+
+    @property
+    def bluesky_enabled(self) -> bool:
+        return bool(self.bluesky_handle and self.bluesky_app_password and self.bluesky_app_password.get_secret_value())
+
+    @property
+    def mastodon_enabled(self) -> bool:
+        return bool(self.mastodon_base_url and self.mastodon_access_token
+                    and self.mastodon_access_token.get_secret_value())
+
+    def network_enabled(self, network: str) -> bool:
+        return {"x": self.x_enabled, "bluesky": self.bluesky_enabled, "mastodon": self.mastodon_enabled}[network]
+
+    @property
+    def connected_networks(self) -> frozenset[str]:
+        return frozenset(name for name in NETWORKS if self.network_enabled(name))
 
     @property
     def moderator_ids(self) -> frozenset[str]:

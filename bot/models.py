@@ -107,7 +107,7 @@ class TipRecord(Base):
     text_hash: Mapped[str] = mapped_column(String(64), doc="sha256 of the normalised text, for exact duplicates")
     tags: Mapped[str] = mapped_column(String(320), default=" ", doc="Up to 10 tags of 30 characters, padded")
     grade: Mapped[str] = mapped_column(String(20), default="")
-    source: Mapped[str] = mapped_column(String(16), doc="command, modal, shortcut, reaction, import, chat, x")
+    source: Mapped[str] = mapped_column(String(16), doc="command, modal, shortcut, reaction, import, chat, x, bluesky, mastodon")
     source_ref: Mapped[str | None] = mapped_column(String(255), nullable=True)
     permalink: Mapped[str | None] = mapped_column(String(500), nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -198,6 +198,8 @@ class ChatRecord(Base):
     skip: Mapped[list[Any]] = mapped_column(default=list, doc="ISO dates")
     slack_channels: Mapped[list[Any]] = mapped_column(default=list)
     post_to_x: Mapped[bool] = mapped_column(Boolean, default=False)
+    post_to_bluesky: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    post_to_mastodon: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     reminders: Mapped[list[Any]] = mapped_column(default=list, doc="Minutes before the start")
     questions: Mapped[list[Any]] = mapped_column(default=list, doc='[{"at": minutes, "text": ...}]')
     cancelled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
@@ -206,9 +208,31 @@ class ChatRecord(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     next_start: Mapped[datetime | None] = mapped_column(nullable=True, doc="UTC; None when no occurrence is left")
     planned_through: Mapped[datetime] = mapped_column(default=REPLAN)
-    x_since_id: Mapped[str | None] = mapped_column(String(32), nullable=True, doc="Newest X post read")
-    x_reads: Mapped[dict[str, Any]] = mapped_column(default=dict, doc="X posts read, by occurrence date")
-    x_read_denied: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class ChatRead(Base):
+    """Where reading a chat's hashtag on one network (x, bluesky, mastodon) has got to, and what it cost."""
+
+    __tablename__ = "chat_reads"
+
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True)
+    network: Mapped[str] = mapped_column(String(8), primary_key=True)
+    cursor: Mapped[str | None] = mapped_column(String(64), nullable=True,
+                                               doc="X since_id, Mastodon min_id, Bluesky newest time seen")
+    reads: Mapped[dict[str, Any]] = mapped_column(default=dict, doc="Posts read, by occurrence date")
+    denied: Mapped[bool] = mapped_column(Boolean, default=False, doc="The account may post but not read")
+
+
+class NetworkSession(Base):
+    """A network login kept between runs and shared by every process (Bluesky allows few logins a day),
+    encrypted with a key derived from the account's own password, so the database alone does not give it away."""
+
+    __tablename__ = "network_sessions"
+
+    network: Mapped[str] = mapped_column(String(8), primary_key=True)
+    account: Mapped[str] = mapped_column(String(255), primary_key=True)
+    sealed: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime]
 
 
 class DeliveryRecord(Base):
@@ -226,8 +250,8 @@ class DeliveryRecord(Base):
     key: Mapped[str] = mapped_column(String(200), unique=True)
     team_id: Mapped[str] = mapped_column(String(32), ForeignKey("workspaces.team_id", ondelete="CASCADE"))
     subject: Mapped[str] = mapped_column(String(64), doc="What it belongs to, e.g. chat:42 or digest:17")
-    target: Mapped[str] = mapped_column(String(8), doc="slack or x")
-    channel: Mapped[str] = mapped_column(String(64), default="", doc="A Slack channel or user id; '' on X")
+    target: Mapped[str] = mapped_column(String(8), doc="slack, x, bluesky or mastodon")
+    channel: Mapped[str] = mapped_column(String(64), default="", doc="A Slack channel or user id; '' on the networks")
     due_at: Mapped[datetime]
     expires_at: Mapped[datetime | None] = mapped_column(nullable=True, doc="Skipped when not sent by then")
     not_before: Mapped[datetime | None] = mapped_column(nullable=True, doc="Rate limited or retrying until")
@@ -237,7 +261,7 @@ class DeliveryRecord(Base):
     reason: Mapped[str] = mapped_column(String(300), default="")
     verify: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(),
                                          doc="An attempt may have reached the channel: check before resending")
-    sent_ref: Mapped[str | None] = mapped_column(String(64), nullable=True, doc="Slack ts or X post id")
+    sent_ref: Mapped[str | None] = mapped_column(String(64), nullable=True, doc="Slack ts, X post id, Bluesky record key, Mastodon status id")
     claimed_at: Mapped[datetime | None] = mapped_column(nullable=True)
     claimed_by: Mapped[int | None] = mapped_column(Integer, nullable=True,
                                                    doc="The sender (delivery_senders.id) holding a row in sending")
@@ -296,7 +320,8 @@ class WaitingReply(Base):
 
 
 class ChatAnswer(Base):
-    """A tip that answered a chat question, in Slack (a thread reply) or on X (A1 … #hashtag)."""
+    """A tip that answered a chat question: a Slack thread reply, or a post on a network (A1 … #hashtag, or a
+    reply to the question's own post)."""
 
     __tablename__ = "chat_answers"
     __table_args__ = (
@@ -309,7 +334,7 @@ class ChatAnswer(Base):
     chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
     occurrence: Mapped[date] = mapped_column(doc="The local date the chat ran")
     question: Mapped[int] = mapped_column(Integer, doc="1-based")
-    participant: Mapped[str] = mapped_column(String(120), doc="A Slack user id, or x:handle")
+    participant: Mapped[str] = mapped_column(String(120), doc="A Slack user id, or network:account (x:ana)")
 
 
 class DigestSubscriptionRecord(Base):

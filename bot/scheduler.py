@@ -102,8 +102,8 @@ def _schedule_worker(scheduler: BaseScheduler, worker: Worker) -> None:
 
     every = dict(replace_existing=True, coalesce=True, max_instances=1, next_run_time=worker.clock())
     scheduler.add_job(plan, IntervalTrigger(seconds=PLAN_EVERY.total_seconds()), id="plan", **every)
-    scheduler.add_job(worker.collect_x, IntervalTrigger(seconds=COLLECT_EVERY.total_seconds()), id="collect-x",
-                      **every)
+    scheduler.add_job(worker.collect_answers, IntervalTrigger(seconds=COLLECT_EVERY.total_seconds()),
+                      id="collect-answers", **every)
     scheduler.add_job(worker.purge_old_records, IntervalTrigger(seconds=PURGE_EVERY.total_seconds()),
                       id="purge-retention", **every)
     scheduler.add_job(worker.save_queued_reactions, IntervalTrigger(seconds=QUEUED_READS_EVERY.total_seconds()),

@@ -1,12 +1,12 @@
 """The worker's jobs as plain methods over the database, with an injected clock: plan chats into the outbox,
-send what is due, read chat answers on X. `bot.scheduler` runs them on APScheduler; tests and the sandbox call
+send what is due, read chat answers on the networks. `bot.scheduler` runs them on APScheduler; tests and the sandbox call
 them directly."""
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import Callable, Mapping
 
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
@@ -16,19 +16,23 @@ from bot.chats import answers, planner, store
 from bot.config import Settings
 from bot.db import transaction
 from bot.delivery import outbox
-from bot.delivery.compose import renderer
 from bot.delivery.outbox import Outgoing
+from bot.delivery.render import Renderers
 from bot.delivery.sender import Channel, RunReport, Sender
 from bot.digests import planner as digest_planner
 from bot.digests import subscriptions
 from bot.links import Links
+from bot.slack import delivery as slack_delivery
 from bot.slack import reaction_tips
 from bot.slack.client import GuardedWebClient
 from bot.slack.installs import client_factory
 from bot.slack.poster import SlackPoster
 from bot.slack.services import Services
 from bot.social import collect
-from bot.social.poster import XPoster
+from bot.social import network as social_delivery
+from bot.social.bluesky import BlueskyAccount
+from bot.social.mastodon import MastodonAccount
+from bot.social.network import Network, SocialChannel
 from bot.social.x import XAccount
 
 log = logging.getLogger(__name__)
@@ -39,18 +43,21 @@ RECHECK = timedelta(seconds=30)  # the sender looks again at least this often (r
 class Worker:
     def __init__(self, settings: Settings, database: Database, clock: Callable[[], datetime], *,
                  slack_client_for: Callable[[str], WebClient | None] | None = None,
-                 x_account: XAccount | None = None):
+                 networks: Mapping[str, Network] | None = None):
         self.settings, self.database, self.clock = settings, database, clock
-        self.x_account = x_account if x_account is not None else XAccount.from_settings(settings)
+        self.networks = dict(networks) if networks is not None else configured_networks(settings, database, clock)
         client_for = slack_client_for or client_factory(settings, database.engine)
         self.slack_client_for = lambda team: (GuardedWebClient.like(client) if (client := client_for(team))
                                               else None)  # what the worker sends is guarded, whoever built it
         channels: dict[str, Channel] = {"slack": SlackPoster(
             self.slack_client_for, clock, history_per_minute=settings.slack_history_per_minute)}
-        if self.x_account is not None:
-            channels["x"] = XPoster(self.x_account)
-        self.sender = Sender(database.sessions, channels, renderer(Links(settings.public_link)), clock,
-                             on_failed=self._stop_gone_subscription)
+        links = Links(settings.public_link)
+        renderers = Renderers()
+        slack_delivery.register(renderers, links)
+        for name, network in self.networks.items():
+            channels[name] = SocialChannel(network)
+            social_delivery.register(renderers, network, links)
+        self.sender = Sender(database.sessions, channels, renderers, clock, on_failed=self._stop_gone_subscription)
 
     def close(self) -> None:
         self.sender.close()
@@ -105,12 +112,23 @@ class Worker:
         due = self.sender.next_wakeup()
         return max(now, min(due, now + RECHECK)) if due else now + RECHECK
 
-    def live_on_x(self) -> bool:
+    def live_on_networks(self) -> bool:
+        """A chat is running on a network the bot is connected to (its answers are being read)."""
         with self.database.sessions() as session:
-            return bool(store.live_on_x(session, self.clock()))
+            return any(store.live_on(session, name, self.clock()) for name in self.networks)
 
-    def collect_x(self) -> int:
-        if self.x_account is None:
-            return 0
-        return collect.collect(self.database.sessions, self.x_account, budget=self.settings.x_read_budget,
-                               clock=self.clock, configured_moderators=self.settings.moderator_ids)
+    def collect_answers(self) -> int:
+        """One pass reading the answers of the chats running on each network; returns how many were saved."""
+        budgets = {"x": self.settings.x_read_budget, "bluesky": self.settings.bluesky_read_budget,
+                   "mastodon": self.settings.mastodon_read_budget}
+        return sum(collect.collect(self.database.sessions, network, budget=budgets[name], clock=self.clock,
+                                   configured_moderators=self.settings.moderator_ids)
+                   for name, network in self.networks.items())
+
+
+def configured_networks(settings: Settings, database: Database, clock: Callable[[], datetime]) -> dict[str, Network]:
+    """The networks whose accounts the settings give, by delivery target."""
+    accounts: list[Network | None] = [XAccount.from_settings(settings, clock=clock),
+                                      BlueskyAccount.from_settings(settings, database.sessions, clock=clock),
+                                      MastodonAccount.from_settings(settings, clock=clock)]
+    return {account.name: account for account in accounts if account is not None}

@@ -239,7 +239,7 @@ def test_moderators_get_edit_skip_and_cancel_with_confirmations() -> None:
     text = shown_text(payload)
     assert "<#C0PLCHAT>, <#G0PRIVATE>" in text
     assert f"<!date^{int(late.timestamp())}^" in text
-    assert "Weekly until" in text and "X on" in text
+    assert "Weekly until" in text and "on X" in text
     assert_slack_accepts(payload)
 
 
@@ -248,7 +248,7 @@ def test_everyone_else_sees_the_list_without_buttons() -> None:
                                     moderator=False)
 
     assert buttons(payload) == []
-    assert "Once" in shown_text(payload) and "X off" in shown_text(payload)
+    assert "Once" in shown_text(payload) and "Slack only" in shown_text(payload)
 
 
 def test_a_chat_with_no_dates_left_cannot_be_skipped() -> None:
@@ -323,11 +323,11 @@ def test_a_blank_form_gives_blank_fields_and_leaves_reminders_to_the_defaults() 
 
     assert fields == {"title": "", "hashtag": "", "starts": "", "timezone": "UTC", "duration": 60,
                       "repeat": "weekly", "until": None, "skip": [], "slack_channels": [], "post_to_x": False,
-                      "questions": []}
+                      "post_to_bluesky": False, "post_to_mastodon": False, "questions": []}
 
 
 def test_the_edit_form_round_trips_the_chat() -> None:
-    chat = make_chat(42)
+    chat = make_chat(42, post_to_mastodon=True)
     view = cb.schedule_modal(default_timezone="UTC", chat=chat)
 
     fields = cb.schedule_fields(state_from_initial_values(view))
@@ -337,7 +337,7 @@ def test_the_edit_form_round_trips_the_chat() -> None:
         "title": "Station rotation", "hashtag": "PLChat", "starts": "2026-03-03 11:00",
         "timezone": "America/Los_Angeles", "duration": 60, "repeat": "weekly", "until": "2026-06-09",
         "skip": ["2026-04-07", "2026-04-14"], "slack_channels": ["C0PLCHAT", "G0PRIVATE"], "post_to_x": True,
-        "reminders": ["24h", "1h", "15m"],
+        "post_to_bluesky": False, "post_to_mastodon": True, "reminders": ["24h", "1h", "15m"],
         "questions": [{"at": 0.0, "text": "What brought you here?"},
                       {"at": 7.5, "text": "How do you group students?"},
                       {"at": 15.0, "text": "What would you try next week?"}],

@@ -26,7 +26,11 @@ from bot.digests.records import DigestTip
 from bot.sandbox.hostile import FRAGMENTS, smuggled
 from bot.slack import blocks, chat_blocks, digest_blocks, tip_blocks
 from bot.slack.markup import guard, live_markup
-from bot.social import x_text
+from bot.social import chat_text
+from bot.social.bluesky import BLUESKY_RULE
+from bot.social.chat_text import TextRule
+from bot.social.mastodon import mastodon_length
+from bot.social.x import X_RULE
 from bot.tips import transfer
 from bot.tips.records import Tip
 from bot.tips.search import TipPage, TipQuery
@@ -157,14 +161,25 @@ def test_the_schedule_form_answers_any_text_with_short_errors(text: str) -> None
         assert errors and all(isinstance(error, str) and len(error) <= 150 for error in errors.values())
 
 
+def _network_posts(spec: Any, rule: TextRule) -> list[chat_text.SocialText]:
+    return [chat_text.reminder(spec, START, timedelta(hours=1), rule), chat_text.welcome(spec, START, rule),
+            chat_text.question(spec, 1, rule), chat_text.wrapup(spec, START, rule),
+            chat_text.recap_link(spec, START, "https://plchat.example.org/chats/1", rule)]
+
+
 @prop
-def test_chat_posts_on_x_mention_nobody(text: str) -> None:
+def test_chat_posts_on_the_networks_mention_nobody_and_fit(text: str) -> None:
     spec = hostile_spec(text)
-    for post in (x_text.reminder_text(spec, START, timedelta(hours=1)), x_text.welcome_text(spec, START),
-                 x_text.question_text(spec, 1, spec.questions[0]), x_text.wrapup_text(spec, START)):
-        sent = x_inert(post)
-        assert not re.search(r"(?<!\w)[@\uff20]\w", sent)
-        assert sent == x_inert(sent)  # the X channel applies it again: nothing changes, nothing grows
+    for rule in (X_RULE, TextRule(280, mastodon_length, x_inert), BLUESKY_RULE):
+        for post in _network_posts(spec, rule):
+            assert rule.fits(post.text)
+            sent = rule.inert(post.text)
+            if rule is not BLUESKY_RULE:  # X and Mastodon read an @ in the text as a mention
+                assert not re.search(r"(?<!\w)[@\uff20]\w", sent)
+                assert sent == rule.inert(sent)  # applied again: nothing changes, nothing grows
+            # Bluesky mentions only through facets: the only facets are the bot's own tag and link.
+            assert {(part.tag, part.link) for part in post.parts if part.tag or part.link} <= {
+                (spec.hashtag, None), (None, "https://plchat.example.org/chats/1")}
 
 
 # -- digests ------------------------------------------------------------------------------------------------------

@@ -16,7 +16,24 @@ from bot.config import Settings
 from bot.delivery.errors import DeliveryError, Permanent, ReadDenied, RetryAfter, Transient
 from bot.sandbox.x_api import XCredentials, XStandIn
 from bot.social.x import XAccount, XPost
-from bot.social.x_text import question_text, reminder_text, welcome_text, wrapup_text, x_length
+from bot.social import chat_text
+from bot.social.x import X_RULE, x_length
+
+
+def reminder_text(spec: ChatSpec, start: datetime, lead: timedelta) -> str:
+    return chat_text.reminder(spec, start, lead, X_RULE).text
+
+
+def welcome_text(spec: ChatSpec, start: datetime) -> str:
+    return chat_text.welcome(spec, start, X_RULE).text
+
+
+def question_text(spec: ChatSpec, number: int, _question: Question) -> str:
+    return chat_text.question(spec, number, X_RULE).text
+
+
+def wrapup_text(spec: ChatSpec, start: datetime) -> str:
+    return chat_text.wrapup(spec, start, X_RULE).text
 
 NOW = datetime(2026, 11, 24, 17, 0, tzinfo=timezone.utc)
 CREDENTIALS = XCredentials(

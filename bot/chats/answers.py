@@ -1,5 +1,5 @@
-"""Answers to a chat's questions become tips linked to their question (Slack thread replies, X posts with
-A1 …), and the recap is built from them."""
+"""Answers to a chat's questions become tips linked to their question (Slack thread replies; posts on X, Bluesky
+and Mastodon with A1 …, or replying to a question's post), and the recap is built from them."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from bot.chats.recap import Recap, RecapAnswer, RecapQuestion
+from bot.chats.spec import NETWORKS
 from bot.chats.store import get_record, spec_of
 from bot.chats.timetable import local_start
 from bot.delivery import outbox
@@ -21,7 +22,9 @@ from bot.tips.store import Saved, save_tip
 TOP_ANSWERS = 3
 REPLIES_WAIT = timedelta(days=1)  # a reply whose thread never turns out to be a question is dropped after this
 _QUESTION_SLUG = re.compile(r"q(\d+)")
-_X_ANSWER = re.compile(r"^\s*(?:(?:@\w+|RT)\s+)*A\s?(\d{1,2})\b[\s:.)\-–—]*", re.IGNORECASE)
+_MENTIONS = r"^\s*(?:(?:[@\uff20][\w.@\u2060-]+|RT)\s+)*"  # a reply's leading @handles (X, Bluesky, Mastodon)
+_ANSWER = re.compile(_MENTIONS + r"A\s?(\d{1,2})\b[\s:.)\-–—]*", re.IGNORECASE)
+_LEADING_MENTIONS = re.compile(_MENTIONS)
 
 
 @dataclass(frozen=True)
@@ -88,12 +91,32 @@ def purge_answers(session: Session, before: date) -> int:
     return session.execute(delete(TipRecord).where(TipRecord.id.in_(old))).rowcount
 
 
-def x_answer_number(text: str, questions: int) -> tuple[int, str] | None:
+def answer_number(text: str, questions: int) -> tuple[int, str] | None:
     """`A2 Exit tickets! #PLChat` → (2, 'Exit tickets! #PLChat'), when the chat has a question 2."""
-    found = _X_ANSWER.match(text)
+    found = _ANSWER.match(text)
     if found is None or not 1 <= int(found.group(1)) <= questions:
         return None
     return int(found.group(1)), text[found.end():]
+
+
+def without_mentions(text: str) -> str:
+    """A reply's text without the @handles a network puts at its start."""
+    found = _LEADING_MENTIONS.match(text)
+    return text[found.end():] if found else text
+
+
+def question_posts(session: Session, chat_id: int, occurrence: date, network: str) -> dict[str, tuple[int, datetime]]:
+    """The chat's question posts of that occurrence on `network` that went out: their ref → (number, sent at)."""
+    rows = session.execute(
+        select(DeliveryRecord.sent_ref, DeliveryRecord.payload, DeliveryRecord.finished_at)
+        .where(DeliveryRecord.subject == f"chat:{chat_id}", DeliveryRecord.state == "sent",
+               DeliveryRecord.target == network)).all()
+    found = {}
+    for ref, payload, sent_at in rows:
+        number = _QUESTION_SLUG.fullmatch(str(payload.get("post", "")))
+        if ref and number and payload.get("occurrence") == occurrence.isoformat() and sent_at is not None:
+            found[ref] = (int(number.group(1)), sent_at)
+    return found
 
 
 def save_answer(session: Session, ref: QuestionRef, tip: NewTip, participant: str, now: datetime) -> Saved:
@@ -120,7 +143,8 @@ def build_recap(session: Session, chat_id: int, occurrence: date, team_id: str |
     participants: set[str] = set()
     for number, participant, tip in answers:
         participants.add(participant)
-        via = "x" if participant.startswith("x:") else "slack"
+        network = participant.split(":", 1)[0]
+        via = network if network in NETWORKS else "slack"
         by_question.setdefault(number, []).append(
             RecapAnswer(tip.text, tip.author, via, tip.helpful_count, tip.permalink))  # type: ignore[arg-type]
     questions = tuple(

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
-from bot.chats.spec import ScheduledChat
+from bot.chats.spec import NETWORKS, ScheduledChat
 
 PRODID = "-//PLChat//PLChat Bot//EN"
 CALENDAR_NAME = "PLChat chats"
@@ -82,8 +82,7 @@ def _description(chat: ScheduledChat) -> str:
     where = []
     if spec.slack_channels:
         where.append("in Slack")
-    if spec.post_to_x:
-        where.append("on X")
+    where += [f"on {NETWORKS[name]}" for name in spec.networks]
     lines = [f"Join #{spec.hashtag} {' and '.join(where)} for {spec.duration} minutes.", "", "Questions:"]
     for number, question in enumerate(spec.questions, 1):
         lines.append(f"Q{number} ({question.at:g} min in): {question.text}")

@@ -23,6 +23,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from bot.chats.spec import (
     DEFAULT_REMINDERS,
     MAX_QUESTIONS,
+    NETWORKS,
     X_MAX_CHARS,
     ChatSpec,
     ChatSpecError,
@@ -41,7 +42,7 @@ MIN_REMINDER, MAX_REMINDER = timedelta(minutes=5), timedelta(days=7)
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 FIELDS = (
     "title", "hashtag", "starts", "timezone", "duration", "repeat", "until",
-    "skip", "slack_channels", "post_to_x", "reminders", "questions",
+    "skip", "slack_channels", "post_to_x", "post_to_bluesky", "post_to_mastodon", "reminders", "questions",
 )
 QUESTION_FIELDS = ("at", "text")
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -94,6 +95,8 @@ def chat_to_yaml(spec: ChatSpec) -> str:
         f"skip: [{', '.join(day.isoformat() for day in spec.skip)}]",
         f"slack_channels: [{', '.join(_dump(channel) for channel in spec.slack_channels)}]",
         f"post_to_x: {'true' if spec.post_to_x else 'false'}",
+        f"post_to_bluesky: {'true' if spec.post_to_bluesky else 'false'}",
+        f"post_to_mastodon: {'true' if spec.post_to_mastodon else 'false'}",
         f"reminders: [{', '.join(_reminder_text(r) for r in spec.reminders)}]  # before the start",
         "questions:  # at: minutes after the start",
     ]
@@ -250,9 +253,10 @@ def _validate(
     until = _until(data.get("until"), repeat, starts, p)
     skip = _skip(data.get("skip"), repeat, starts, until, p)
     channels = _channels(data.get("slack_channels"), p)
-    post_to_x = _post_to_x(data.get("post_to_x"), p)
-    if channels is not _BAD and post_to_x is not _BAD and not channels and not post_to_x:
-        p.add("slack_channels", "give at least one Slack channel id, or set `post_to_x: true`")
+    post_to = {name: _flag(data.get(f"post_to_{name}"), f"post_to_{name}", p) for name in NETWORKS}
+    if channels is not _BAD and _BAD not in post_to.values() and not channels and not any(post_to.values()):
+        p.add("slack_channels", "give at least one Slack channel id, or post to a network "
+              "(`post_to_x`, `post_to_bluesky` or `post_to_mastodon: true`)")
     reminders = _reminders(data.get("reminders"), p)
     questions = _questions(data.get("questions"), duration, hashtag, p)
     if starts is not _BAD and zone_name is not _BAD and repeat is not _BAD and until is not _BAD and skip is not _BAD:
@@ -271,9 +275,11 @@ def _validate(
         until=until,
         skip=skip,
         slack_channels=channels,
-        post_to_x=post_to_x,
+        post_to_x=post_to["x"],
         reminders=reminders,
         questions=questions,
+        post_to_bluesky=post_to["bluesky"],
+        post_to_mastodon=post_to["mastodon"],
     )
 
 
@@ -511,12 +517,12 @@ def _channels(value: Any, p: _Problems) -> Any:
     return tuple(channels) if ok else _BAD
 
 
-def _post_to_x(value: Any, p: _Problems) -> Any:
+def _flag(value: Any, name: str, p: _Problems) -> Any:
     if value is None:
         return False
     if isinstance(value, bool):
         return value
-    p.add("post_to_x", "must be true or false")
+    p.add(name, "must be true or false")
     return _BAD
 
 

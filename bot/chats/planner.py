@@ -21,7 +21,6 @@ log = logging.getLogger(__name__)
 
 AHEAD = timedelta(minutes=30)
 BATCH = 2000  # chats planned per call
-X_KINDS = ("reminder", "welcome", "question", "wrapup")  # the recap is a Slack message; X gets the wrap-up
 
 
 def plan(session: Session, now: datetime, *, limit: int = BATCH) -> int:
@@ -50,12 +49,12 @@ def _plan_chat(record: ChatRecord, now: datetime, horizon: datetime) -> list[dic
             record.planned_through = first_post
             break
         if first_post >= since:
-            rows.extend(row for post in timetable.posts(spec, day) for row in _rows(record, post, now))
+            rows.extend(row for post in timetable.posts(spec, day) for row in _rows(record, spec.networks, post, now))
     record.next_start = timetable.next_start(spec, now)
     return rows
 
 
-def _rows(record: ChatRecord, post: Post, now: datetime) -> list[dict[str, Any]]:
+def _rows(record: ChatRecord, networks: tuple[str, ...], post: Post, now: datetime) -> list[dict[str, Any]]:
     missed = f"missed: due {post.due:%Y-%m-%d %H:%M} UTC, already past when planned" if post.expires <= now else None
     base = f"{subject(record.id)}:{post.occurrence.isoformat()}:{post.slug}"
     payload = {"chat_id": record.id, "occurrence": post.occurrence.isoformat(), "post": post.slug}
@@ -63,8 +62,8 @@ def _rows(record: ChatRecord, post: Post, now: datetime) -> list[dict[str, Any]]
                   payload=payload, now=now, skipped_because=missed)
     rows = [outbox.new_row(key=f"{base}:slack:{channel}", target="slack", channel=channel, **common)
             for channel in record.slack_channels]
-    if record.post_to_x and post.kind in X_KINDS:
-        rows.append(outbox.new_row(key=f"{base}:x", target="x", channel="", **common))
+    rows += [outbox.new_row(key=f"{base}:{network}", target=network, channel="", **common)
+             for network in networks]
     return rows
 
 

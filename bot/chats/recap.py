@@ -10,8 +10,8 @@ from typing import Literal
 @dataclass(frozen=True)
 class RecapAnswer:
     text: str
-    author: str  # a Slack user id (U…/W…), or an X handle with its '@'
-    via: Literal["slack", "x"]
+    author: str  # a Slack user id (U…/W…), or a handle on the network, with its '@'
+    via: Literal["slack", "x", "bluesky", "mastodon"]
     helpful: int
     link: str | None
 

@@ -10,6 +10,8 @@ from typing import Literal
 MAX_QUESTIONS = 20
 X_MAX_CHARS = 280
 DEFAULT_REMINDERS = (timedelta(hours=24), timedelta(hours=1))
+NETWORKS = {"x": "X", "bluesky": "Bluesky", "mastodon": "Mastodon"}
+"""The networks a chat can post to besides Slack (delivery targets), with the names people know them by."""
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,14 @@ class ChatSpec:
     post_to_x: bool
     reminders: tuple[timedelta, ...]  # before the start, longest first
     questions: tuple[Question, ...]  # every `at` resolved (the default cadence filled in), in order
+    post_to_bluesky: bool = False
+    post_to_mastodon: bool = False
+
+    @property
+    def networks(self) -> tuple[str, ...]:
+        """The networks it posts to, of NETWORKS, in that order."""
+        wanted = {"x": self.post_to_x, "bluesky": self.post_to_bluesky, "mastodon": self.post_to_mastodon}
+        return tuple(name for name in NETWORKS if wanted[name])
 
 
 @dataclass(frozen=True)
@@ -54,6 +64,17 @@ class ChatSpecError(ValueError):
 
 
 _X_MENTION = re.compile(r"(?<!\w)([@\uff20])(?=\w)")
+
+
+def not_connected(spec: ChatSpec, connected: frozenset[str], settings: dict[str, str]) -> str | None:
+    """What to tell whoever schedules `spec` when it names a network the bot has no account for (`settings`: the
+    settings each network needs), or None."""
+    missing = [name for name in spec.networks if name not in connected]
+    if not missing:
+        return None
+    lines = [f"{NETWORKS[name]} isn't connected yet, so this chat's {NETWORKS[name]} posts will be skipped until "
+             f"whoever runs the bot sets {settings[name]}." for name in missing]
+    return " ".join(lines)
 
 
 def x_inert(text: str) -> str:

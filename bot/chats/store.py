@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from bot.chats import timetable
 from bot.chats.spec import ChatSpec, Question, ScheduledChat
 from bot.delivery import outbox
-from bot.models import NEVER, REPLAN, ChatRecord
+from bot.models import NEVER, REPLAN, ChatRead, ChatRecord
 from bot.tips.store import ensure_workspace
 
 
@@ -35,7 +35,8 @@ def spec_of(record: ChatRecord) -> ChatSpec:
         until=record.until, skip=tuple(date.fromisoformat(day) for day in record.skip),
         slack_channels=tuple(record.slack_channels), post_to_x=record.post_to_x,
         reminders=tuple(timedelta(minutes=minutes) for minutes in record.reminders),
-        questions=tuple(Question(float(q["at"]), q["text"]) for q in record.questions))
+        questions=tuple(Question(float(q["at"]), q["text"]) for q in record.questions),
+        post_to_bluesky=record.post_to_bluesky, post_to_mastodon=record.post_to_mastodon)
 
 
 def _columns(spec: ChatSpec) -> dict[str, Any]:
@@ -43,7 +44,8 @@ def _columns(spec: ChatSpec) -> dict[str, Any]:
         title=spec.title, hashtag=spec.hashtag, starts_local=spec.starts.isoformat(timespec="minutes"),
         timezone=spec.timezone, duration=spec.duration, repeat=spec.repeat, until=spec.until,
         skip=[day.isoformat() for day in spec.skip], slack_channels=list(spec.slack_channels),
-        post_to_x=spec.post_to_x, reminders=[int(lead.total_seconds() // 60) for lead in spec.reminders],
+        post_to_x=spec.post_to_x, post_to_bluesky=spec.post_to_bluesky, post_to_mastodon=spec.post_to_mastodon,
+        reminders=[int(lead.total_seconds() // 60) for lead in spec.reminders],
         questions=[{"at": q.at, "text": q.text} for q in spec.questions])
 
 
@@ -128,12 +130,16 @@ def upcoming(session: Session, now: datetime, team_id: str | None = None, *, lim
 LONGEST_CHAT = timedelta(minutes=240)
 
 
-def live_on_x(session: Session, now: datetime) -> list[tuple[ChatRecord, datetime]]:
-    """Chats posting to X whose occurrence is running now (or ended within COLLECT_AFTER), with its start."""
+def live_on(session: Session, network: str, now: datetime) -> list[tuple[ChatRecord, datetime]]:
+    """Chats posting to `network` whose occurrence is running now (or ended within COLLECT_AFTER), with its start;
+    not those whose account there may not read."""
     window = now - LONGEST_CHAT - timetable.COLLECT_AFTER
+    posts_there = {"x": ChatRecord.post_to_x, "bluesky": ChatRecord.post_to_bluesky,
+                   "mastodon": ChatRecord.post_to_mastodon}[network]
+    denied = select(ChatRead.chat_id).where(ChatRead.network == network, ChatRead.denied.is_(True))
     records = session.scalars(select(ChatRecord).where(
-        ChatRecord.next_start.between(window, now), ChatRecord.post_to_x.is_(True),
-        ChatRecord.cancelled.is_(False), ChatRecord.x_read_denied.is_(False)))
+        ChatRecord.next_start.between(window, now), posts_there.is_(True), ChatRecord.cancelled.is_(False),
+        ChatRecord.id.not_in(denied)))
     live = []
     for record in records:
         assert record.next_start is not None
@@ -141,6 +147,15 @@ def live_on_x(session: Session, now: datetime) -> list[tuple[ChatRecord, datetim
         if record.next_start <= now <= end:
             live.append((record, record.next_start))
     return live
+
+
+def read_state(session: Session, chat_id: int, network: str) -> ChatRead:
+    """Where reading the chat's hashtag on `network` has got to (a fresh row the first time)."""
+    state = session.get(ChatRead, (chat_id, network))
+    if state is None:
+        state = ChatRead(chat_id=chat_id, network=network, cursor=None, reads={}, denied=False)
+        session.add(state)
+    return state
 
 
 def team_chats(session: Session, team_id: str) -> list[ScheduledChat]:

@@ -13,9 +13,9 @@ import typer
 from bot import archive
 from bot.chats import answers, store, timetable
 from bot.chats.definition import chat_to_yaml, parse_chat_file
-from bot.chats.spec import ChatSpec, ChatSpecError, ScheduledChat
+from bot.chats.spec import NETWORKS, ChatSpec, ChatSpecError, ScheduledChat, not_connected
 from bot.cli.common import TeamOption, database_errors, fail, load_settings, operator_database, workspace
-from bot.config import Settings
+from bot.config import NETWORK_SETTINGS, Settings
 from bot.db import transaction
 
 chats_cli = typer.Typer(help="Scheduled hashtag chats: schedule from a YAML file, list, cancel, skip, recap.",
@@ -45,14 +45,21 @@ def _read_spec(path: Path, settings: Settings) -> ChatSpec:
         fail(f"{path} needs fixing:\n" + "\n".join(f"  {problem}" for problem in exc.problems))
 
 
+def _warn_unconnected(spec: ChatSpec, settings: Settings) -> None:
+    notice = not_connected(spec, settings.connected_networks, NETWORK_SETTINGS)
+    if notice:
+        typer.echo(f"Note: {notice}", err=True)
+
+
 def _describe(chat: ScheduledChat) -> str:
     if chat.cancelled:
         return f"Chat {chat.id}: #{chat.spec.hashtag} “{chat.spec.title}” is cancelled."
     if chat.next_start is None:
         return f"Chat {chat.id}: #{chat.spec.hashtag} “{chat.spec.title}” has no occurrence left."
     local = chat.next_start.astimezone(timetable.local_start(chat.spec, chat.spec.starts.date()).tzinfo)
+    where = (["Slack"] if chat.spec.slack_channels else []) + [NETWORKS[name] for name in chat.spec.networks]
     return (f"Chat {chat.id}: #{chat.spec.hashtag} “{chat.spec.title}”, next {local:%a %Y-%m-%d %H:%M} "
-            f"{chat.spec.timezone}{' (weekly)' if chat.spec.repeat == 'weekly' else ''}.")
+            f"{chat.spec.timezone}{' (weekly)' if chat.spec.repeat == 'weekly' else ''}, on {', '.join(where)}.")
 
 
 @chats_cli.command("schedule")
@@ -65,6 +72,7 @@ def chats_schedule(file: ChatFile, team: TeamOption = None) -> None:
     with database_errors(), transaction(database.sessions) as session:
         chat = store.create_chat(session, team_id, spec, "cli", _now())
     typer.echo(f"Scheduled. {_describe(chat)}")
+    _warn_unconnected(spec, settings)
 
 
 @chats_cli.command("edit")
@@ -76,6 +84,7 @@ def chats_edit(chat_id: ChatId, file: ChatFile) -> None:
     with database_errors(), _known_chat(), transaction(database.sessions) as session:
         chat = store.update_chat(session, chat_id, spec, _now())
     typer.echo(f"Changed. {_describe(chat)}")
+    _warn_unconnected(spec, settings)
 
 
 @chats_cli.command("show")
@@ -98,7 +107,9 @@ def chats_list(as_json: Annotated[bool, typer.Option("--json", help="A JSON arra
         typer.echo(json.dumps([{
             "id": chat.id, "title": chat.spec.title, "hashtag": chat.spec.hashtag, "team_id": chat.team_id,
             "next_start": chat.next_start.isoformat() if chat.next_start else None,
-            "timezone": chat.spec.timezone, "repeat": chat.spec.repeat} for chat in chats], indent=2))
+            "timezone": chat.spec.timezone, "repeat": chat.spec.repeat,
+            "slack_channels": list(chat.spec.slack_channels), "networks": list(chat.spec.networks)}
+            for chat in chats], indent=2))
         return
     if not chats:
         typer.echo("No chats coming up. Schedule one: plchat chats schedule FILE")

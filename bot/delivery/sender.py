@@ -25,6 +25,7 @@ from bot.delivery import outbox
 from bot.delivery.errors import Deferred, DeliveryError, Permanent, RetryAfter
 from bot.delivery.lease import Lease, live_senders
 from bot.delivery.outbox import Outgoing
+from bot.delivery.render import Skip
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +41,6 @@ class Channel(Protocol):
 
     def find_sent(self, outgoing: Outgoing, message: dict[str, Any]) -> str | None:
         """After a crash mid-send: the reference of the post if it did go out, else None."""
-
-
-class Skip(str):
-    """What a renderer returns instead of a message when the post should not go out; says why."""
 
 
 Renderer = Callable[[Session, Outgoing], "dict[str, Any] | Skip"]

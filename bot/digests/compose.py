@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 
 from bot import plays
 from bot.chats import answers, store, timetable
+from bot.delivery.render import Skip
+from bot.digests import subscriptions
 from bot.digests.records import Digest, DigestTip, Subscription
 from bot.models import DigestPlay, TipRecord
 
@@ -76,3 +78,20 @@ def _play(session: Session, subscription_id: int, period: str) -> plays.Play | N
     slug = session.scalar(select(DigestPlay.slug).where(DigestPlay.subscription_id == subscription_id,
                                                         DigestPlay.period == period))
     return plays.get_play(session, slug) if slug else None
+
+
+def for_delivery(session: Session, team_id: str, subscription_id: int, period: str,
+                 now: datetime) -> Digest | Skip:
+    """The digest an outbox row owes, or why it should not go out (unsubscribed, paused, a quiet week)."""
+    try:
+        subscription = subscriptions.get(session, team_id, subscription_id)
+    except subscriptions.NotFound:
+        return Skip("unsubscribed")
+    if not subscription.active:
+        return Skip(subscription.reason or "unsubscribed")
+    if subscription.paused:
+        return Skip("paused")
+    digest = compose(session, subscription, period, now)
+    if digest.quiet and subscription.quiet_weeks == "skip":
+        return Skip("a quiet week, and the subscriber asked for nothing then")
+    return digest

@@ -1,4 +1,5 @@
-"""Runs scheduled chats and digests against the Slack and X stand-ins on a clock the caller moves, so a whole
+"""Runs scheduled chats and digests against the Slack, X, Bluesky and Mastodon stand-ins on a clock the caller
+moves, so a whole
 chat (a day of reminders, an hour of questions, the recap) or next Monday's digest plays out in seconds: for
 `plchat sandbox` and for tests."""
 
@@ -13,12 +14,17 @@ from slack_sdk import WebClient
 from sqlalchemy import func, select
 
 from bot.chats import planner, store, timetable
-from bot.chats.spec import ChatSpec, Question
+from bot.chats.spec import NETWORKS, ChatSpec, Question
 from bot.db import transaction
 from bot.digests import planner as digest_planner
 from bot.models import DeliveryRecord, DigestSubscriptionRecord
+from bot.sandbox.bluesky_api import BlueskyStandIn
 from bot.sandbox.harness import SANDBOX_TOKEN, BotHarness
+from bot.sandbox.mastodon_api import MastodonStandIn
 from bot.sandbox.x_api import XStandIn
+from bot.social.bluesky import BlueskyAccount
+from bot.social.mastodon import MastodonAccount
+from bot.social.network import Network
 from bot.social.x import XAccount
 from bot.worker import Worker
 
@@ -54,24 +60,34 @@ class SandboxX:
     access_token_secret: str = "sandbox-token-secret"
 
 
-def sandbox_worker(harness: BotHarness, x: XStandIn | None, clock: FakeClock, **settings: object) -> Worker:
-    """The production worker, its Slack calls going to the harness's stand-in and its X calls to `x`."""
+def sandbox_worker(harness: BotHarness, x: XStandIn | None, clock: FakeClock, *,
+                   bluesky: BlueskyStandIn | None = None, mastodon: MastodonStandIn | None = None,
+                   **settings: object) -> Worker:
+    """The production worker, its Slack calls going to the harness's stand-in and each network's to its own."""
     config = harness.settings.model_copy(update=settings)
-    account = None
+    networks: dict[str, Network] = {}
     if x is not None:
         keys = SandboxX()
-        account = XAccount(api_key=keys.api_key, api_secret=keys.api_secret, access_token=keys.access_token,
-                           access_token_secret=keys.access_token_secret, api_url=x.base_url, clock=clock, timeout=5)
+        networks["x"] = XAccount(api_key=keys.api_key, api_secret=keys.api_secret, access_token=keys.access_token,
+                                 access_token_secret=keys.access_token_secret, api_url=x.base_url, clock=clock,
+                                 timeout=5)
+    if bluesky is not None:
+        networks["bluesky"] = BlueskyAccount(handle=bluesky.handle, app_password=bluesky.password,
+                                             service_url=bluesky.base_url, sessions=harness.database.sessions,
+                                             clock=clock, timeout=5)
+    if mastodon is not None:
+        networks["mastodon"] = MastodonAccount(base_url=mastodon.base_url, access_token=mastodon.token, clock=clock,
+                                               timeout=5)
     client = WebClient(token=SANDBOX_TOKEN, base_url=harness.standin.api_url, timeout=5, retry_handlers=[])
-    return Worker(config, harness.database, clock, slack_client_for=lambda _team: client, x_account=account)
+    return Worker(config, harness.database, clock, slack_client_for=lambda _team: client, networks=networks)
 
 
 def run_until(worker: Worker, clock: FakeClock, until: datetime) -> None:
     """Run the worker's jobs at every moment one of them has something to do, up to `until`: plan chats and
-    digests, read X each minute while a chat is live, and send each post at its due time."""
+    digests, read the networks each minute while a chat is live, and send each post at its due time."""
     while True:
         worker.plan()
-        worker.collect_x()
+        worker.collect_answers()
         worker.deliver()
         now = clock()
         if now >= until:
@@ -79,7 +95,7 @@ def run_until(worker: Worker, clock: FakeClock, until: datetime) -> None:
         with worker.database.sessions() as session:
             wakeups = [planner.next_plan(session), digest_planner.next_plan(session), worker.sender.next_wakeup(),
                        until]
-        if worker.x_account is not None and worker.live_on_x():
+        if worker.live_on_networks():
             wakeups.append(now + COLLECT_EVERY)
         clock.set(max(now + timedelta(seconds=1), min(w for w in wakeups if w is not None)))
 
@@ -88,29 +104,40 @@ DEMO_QUESTIONS = ("How do your students give each other feedback?", "Which tool 
                   "What will you try next week?")
 
 
+@dataclass(frozen=True)
+class SandboxNetworks:
+    """The networks' stand-ins a sandbox chat runs against."""
+
+    x: XStandIn
+    bluesky: BlueskyStandIn
+    mastodon: MastodonStandIn
+
+
 def demo_spec(channel: str, start: datetime, timezone_name: str) -> ChatSpec:
     local = start.astimezone(ZoneInfo(timezone_name)).replace(tzinfo=None, second=0, microsecond=0)
     return ChatSpec(title="Feedback that moves learning", hashtag="PLChat", starts=local, timezone=timezone_name,
                     duration=30, repeat="none", until=None, skip=(), slack_channels=(channel,), post_to_x=True,
                     reminders=(timedelta(hours=24), timedelta(hours=1)),
-                    questions=tuple(Question(at, text) for at, text in zip((5, 12, 20), DEMO_QUESTIONS)))
+                    questions=tuple(Question(at, text) for at, text in zip((5, 12, 20), DEMO_QUESTIONS)),
+                    post_to_bluesky=True, post_to_mastodon=True)
 
 
-def run_demo_chat(harness: BotHarness, x: XStandIn, clock: FakeClock, spec: ChatSpec) -> list[str]:
+def run_demo_chat(harness: BotHarness, networks: SandboxNetworks, clock: FakeClock, spec: ChatSpec) -> list[str]:
     """Schedule `spec`, run it from now to its recap in accelerated time with a colleague answering Q1 in Slack
-    and a teacher answering on X, then cancel what is left of it (the sandbox shares the bot's database).
-    Returns what went out, in order, as lines."""
+    and teachers answering on each network it posts to, then cancel what is left of it (the sandbox shares the
+    bot's database). Returns what went out, in order, as lines."""
     team = harness.workspace.team_id
     with transaction(harness.database.sessions) as session:
         chat = store.create_chat(session, team, spec, harness.workspace.user_id, clock())
     if chat.next_start is None:
         return ["That chat has no date left to run."]
     start = chat.next_start
-    worker = sandbox_worker(harness, x, clock)
+    worker = sandbox_worker(harness, networks.x, clock, bluesky=networks.bluesky, mastodon=networks.mastodon,
+                            plchat_public_url=harness.settings.plchat_public_url or "http://localhost:3000")
     try:
         first_question = start + timedelta(minutes=spec.questions[0].at)
         run_until(worker, clock, first_question + timedelta(seconds=1))
-        _answer_first_question(harness, x, clock, chat.id, spec)
+        _answer_first_question(harness, networks, clock, chat.id, spec)
         run_until(worker, clock, start + timedelta(minutes=spec.duration) + timetable.RECAP_AFTER
                   + timedelta(seconds=1))
     finally:
@@ -121,31 +148,43 @@ def run_demo_chat(harness: BotHarness, x: XStandIn, clock: FakeClock, spec: Chat
         sent = session.scalars(select(DeliveryRecord).where(DeliveryRecord.subject == store.subject(chat.id),
                                                             DeliveryRecord.state != "pending")
                                .order_by(DeliveryRecord.finished_at, DeliveryRecord.id)).all()
-    return [_describe(row, harness, x) for row in sent]
+    return [_describe(row, harness, networks) for row in sent]
 
 
-def _answer_first_question(harness: BotHarness, x: XStandIn, clock: FakeClock, chat_id: int, spec: ChatSpec) -> None:
+def _answer_first_question(harness: BotHarness, networks: SandboxNetworks, clock: FakeClock, chat_id: int,
+                           spec: ChatSpec) -> None:
     channel = spec.slack_channels[0] if spec.slack_channels else None
     with harness.database.sessions() as session:
-        question = session.scalar(select(DeliveryRecord).where(
-            DeliveryRecord.key.endswith(f":q1:slack:{channel}"), DeliveryRecord.subject == store.subject(chat_id)))
-    if question is not None and question.sent_ref:
+        sent = {row.target: row.sent_ref for row in session.scalars(select(DeliveryRecord).where(
+            DeliveryRecord.subject == store.subject(chat_id), DeliveryRecord.key.contains(":q1:")))}
+    if channel is not None and sent.get("slack"):
         reply = harness.standin.seed_message(channel, "U0COLLEAGUE", "A1 Peer review with a two-star rubric",
-                                             thread_ts=question.sent_ref)
+                                             thread_ts=sent["slack"])
         harness.event({"type": "message", "channel": channel, "user": "U0COLLEAGUE", "text": reply["text"],
-                       "ts": reply["ts"], "thread_ts": question.sent_ref, "channel_type": "channel"})
+                       "ts": reply["ts"], "thread_ts": sent["slack"], "channel_type": "channel"})
     if spec.post_to_x:
-        x.add_post("msfrizzle", f"A1 Exit tickets: one glow, one grow #{spec.hashtag}", created_at=clock())
+        networks.x.add_post("msfrizzle", f"A1 Exit tickets: one glow, one grow #{spec.hashtag}", created_at=clock())
+    if spec.post_to_bluesky and sent.get("bluesky"):
+        networks.bluesky.add_post("mrsvaughan.bsky.social", "Sticky-note gallery walks, then a class rubric",
+                                  clock(), reply_to=f"at://{networks.bluesky.did}/app.bsky.feed.post/"
+                                                    f"{sent['bluesky']}")
+    if spec.post_to_mastodon:
+        networks.mastodon.add_status("mrdiaz@edutooters.net", f"A1 Two stars and a wish, every Friday "
+                                                              f"#{spec.hashtag}", clock())
 
 
-def _describe(row: DeliveryRecord, harness: BotHarness, x: XStandIn) -> str:
+def _describe(row: DeliveryRecord, harness: BotHarness, networks: SandboxNetworks) -> str:
     when = f"{row.finished_at:%a %H:%M} UTC" if row.finished_at else "?"
-    where = "X" if row.target == "x" else f"Slack {row.channel}"
+    where = NETWORKS.get(row.target) or f"Slack {row.channel}"
     post = row.key.split(":")[3]
     if row.state != "sent":
         return f"{when}  {where:16} {post:14} [{row.state}: {row.reason}]"
     if row.target == "x":
-        text = next((p.text for p in x.posts_by_me() if p.id == row.sent_ref), "")
+        text = next((p.text for p in networks.x.posts_by_me() if p.id == row.sent_ref), "")
+    elif row.target == "bluesky":
+        text = next((p.text for p in networks.bluesky.posts_by_me() if p.rkey == row.sent_ref), "")
+    elif row.target == "mastodon":
+        text = next((p.text for p in networks.mastodon.statuses_by_me() if str(p.id) == row.sent_ref), "")
     else:
         text = next((m.get("text", "") for m in harness.standin.messages_in(row.channel) if m["ts"] == row.sent_ref),
                     "")

@@ -10,7 +10,9 @@ from typing import Iterable, TextIO
 
 from bot.chats.definition import parse_chat_file
 from bot.chats.spec import ChatSpecError
-from bot.sandbox.chat_run import FakeClock, demo_spec, run_demo_chat, run_next_digests
+from bot.sandbox.bluesky_api import BlueskyStandIn
+from bot.sandbox.chat_run import FakeClock, SandboxNetworks, demo_spec, run_demo_chat, run_next_digests
+from bot.sandbox.mastodon_api import MastodonStandIn
 from bot.sandbox.harness import BotHarness, Exchange
 from bot.sandbox.render import Button, Rendered, render_message, render_view
 from bot.sandbox.slack_api import RecordedCall
@@ -27,7 +29,7 @@ CONSOLE_HELP = """You are @teacher in #general of a local stand-in workspace. Ty
   submit TEXT | TAGS | GRADE    fill in and send the form the bot opened
   1, 2, ...              press a button shown as [1], [2] ...
   chat [FILE]            run a scheduled chat (a demo one, or FILE) in accelerated time: the reminders,
-                         questions, answers on Slack and X, wrap-up and recap, as they would go out
+                         questions, answers on Slack, X, Bluesky and Mastodon, wrap-up and recap, as sent
   digest                 after /digest subscribe: skip ahead to when your digest is due, and read it
   home                   open the bot's App Home tab
   calls                  the Slack Web API calls the bot made so far
@@ -115,8 +117,9 @@ class Console:
             spec = demo_spec(self.harness.workspace.channel_id, clock() + timedelta(days=1, minutes=30),
                              settings.plchat_timezone)
         self._print(f"(running #{spec.hashtag} “{spec.title}” from now to its recap, in accelerated time)")
-        with XStandIn(clock=clock) as x:
-            lines = run_demo_chat(self.harness, x, clock, spec)
+        with XStandIn(clock=clock) as x, BlueskyStandIn(clock=clock) as bluesky, \
+                MastodonStandIn(clock=clock) as mastodon:
+            lines = run_demo_chat(self.harness, SandboxNetworks(x, bluesky, mastodon), clock, spec)
         self._print("\n".join(lines))
 
     def _run_digest(self) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.chats.recap import Recap, RecapAnswer, RecapQuestion
-from bot.chats.spec import ChatSpec, FieldProblem, Question, ScheduledChat
+from bot.chats.spec import NETWORKS, ChatSpec, FieldProblem, Question, ScheduledChat
 from bot.slack.blocks import (
     SECTION_LIMIT,
     Blocks,
@@ -152,7 +152,7 @@ def _author(answer: RecapAnswer) -> str:
 
 
 def _answer_meta(answer: RecapAnswer) -> str:
-    parts = [_author(answer) + (" on X" if answer.via == "x" else "")]
+    parts = [_author(answer) + (f" on {NETWORKS[answer.via]}" if answer.via in NETWORKS else "")]
     if answer.helpful:
         parts.append(f"{answer.helpful} found it helpful")
     view = link(answer.link, "view", 600)
@@ -226,7 +226,8 @@ def _chat_summary(chat: ScheduledChat) -> str:
     repeat = "Weekly" if spec.repeat == "weekly" else "Once"
     if spec.repeat == "weekly" and spec.until:
         repeat += f" until {_date_label(spec.until)}"
-    details = [repeat, f"{plural(len(spec.questions), 'question')}", f"X {'on' if spec.post_to_x else 'off'}"]
+    networks = ", ".join(NETWORKS[name] for name in spec.networks)
+    details = [repeat, f"{plural(len(spec.questions), 'question')}", f"on {networks}" if networks else "Slack only"]
     if spec.slack_channels:
         details.insert(1, "in " + _channels(spec.slack_channels[:10])
                        + (f" and {len(spec.slack_channels) - 10} more" if len(spec.slack_channels) > 10 else ""))
@@ -329,7 +330,7 @@ def _option(value: str, label: str) -> dict[str, Any]:
 
 
 REPEAT_OPTIONS = {"weekly": _option("weekly", "Every week"), "none": _option("none", "Just once")}
-X_OPTION = _option("post_to_x", "Also post the questions on X")
+NETWORK_OPTIONS = {name: _option(f"post_to_{name}", label) for name, label in NETWORKS.items()}
 
 
 def schedule_modal(*, default_timezone: str, chat: ScheduledChat | None = None,
@@ -353,9 +354,11 @@ def schedule_modal(*, default_timezone: str, chat: ScheduledChat | None = None,
     until: dict[str, Any] = {"type": "datepicker", "action_id": "until"}
     if spec and spec.until:
         until["initial_date"] = spec.until.isoformat()
-    post_to_x: dict[str, Any] = {"type": "checkboxes", "action_id": "post_to_x", "options": [X_OPTION]}
-    if spec and spec.post_to_x:
-        post_to_x["initial_options"] = [X_OPTION]
+    # One group of checkboxes for the networks; its block keeps the name the X checkbox had.
+    networks: dict[str, Any] = {"type": "checkboxes", "action_id": "post_to_x",
+                                "options": list(NETWORK_OPTIONS.values())}
+    if spec and spec.networks:
+        networks["initial_options"] = [NETWORK_OPTIONS[name] for name in spec.networks]
     if spec is None:
         reminders = None
     else:
@@ -385,7 +388,8 @@ def schedule_modal(*, default_timezone: str, chat: ScheduledChat | None = None,
             "skip", ", ".join(day.isoformat() for day in spec.skip) if spec else None,
             max_length=1000, placeholder="e.g. 2026-11-26, 2026-12-24"), optional=True),
         _input("slack_channels", "Slack channels", channels, optional=True),
-        _input("post_to_x", "X", post_to_x, optional=True),
+        _input("post_to_x", "Also post on", networks, optional=True,
+               hint="Each network needs its account connected by whoever runs the bot."),
         _input("reminders", "Reminders", _text_input("reminders", reminders, max_length=200,
                                                      placeholder="24h, 1h"), optional=True,
                hint="How long before the start to remind people; blank for 24h and 1h, \"none\" for none."),
@@ -452,10 +456,10 @@ def schedule_fields(values: dict[str, Any]) -> dict[str, Any]:
         "until": _value(values, "until").get("selected_date") or None,
         "skip": _list(_text(values, "skip")),
         "slack_channels": list(_value(values, "slack_channels").get("selected_conversations") or []),
-        "post_to_x": any(option.get("value") == "post_to_x"
-                         for option in _value(values, "post_to_x").get("selected_options") or []),
         "questions": [q for name in _question_blocks(values) for q in parse_questions(_text(values, name))],
     }
+    chosen = {option.get("value") for option in _value(values, "post_to_x").get("selected_options") or []}
+    fields.update({f"post_to_{name}": f"post_to_{name}" in chosen for name in NETWORKS})
     reminders = _text(values, "reminders")
     if reminders:
         fields["reminders"] = [] if reminders.lower() in NO_REMINDERS else _list(reminders)
@@ -478,7 +482,8 @@ def field_errors(problems: Iterable[FieldProblem]) -> dict[str, str]:
     grouped: dict[str, list[str]] = {}
     for problem in problems:
         match = _FIELD_BASE.match(problem.field)
-        block = match.group(0) if match and match.group(0) in FIELDS else "title"
+        base = match.group(0) if match else ""
+        block = "post_to_x" if base.startswith("post_to_") else base if base in FIELDS else "title"
         text = problem.message if problem.field == block else f"{_error_label(problem.field)}: {problem.message}"
         grouped.setdefault(block, []).append(" ".join(text.split()))
     return {block: truncate("; ".join(texts), ERROR_LIMIT) for block, texts in grouped.items()}

@@ -10,7 +10,8 @@ from typing import Any
 
 from bot.chats import answers, store
 from bot.chats.definition import parse_chat_fields
-from bot.chats.spec import ChatSpec, ChatSpecError
+from bot.chats.spec import ChatSpec, ChatSpecError, not_connected
+from bot.config import NETWORK_SETTINGS
 from bot.db import transaction
 from bot.slack import blocks, chat_blocks
 from bot.slack.services import Services
@@ -74,8 +75,12 @@ def save_form(services: Services, team_id: str, user_id: str, spec: ChatSpec, ch
         except store.ChatNotFound:
             return blocks.problem("That chat is gone, so the change wasn't saved.")
     verb = "changed" if chat_id is not None else "scheduled"
-    return chat_blocks.chats_list_message([chat], moderator=True) | {
+    answer = chat_blocks.chats_list_message([chat], moderator=True) | {
         "text": f"Chat {verb}: {blocks.escape(spec.title)}"}
+    notice = not_connected(spec, services.connected_networks, NETWORK_SETTINGS)
+    if notice:
+        answer["blocks"] = [blocks.section(f":warning: {blocks.escape(notice)}"), *answer["blocks"]]
+    return answer
 
 
 def cancel(services: Services, team_id: str, user_id: str, chat_id: int) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.chats.recap import Recap, RecapAnswer, RecapQuestion
-from bot.chats.spec import ScheduledChat
+from bot.chats.spec import NETWORKS, ScheduledChat
 from bot.digests.records import WEEKDAYS, Digest, DigestTip, Subscription
 from bot.plays import Play
 from bot.slack.blocks import (
@@ -176,7 +176,7 @@ def _chat_blocks(chats: tuple[ScheduledChat, ...], calendar_url: str | None) -> 
 
 def _answer_line(answer: RecapAnswer) -> str:
     who = person(answer.author) if answer.via == "slack" else clip(answer.author, 60)
-    meta = [who + (" on X" if answer.via == "x" else "")]
+    meta = [who + (f" on {NETWORKS[answer.via]}" if answer.via in NETWORKS else "")]
     if answer.helpful:
         meta.append(f"{answer.helpful} found it helpful")
     view = link(answer.link, "view", LINK_LIMIT)

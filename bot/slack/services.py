@@ -24,9 +24,10 @@ class Services:
     moderators: frozenset[str] = frozenset()  # PLCHAT_MODERATORS; more are added in Slack
     tip_reaction: str = "bulb"  # PLCHAT_TIP_REACTION
     default_timezone: str = "America/Los_Angeles"  # PLCHAT_TIMEZONE
+    connected_networks: frozenset[str] = frozenset()  # the networks whose accounts the settings give
 
     @classmethod
     def from_settings(cls, sessions: sessionmaker[Session], settings: Settings,
                       clock: Callable[[], datetime] = system_clock) -> Services:
         return cls(sessions, clock=clock, moderators=settings.moderator_ids, tip_reaction=settings.plchat_tip_reaction,
-                   default_timezone=settings.plchat_timezone)
+                   default_timezone=settings.plchat_timezone, connected_networks=settings.connected_networks)

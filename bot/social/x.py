@@ -12,7 +12,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import requests
@@ -21,6 +21,7 @@ from requests.adapters import HTTPAdapter
 from requests.utils import get_environ_proxies
 from requests_oauthlib import OAuth1
 
+from bot.chats.spec import X_MAX_CHARS, x_inert
 from bot.config import Settings
 from bot.delivery.errors import (
     DeliveryError,
@@ -29,6 +30,8 @@ from bot.delivery.errors import (
     RetryAfter,
     Transient,
 )
+from bot.social.chat_text import SocialText, TextRule
+from bot.social.network import Page, SocialPost
 from bot.unicode_safe import scrub
 
 logger = logging.getLogger(__name__)
@@ -66,6 +69,10 @@ class XPost:
     def url(self) -> str:
         return f"https://x.com/{self.username or 'i'}/status/{self.id}"
 
+    def social(self) -> SocialPost:
+        return SocialPost(self.id, self.text, f"@{self.username}" if self.username else f"x:{self.author_id}",
+                          self.username or self.author_id, self.url, self.created_at)
+
 
 @dataclass(frozen=True)
 class SearchResult:
@@ -75,8 +82,25 @@ class SearchResult:
     more: bool = False  # X had more pages, left unread because the budget ran out
 
 
+def x_length(text: str) -> int:
+    """Length as X counts it (twitter-text v3): most Latin and punctuation count 1, other characters
+    (CJK, emoji, '…') count 2. X counts a URL as 23; this counts its characters, which only errs short."""
+    return sum(1 if _light(ord(char)) else 2 for char in text)
+
+
+def _light(code: int) -> bool:
+    return code <= 4351 or 8192 <= code <= 8205 or 8208 <= code <= 8223 or 8242 <= code <= 8247
+
+
+X_RULE = TextRule(X_MAX_CHARS, x_length, x_inert)
+
+
 class XAccount:
-    """One X account: posting needs OAuth 1.0a user context; reads use the bearer token when there is one."""
+    """One X account, as a `bot.social.network.Network`: posting needs OAuth 1.0a user context; reads use the
+    bearer token when there is one. X has no metadata to carry a delivery's key, but every post's text is
+    unique (it carries the date), so after a crash the account's own recent posts say whether one went out."""
+
+    name, label = "x", "X"
 
     def __init__(
         self,
@@ -141,6 +165,33 @@ class XAccount:
 
     def __repr__(self) -> str:
         return f"XAccount(api_url={self.api_url!r})"
+
+    # -- as a network ---------------------------------------------------------------------------
+
+    def rule(self) -> TextRule:
+        return X_RULE
+
+    def publish(self, text: SocialText, *, key: str, due_at: datetime) -> str:
+        return self.post(x_inert(text.text))
+
+    def find_sent(self, text: SocialText, *, key: str, due_at: datetime, attempted: datetime) -> str | None:
+        wanted = x_inert(text.text)
+        return next((post.id for post in self.own_posts_since(attempted - timedelta(minutes=1))
+                     if post.text == wanted), None)
+
+    def own_id(self) -> str:
+        return self.me().username
+
+    def read_tag(self, hashtag: str, *, cursor: str | None, since: datetime, until: datetime,
+                 budget: int) -> Page:
+        if budget < SEARCH_MIN_RESULTS:  # X reads at least ten a page
+            return Page([], cursor, 0)
+        found = self.search_recent(f"#{hashtag} -is:retweet", since_id=cursor, budget=budget)
+        return Page([post.social() for post in found.posts], found.newest_id or cursor, found.reads)
+
+    def replies(self, ref: str, *, budget: int) -> Page:
+        """Not read on X: every post read is billed, so only posts with the hashtag are (a reply carries it)."""
+        return Page([], None, 0)
 
     # -- posting -------------------------------------------------------------------------------
 

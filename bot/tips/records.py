@@ -15,7 +15,7 @@ MAX_TEXT = 3000
 MAX_TAGS = 10
 MAX_TAG_LENGTH = 30
 GRADES = ("K-2", "3-5", "6-8", "9-12", "all")
-SOURCES = ("command", "modal", "shortcut", "reaction", "import", "chat", "x")
+SOURCES = ("command", "modal", "shortcut", "reaction", "import", "chat", "x", "bluesky", "mastodon")
 
 _TAG = re.compile(r"(?<![\w&/])#([^\W_][\w-]{0,60})")
 _TRAILING_TAGS = re.compile(r"(\s+#[^\W_][\w-]*)+\s*$")
