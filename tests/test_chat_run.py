@@ -88,7 +88,7 @@ def deliveries(harness: BotHarness) -> list[DeliveryRecord]:
 
 def test_a_whole_chat_from_reminder_to_recap_on_slack_and_x(harness, x, clock):
     chat_id = schedule(harness, clock)
-    worker = sandbox_worker(harness, x, clock)
+    worker = sandbox_worker(harness, x, clock, plchat_public_url="https://plchat.example.org")
     try:
         run_until(worker, clock, START + timedelta(minutes=6))
         assert post_keys(harness) == ["reminder-1440m", "reminder-60m", "welcome", "q1"]
@@ -110,7 +110,8 @@ def test_a_whole_chat_from_reminder_to_recap_on_slack_and_x(harness, x, clock):
     assert post_keys(harness) == ["reminder-1440m", "reminder-60m", "welcome", "q1", "q2", "wrapup", "recap"]
     on_x = [post.text for post in x.posts_by_me()]
     assert [text.split()[0] for text in on_x[3:5]] == ["Q1", "Q2"]
-    assert len(on_x) == 6 and len(set(on_x)) == 6, "reminders, welcome, two questions, wrap-up; all distinct"
+    assert len(on_x) == 7 and len(set(on_x)) == 7, "reminders, welcome, two questions, wrap-up, recap; distinct"
+    assert on_x[-1].endswith(f"https://plchat.example.org/chats/{chat_id}")
     assert "Dec" in on_x[0] and "PT" in on_x[0] and "ET" in on_x[0] and "UTC" in on_x[0]
     recap = slack_posts(harness)[-1]
     recap_text = str(recap["blocks"])

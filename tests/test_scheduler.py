@@ -98,7 +98,7 @@ def test_worker_jobs_have_fixed_ids(database):
     try:
         schedule_jobs(scheduler, database.sessions, lambda: NOW, worker)
         schedule_jobs(scheduler, database.sessions, lambda: NOW, worker)
-        assert sorted(job.id for job in scheduler.get_jobs()) == ["collect-x", "deliver", "plan",
+        assert sorted(job.id for job in scheduler.get_jobs()) == ["collect-answers", "deliver", "plan",
                                                                   "purge-expired", "purge-retention",
                                                                   "queued-reactions"]
     finally:

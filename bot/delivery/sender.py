@@ -149,11 +149,14 @@ class Sender:
 
     def _send_one(self, me: int, outgoing: Outgoing, report: RunReport) -> None:
         channel = self._channels.get(outgoing.target)
+        if channel is None:
+            self._finish(me, outgoing, "skipped", f"{outgoing.target} is not connected (the bot's settings give no "
+                         "account for it)", report)
+            return
         with self._sessions() as session:
             message = self._render(session, outgoing)
-        if isinstance(message, Skip) or channel is None:
-            reason = message if isinstance(message, Skip) else f"{outgoing.target} is not set up"
-            self._finish(me, outgoing, "skipped", reason, report)
+        if isinstance(message, Skip):
+            self._finish(me, outgoing, "skipped", message, report)
             return
         if outgoing.resumed_from is not None:
             ref = channel.find_sent(outgoing, message)

@@ -33,6 +33,7 @@ from urllib.parse import parse_qsl, urlsplit
 import regex
 
 from bot.sandbox.local_server import LocalStandIn, StandInHandler
+from bot.unicode_safe import scrub
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +77,7 @@ class _Fault:
     reset_in: float
     delay: float
     remaining: int
+    after: bool = False  # the delay comes after the request was carried out (it went through; the answer is late)
 
 
 @dataclass
@@ -120,7 +122,9 @@ class BlueskyStandIn(LocalStandIn[RecordedCall]):
 
     def add_post(self, handle: str, text: str, created_at: datetime | None = None, *,
                  reply_to: str | None = None) -> str:
-        """Someone's post (an answer); `reply_to` is the URI of the post it replies to. Returns its URI."""
+        """Someone's post (an answer); `reply_to` is the URI of the post it replies to. Returns its URI. Records
+        are CBOR, whose strings are valid UTF-8: a lone surrogate cannot be posted, and becomes U+FFFD."""
+        text = scrub(text)
         with self._changed:
             did = self._dids.setdefault(handle, "did:plc:" + hashlib.sha256(handle.encode()).hexdigest()[:24])
             rkey = _tid(len(self._posts) + 1, created_at or self._clock())
@@ -135,14 +139,15 @@ class BlueskyStandIn(LocalStandIn[RecordedCall]):
             self._access = {token: self._clock() - timedelta(seconds=1) for token in self._access}
 
     def inject(self, key: str, *, status: int | None = None, times: int = 1, reset_in: float = 60,
-               delay: float = 0.0) -> None:
+               delay: float = 0.0, after: bool = False) -> None:
         """Make the next `times` requests to `key` (an NSID such as "com.atproto.repo.createRecord", or ANY)
         misbehave: 429 with RateLimit-* headers resetting `reset_in` seconds after the clock's now, another status
-        with XRPC's error body, or an answer only after `delay` seconds."""
+        with XRPC's error body, or an answer only after `delay` seconds (`after`: the request is carried out
+        first, as when a post went out but its answer never reached the sender)."""
         if status is None and delay <= 0:
             raise ValueError("inject() needs a status or a delay")
         with self._changed:
-            self._faults.setdefault(key, deque()).append(_Fault(status, reset_in, delay, times))
+            self._faults.setdefault(key, deque()).append(_Fault(status, reset_in, delay, times, after))
 
     def calls_to(self, nsid: str) -> list[RecordedCall]:
         return [call for call in self.calls if call.nsid == nsid]
@@ -158,8 +163,9 @@ class BlueskyStandIn(LocalStandIn[RecordedCall]):
             body = json.loads(raw) if raw else None
         except ValueError:
             body = ...
-        answer = self._fault(nsid)
-        if answer is None:
+        answer, late = self._fault(nsid), None
+        if not isinstance(answer, _Answer):
+            late = answer
             if body is ...:
                 answer = _error(400, "InvalidRequest", "Invalid JSON body")
             else:
@@ -167,10 +173,12 @@ class BlueskyStandIn(LocalStandIn[RecordedCall]):
         with self._changed:
             self._calls.append(RecordedCall(http.command, nsid, query, None if body is ... else body, answer.status))
             self._changed.notify_all()
+        if late is not None:
+            self._stopping.wait(late.delay)
         payload = json.dumps(answer.body).encode()
         http.send_answer(answer.status, answer.headers, payload, "application/json; charset=utf-8")
 
-    def _fault(self, nsid: str) -> _Answer | None:
+    def _fault(self, nsid: str) -> _Answer | _Fault | None:
         with self._changed:
             queue = self._faults.get(nsid) or self._faults.get(ANY)
             if not queue:
@@ -179,6 +187,8 @@ class BlueskyStandIn(LocalStandIn[RecordedCall]):
             fault.remaining -= 1
             if fault.remaining <= 0:
                 queue.popleft()
+        if fault.after:
+            return fault
         if fault.delay > 0:
             self._stopping.wait(fault.delay)
         if fault.status is None:

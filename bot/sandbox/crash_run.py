@@ -1,4 +1,5 @@
-"""A sender killed with SIGKILL mid-run, then a rerun: shared by the crash tests and `bench/kill_senders.py`.
+"""A sender killed with SIGKILL mid-run, then a rerun: shared by the crash tests and `bench/kill_senders.py`
+(digests) and the networks' crash tests (`chat_sender`: a chat on Bluesky or Mastodon).
 
 `subscribe` makes digest subscribers due now; `sender` (run in a child process) plans and sends them as the
 worker does, on the real clock; `posted` counts, from the Slack stand-in, how many digests each subscriber got.
@@ -85,3 +86,30 @@ def wait_for_posts(standin: Any, users: list[str], at_least: int, timeout: float
         standin.wait_for(enough, timeout=timeout)
     except TimeoutError:
         pass
+
+
+def chat_sender(url: str, settings: dict[str, str], started: Any) -> None:
+    """A worker's planning and sending of chats on the real clock, configured like an operator's (`settings`
+    name the networks' accounts), until it is killed."""
+    logging.basicConfig(level=logging.ERROR)
+    from bot.bootstrap import open_database
+    from bot.config import Settings
+    from bot.worker import Worker
+
+    database = open_database(Settings(_env_file=None, database_url=url))
+    worker = Worker(Settings(_env_file=None, database_url=url, **settings), database,
+                    lambda: datetime.now(timezone.utc))
+    worker.plan()
+    started.set()
+    while True:
+        worker.deliver("chat:")
+        wake = worker.sender.next_wakeup() or worker.clock() + timedelta(seconds=1)
+        time.sleep(max(0.0, min(1.0, (wake - worker.clock()).total_seconds())))
+
+
+def start_chat_sender(url: str, settings: dict[str, str]) -> tuple[Any, Any]:
+    context = multiprocessing.get_context("spawn")
+    started = context.Event()
+    process = context.Process(target=chat_sender, args=(url, settings, started), name="chat-sender")
+    process.start()
+    return process, started

@@ -76,6 +76,7 @@ class _Fault:
     reset_in: float
     delay: float
     remaining: int
+    after: bool = False  # the delay comes after the request was carried out (it went through; the answer is late)
 
 
 @dataclass
@@ -132,14 +133,15 @@ class MastodonStandIn(LocalStandIn[RecordedCall]):
             self._keys.clear()
 
     def inject(self, key: str, *, status: int | None = None, times: int = 1, reset_in: float = 60,
-               delay: float = 0.0) -> None:
+               delay: float = 0.0, after: bool = False) -> None:
         """Make the next `times` requests to `key` (a route such as "/api/v1/statuses", or ANY) misbehave: 429
         with X-RateLimit-* headers resetting `reset_in` seconds after the clock's now, another status with
-        Mastodon's error body, or an answer only after `delay` seconds."""
+        Mastodon's error body, or an answer only after `delay` seconds (`after`: the request is carried out
+        first, as when a post went out but its answer never reached the sender)."""
         if status is None and delay <= 0:
             raise ValueError("inject() needs a status or a delay")
         with self._changed:
-            self._faults.setdefault(key, deque()).append(_Fault(status, reset_in, delay, times))
+            self._faults.setdefault(key, deque()).append(_Fault(status, reset_in, delay, times, after))
 
     def calls_to(self, route: str) -> list[RecordedCall]:
         return [call for call in self.calls if call.route == route]
@@ -164,8 +166,9 @@ class MastodonStandIn(LocalStandIn[RecordedCall]):
                 route, params = name, match.groupdict()
                 break
         key = http.headers.get("Idempotency-Key")
-        answer = self._fault(route)
-        if answer is None:
+        answer, late = self._fault(route), None
+        if not isinstance(answer, _Answer):
+            late = answer
             if not route:
                 answer = _Answer(404, {"error": "Record not found"})
             elif route != "/api/v2/instance" and http.headers.get("Authorization") != f"Bearer {self.token}":
@@ -175,11 +178,13 @@ class MastodonStandIn(LocalStandIn[RecordedCall]):
         with self._changed:
             self._calls.append(RecordedCall(http.command, route, query, form, key, answer.status))
             self._changed.notify_all()
+        if late is not None:
+            self._stopping.wait(late.delay)
         http.send_answer(answer.status, {"X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "299",
                                          **answer.headers}, json.dumps(answer.body).encode(),
                          "application/json; charset=utf-8")
 
-    def _fault(self, route: str) -> _Answer | None:
+    def _fault(self, route: str) -> _Answer | _Fault | None:
         with self._changed:
             queue = self._faults.get(route) or self._faults.get(ANY)
             if not queue:
@@ -188,6 +193,8 @@ class MastodonStandIn(LocalStandIn[RecordedCall]):
             fault.remaining -= 1
             if fault.remaining <= 0:
                 queue.popleft()
+        if fault.after:
+            return fault
         if fault.delay > 0:
             self._stopping.wait(fault.delay)
         if fault.status is None:

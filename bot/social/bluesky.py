@@ -259,7 +259,7 @@ class BlueskyAccount:
                 raise self._error(what, exc) from None
             except httpx.TransportError as exc:  # the SDK passes on what it does not map (a dropped connection)
                 raise Transient(f"could not reach Bluesky ({what}): {type(exc).__name__}") from None
-            except ModelError:
+            except (ModelError, ValueError):  # an answer that is not the JSON the lexicon says
                 raise Transient(f"Bluesky answered something unreadable ({what})") from None
         raise AssertionError("unreachable")
 
