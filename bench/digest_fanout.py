@@ -134,8 +134,10 @@ def sample_message(database: Any, team: str, now: datetime) -> dict[str, Any]:
     """A digest as the worker renders it (before planning, so without its play): the baseline posts this."""
     from sqlalchemy import select
 
-    from bot.delivery.compose import Links, renderer
     from bot.delivery.outbox import Outgoing
+    from bot.delivery.render import Renderers
+    from bot.links import Links
+    from bot.slack import delivery
     from bot.digests.planner import period_of
     from bot.models import DigestSubscriptionRecord
 
@@ -144,7 +146,9 @@ def sample_message(database: Any, team: str, now: datetime) -> dict[str, Any]:
             DigestSubscriptionRecord.team_id == team).limit(1)).one()
         outgoing = Outgoing(0, "digest:sample", team, f"digest:{record.id}", "slack", record.channel, now, None,
                             {"subscription_id": record.id, "period": period_of(now.date())}, 1, None)
-        message = renderer(Links())(session, outgoing)
+        renderers = Renderers()
+        delivery.register(renderers, Links())
+        message = renderers(session, outgoing)
     assert isinstance(message, dict), message
     return message
 
