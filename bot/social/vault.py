@@ -11,6 +11,7 @@ from typing import Callable
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import transaction
@@ -39,10 +40,15 @@ class Vault:
 
     def save(self, plain: str) -> None:
         sealed = self._fernet.encrypt(plain.encode()).decode()
-        with transaction(self._sessions) as session:
-            row = session.get(NetworkSession, (self._network, self._account))
-            if row is None:
-                session.add(NetworkSession(network=self._network, account=self._account, sealed=sealed,
-                                           updated_at=self._clock()))
-            else:
-                row.sealed, row.updated_at = sealed, self._clock()
+        for _ in range(2):  # two processes keeping their first session at once: the second updates
+            try:
+                with transaction(self._sessions) as session:
+                    row = session.get(NetworkSession, (self._network, self._account))
+                    if row is None:
+                        session.add(NetworkSession(network=self._network, account=self._account, sealed=sealed,
+                                                   updated_at=self._clock()))
+                    else:
+                        row.sealed, row.updated_at = sealed, self._clock()
+                return
+            except IntegrityError:
+                continue
