@@ -25,7 +25,7 @@ from bot.delivery import outbox
 from bot.delivery.errors import Deferred, DeliveryError, Permanent, RetryAfter
 from bot.delivery.lease import Lease, live_senders
 from bot.delivery.outbox import Outgoing
-from bot.delivery.render import Skip
+from bot.delivery.render import Render, Skip
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,6 @@ class Channel(Protocol):
         """After a crash mid-send: the reference of the post if it did go out, else None."""
 
 
-Renderer = Callable[[Session, Outgoing], "dict[str, Any] | Skip"]
 FailureHook = Callable[[Session, Outgoing, str], None]
 IDLE_RECHECK = timedelta(seconds=30)
 
@@ -63,7 +62,7 @@ class RunReport:
 
 
 class Sender:
-    def __init__(self, sessions: sessionmaker[Session], channels: Mapping[str, Channel], render: Renderer,
+    def __init__(self, sessions: sessionmaker[Session], channels: Mapping[str, Channel], render: Render,
                  clock: Callable[[], datetime], *, on_failed: FailureHook | None = None, places_in_parallel: int = 32,
                  per_lane: int = 25):
         self._sessions, self._channels, self._render, self._clock = sessions, channels, render, clock
