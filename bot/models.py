@@ -19,6 +19,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     literal_column,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -46,7 +47,8 @@ class Base(DeclarativeBase):
 
 
 class PlayRecord(Base):
-    """A play synced from `plays/*.md`.
+    """A play: the shared playbook's, synced from `plays/*.md` (`team_id` NULL), or one a workspace's moderators
+    published from its tips (`team_id` set; deleted with the workspace). One table, so one search ranks both.
 
     Full-text search lives beside the table and is created by the migration, per dialect:
     an FTS5 table kept in step by triggers on SQLite, a generated `tsvector` column with a
@@ -54,9 +56,18 @@ class PlayRecord(Base):
     """
 
     __tablename__ = "plays"
+    __table_args__ = (
+        Index("uq_plays_shared_slug", "slug", unique=True, sqlite_where=text("team_id IS NULL"),
+              postgresql_where=text("team_id IS NULL")),
+        Index("uq_plays_team_slug", "team_id", "slug", unique=True, sqlite_where=text("team_id IS NOT NULL"),
+              postgresql_where=text("team_id IS NOT NULL")),
+        Index("ix_plays_team_category", "team_id", "category"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    slug: Mapped[str] = mapped_column(String(60), unique=True)
+    team_id: Mapped[str | None] = mapped_column(String(32), ForeignKey("workspaces.team_id", ondelete="CASCADE"),
+                                                nullable=True, doc="NULL for the shared playbook")
+    slug: Mapped[str] = mapped_column(String(60))
     title: Mapped[str] = mapped_column(String(80))
     category: Mapped[str] = mapped_column(String(40), index=True)
     summary: Mapped[str] = mapped_column(String(200))
@@ -67,6 +78,44 @@ class PlayRecord(Base):
     body: Mapped[str] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(String(64), doc="sha256 of the file, so unchanged files are skipped")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class PlayCredit(Base):
+    """A person whose tip a workspace's play was made from: credited on the card, and found by `/play mine`."""
+
+    __tablename__ = "play_credits"
+    __table_args__ = (Index("ix_play_credits_team_author", "team_id", "author"),)
+
+    play_id: Mapped[int] = mapped_column(ForeignKey("plays.id", ondelete="CASCADE"), primary_key=True)
+    author: Mapped[str] = mapped_column(String(120), primary_key=True,
+                                        doc="A Slack user id, or a name (an imported tip, a network handle)")
+    team_id: Mapped[str] = mapped_column(String(32), ForeignKey("workspaces.team_id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer, default=0, doc="Credits show in the order the tips were added")
+    tip_ids: Mapped[list[Any]] = mapped_column(default=list, doc="Their tips the play was made from")
+
+
+class PlayDraft(Base):
+    """A play a moderator is shaping from tips, not yet in the workspace's playbook."""
+
+    __tablename__ = "play_drafts"
+    __table_args__ = (Index("ix_play_drafts_team_updated", "team_id", "updated_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32), ForeignKey("workspaces.team_id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(80))
+    category: Mapped[str] = mapped_column(String(40))
+    summary: Mapped[str] = mapped_column(String(200))
+    steps: Mapped[str] = mapped_column(Text, doc="One step a line")
+    looks_like: Mapped[str] = mapped_column(Text)
+    watch_out: Mapped[str] = mapped_column(Text, doc="One caution a line")
+    grades: Mapped[str] = mapped_column(String(60), default="", doc="Comma-separated bands")
+    time_needed: Mapped[str] = mapped_column(String(60))
+    tags: Mapped[str] = mapped_column(String(250), doc="Comma-separated, lower case")
+    tip_ids: Mapped[list[Any]] = mapped_column(default=list, doc="The tips it was made from, in order")
+    credits: Mapped[list[Any]] = mapped_column(default=list, doc="Their authors, in order, without repeats")
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
 
 
 class Workspace(Base):

@@ -1,9 +1,13 @@
-"""Reading, validating and syncing the playbook files in `plays/`."""
+"""Reading, validating and syncing the playbook files in `plays/`, and writing plays back out in that format.
+
+The same format carries a workspace's own plays out of the bot and into another workspace (`plchat plays
+export` / `import`), so every play the bot holds, shared or a workspace's, passes the checks here."""
 
 from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
@@ -14,12 +18,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.models import PlayRecord
-from bot.plays import CATEGORIES
+from bot.plays import CATEGORIES, GRADE_BANDS, GRADE_NOTES_HEADING, Play, split_grade_notes
 from bot.resources import data_dir
 
 PLAYS_DIR = data_dir("plays")
 MAX_FILE_BYTES = 64 * 1024
 REQUIRED_SECTIONS = ["## Try this", "## What it looks like", "## Watch out for"]
+BAND_HEADINGS = [f"### {band}" for band in GRADE_BANDS]
+BODY_LIMITS = (200, 2500)  # the card's three sections, so it fits in Slack
+NOTE_LIMIT = 600  # each grade band's note
 FRONT_MATTER = re.compile(r"\A---\r?\n(.*?)\r?\n---\r?\n(.*)\Z", re.S)
 
 PlainLine = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[^<>&\n]*$")]
@@ -38,6 +45,7 @@ class PlayFrontMatter(BaseModel):
     grades: list[Grade] = []
     time: Annotated[PlainLine, StringConstraints(min_length=3, max_length=60)]
     source: Annotated[PlainLine, StringConstraints(min_length=5, max_length=120)]
+    credits: list[Annotated[PlainLine, StringConstraints(min_length=1, max_length=120)]] = []
 
     @field_validator("category")
     @classmethod
@@ -51,6 +59,13 @@ class PlayFrontMatter(BaseModel):
     def _tag_count(cls, value: list[str]) -> list[str]:
         if not 1 <= len(value) <= 6:
             raise ValueError("give between 1 and 6 tags")
+        return value
+
+    @field_validator("credits")
+    @classmethod
+    def _credit_count(cls, value: list[str]) -> list[str]:
+        if len(value) > 10:
+            raise ValueError("credit at most 10 people")
         return value
 
 
@@ -109,18 +124,35 @@ def parse_play_file(path: Path) -> PlayFile | PlayFileError:
     if front.slug != path.stem:
         return PlayFileError(path, "slug", f"'{front.slug}' must match the file name '{path.stem}'")
     body = match.group(2).strip()
-    if error := _body_problem(body):
+    if error := body_problem(body):
         return PlayFileError(path, "body", error)
     return PlayFile(front, body, hashlib.sha256(raw).hexdigest())
 
 
-def _body_problem(body: str) -> str | None:
-    headings = re.findall(r"^#+ .*$", body, re.M)
-    if [h.strip() for h in headings] != REQUIRED_SECTIONS:
+def body_problem(body: str) -> str | None:
+    """What is wrong with a play's Markdown: its sections, its length, its grade-band notes, stray characters."""
+    if _junk(body):
+        return "has control characters; save it as plain UTF-8 text"
+    main, notes = split_grade_notes(body)
+    headings = [h.strip() for h in re.findall(r"^#+ .*$", main, re.M)]
+    if headings != REQUIRED_SECTIONS:
         return f"needs exactly these sections in order: {', '.join(REQUIRED_SECTIONS)}"
-    if not 200 <= len(body) <= 2500:
-        return f"is {len(body)} characters; keep it between 200 and 2500 so the card fits in Slack"
+    low, high = BODY_LIMITS
+    if not low <= len(main) <= high:
+        return f"is {len(main)} characters; keep it between {low} and {high} so the card fits in Slack"
+    if GRADE_NOTES_HEADING in body:
+        note_headings = [h.strip() for h in re.findall(r"^#+ .*$", body[len(main):], re.M)][1:]
+        if not note_headings or [h for h in BAND_HEADINGS if h in note_headings] != note_headings:
+            return (f"'{GRADE_NOTES_HEADING}' holds one or more of {', '.join(BAND_HEADINGS)}, in that order, "
+                    "each once")
+        for band, note in notes.items():
+            if not 20 <= len(note) <= NOTE_LIMIT:
+                return f"the {band} note is {len(note)} characters; keep it between 20 and {NOTE_LIMIT}"
     return None
+
+
+def _junk(text: str) -> bool:
+    return any(unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn") and ch not in "\n\t" for ch in text)
 
 
 def load_play_dir(directory: Path = PLAYS_DIR) -> tuple[list[PlayFile], list[PlayFileError]]:
@@ -137,9 +169,10 @@ def load_play_dir(directory: Path = PLAYS_DIR) -> tuple[list[PlayFile], list[Pla
 
 
 def sync_plays(session: Session, plays: list[PlayFile]) -> SyncReport:
-    """Make the plays table match the files: add, update changed, remove deleted. Idempotent."""
+    """Make the shared playbook match the files: add, update changed, remove deleted. Idempotent. Workspaces' own
+    plays are left alone."""
     report = SyncReport()
-    existing = {r.slug: r for r in session.scalars(select(PlayRecord))}
+    existing = {r.slug: r for r in session.scalars(select(PlayRecord).where(PlayRecord.team_id.is_(None)))}
     for play in plays:
         record = existing.pop(play.front.slug, None)
         if record is not None and record.content_hash == play.content_hash:
@@ -151,7 +184,7 @@ def sync_plays(session: Session, plays: list[PlayFile]) -> SyncReport:
             report.added.append(play.front.slug)
         else:
             report.updated.append(play.front.slug)
-        _fill(record, play)
+        fill(record, play)
     for slug, record in existing.items():
         session.delete(record)
         report.removed.append(slug)
@@ -159,7 +192,7 @@ def sync_plays(session: Session, plays: list[PlayFile]) -> SyncReport:
     return report
 
 
-def _fill(record: PlayRecord, play: PlayFile) -> None:
+def fill(record: PlayRecord, play: PlayFile) -> None:
     front = play.front
     record.title = front.title
     record.category = front.category
@@ -170,3 +203,14 @@ def _fill(record: PlayRecord, play: PlayFile) -> None:
     record.source = front.source
     record.body = play.body
     record.content_hash = play.content_hash
+
+
+def play_markdown(play: Play) -> str:
+    """A play as a file in the `plays/` format, which `parse_play_file` reads back as the same play."""
+    front: dict[str, object] = {"slug": play.slug, "title": play.title, "category": play.category,
+                                "summary": play.summary, "tags": list(play.tags), "grades": list(play.grades),
+                                "time": play.time_needed, "source": play.source}
+    if play.credits:
+        front["credits"] = list(play.credits)
+    yaml_text = yaml.safe_dump(front, sort_keys=False, allow_unicode=True, width=1000)
+    return f"---\n{yaml_text}---\n{play.body.strip()}\n"

@@ -3,7 +3,8 @@ or try it in the sandbox.
 
 Exit codes: 0 success, 1 failure, 2 bad usage or bad input (with a message saying what to fix).
 `tips import` exits 1 when it skipped some rows (each named by its line; the good rows are kept) and 2 when
-the file as a whole can't be read; `tips search` and `plays search` exit 1 when nothing matches.
+the file as a whole can't be read; `plays import` likewise exits 1 naming each file refused and 2 when the folder
+can't be read; `tips search` and `plays search` exit 1 when nothing matches.
 """
 
 from __future__ import annotations
@@ -12,34 +13,30 @@ import logging
 import signal
 import sys
 import threading
-from pathlib import Path
 from threading import Event
 from typing import Annotated
 
 import typer
 
-from bot import db, plays
-from bot.bootstrap import PlaybookError, build_app, open_database, prepare_embedded, sync_playbook
+from bot import db
+from bot.bootstrap import PlaybookError, build_app, open_database, prepare_embedded
 from bot.cli.chats import chats_cli
 from bot.cli.common import database_errors, fail, load_settings
 from bot.cli.digest import digest_cli
+from bot.cli.plays import plays_cli
 from bot.cli.tips import tips_cli
 from bot.config import Settings
-from bot.play_files import PLAYS_DIR, load_play_dir
 from bot.scheduler import run_scheduler
 from bot.slack.services import system_clock
 
 cli = typer.Typer(help="PLChat Bot: playbook plays for teacher communities, in Slack.", no_args_is_help=True,
                   add_completion=False, pretty_exceptions_enable=False)
 db_cli = typer.Typer(help="The database.", no_args_is_help=True)
-plays_cli = typer.Typer(help="The playbook in plays/.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(plays_cli, name="plays")
 cli.add_typer(tips_cli, name="tips")
 cli.add_typer(chats_cli, name="chats")
 cli.add_typer(digest_cli, name="digest")
-
-PlaysDir = Annotated[Path, typer.Option("--dir", help="Folder of play files.")]
 
 NO_TOKENS = """plchat run needs a Slack app to connect to:
   SLACK_BOT_TOKEN  the bot token (xoxb-...), from OAuth & Permissions after installing the app
@@ -148,42 +145,6 @@ def db_upgrade() -> None:
     with database_errors():
         db.upgrade(settings.database_url)
     typer.echo("Database is at the newest schema.")
-
-
-@plays_cli.command("check")
-def plays_check(directory: PlaysDir = PLAYS_DIR) -> None:
-    """Validate every play file; exit 2 naming each file and field at fault."""
-    found, errors = load_play_dir(directory)
-    for error in errors:
-        typer.echo(str(error), err=True)
-    if errors:
-        fail(f"{len(errors)} play file(s) need fixing; {len(found)} are fine.")
-    typer.echo(f"{len(found)} plays are valid.")
-
-
-@plays_cli.command("sync")
-def plays_sync(directory: PlaysDir = PLAYS_DIR) -> None:
-    """Load the play files into the database (unchanged files are left alone)."""
-    settings = load_settings()
-    try:
-        with database_errors():
-            report = sync_playbook(open_database(settings), directory)
-    except PlaybookError as exc:
-        fail(f"Nothing synced; fix these first:\n{exc}")
-    typer.echo(f"{len(report.added)} added, {len(report.updated)} updated, "
-               f"{len(report.unchanged)} unchanged, {len(report.removed)} removed.")
-
-
-@plays_cli.command("search")
-def plays_search(words: Annotated[list[str], typer.Argument(help="What to look for.")]) -> None:
-    """Search the playbook the way /play does."""
-    database = open_database(load_settings())
-    with database_errors(), database.sessions() as session:
-        result = plays.search_plays(session, " ".join(words), limit=5)
-    if not result.plays:
-        fail("No play matches. Try other words, or `plchat plays search feedback`.", 1)
-    for play in result.plays:
-        typer.echo(f"{play.slug:40} {play.title}")
 
 
 def main() -> None:

@@ -26,7 +26,7 @@ def compose(session: Session, subscription: Subscription, period: str, now: date
     since = now - WEEK
     return Digest(subscription, period, since, _top_tips(session, subscription.team_id, since),
                   _new_tips(session, subscription.team_id, since), _upcoming(session, subscription.team_id, now),
-                  _last_recap(session, subscription.team_id, since, now), _play(session, subscription.id, period))
+                  _last_recap(session, subscription.team_id, since, now), _play(session, subscription.team_id, subscription.id, period))
 
 
 def _visible_since(team_id: str, since: datetime):
@@ -74,10 +74,10 @@ def _last_recap(session: Session, team_id: str, since: datetime, now: datetime):
     return answers.build_recap(session, latest[0], latest[1].date()) if latest else None
 
 
-def _play(session: Session, subscription_id: int, period: str) -> plays.Play | None:
+def _play(session: Session, team_id: str, subscription_id: int, period: str) -> plays.Play | None:
     slug = session.scalar(select(DigestPlay.slug).where(DigestPlay.subscription_id == subscription_id,
                                                         DigestPlay.period == period))
-    return plays.get_play(session, slug) if slug else None
+    return plays.get_play(session, slug, team=team_id) if slug else None
 
 
 def for_delivery(session: Session, team_id: str, subscription_id: int, period: str,

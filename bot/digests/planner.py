@@ -46,14 +46,20 @@ def plan(session: Session, now: datetime, *, ahead: timedelta = AHEAD, team_id: 
          limit: int = 20_000) -> int:
     """Write the rows of digests due within `ahead`; returns how many were planned."""
     records = due(session, now + ahead, team_id, limit)
-    slugs = list(session.scalars(select(PlayRecord.slug).order_by(PlayRecord.slug)))
+    shared = list(session.scalars(select(PlayRecord.slug).where(PlayRecord.team_id.is_(None))
+                                  .order_by(PlayRecord.slug)))
+    own: dict[str, list[str]] = defaultdict(list)  # each workspace's own plays, for its subscriptions only
+    for team, slug in session.execute(select(PlayRecord.team_id, PlayRecord.slug).where(
+            PlayRecord.team_id.in_({record.team_id for record in records})).order_by(PlayRecord.slug)):
+        own[team].append(slug)
     for start in range(0, len(records), BATCH):
-        _plan_batch(session, records[start:start + BATCH], slugs, now)
+        _plan_batch(session, records[start:start + BATCH], shared, own, now)
     session.flush()
     return len(records)
 
 
-def _plan_batch(session: Session, records: list[DigestSubscriptionRecord], slugs: list[str], now: datetime) -> None:
+def _plan_batch(session: Session, records: list[DigestSubscriptionRecord], shared: list[str],
+                own: dict[str, list[str]], now: datetime) -> None:
     recent = _recent_plays(session, [record.id for record in records])
     rows: list[dict[str, Any]] = []
     chosen: list[dict[str, Any]] = []
@@ -66,6 +72,7 @@ def _plan_batch(session: Session, records: list[DigestSubscriptionRecord], slugs
             key=f"{subject(record.id)}:{period}", team_id=record.team_id, subject=subject(record.id),
             target="slack", channel=record.channel, due_at=due, expires_at=due + KEPT,
             payload={"subscription_id": record.id, "period": period}, now=now, skipped_because=missed))
+        slugs = shared + own.get(record.team_id, [])
         if slugs and missed is None:
             chosen.append({"subscription_id": record.id, "period": period,
                            "slug": _pick(slugs, recent[record.id], f"{record.id}:{period}")})

@@ -19,6 +19,9 @@ COMMAND_HELP = [
     ("/play station rotation", "the best match for your words, plus a couple of alternatives"),
     ("/play list", "the categories, with how many plays each has"),
     ("/play flipped classroom", "every play in a category"),
+    ("/play feedback grade:6-8", "plays for a grade band (K-5, 6-8 or 9-12), with that band's notes"),
+    ("/play mine", "the plays your community made from your tips"),
+    ("/play drafts", "moderators: the community playbook's drafts, to edit, publish or discard"),
     ("/tip your tip #tag", "share what works in your classroom (no text opens a form)"),
     ("/tips words", "search the tips your colleagues shared; `/tips help` for more"),
     ("/digest subscribe", "the week's best tips, upcoming chats and a play, in your DMs every Monday at 7"),
@@ -95,14 +98,17 @@ def message(text: str, blocks: Blocks | None = None) -> dict[str, Any]:
     return {"text": text, "blocks": blocks if blocks is not None else [section(text)]}
 
 
+def _markdown(text: str) -> str:
+    """A play's Markdown text, escaped, with **bold** as Slack's *bold*."""
+    return re.sub(r"\*\*(.+?)\*\*", r"*\1*", escape(text).strip())
+
+
 def play_body(body: str) -> list[str]:
-    """The play's Markdown, one mrkdwn chunk per `## Section`, escaped."""
-    chunks = re.split(r"^## +", escape(body), flags=re.M)
+    """The play's Markdown, one mrkdwn chunk per `## Section`."""
     out = []
-    for chunk in filter(str.strip, chunks):
+    for chunk in filter(str.strip, re.split(r"^## +", body, flags=re.M)):
         heading, _, rest = chunk.partition("\n")
-        rest = re.sub(r"\*\*(.+?)\*\*", r"*\1*", rest.strip())
-        out.append(f"*{heading.strip()}*\n{rest}")
+        out.append(f"*{escape(heading.strip())}*\n{_markdown(rest)}")
     return out
 
 
@@ -110,42 +116,72 @@ def play_meta(play: Play) -> str:
     parts = [play.category_label, f"⏱ {play.time_needed}"]
     if play.grades:
         parts.append("grades " + ", ".join(play.grades))
-    return escape("  ·  ".join(parts))
+    meta = escape("  ·  ".join(parts))
+    return f":seedling: _from your community_  ·  {meta}" if play.from_community else meta
 
 
-def play_card(play: Play, *, shared_by: str | None = None, buttons: bool = True) -> dict[str, Any]:
-    """A play as a card. Private cards carry buttons; a card shared in a channel credits the sharer."""
+def play_origin(play: Play) -> str:
+    """Where a play comes from: the playbook's source, or the colleagues whose tips it was made from."""
+    if not play.from_community:
+        return f"From the playbook: {escape(play.source)}"
+    if play.credits:
+        return "From your community: made from tips by " + ", ".join(person(author) for author in play.credits)
+    return f"From your community: {escape(play.source)}"
+
+
+def play_value(play: Play, band: str | None) -> str:
+    """A button's value naming the play, and the grade band asked for (so Open shows that band's note)."""
+    return f"{play.slug}@{band}" if band else play.slug
+
+
+def grade_note_blocks(play: Play, band: str | None) -> Blocks:
+    note = play.grade_note(band)
+    if note:
+        return [section(f"*In grades {escape(band or '')}*\n{_markdown(note)}")]
+    bands = [b for b in ("K-5", "6-8", "9-12") if play.grade_note(b)]
+    if bands and band is None:
+        return [context("Notes for " + ", ".join(bands) + f": add `grade:{bands[0]}` to `/play`.")]
+    return []
+
+
+def play_card(play: Play, *, shared_by: str | None = None, buttons: bool = True,
+              band: str | None = None) -> dict[str, Any]:
+    """A play as a card. Private cards carry buttons; a card shared in a channel credits the sharer. With a grade
+    `band`, the play's note for that band is shown."""
     blocks: Blocks = [
         {"type": "header", "text": {"type": "plain_text", "text": truncate(play.title, HEADER_LIMIT)}},
         context(play_meta(play)),
         section(f"_{escape(play.summary)}_"),
-        *(section(chunk) for chunk in play_body(play.body)),
-        context(f"From the playbook: {escape(play.source)}"),
+        *(section(chunk) for chunk in play_body(play.main_body)),
+        *grade_note_blocks(play, band),
+        context(play_origin(play)),
     ]
     if shared_by:
         blocks.append(context(f"Shared by {mention(shared_by)} · try one yourself with `/play`"))
     elif buttons:
+        value = play_value(play, band)
         blocks.append({"type": "actions", "block_id": f"play:{play.slug}", "elements": [
-            button("Another play", "play_another", play.slug),
-            button("Share in channel", "play_share", play.slug, primary=True),
+            button("Another play", "play_another", value),
+            button("Share in channel", "play_share", value, primary=True),
         ]})
     return message(f"{play.title}: {play.summary}", blocks)
 
 
-def _play_list(plays: list[Play]) -> Blocks:
-    return [
-        {**section(f"*{escape(p.title)}*\n{escape(p.summary)}"), "accessory": button("Open", "play_open", p.slug)}
-        for p in plays
-    ]
+def _play_list(plays: list[Play], band: str | None = None) -> Blocks:
+    def line(p: Play) -> str:
+        mark = "  ·  _from your community_" if p.from_community else ""
+        return f"*{escape(p.title)}*{mark}\n{escape(p.summary)}"
+
+    return [{**section(line(p)), "accessory": button("Open", "play_open", play_value(p, band))} for p in plays]
 
 
-def search_answer(result: SearchResult, query: str) -> dict[str, Any]:
+def search_answer(result: SearchResult, query: str, band: str | None = None) -> dict[str, Any]:
     best, *others = result.plays
-    card = play_card(best)
+    card = play_card(best, band=band)
     lead = f"Best match for `{echo(query)}`" + (" (closest words I could find)" if result.broadened else "")
     blocks = [context(lead), *card["blocks"]]
     if others:
-        blocks += [{"type": "divider"}, section("*Also worth a look*"), *_play_list(others)]
+        blocks += [{"type": "divider"}, section("*Also worth a look*"), *_play_list(others, band)]
     return message(card["text"], blocks)
 
 
@@ -169,10 +205,12 @@ def category_list(counts: list[CategoryCount]) -> dict[str, Any]:
     return message(f"The playbook: {total} plays in {len(counts)} categories.", blocks)
 
 
-def category_plays(label: str, plays: list[Play]) -> dict[str, Any]:
+def category_plays(label: str, plays: list[Play], band: str | None = None) -> dict[str, Any]:
+    for_band = f" for grades {band}" if band else ""
     if not plays:
-        return message(f"No plays in {label} yet.")
-    return message(f"{label}: {len(plays)} plays", [section(f"*{escape(label)}*"), *_play_list(plays)])
+        return message(f"No plays in {label}{for_band} yet.")
+    return message(f"{label}: {len(plays)} plays", [section(f"*{escape(label)}*{for_band}"),
+                                                    *_play_list(plays, band)])
 
 
 def _usage() -> str:

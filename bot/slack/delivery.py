@@ -1,4 +1,4 @@
-"""What chat and digest rows become in Slack: Block Kit messages, registered with the sender's renderers."""
+"""What chat, digest and play rows become in Slack: Block Kit messages, registered with the sender's renderers."""
 
 from __future__ import annotations
 
@@ -7,18 +7,20 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bot import plays
 from bot.chats import answers
 from bot.chats.posts import chat_post
 from bot.delivery.outbox import Outgoing
 from bot.delivery.render import Renderers, Skip
 from bot.digests import compose as digests
 from bot.links import Links
-from bot.slack import chat_blocks, digest_blocks
+from bot.slack import chat_blocks, digest_blocks, play_blocks
 
 
 def register(renderers: Renderers, links: Links) -> None:
     renderers.register("chat", "slack", lambda session, outgoing: _chat_message(session, outgoing, links))
     renderers.register("digest", "slack", lambda session, outgoing: _digest_message(session, outgoing, links))
+    renderers.register("play", "slack", _credit_notice)
 
 
 def _chat_message(session: Session, outgoing: Outgoing, links: Links) -> dict[str, Any] | Skip:
@@ -46,3 +48,11 @@ def _digest_message(session: Session, outgoing: Outgoing, links: Links) -> dict[
     if isinstance(digest, Skip):
         return digest
     return digest_blocks.digest_message(digest, calendar_url=links.calendar())
+
+
+def _credit_notice(session: Session, outgoing: Outgoing) -> dict[str, Any] | Skip:
+    """The DM telling a tip's author that a play made from it was published."""
+    play = plays.get_play(session, outgoing.payload["slug"], team=outgoing.team_id)
+    if play is None or not play.from_community:
+        return Skip("the play was removed before its authors were told")
+    return play_blocks.credit_notice(play)

@@ -101,6 +101,8 @@ def _tip_actions(tip: Tip, viewer: str, moderator: bool) -> dict[str, Any]:
         elements.append(button("Report", "tip_report", value))
     if moderator:
         elements.append(button("Restore", "tip_restore", value) if tip.hidden else button("Hide", "tip_hide", value))
+        if not tip.hidden:
+            elements.append(button("Make a play", "tip_to_play", value))
     return {"type": "actions", "block_id": f"tip:{tip.id}", "elements": elements}
 
 

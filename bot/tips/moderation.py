@@ -27,7 +27,7 @@ def is_moderator(session: Session, team_id: str, user_id: str, configured: Itera
     return user_id in configured or session.get(Moderator, (team_id, user_id)) is not None
 
 
-def _require_moderator(session: Session, team_id: str, user_id: str, configured: Iterable[str]) -> None:
+def require_moderator(session: Session, team_id: str, user_id: str, configured: Iterable[str]) -> None:
     if not is_moderator(session, team_id, user_id, configured):
         raise NotAllowed("Only moderators can do that. A moderator can add you with `/plchat moderators add @you`.")
 
@@ -42,7 +42,7 @@ def add_moderator(session: Session, team_id: str, actor: str, user_id: str, conf
                   now: datetime) -> bool:
     """Add a moderator (only a moderator may); False when they already were one."""
     configured = frozenset(configured)
-    _require_moderator(session, team_id, actor, configured)
+    require_moderator(session, team_id, actor, configured)
     if is_moderator(session, team_id, user_id, configured):
         return False
     ensure_workspace(session, team_id)
@@ -55,7 +55,7 @@ def remove_moderator(session: Session, team_id: str, actor: str, user_id: str, c
                      now: datetime) -> bool:
     """Remove a moderator added in Slack; those in PLCHAT_MODERATORS stay until the setting changes."""
     configured = frozenset(configured)
-    _require_moderator(session, team_id, actor, configured)
+    require_moderator(session, team_id, actor, configured)
     if user_id in configured:
         raise NotAllowed("That moderator comes from the PLCHAT_MODERATORS setting; an operator can remove them there.")
     removed = session.execute(delete(Moderator).where(Moderator.team_id == team_id,
@@ -69,7 +69,7 @@ def set_hidden(session: Session, team_id: str, tip_id: int, actor: str, hidden: 
                now: datetime) -> Tip | None:
     """Hide a tip from search and App Home, or restore it. None when the tip is gone."""
     configured = frozenset(configured)
-    _require_moderator(session, team_id, actor, configured)
+    require_moderator(session, team_id, actor, configured)
     tip = session.get(TipRecord, tip_id)
     if tip is None or tip.team_id != team_id:
         return None

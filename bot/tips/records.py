@@ -48,7 +48,7 @@ class Tip:
 
     @property
     def author_is_slack_user(self) -> bool:
-        return bool(_SLACK_USER.match(self.author))
+        return is_slack_user(self.author)
 
     @classmethod
     def from_record(cls, record: TipRecord) -> Tip:
@@ -71,6 +71,11 @@ class NewTip:
     source_ref: str | None = None
     permalink: str | None = None
     created_at: datetime | None = None
+
+
+def is_slack_user(author: str) -> bool:
+    """A Slack user id (to mention, or to tell in a DM), not a name from an import or a network handle."""
+    return bool(_SLACK_USER.match(author))
 
 
 def owns(user_id: str, author: str, shared_by: str) -> bool:

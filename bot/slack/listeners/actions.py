@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot import plays
 from bot.db import transaction
-from bot.slack import blocks, chat_replies, digest_replies, tip_blocks, tip_replies
+from bot.slack import blocks, chat_replies, digest_replies, play_blocks, play_replies, tip_blocks, tip_replies
 from bot.slack.deferred import ack_now, reply_later
 from bot.slack.home import home_view
 from bot.slack.markup import channel_mention
@@ -34,6 +34,7 @@ GONE = "That tip is gone; it may have been deleted."
 
 
 def _tip_id(action: dict) -> int:
+    """The number a button carries (a tip's id, a draft's)."""
     value = action.get("value", "")
     return int(value) if value.isdigit() else 0
 
@@ -68,29 +69,63 @@ def register(app: App, services: Services) -> None:
     def on(action_id: str, reply: Callable[..., None]) -> None:
         app.action(action_id)(ack=ack_now, lazy=[reply_later(reply)])
 
-    def another_play(action: dict, respond: Respond) -> None:
+    def another_play(action: dict, context: dict, respond: Respond) -> None:
+        slug, band = play_replies.play_value(action.get("value") or "")
         with services.sessions() as session:
-            play = plays.random_play(session, services.rng, exclude=action.get("value"))
-        respond(replace_original=True, **(blocks.play_card(play) if play else blocks.empty_playbook()))
+            play = plays.random_play(session, services.rng, exclude=slug, team=workspace_of(context), band=band)
+        respond(replace_original=True, **(blocks.play_card(play, band=band) if play else blocks.empty_playbook()))
 
-    def open_play(action: dict, respond: Respond) -> None:
+    def open_play(action: dict, context: dict, respond: Respond) -> None:
+        slug, band = play_replies.play_value(action.get("value") or "")
         with services.sessions() as session:
-            play = plays.get_play(session, action.get("value", ""))
+            play = plays.get_play(session, slug, team=workspace_of(context))
         if play is None:
             respond(replace_original=False, **blocks.problem("That play is no longer in the playbook. Try `/play`."))
             return
-        respond(replace_original=True, **blocks.play_card(play))
+        respond(replace_original=True, **blocks.play_card(play, band=band))
 
-    def share_play(action: dict, body: dict, client: WebClient, respond: Respond) -> None:
+    def share_play(action: dict, body: dict, context: dict, client: WebClient, respond: Respond) -> None:
+        slug, band = play_replies.play_value(action.get("value") or "")
         with services.sessions() as session:
-            play = plays.get_play(session, action.get("value", ""))
+            play = plays.get_play(session, slug, team=workspace_of(context))
         if play is None:
             respond(replace_original=False, **blocks.problem("I can't share that play here. Try `/play` again."))
             return
         channel = (body.get("channel") or {}).get("id")
-        if post_in_channel(client, channel, blocks.play_card(play, shared_by=body["user"]["id"]), respond):
+        card = blocks.play_card(play, shared_by=body["user"]["id"], band=band)
+        if post_in_channel(client, channel, card, respond):
             respond(replace_original=True,
                     **blocks.message(f"You shared *{blocks.escape(play.title)}* in {channel_mention(channel)}."))
+
+    def tip_to_play(action: dict, body: dict, context: dict, client: WebClient, respond: Respond) -> None:
+        user = body["user"]["id"]
+        form = play_replies.make_play_form(services, workspace_of(context), user, _tip_id(action))
+        if form.get("type") == "modal":
+            client.views_open(trigger_id=body["trigger_id"], view=form)
+        else:
+            reply_or_dm(respond, client, user, form)
+
+    def add_tip_to_draft(action: dict, body: dict, context: dict, client: WebClient) -> None:
+        view = body.get("view") or {}
+        form = play_replies.add_tip(services, workspace_of(context), body["user"]["id"], view,
+                                    str(action.get("value") or ""))
+        client.views_update(view_id=view.get("id"), hash=view.get("hash"), view=form)
+
+    def edit_draft(action: dict, body: dict, context: dict, client: WebClient, respond: Respond) -> None:
+        user = body["user"]["id"]
+        form = play_replies.edit_form(services, workspace_of(context), user, _tip_id(action))
+        if form.get("type") == "modal":
+            client.views_open(trigger_id=body["trigger_id"], view=form)
+        else:
+            reply_or_dm(respond, client, user, form)
+
+    def publish_draft(action: dict, body: dict, context: dict, client: WebClient, respond: Respond) -> None:
+        answer = play_replies.publish(services, workspace_of(context), body["user"]["id"], _tip_id(action))
+        reply_or_dm(respond, client, body["user"]["id"], answer)
+
+    def discard_draft(action: dict, body: dict, context: dict, client: WebClient, respond: Respond) -> None:
+        answer = play_replies.discard(services, workspace_of(context), body["user"]["id"], _tip_id(action))
+        reply_or_dm(respond, client, body["user"]["id"], answer)
 
     def home_another_play(action: dict, body: dict, context: dict, client: WebClient) -> None:
         user = body["user"]["id"]
@@ -232,7 +267,9 @@ def register(app: App, services: Services) -> None:
         ("tip_cancel", cancel_tip), ("tip_share", share_tip), ("tip_helpful", helpful_tip),
         ("tip_report", report_tip), ("tip_hide", hide_tip), ("tip_restore", restore_tip), ("tip_edit", edit_tip),
         ("tip_delete", delete_tip), ("tips_page", page_tips), ("tips_delete_mine", delete_my_tips),
-        ("tips_keep_mine", keep_my_tips),
+        ("tips_keep_mine", keep_my_tips), ("tip_to_play", tip_to_play), ("play_draft_edit", edit_draft),
+        ("play_draft_publish", publish_draft), ("play_draft_discard", discard_draft),
+        (play_blocks.ADD_TIP, add_tip_to_draft),
     ):
         on(action_id, reply)
     for link_button in ("chat_calendar", "digest_calendar"):  # Slack opens the link; the bot only acknowledges

@@ -7,19 +7,17 @@ from typing import Any
 from slack_bolt import App, Respond
 from slack_sdk import WebClient
 
-from bot import plays
-from bot.slack import blocks, chat_replies, digest_replies, tip_blocks, tip_replies
+from bot.slack import blocks, chat_replies, digest_replies, play_replies, tip_blocks, tip_replies
 from bot.slack.deferred import ack_now, reply_later
 from bot.slack.services import Services
 from bot.slack.tip_replies import workspace_of
 from bot.tips import transfer
 
-MAX_PLAY_QUERY = 300
-
-
 def register(app: App, services: Services) -> None:
-    def play_command(command: dict, respond: Respond) -> None:
-        respond(response_type="ephemeral", **answer_play(services, command.get("text") or ""))
+    def play_command(command: dict, context: dict, respond: Respond) -> None:
+        answer = play_replies.answer_play(services, workspace_of(context), command["user_id"],
+                                          command.get("text") or "")
+        respond(response_type="ephemeral", **answer)
 
     def plchat_command(command: dict, context: dict, client: WebClient, respond: Respond) -> None:
         team, user, text = workspace_of(context), command["user_id"], command.get("text") or ""
@@ -75,33 +73,6 @@ def send_my_tips(services: Services, client: WebClient, team_id: str, user_id: s
     client.files_upload_v2(channel=channel, content=content, filename="my-plchat-tips.csv", title="My PLChat tips",
                            initial_comment=f"Here are your {count} tips.")
     return blocks.message(f"I've sent you a file with your {count} tips in our direct messages.")
-
-
-def answer_play(services: Services, text: str) -> dict[str, Any]:
-    """`/play`, `/play random`, `/play list`, `/play <category>` or `/play <words>`."""
-    text = text.strip()
-    if len(text) > MAX_PLAY_QUERY:
-        return blocks.problem(
-            f"That search is {len(text)} characters long; I read up to {MAX_PLAY_QUERY}. "
-            "A few key words work best, e.g. `/play station rotation`."
-        )
-    keyword = text.lower()
-    with services.sessions() as session:
-        if keyword in ("", "random"):
-            play = plays.random_play(session, services.rng)
-            return blocks.play_card(play) if play else blocks.empty_playbook()
-        if keyword in ("list", "categories"):
-            return blocks.category_list(plays.category_counts(session))
-        if category := plays.category_for(text):
-            return blocks.category_plays(plays.CATEGORIES[category], plays.plays_in_category(session, category))
-        result = plays.search_plays(session, text)
-        if result.plays:
-            return blocks.search_answer(result, text)
-        if not result.terms:
-            return blocks.problem(
-                f"I found no words to search for in `{blocks.echo(text)}`. Try `/play feedback` or `/play list`."
-            )
-        return blocks.no_match(text, plays.category_counts(session), plays.random_play(session, services.rng))
 
 
 def answer_plchat(services: Services, team_id: str, user_id: str, text: str) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Modal submissions: the tip form (a new tip, or an edit of one's own) and the chat schedule form."""
+"""Modal submissions: the tip form (a new tip, or an edit of one's own), the chat schedule form, the digest
+settings and the play draft form."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from bot.slack import (
     chat_replies,
     digest_blocks,
     digest_replies,
+    play_blocks,
+    play_replies,
     tip_blocks,
     tip_replies,
 )
@@ -118,3 +121,15 @@ def register(app: App, services: Services) -> None:
         client.chat_postMessage(channel=user, **answer)
 
     app.view(digest_blocks.SETTINGS_MODAL)(ack=check_digest_form, lazy=[reply_later(save_digest_form)])
+
+    def check_play_draft(ack: Ack, view: dict) -> None:
+        errors = play_replies.form_errors(view)
+        ack(response_action="errors", errors=errors) if errors else ack()
+
+    def save_play_draft(view: dict, body: dict, context: dict, client: WebClient) -> None:
+        if play_replies.form_errors(view):
+            return  # the moderator is still in the form, with the errors shown
+        user = body["user"]["id"]
+        client.chat_postMessage(channel=user, **play_replies.save_form(services, workspace_of(context), user, view))
+
+    app.view(play_blocks.PLAY_DRAFT)(ack=check_play_draft, lazy=[reply_later(save_play_draft)])

@@ -1,0 +1,397 @@
+"""The community playbook: moderators shape tips into drafts, publish them into their workspace's playbook
+(crediting the tips' authors), and move a workspace's plays in and out as files in the `plays/` format.
+
+Plain Python over a SQLAlchemy session. Every play published or imported passes the checks `plchat plays check`
+runs (`bot.play_files`), so a workspace's plays always export as files the bot reads back unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Iterable
+
+from pydantic import ValidationError
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from bot import plays
+from bot.delivery import outbox
+from bot.models import PlayCredit, PlayDraft, PlayRecord, TipRecord
+from bot.play_files import (
+    PlayFile,
+    PlayFileError,
+    PlayFrontMatter,
+    body_problem,
+    fill,
+    parse_play_file,
+    play_markdown,
+)
+from bot.plays import Play
+from bot.tips import moderation
+from bot.tips.records import Tip, is_slack_user
+from bot.tips.store import ensure_workspace
+
+SOURCE = "Tips shared by teachers in this workspace"
+DEFAULT_TIME = "One lesson"
+READY_VOTES = 3  # Helpful votes that make a tip worth suggesting to moderators
+MAX_STEPS, MAX_CREDITS = 8, 10
+CREDIT_NOTICE_KEPT = timedelta(days=7)
+_PLAIN = re.compile(r"[<>&\n\r]")
+_TAG = re.compile(r"^[a-z0-9][a-z0-9 -]{1,29}$")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+_HEADING = re.compile(r"^#+ ", re.M)
+
+
+class DraftRejected(ValueError):
+    """The draft can't be saved or published as it is: `errors` says what, by form field."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class DraftFields:
+    """A play as the moderator shapes it: each field as typed into the `play_draft` form."""
+
+    title: str = ""
+    category: str = ""
+    summary: str = ""
+    steps: str = ""  # one step a line
+    looks_like: str = ""
+    watch_out: str = ""  # one caution a line
+    grades: tuple[str, ...] = ()
+    time_needed: str = DEFAULT_TIME
+    tags: str = ""  # comma-separated
+
+
+@dataclass(frozen=True)
+class Draft:
+    id: int | None
+    fields: DraftFields
+    tip_ids: tuple[int, ...] = ()
+    credits: tuple[str, ...] = ()  # the tips' authors, in the order their tips were added
+
+    @classmethod
+    def from_record(cls, record: PlayDraft) -> Draft:
+        return cls(record.id, DraftFields(record.title, record.category, record.summary, record.steps,
+                                          record.looks_like, record.watch_out, plays.split_list(record.grades),
+                                          record.time_needed, record.tags),
+                   tuple(record.tip_ids), tuple(record.credits))
+
+
+@dataclass(frozen=True)
+class Published:
+    play: Play
+    told: tuple[str, ...]  # the credited people who will hear about it in a DM
+
+
+@dataclass
+class ImportReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    refused: list[PlayFileError] = field(default_factory=list)
+
+
+# -- from a tip to a draft ------------------------------------------------------------------------------------
+
+def plain_line(text: str, limit: int) -> str:
+    """Text fit for a one-line field of a play: on one line, without the characters play files refuse."""
+    line = " ".join(_PLAIN.sub(" ", text.replace("&", " and ")).split())
+    return line if len(line) <= limit else line[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+
+
+def _steps(text: str) -> list[str]:
+    """A tip's text as steps: its lines, or its sentences when it is one paragraph."""
+    lines = [line.strip(" -*•\t") for line in text.splitlines() if line.strip(" -*•\t")]
+    if len(lines) == 1:
+        lines = [part.strip() for part in _SENTENCE.split(lines[0]) if part.strip()]
+    return [_HEADING.sub("", re.sub(r"^\d+[.)]\s*", "", line)) for line in lines]
+
+
+def from_tip(session: Session, team: str, tip: Tip) -> Draft:
+    """A draft prefilled from a tip: its text as steps, its tags and grade band, a suggested category."""
+    steps = _steps(tip.text) or ["A colleague's tip"]
+    category = _suggested_category(session, team, tip)
+    tags = [tag for tag in tip.tags if _TAG.match(tag)][:6] or [category]
+    fields = DraftFields(title=plain_line(steps[0], 60), category=category, summary=plain_line(tip.text, 200),
+                         steps="\n".join(steps[:MAX_STEPS]), grades=(tip.grade,) if tip.grade else (),
+                         tags=", ".join(tags))
+    return Draft(None, fields, (tip.id,), (tip.author,))
+
+
+def _suggested_category(session: Session, team: str, tip: Tip) -> str:
+    for tag in tip.tags:
+        if category := plays.category_for(tag):
+            return category
+    found = plays.search_plays(session, " ".join(tip.text.split()[:40]), limit=1, team=team)
+    return found.plays[0].category if found.plays else "student-ownership"
+
+
+def add_tip(draft: Draft, tip: Tip) -> Draft:
+    """Another tip's text added to the draft's steps, and its author to the credits."""
+    if tip.id in draft.tip_ids:
+        return draft
+    steps = "\n".join(filter(None, [draft.fields.steps.strip(), *_steps(tip.text)]))
+    credits = draft.credits if tip.author in draft.credits else (*draft.credits, tip.author)
+    return Draft(draft.id, replace(draft.fields, steps=steps), (*draft.tip_ids, tip.id), credits[:MAX_CREDITS])
+
+
+# -- checking what a moderator typed ----------------------------------------------------------------------------
+
+def body(fields: DraftFields) -> str:
+    """The play's Markdown, in the sections every play has."""
+    steps = [line.strip() for line in fields.steps.splitlines() if line.strip()]
+    cautions = [line.strip(" -*•\t") for line in fields.watch_out.splitlines() if line.strip(" -*•\t")]
+    return "\n".join([
+        "## Try this", *(f"{n}. {step}" for n, step in enumerate(steps, 1)), "",
+        "## What it looks like", fields.looks_like.strip(), "",
+        "## Watch out for", *(f"- {caution}" for caution in cautions),
+    ])
+
+
+_FIELD_OF = {"title": "title", "category": "category", "summary": "summary", "tags": "tags", "grades": "grades",
+             "time": "time_needed"}
+
+
+def check(fields: DraftFields) -> dict[str, str]:
+    """What is wrong with the form, by field (empty when it can be saved and published)."""
+    errors: dict[str, str] = {}
+    for name, text in (("steps", fields.steps), ("looks_like", fields.looks_like), ("watch_out", fields.watch_out)):
+        if not text.strip():
+            errors[name] = "Fill this in: every play has it."
+        elif _HEADING.search(text):
+            errors[name] = "A line can't start with '#' and a space: that would start a new section."
+    try:
+        _front(fields, "draft-check", ())
+    except DraftRejected as refused:
+        errors = {**refused.errors, **errors}
+    if not errors and (problem := body_problem(body(fields))):
+        errors["steps"] = f"The play {problem}."
+    return errors
+
+
+def _front(fields: DraftFields, slug: str, credits: Iterable[str]) -> PlayFrontMatter:
+    tags = [tag.strip() for tag in fields.tags.split(",") if tag.strip()]
+    data = {"slug": slug, "title": fields.title, "category": fields.category, "summary": fields.summary,
+            "tags": tags, "grades": list(fields.grades), "time": fields.time_needed, "source": SOURCE,
+            "credits": [plain_line(credit, 120) for credit in credits]}
+    try:
+        return PlayFrontMatter.model_validate(data)
+    except ValidationError as exc:
+        errors: dict[str, str] = {}
+        for error in exc.errors():
+            name = _FIELD_OF.get(str(error["loc"][0]), "title")
+            errors.setdefault(name, _plain_error(name, error))
+        raise DraftRejected(errors) from None
+
+
+def _plain_error(name: str, error) -> str:
+    kind = error["type"]
+    if kind == "string_too_short":
+        return f"Make it at least {error['ctx']['min_length']} characters."
+    if kind == "string_too_long":
+        return f"Keep it to {error['ctx']['max_length']} characters."
+    if kind == "string_pattern_mismatch":
+        if name == "tags":
+            return "Tags are 2 to 30 lower-case letters, digits, spaces or hyphens, separated by commas."
+        return "Keep it on one line, without <, > or &."
+    if name == "tags":
+        return "Give between 1 and 6 tags, separated by commas."
+    if name == "category":
+        return "Pick one of the categories."
+    return str(error["msg"])[:150]
+
+
+# -- drafts ------------------------------------------------------------------------------------------------------
+
+def save_draft(session: Session, team: str, actor: str, configured: Iterable[str], draft: Draft,
+               now: datetime) -> Draft:
+    """Save a new draft, or the changes to one; only moderators may. Raises DraftRejected, NotAllowed."""
+    moderation.require_moderator(session, team, actor, frozenset(configured))
+    if errors := check(draft.fields):
+        raise DraftRejected(errors)
+    record = _draft_record(session, team, draft.id) if draft.id else None
+    if record is None:
+        ensure_workspace(session, team)
+        record = PlayDraft(team_id=team, created_by=actor, created_at=now)
+        session.add(record)
+    f = draft.fields
+    record.title, record.category, record.summary = f.title.strip(), f.category, f.summary.strip()
+    record.steps, record.looks_like, record.watch_out = f.steps.strip(), f.looks_like.strip(), f.watch_out.strip()
+    record.grades, record.time_needed, record.tags = ", ".join(f.grades), f.time_needed.strip(), f.tags.strip()
+    record.tip_ids, record.credits, record.updated_at = list(draft.tip_ids), list(draft.credits), now
+    session.flush()
+    return Draft.from_record(record)
+
+
+def _draft_record(session: Session, team: str, draft_id: int | None) -> PlayDraft | None:
+    record = session.get(PlayDraft, draft_id) if draft_id else None
+    return record if record is not None and record.team_id == team else None
+
+
+def get_draft(session: Session, team: str, draft_id: int) -> Draft | None:
+    record = _draft_record(session, team, draft_id)
+    return Draft.from_record(record) if record else None
+
+
+def drafts(session: Session, team: str, limit: int = 20) -> list[Draft]:
+    records = session.scalars(select(PlayDraft).where(PlayDraft.team_id == team)
+                              .order_by(PlayDraft.updated_at.desc()).limit(limit))
+    return [Draft.from_record(record) for record in records]
+
+
+def discard(session: Session, team: str, actor: str, configured: Iterable[str], draft_id: int,
+            now: datetime) -> Draft | None:
+    moderation.require_moderator(session, team, actor, frozenset(configured))
+    record = _draft_record(session, team, draft_id)
+    if record is None:
+        return None
+    draft = Draft.from_record(record)
+    session.delete(record)
+    moderation.record(session, team, actor, "play_discard", now, detail=draft.fields.title)
+    return draft
+
+
+def publish(session: Session, team: str, actor: str, configured: Iterable[str], draft_id: int,
+            now: datetime) -> Published | None:
+    """The draft as a play in the workspace's playbook. Its credited Slack users are told in a DM, through the
+    outbox in this same transaction (so exactly once). None when the draft is gone."""
+    moderation.require_moderator(session, team, actor, frozenset(configured))
+    record = _draft_record(session, team, draft_id)
+    if record is None:
+        return None
+    draft = Draft.from_record(record)
+    if errors := check(draft.fields):
+        raise DraftRejected(errors)
+    slug = _free_slug(session, team, draft.fields.title)
+    front = _front(draft.fields, slug, draft.credits)
+    record = _store(session, team, PlayFile(front, body(draft.fields), ""),
+                    _tips_by_author(session, team, draft.tip_ids))
+    session.delete(_draft_record(session, team, draft_id))
+    moderation.record(session, team, actor, "play_publish", now, detail=record.title)
+    play = plays.with_credits(session, [record])[0]
+    told = tuple(author for author in play.credits if is_slack_user(author))
+    outbox.enqueue(session, [
+        outbox.new_row(key=f"play:{record.id}:credit:{author}", team_id=team, subject=f"play:{record.id}",
+                       target="slack", channel=author, due_at=now, expires_at=now + CREDIT_NOTICE_KEPT,
+                       payload={"slug": slug}, now=now)
+        for author in told])
+    return Published(play, told)
+
+
+def _tips_by_author(session: Session, team: str, tip_ids: Iterable[int]) -> dict[str, list[int]]:
+    found: dict[str, list[int]] = {}
+    for tip_id, author in session.execute(select(TipRecord.id, TipRecord.author)
+                                          .where(TipRecord.team_id == team, TipRecord.id.in_(list(tip_ids)))):
+        found.setdefault(author, []).append(tip_id)
+    return found
+
+
+def _free_slug(session: Session, team: str, title: str) -> str:
+    """A slug from the title, used by neither the shared playbook nor the workspace."""
+    base = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:50].strip("-") or "community-play"
+    base = base if len(base) >= 3 else f"{base}-play"
+    taken = set(session.scalars(select(PlayRecord.slug).where(PlayRecord.slug.like(f"{base}%"),
+                                                               plays.visible(team))))
+    slug, n = base, 2
+    while slug in taken:
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def _store(session: Session, team: str, play: PlayFile, tips_of: dict[str, list[int]]) -> PlayRecord:
+    """Write a play into the workspace's playbook (a new one, or over the one with its slug), with its credits."""
+    front = play.front
+    markdown = play_markdown(Play(front.slug, front.title, front.category, front.summary, tuple(front.tags),
+                                  tuple(front.grades), front.time, front.source, play.body, team,
+                                  tuple(front.credits)))
+    record = session.scalar(select(PlayRecord).where(PlayRecord.team_id == team, PlayRecord.slug == front.slug))
+    if record is None:
+        ensure_workspace(session, team)
+        record = PlayRecord(team_id=team, slug=front.slug)
+        session.add(record)
+    fill(record, PlayFile(front, play.body, hashlib.sha256(markdown.encode()).hexdigest()))
+    session.flush()
+    session.execute(delete(PlayCredit).where(PlayCredit.play_id == record.id))
+    session.add_all(PlayCredit(play_id=record.id, team_id=team, author=author, position=n,
+                               tip_ids=tips_of.get(author, []))
+                    for n, author in enumerate(dict.fromkeys(front.credits)))
+    session.flush()
+    return record
+
+
+# -- what moderators and authors see ------------------------------------------------------------------------------
+
+def plays_crediting(session: Session, team: str, author: str) -> list[Play]:
+    """`/play mine`: the workspace's plays made from this person's tips."""
+    records = list(session.scalars(select(PlayRecord).join(PlayCredit, PlayCredit.play_id == PlayRecord.id)
+                                   .where(PlayCredit.team_id == team, PlayCredit.author == author)
+                                   .order_by(PlayRecord.title)))
+    return plays.with_credits(session, records)
+
+
+def ready_tips(session: Session, team: str, limit: int = 3, votes: int = READY_VOTES) -> list[Tip]:
+    """Tips with many Helpful votes that no play or draft of the workspace was made from yet."""
+    used: set[int] = set()
+    for tip_ids in session.scalars(select(PlayDraft.tip_ids).where(PlayDraft.team_id == team)):
+        used.update(tip_ids)
+    for tip_ids in session.scalars(select(PlayCredit.tip_ids).where(PlayCredit.team_id == team)):
+        used.update(tip_ids)
+    records = session.scalars(select(TipRecord).where(
+        TipRecord.team_id == team, TipRecord.helpful_count >= votes, TipRecord.hidden.is_(False),
+        TipRecord.pending.is_(False)).order_by(TipRecord.helpful_count.desc(), TipRecord.id).limit(limit + len(used)))
+    return [Tip.from_record(record) for record in records if record.id not in used][:limit]
+
+
+# -- files ---------------------------------------------------------------------------------------------------------
+
+def export_plays(session: Session, team: str, directory: Path) -> list[Path]:
+    """Every play of the workspace as a file `slug.md` in `directory` (made if need be)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    records = list(session.scalars(select(PlayRecord).where(PlayRecord.team_id == team).order_by(PlayRecord.slug)))
+    written = []
+    for play in plays.with_credits(session, records):
+        path = directory / f"{play.slug}.md"
+        path.write_text(play_markdown(play), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def import_plays(session: Session, team: str, paths: Iterable[Path]) -> ImportReport:
+    """Files in the `plays/` format into the workspace's playbook: each checked as `plchat plays check` does (and
+    not naming a shared play's slug); good files are kept, refused ones named with why."""
+    report = ImportReport()
+    shared = set(session.scalars(select(PlayRecord.slug).where(PlayRecord.team_id.is_(None))))
+    for path in paths:
+        parsed = parse_play_file(path)
+        if isinstance(parsed, PlayFileError):
+            report.refused.append(parsed)
+            continue
+        if parsed.front.slug in shared:
+            report.refused.append(PlayFileError(path, "slug", f"'{parsed.front.slug}' is a play of the shared "
+                                                "playbook; give the workspace's play a slug of its own"))
+            continue
+        existing = get_own(session, team, parsed.front.slug)
+        before = play_markdown(existing) if existing else None
+        _store(session, team, parsed, {})
+        after = get_own(session, team, parsed.front.slug)
+        assert after is not None
+        if before is None:
+            report.added.append(after.slug)
+        elif before == play_markdown(after):
+            report.unchanged.append(after.slug)
+        else:
+            report.updated.append(after.slug)
+    return report
+
+
+def get_own(session: Session, team: str, slug: str) -> Play | None:
+    record = session.scalar(select(PlayRecord).where(PlayRecord.team_id == team, PlayRecord.slug == slug))
+    return plays.with_credits(session, [record])[0] if record else None
+
