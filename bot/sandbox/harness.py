@@ -183,5 +183,8 @@ class BotHarness:
     def react(self, reaction: str, message: dict[str, Any]) -> Exchange:
         return self.event(payloads.reaction_added(self.workspace, reaction, message))
 
+    def act_in_view(self, view: dict[str, Any], values: dict[str, Any], action: dict[str, Any]) -> Exchange:
+        return self.send(*payloads.view_action(self.workspace, view, values, action))
+
     def submit_view(self, view: dict[str, Any], values: dict[str, Any]) -> Exchange:
         return self.send(*payloads.view_submission(self.workspace, view, values))

@@ -78,6 +78,22 @@ def block_action(ws: Workspace, action: dict[str, Any], *, response_url: str | N
     return urlencode({"payload": json.dumps(payload)}).encode(), "application/x-www-form-urlencoded"
 
 
+def view_action(ws: Workspace, view: dict[str, Any], values: dict[str, Any], action: dict[str, Any]) -> tuple[bytes, str]:
+    """An element with `dispatch_action` in a modal (Enter pressed in a text input): Slack sends the view as it
+    stands, its typed values in `view.state`, and no response_url."""
+    shown = {**view, "id": view.get("id") or f"V{next(_ids):08d}", "team_id": ws.team_id, "type": "modal",
+             "state": {"values": values}, "hash": f"{int(time.time())}.sandbox"}
+    payload: dict[str, Any] = {
+        "type": "block_actions",
+        "user": {"id": ws.user_id, "username": ws.user_name, "name": ws.user_name, "team_id": ws.team_id},
+        "api_app_id": ws.api_app_id, "token": "verification-token-unused", "trigger_id": _trigger_id(),
+        "team": {"id": ws.team_id, "domain": ws.team_domain}, "enterprise": None, "is_enterprise_install": False,
+        "container": {"type": "view", "view_id": shown["id"]}, "view": shown,
+        "actions": [{**action, "action_ts": f"{time.time():.6f}"}],
+    }
+    return urlencode({"payload": json.dumps(payload)}).encode(), "application/x-www-form-urlencoded"
+
+
 def _interaction(ws: Workspace, kind: str, **fields: Any) -> tuple[bytes, str]:
     payload = {
         "type": kind, "token": "verification-token-unused", "trigger_id": _trigger_id(),

@@ -1,0 +1,130 @@
+"""`plchat plays export` and `import` through typer's CliRunner on SQLite and PostgreSQL: a workspace's plays round
+trip unchanged (into another workspace, or back), exported files pass `plchat plays check`, and bad files are
+refused by name with the good ones kept."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import FIXED_NOW, new_team
+from typer.testing import CliRunner, Result
+
+from bot import community, plays
+from bot.bootstrap import Database
+from bot.cli import cli
+from bot.db import transaction
+from bot.play_files import play_markdown
+from bot.tips import store
+from bot.tips.records import NewTip
+
+runner = CliRunner()
+MODERATOR = "U0MOD"
+STEPS = "Hand each group a card with three roles.\nSwap the roles every Friday."
+LOOKS_LIKE = ("In a seventh-grade science lab the recorder, the materials lead and the timekeeper change each "
+              "week, so every student practises each job before the unit ends.")
+
+
+def invoke(*args: str) -> Result:
+    return runner.invoke(cli, list(args))
+
+
+@pytest.fixture
+def url(database: Database, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = database.engine.url.render_as_string(hide_password=False)
+    monkeypatch.setenv("DATABASE_URL", url)
+    return url
+
+
+def publish(database: Database, team: str, title: str, author: str = "U0ANA") -> plays.Play:
+    with transaction(database.sessions) as session:
+        tip = store.save_tip(session, NewTip(team, author, author, f"{title}: roles that rotate weekly.", "command"),
+                             FIXED_NOW, check_similar=False).tip
+        fields = community.DraftFields(title, "project-based", "Rotating roles give every student each job in a "
+                                       "group project.", STEPS, LOOKS_LIKE, "Roles nobody explains.\nSkipping the swap.",
+                                       ("6-8", "9-12"), "Five minutes a week", "group roles, projects")
+        saved = community.save_draft(session, team, MODERATOR, {MODERATOR},
+                                     community.Draft(None, fields, (tip.id,), (tip.author,)), FIXED_NOW)
+        done = community.publish(session, team, MODERATOR, {MODERATOR}, saved.id, FIXED_NOW)
+    assert done is not None
+    return done.play
+
+
+def own_plays(database: Database, team: str) -> dict[str, str]:
+    with database.sessions() as session:
+        return {p.slug: play_markdown(p) for p in plays.plays_in_category(session, "project-based", team=team)
+                if p.from_community}
+
+
+def test_export_then_import_round_trips_into_another_workspace_and_back(url: str, database: Database,
+                                                                         tmp_path: Path) -> None:
+    team, other = new_team(), new_team()
+    first = publish(database, team, "Rotating group roles")
+    second = publish(database, team, "Rotating group roles", author="x:ben")  # same title: a slug of its own
+    assert second.slug != first.slug
+    out = tmp_path / "export"
+    exported = invoke("plays", "export", "--team", team, "--output", str(out))
+    assert exported.exit_code == 0, exported.output
+    assert sorted(p.name for p in out.glob("*.md")) == sorted([f"{first.slug}.md", f"{second.slug}.md"])
+    assert invoke("plays", "check", "--dir", str(out)).exit_code == 0
+
+    imported = invoke("plays", "import", str(out), "--team", other)
+    assert imported.exit_code == 0, imported.output
+    assert "2 added" in imported.output
+    assert own_plays(database, other) == own_plays(database, team)
+    with database.sessions() as session:
+        assert plays.get_play(session, first.slug, team=other).credits == ("U0ANA",)
+
+    again = invoke("plays", "import", str(out), "--team", team)
+    assert again.exit_code == 0 and "2 unchanged" in again.output
+    assert own_plays(database, team) == {p.stem: p.read_text(encoding="utf-8") for p in out.glob("*.md")}
+
+
+GOOD = (Path(__file__).parent.parent / "plays" / "station-rotation-starter.md").read_text(encoding="utf-8")
+
+
+def variant(slug: str) -> str:
+    return GOOD.replace("slug: station-rotation-starter", f"slug: {slug}")
+
+
+@pytest.mark.parametrize("name, content, says", [
+    ("not-utf8.md", b"---\nslug: not-utf8\n---\n\xff\xfe", "not UTF-8"),
+    ("no-front.md", "## Try this\nNothing above me.", "front matter"),
+    ("hostile-title.md", variant("hostile-title").replace("title: Start a three-station rotation",
+                                                          "title: <!channel> Start a three-station rotation"),
+     "title"),
+    ("control-body.md", variant("control-body").replace("## Watch out for", "## Watch out for\n\x07\x1b[31m"),
+     "control characters"),
+    ("missing-section.md", variant("missing-section").replace("## What it looks like", "## Something else"),
+     "sections"),
+    ("station-rotation-starter.md", GOOD, "shared playbook"),
+    ("bad-notes.md", variant("bad-notes") + "\n## Grade-band notes\n### college\nNot a band at all, really.\n",
+     "Grade-band notes"),
+])
+def test_bad_files_are_refused_by_name_and_the_good_ones_kept(url: str, database: Database, tmp_path: Path,
+                                                              name: str, content: str | bytes, says: str) -> None:
+    team = new_team()
+    folder = tmp_path / "in"
+    folder.mkdir()
+    bad = folder / name
+    bad.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    (folder / "our-rotation.md").write_text(variant("our-rotation"), encoding="utf-8")
+    result = invoke("plays", "import", str(folder), "--team", team)
+    assert result.exit_code == 1, result.output
+    assert f"refused {bad}" in result.stderr and says in result.stderr
+    assert "1 added" in result.stdout and "1 refused" in result.stdout
+    with database.sessions() as session:
+        assert plays.get_play(session, "our-rotation", team=team).from_community
+        assert plays.get_play(session, "our-rotation", team=new_team()) is None
+
+
+def test_an_unreadable_folder_exits_2_and_imports_nothing(url: str, tmp_path: Path) -> None:
+    team = new_team()
+    assert invoke("plays", "import", str(tmp_path / "missing"), "--team", team).exit_code == 2
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = invoke("plays", "import", str(empty), "--team", team)
+    assert result.exit_code == 2 and "no *.md" in result.stderr
+    file = tmp_path / "file.md"
+    file.write_text("x", encoding="utf-8")
+    assert invoke("plays", "export", "--team", team, "--output", str(file)).exit_code == 2
