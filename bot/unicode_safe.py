@@ -31,3 +31,16 @@ def _scrub_text(text: str) -> str:
     except UnicodeEncodeError:
         return "".join("\ufffd" if "\ud800" <= char <= "\udfff" else char for char in text)
     return text
+
+
+MAX_ROW_ID = 2**31 - 1  # PostgreSQL's integer: a bigger id in a query fails rather than finding nothing
+
+
+def ascii_int(text: str, maximum: int = MAX_ROW_ID) -> int | None:
+    """A whole number written in ASCII digits, up to `maximum`; else None. `str.isdigit` also says yes to "¹"
+    and "٣", which `int` refuses or reads, and to a thousand digits, which no column holds."""
+    text = text.strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(maximum)):
+        return None
+    value = int(text)
+    return value if value <= maximum else None

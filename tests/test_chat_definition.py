@@ -8,6 +8,8 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
+from bot.unicode_safe import ascii_int
+
 from bot.chats.definition import (
     MAX_FILE_BYTES,
     chat_to_yaml,
@@ -598,3 +600,13 @@ def test_complex_and_odd_keys_do_not_crash() -> None:
     assert found and found[0].field == "file"  # unhashable key: YAML cannot build it
     found = problems(MINIMAL + "1: one\n~: nothing\n")
     assert {p.field for p in found} == {"1", "None"}
+
+
+@pytest.mark.parametrize("typed", ["¹", "٣٠", "9" * 5000, " 30x", "-5"])
+def test_a_duration_of_digits_that_are_not_ascii_is_refused_not_a_crash(typed: str) -> None:
+    """`str.isdigit` says yes to "¹" (which `int` refuses) and to 5,000 digits (over Python's limit)."""
+    assert ascii_int(typed) is None
+    with pytest.raises(ChatSpecError, match="duration"):
+        parse_chat_fields({"title": "Feedback chat", "hashtag": "PLChat", "starts": "2026-12-01 17:00",
+                           "timezone": "America/Los_Angeles", "duration": typed, "slack_channels": ["C0PLCHAT"]},
+                          default_timezone="America/Los_Angeles")

@@ -32,6 +32,7 @@ from bot.chats.spec import (
     x_question_text,
 )
 from bot.timezones import known_zones
+from bot.unicode_safe import ascii_int
 
 MAX_FILE_BYTES = 64 * 1024
 MAX_NESTING = 16
@@ -392,8 +393,8 @@ def _duration(value: Any, p: _Problems) -> Any:
         minutes = value
     elif isinstance(value, float) and value.is_integer():
         minutes = int(value)
-    elif isinstance(value, str) and value.strip().isdigit():
-        minutes = int(value.strip())
+    elif isinstance(value, str):
+        minutes = ascii_int(value, 10**6)
     if value is None:
         p.add("duration", f"is missing; give the chat's length in minutes ({MIN_DURATION} to {MAX_DURATION})")
         return _BAD

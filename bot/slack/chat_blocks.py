@@ -451,7 +451,7 @@ def schedule_fields(values: dict[str, Any]) -> dict[str, Any]:
         "hashtag": _text(values, "hashtag"),
         "starts": _text(values, "starts"),
         "timezone": _text(values, "timezone"),
-        "duration": int(duration) if duration.isdigit() else duration,
+        "duration": duration,  # checked (digits, range) by parse_chat_fields
         "repeat": repeat,
         "until": _value(values, "until").get("selected_date") or None,
         "skip": _list(_text(values, "skip")),

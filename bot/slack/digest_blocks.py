@@ -37,6 +37,7 @@ from bot.slack.markup import (
     safe_url,
     slack_date,
 )
+from bot.unicode_safe import ascii_int
 
 SETTINGS_MODAL = "digest_settings"
 MAX_MESSAGE_BLOCKS = 50
@@ -314,7 +315,7 @@ def settings_values(values: dict[str, Any]) -> dict[str, Any]:
     if day in WEEKDAYS:
         weekday: int | None = WEEKDAYS.index(day)
     else:
-        weekday = int(day) if day.isdigit() and int(day) < len(WEEKDAYS) else None
+        weekday = number if (number := ascii_int(day)) is not None and number < len(WEEKDAYS) else None
     picked = _TIME.fullmatch(_state(values, "send_time").get("selected_time") or "")
     send_time = f"{int(picked.group(1)):02d}:{picked.group(2)}" if picked else None
     zone = (_state(values, "timezone").get("value") or "").strip() or None

@@ -20,6 +20,7 @@ from bot.slack.messages import retry_after
 from bot.slack.services import Services
 from bot.slack.tip_replies import workspace_of
 from bot.tips import moderation, store
+from bot.unicode_safe import ascii_int
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ GONE = "That tip is gone; it may have been deleted."
 def _tip_id(action: dict) -> int:
     """The number a button carries (a tip's id, a draft's)."""
     value = action.get("value", "")
-    return int(value) if value.isdigit() else 0
+    return ascii_int(value) or 0
 
 
 def post_in_channel(client: WebClient, channel: str | None, payload: dict[str, Any], respond: Respond) -> bool:
@@ -226,7 +227,7 @@ def register(app: App, services: Services) -> None:
     def edit_chat(action: dict, body: dict, context: dict, client: WebClient, respond: Respond) -> None:
         value = action.get("value") or ""
         form = chat_replies.schedule_form(services, workspace_of(context), body["user"]["id"],
-                                          int(value) if value.isdigit() else 0)
+                                          ascii_int(value) or 0)
         if form.get("type") == "modal":
             client.views_open(trigger_id=body["trigger_id"], view=form)
         else:
@@ -235,7 +236,7 @@ def register(app: App, services: Services) -> None:
     def cancel_chat(action: dict, body: dict, context: dict, respond: Respond) -> None:
         value = action.get("value") or ""
         respond(replace_original=True, **chat_replies.cancel(services, workspace_of(context), body["user"]["id"],
-                                                             int(value) if value.isdigit() else 0))
+                                                             ascii_int(value) or 0))
 
     def skip_chat(action: dict, body: dict, context: dict, respond: Respond) -> None:
         respond(replace_original=True, **chat_replies.skip(services, workspace_of(context), body["user"]["id"],
@@ -243,7 +244,7 @@ def register(app: App, services: Services) -> None:
 
     def unsubscribe_digest(action: dict, body: dict, context: dict, client: WebClient, respond: Respond) -> None:
         value, team, user = action.get("value") or "", workspace_of(context), body["user"]["id"]
-        answer, done = digest_replies.apply(services, team, user, int(value) if value.isdigit() else 0,
+        answer, done = digest_replies.apply(services, team, user, ascii_int(value) or 0,
                                             "unsubscribe")
         if done and not respond.response_url:  # on App Home: Home itself shows the change
             client.views_publish(user_id=user, view=home_view(services, team, user))
@@ -253,7 +254,7 @@ def register(app: App, services: Services) -> None:
     def digest_settings(action: dict, body: dict, context: dict, client: WebClient, respond: Respond) -> None:
         value, user = action.get("value") or "", body["user"]["id"]
         form = digest_replies.settings_form(services, workspace_of(context), user,
-                                            subscription_id=int(value) if value.isdigit() else 0)
+                                            subscription_id=ascii_int(value) or 0)
         if form.get("type") == "modal":
             client.views_open(trigger_id=body["trigger_id"], view=form)
         else:

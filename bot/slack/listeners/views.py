@@ -33,6 +33,7 @@ from bot.tips.records import (
     clean_text,
     parse_tag_list,
 )
+from bot.unicode_safe import ascii_int
 
 
 def form_fields(view: dict) -> tuple[str, str, str]:
@@ -102,7 +103,7 @@ def register(app: App, services: Services) -> None:
         chat_id = view.get("private_metadata") or ""
         user = body["user"]["id"]
         answer = chat_replies.save_form(services, workspace_of(context), user, spec,
-                                        int(chat_id) if chat_id.isdigit() else None)
+                                        ascii_int(chat_id))
         client.chat_postMessage(channel=user, **answer)
 
     app.view(chat_blocks.SCHEDULE_MODAL)(ack=check_chat_form, lazy=[reply_later(save_chat_form)])
@@ -117,7 +118,7 @@ def register(app: App, services: Services) -> None:
             return
         subscription_id, user = view.get("private_metadata") or "", body["user"]["id"]
         answer = digest_replies.save_settings(services, workspace_of(context), user,
-                                              int(subscription_id) if subscription_id.isdigit() else 0, values)
+                                              ascii_int(subscription_id) or 0, values)
         client.chat_postMessage(channel=user, **answer)
 
     app.view(digest_blocks.SETTINGS_MODAL)(ack=check_digest_form, lazy=[reply_later(save_digest_form)])
