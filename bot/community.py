@@ -176,6 +176,11 @@ def check(fields: DraftFields) -> dict[str, str]:
     return errors
 
 
+def compose(fields: DraftFields, slug: str, credits: Iterable[str]) -> PlayFile:
+    """The play the fields make, as a play file would hold it. Raises DraftRejected."""
+    return PlayFile(_front(fields, slug, credits), body(fields), "")
+
+
 def _front(fields: DraftFields, slug: str, credits: Iterable[str]) -> PlayFrontMatter:
     tags = [tag.strip() for tag in fields.tags.split(",") if tag.strip()]
     data = {"slug": slug, "title": fields.title, "category": fields.category, "summary": fields.summary,
@@ -270,8 +275,7 @@ def publish(session: Session, team: str, actor: str, configured: Iterable[str], 
     if errors := check(draft.fields):
         raise DraftRejected(errors)
     slug = _free_slug(session, team, draft.fields.title)
-    front = _front(draft.fields, slug, draft.credits)
-    record = _store(session, team, PlayFile(front, body(draft.fields), ""),
+    record = _store(session, team, compose(draft.fields, slug, draft.credits),
                     _tips_by_author(session, team, draft.tip_ids))
     session.delete(_draft_record(session, team, draft_id))
     moderation.record(session, team, actor, "play_publish", now, detail=record.title)

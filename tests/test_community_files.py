@@ -7,6 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
 from conftest import FIXED_NOW, new_team
 from typer.testing import CliRunner, Result
 
@@ -14,7 +16,9 @@ from bot import community, plays
 from bot.bootstrap import Database
 from bot.cli import cli
 from bot.db import transaction
-from bot.play_files import play_markdown
+from bot.play_files import PlayFileError, parse_play_file, play_markdown
+from bot.slack import blocks
+from bot.slack.markup import guard, live_markup
 from bot.tips import store
 from bot.tips.records import NewTip
 
@@ -128,3 +132,32 @@ def test_an_unreadable_folder_exits_2_and_imports_nothing(url: str, tmp_path: Pa
     file = tmp_path / "file.md"
     file.write_text("x", encoding="utf-8")
     assert invoke("plays", "export", "--team", team, "--output", str(file)).exit_code == 2
+
+
+# Text a teacher might type, and text meant to break things: markup, headings, entities, control characters.
+TYPED = st.lists(st.sampled_from([*"ab c.\n#*_-<>&!@|`:\x07é", "<!channel>", "## ", "<@U0EVIL>", "👩‍🏫"]),
+                 max_size=60).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(title=TYPED, summary=TYPED, steps=TYPED, looks_like=TYPED, watch_out=TYPED, credit=TYPED)
+def test_whatever_the_form_holds_is_refused_or_round_trips_and_pings_nobody(tmp_path_factory, title, summary, steps,
+                                                                             looks_like, watch_out, credit) -> None:
+    fields = community.DraftFields(f"Play {title}"[:80], "project-based", f"{summary} A summary long enough."[:200],
+                                   f"{steps}\nPlan the week.",
+                                   f"{looks_like} " + LOOKS_LIKE, watch_out or "-", (), "One lesson", "projects")
+    if community.check(fields):
+        event("refused")
+        return  # refused, with a message for the field
+    event("accepted")
+    credits = (community.plain_line(credit, 120) or "ana",)
+    made = community.compose(fields, "typed-play", credits)
+    play = plays.Play("typed-play", made.front.title, made.front.category, made.front.summary,
+                      tuple(made.front.tags), tuple(made.front.grades), made.front.time, made.front.source,
+                      made.body, "T0TEAM", tuple(made.front.credits))
+    path = tmp_path_factory.mktemp("typed") / "typed-play.md"
+    path.write_text(play_markdown(play), encoding="utf-8")
+    parsed = parse_play_file(path)
+    assert not isinstance(parsed, PlayFileError), parsed
+    assert parsed.front == made.front and parsed.body == made.body.strip()
+    assert live_markup(guard(blocks.play_card(play))) == []

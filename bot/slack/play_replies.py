@@ -15,6 +15,7 @@ from bot.slack.services import Services
 from bot.tips import moderation, search, store
 from bot.tips.moderation import NotAllowed
 from bot.tips.records import TipRejected
+from bot.unicode_safe import MAX_ROW_ID
 
 MAX_PLAY_QUERY = 300
 _GRADE = re.compile(r"(?:^|\s)grades?:\s*(\S*)", re.I)
@@ -108,10 +109,16 @@ def _draft_in(view: dict) -> tuple[Draft, int]:
     except ValueError:
         metadata = {}
     metadata = metadata if isinstance(metadata, dict) else {}
-    draft_id = metadata.get("draft") if isinstance(metadata.get("draft"), int) else None
-    tips = tuple(t for t in metadata.get("tips") or [] if isinstance(t, int))
-    credits = tuple(str(c) for c in metadata.get("credits") or [] if isinstance(c, str))
-    version = metadata.get("v") if isinstance(metadata.get("v"), int) else 0
+    def row_id(value: Any) -> int | None:
+        return value if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ROW_ID else None
+
+    def listed(name: str) -> list[Any]:
+        return metadata[name] if isinstance(metadata.get(name), list) else []
+
+    tips = tuple(t for t in listed("tips") if row_id(t))[:community.MAX_CREDITS * 2]
+    credits = tuple(c[:120] for c in listed("credits") if isinstance(c, str))[:community.MAX_CREDITS]
+    version = row_id(metadata.get("v")) or 0
+    draft_id = row_id(metadata.get("draft"))
     fields = play_blocks.draft_fields((view.get("state") or {}).get("values") or {})
     return Draft(draft_id, fields, tips, credits), version
 
