@@ -204,7 +204,8 @@ def _recap_blocks(recap: Recap) -> Blocks:
 
 
 def _play_block(play: Play, lead: str = ":jigsaw: *A play to try:* ") -> dict[str, Any]:
-    block = section(f"{lead}*{clip(play.title, TITLE_LIMIT)}*\n_{clip(play.summary, 1500)}_")
+    mark = "  ·  _from your community_" if play.from_community else ""
+    block = section(f"{lead}*{clip(play.title, TITLE_LIMIT)}*{mark}\n_{clip(play.summary, 1500)}_")
     block["accessory"] = button("Open play", "play_open", play.slug)
     return block
 
