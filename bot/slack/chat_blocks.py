@@ -38,6 +38,7 @@ from bot.slack.markup import (
     safe_url,
     slack_date,
 )
+from bot.unicode_safe import ascii_int
 
 SCHEDULE_MODAL = "chat_schedule"
 MAX_MESSAGE_BLOCKS = 50
@@ -445,13 +446,14 @@ def _question_blocks(values: dict[str, Any]) -> list[str]:
 def schedule_fields(values: dict[str, Any]) -> dict[str, Any]:
     """The schedule form's `view["state"]["values"]` as the fields `parse_chat_fields` checks."""
     duration = _text(values, "duration")
+    minutes = ascii_int(duration, 10**6)
     repeat = (_value(values, "repeat").get("selected_option") or {}).get("value") or "weekly"
     fields: dict[str, Any] = {
         "title": _text(values, "title"),
         "hashtag": _text(values, "hashtag"),
         "starts": _text(values, "starts"),
         "timezone": _text(values, "timezone"),
-        "duration": duration,  # checked (digits, range) by parse_chat_fields
+        "duration": duration if minutes is None else minutes,
         "repeat": repeat,
         "until": _value(values, "until").get("selected_date") or None,
         "skip": _list(_text(values, "skip")),
