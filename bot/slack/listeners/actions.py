@@ -34,10 +34,9 @@ SHARE_FAILURES = {
 GONE = "That tip is gone; it may have been deleted."
 
 
-def _tip_id(action: dict) -> int:
+def _number(action: dict) -> int:
     """The number a button carries (a tip's id, a draft's)."""
-    value = action.get("value", "")
-    return ascii_int(value) or 0
+    return ascii_int(action.get("value") or "") or 0
 
 
 def post_in_channel(client: WebClient, channel: str | None, payload: dict[str, Any], respond: Respond) -> bool:
@@ -64,6 +63,14 @@ def reply_or_dm(respond: Respond, client: WebClient, user: str, payload: dict[st
         respond(replace_original=False, **payload)
     else:
         client.chat_postMessage(channel=user, **payload)
+
+
+def open_form_or_reply(client: WebClient, body: dict, respond: Respond, form: dict[str, Any]) -> None:
+    """Open `form` when it is a modal; else it says why not, beside the button (or in a DM from App Home)."""
+    if form.get("type") == "modal":
+        client.views_open(trigger_id=body["trigger_id"], view=form)
+    else:
+        reply_or_dm(respond, client, body["user"]["id"], form)
 
 
 def register(app: App, services: Services) -> None:
@@ -99,12 +106,8 @@ def register(app: App, services: Services) -> None:
                     **blocks.message(f"You shared *{blocks.escape(play.title)}* in {channel_mention(channel)}."))
 
     def tip_to_play(action: dict, body: dict, context: dict, client: WebClient, respond: Respond) -> None:
-        user = body["user"]["id"]
-        form = play_replies.make_play_form(services, workspace_of(context), user, _tip_id(action))
-        if form.get("type") == "modal":
-            client.views_open(trigger_id=body["trigger_id"], view=form)
-        else:
-            reply_or_dm(respond, client, user, form)
+        form = play_replies.make_play_form(services, workspace_of(context), body["user"]["id"], _number(action))
+        open_form_or_reply(client, body, respond, form)
 
     def add_tip_to_draft(action: dict, body: dict, context: dict, client: WebClient) -> None:
         view = body.get("view") or {}
@@ -113,19 +116,15 @@ def register(app: App, services: Services) -> None:
         client.views_update(view_id=view.get("id"), hash=view.get("hash"), view=form)
 
     def edit_draft(action: dict, body: dict, context: dict, client: WebClient, respond: Respond) -> None:
-        user = body["user"]["id"]
-        form = play_replies.edit_form(services, workspace_of(context), user, _tip_id(action))
-        if form.get("type") == "modal":
-            client.views_open(trigger_id=body["trigger_id"], view=form)
-        else:
-            reply_or_dm(respond, client, user, form)
+        form = play_replies.edit_form(services, workspace_of(context), body["user"]["id"], _number(action))
+        open_form_or_reply(client, body, respond, form)
 
     def publish_draft(action: dict, body: dict, context: dict, client: WebClient, respond: Respond) -> None:
-        answer = play_replies.publish(services, workspace_of(context), body["user"]["id"], _tip_id(action))
+        answer = play_replies.publish(services, workspace_of(context), body["user"]["id"], _number(action))
         reply_or_dm(respond, client, body["user"]["id"], answer)
 
     def discard_draft(action: dict, body: dict, context: dict, client: WebClient, respond: Respond) -> None:
-        answer = play_replies.discard(services, workspace_of(context), body["user"]["id"], _tip_id(action))
+        answer = play_replies.discard(services, workspace_of(context), body["user"]["id"], _number(action))
         reply_or_dm(respond, client, body["user"]["id"], answer)
 
     def home_another_play(action: dict, body: dict, context: dict, client: WebClient) -> None:
@@ -135,22 +134,22 @@ def register(app: App, services: Services) -> None:
 
     def undo_tip(action: dict, body: dict, context: dict, respond: Respond) -> None:
         with transaction(services.sessions) as session:
-            tip = store.delete_tip(session, workspace_of(context), _tip_id(action), body["user"]["id"])
+            tip = store.delete_tip(session, workspace_of(context), _number(action), body["user"]["id"])
         respond(replace_original=True, **blocks.message("Undone: that tip is no longer saved." if tip else GONE))
 
     def confirm_tip(action: dict, body: dict, context: dict, respond: Respond) -> None:
         with transaction(services.sessions) as session:
-            tip = store.confirm_held(session, workspace_of(context), _tip_id(action), body["user"]["id"])
+            tip = store.confirm_held(session, workspace_of(context), _number(action), body["user"]["id"])
         respond(replace_original=True, **(tip_blocks.tip_saved(tip) if tip else blocks.problem(GONE)))
 
     def cancel_tip(action: dict, body: dict, context: dict, respond: Respond) -> None:
         with transaction(services.sessions) as session:
-            store.delete_tip(session, workspace_of(context), _tip_id(action), body["user"]["id"])
+            store.delete_tip(session, workspace_of(context), _number(action), body["user"]["id"])
         respond(replace_original=True, **blocks.message("OK, I didn't add it."))
 
     def share_tip(action: dict, body: dict, context: dict, client: WebClient, respond: Respond) -> None:
         with services.sessions() as session:
-            tip = store.get_tip(session, workspace_of(context), _tip_id(action))
+            tip = store.get_tip(session, workspace_of(context), _number(action))
         if tip is None or tip.hidden or tip.pending:
             respond(replace_original=False, **blocks.problem("That tip can't be shared: it is gone or hidden."))
             return
@@ -160,7 +159,7 @@ def register(app: App, services: Services) -> None:
 
     def helpful_tip(action: dict, body: dict, context: dict, respond: Respond) -> None:
         with transaction(services.sessions) as session:
-            voted = store.vote_helpful(session, workspace_of(context), _tip_id(action), body["user"]["id"],
+            voted = store.vote_helpful(session, workspace_of(context), _number(action), body["user"]["id"],
                                        services.clock())
         if voted is None:
             respond(replace_original=False, **blocks.problem(GONE))
@@ -172,7 +171,7 @@ def register(app: App, services: Services) -> None:
     def report_tip(action: dict, body: dict, context: dict, client: WebClient, respond: Respond) -> None:
         reporter = body["user"]["id"]
         with transaction(services.sessions) as session:
-            reported = moderation.report(session, workspace_of(context), _tip_id(action), reporter,
+            reported = moderation.report(session, workspace_of(context), _number(action), reporter,
                                          services.moderators, services.clock())
         if reported is None:
             respond(replace_original=False, **blocks.problem(GONE))
@@ -185,15 +184,15 @@ def register(app: App, services: Services) -> None:
         respond(replace_original=False, **blocks.message(note))
 
     def hide_tip(action: dict, body: dict, context: dict, respond: Respond) -> None:
-        answer = tip_replies.moderate(services, workspace_of(context), body["user"]["id"], _tip_id(action), True)
+        answer = tip_replies.moderate(services, workspace_of(context), body["user"]["id"], _number(action), True)
         respond(replace_original=False, **answer)
 
     def restore_tip(action: dict, body: dict, context: dict, respond: Respond) -> None:
-        answer = tip_replies.moderate(services, workspace_of(context), body["user"]["id"], _tip_id(action), False)
+        answer = tip_replies.moderate(services, workspace_of(context), body["user"]["id"], _number(action), False)
         respond(replace_original=False, **answer)
 
     def edit_tip(action: dict, body: dict, context: dict, client: WebClient, respond: Respond) -> None:
-        tip = tip_replies.tip_for_owner(services, workspace_of(context), _tip_id(action), body["user"]["id"])
+        tip = tip_replies.tip_for_owner(services, workspace_of(context), _number(action), body["user"]["id"])
         if tip is None:
             respond(replace_original=False, **blocks.problem("Only the tip's author can edit it."))
             return
@@ -201,7 +200,7 @@ def register(app: App, services: Services) -> None:
 
     def delete_tip(action: dict, body: dict, context: dict, respond: Respond) -> None:
         with transaction(services.sessions) as session:
-            tip = store.delete_tip(session, workspace_of(context), _tip_id(action), body["user"]["id"])
+            tip = store.delete_tip(session, workspace_of(context), _number(action), body["user"]["id"])
         answer = blocks.message("Deleted that tip.") if tip else blocks.problem(
             "Only the tip's author can delete it (moderators can hide it).")
         respond(replace_original=False, **answer)
@@ -225,40 +224,32 @@ def register(app: App, services: Services) -> None:
         respond(replace_original=True, **blocks.message("OK, your tips stay."))
 
     def edit_chat(action: dict, body: dict, context: dict, client: WebClient, respond: Respond) -> None:
-        value = action.get("value") or ""
-        form = chat_replies.schedule_form(services, workspace_of(context), body["user"]["id"],
-                                          ascii_int(value) or 0)
+        form = chat_replies.schedule_form(services, workspace_of(context), body["user"]["id"], _number(action))
         if form.get("type") == "modal":
             client.views_open(trigger_id=body["trigger_id"], view=form)
         else:
             respond(replace_original=False, **form)
 
     def cancel_chat(action: dict, body: dict, context: dict, respond: Respond) -> None:
-        value = action.get("value") or ""
         respond(replace_original=True, **chat_replies.cancel(services, workspace_of(context), body["user"]["id"],
-                                                             ascii_int(value) or 0))
+                                                             _number(action)))
 
     def skip_chat(action: dict, body: dict, context: dict, respond: Respond) -> None:
         respond(replace_original=True, **chat_replies.skip(services, workspace_of(context), body["user"]["id"],
                                                            action.get("value") or ""))
 
     def unsubscribe_digest(action: dict, body: dict, context: dict, client: WebClient, respond: Respond) -> None:
-        value, team, user = action.get("value") or "", workspace_of(context), body["user"]["id"]
-        answer, done = digest_replies.apply(services, team, user, ascii_int(value) or 0,
-                                            "unsubscribe")
+        team, user = workspace_of(context), body["user"]["id"]
+        answer, done = digest_replies.apply(services, team, user, _number(action), "unsubscribe")
         if done and not respond.response_url:  # on App Home: Home itself shows the change
             client.views_publish(user_id=user, view=home_view(services, team, user))
         else:
             reply_or_dm(respond, client, user, answer)
 
     def digest_settings(action: dict, body: dict, context: dict, client: WebClient, respond: Respond) -> None:
-        value, user = action.get("value") or "", body["user"]["id"]
-        form = digest_replies.settings_form(services, workspace_of(context), user,
-                                            subscription_id=ascii_int(value) or 0)
-        if form.get("type") == "modal":
-            client.views_open(trigger_id=body["trigger_id"], view=form)
-        else:
-            reply_or_dm(respond, client, user, form)
+        form = digest_replies.settings_form(services, workspace_of(context), body["user"]["id"],
+                                            subscription_id=_number(action))
+        open_form_or_reply(client, body, respond, form)
 
     for action_id, reply in (
         ("digest_unsubscribe", unsubscribe_digest), ("digest_settings", digest_settings),
