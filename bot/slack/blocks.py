@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.plays import CategoryCount, Play, SearchResult
+from bot.plays import GRADE_BANDS, CategoryCount, Play, SearchResult
 from bot.slack.markup import SLACK_USER, cut, escape, mention
 
 Blocks = list[dict[str, Any]]
@@ -138,7 +138,7 @@ def grade_note_blocks(play: Play, band: str | None) -> Blocks:
     note = play.grade_note(band)
     if note:
         return [section(f"*In grades {escape(band or '')}*\n{_markdown(note)}")]
-    bands = [b for b in ("K-5", "6-8", "9-12") if play.grade_note(b)]
+    bands = [b for b in GRADE_BANDS if play.grade_note(b)]
     if bands and band is None:
         return [context("Notes for " + ", ".join(bands) + f": add `grade:{bands[0]}` to `/play`.")]
     return []
@@ -167,7 +167,8 @@ def play_card(play: Play, *, shared_by: str | None = None, buttons: bool = True,
     return message(f"{play.title}: {play.summary}", blocks)
 
 
-def _play_list(plays: list[Play], band: str | None = None) -> Blocks:
+def play_list(plays: list[Play], band: str | None = None) -> Blocks:
+    """Each play on a line of its own, with an Open button (keeping the grade band asked)."""
     def line(p: Play) -> str:
         mark = "  ·  _from your community_" if p.from_community else ""
         return f"*{escape(p.title)}*{mark}\n{escape(p.summary)}"
@@ -181,7 +182,7 @@ def search_answer(result: SearchResult, query: str, band: str | None = None) -> 
     lead = f"Best match for `{echo(query)}`" + (" (closest words I could find)" if result.broadened else "")
     blocks = [context(lead), *card["blocks"]]
     if others:
-        blocks += [{"type": "divider"}, section("*Also worth a look*"), *_play_list(others, band)]
+        blocks += [{"type": "divider"}, section("*Also worth a look*"), *play_list(others, band)]
     return message(card["text"], blocks)
 
 
@@ -189,7 +190,7 @@ def no_match(query: str, counts: list[CategoryCount], suggestion: Play | None) -
     categories = ", ".join(f"`{c.slug}`" for c in counts if c.count)
     blocks = [section(f"No play matches `{echo(query)}`. Try other words, or a category: {categories}.")]
     if suggestion:
-        blocks += [section("Meanwhile, here is one to try:"), *_play_list([suggestion])]
+        blocks += [section("Meanwhile, here is one to try:"), *play_list([suggestion])]
     return message(f"No play matches {echo(query)}.", blocks)
 
 
@@ -210,7 +211,7 @@ def category_plays(label: str, plays: list[Play], band: str | None = None) -> di
     if not plays:
         return message(f"No plays in {label}{for_band} yet.")
     return message(f"{label}: {len(plays)} plays", [section(f"*{escape(label)}*{for_band}"),
-                                                    *_play_list(plays, band)])
+                                                    *play_list(plays, band)])
 
 
 def _usage() -> str:

@@ -9,8 +9,20 @@ from typing import Any
 
 from bot.community import Draft, DraftFields
 from bot.plays import CATEGORIES, Play
-from bot.slack.blocks import Blocks, button, clip, confirm_dialog, context, message, person, play_card, section
+from bot.slack.blocks import (
+    Blocks,
+    button,
+    clip,
+    confirm_dialog,
+    context,
+    message,
+    person,
+    play_card,
+    play_list,
+    section,
+)
 from bot.slack.markup import escape
+from bot.slack.tip_blocks import make_play_button
 from bot.tips.records import GRADES, Tip
 
 PLAY_DRAFT = "play_draft"
@@ -173,15 +185,8 @@ def my_plays(plays: list[Play]) -> dict[str, Any]:
     if not plays:
         return message("No play has been made from your tips yet. Tips colleagues mark *Helpful* are the ones "
                        "moderators see first.")
-    blocks: Blocks = [section(f"*Plays made from your tips* ({len(plays)})")]
-    for play in plays:
-        blocks.append({**section(f"*{escape(play.title)}*\n{escape(play.summary)}"),
-                       "accessory": button("Open", "play_open", play.slug)})
-    return message(f"{len(plays)} plays made from your tips", blocks)
-
-
-def make_play_button(tip: Tip) -> dict[str, Any]:
-    return button("Make a play", "tip_to_play", str(tip.id))
+    return message(f"{len(plays)} plays made from your tips",
+                   [section(f"*Plays made from your tips* ({len(plays)})"), *play_list(plays)])
 
 
 def ready_blocks(tips: list[Tip], drafts: int) -> Blocks:

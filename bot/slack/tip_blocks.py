@@ -90,6 +90,11 @@ def tip_held(tip: Tip, similar: Tip) -> dict[str, Any]:
     return message(f"This looks like a tip already shared: {_preview(similar)}", blocks)
 
 
+def make_play_button(tip: Tip) -> dict[str, Any]:
+    """For moderators: shape this tip into a play of the community playbook (the `play_draft` form)."""
+    return button("Make a play", "tip_to_play", str(tip.id))
+
+
 def _tip_actions(tip: Tip, viewer: str, moderator: bool) -> dict[str, Any]:
     value = str(tip.id)
     elements = [button("Share in channel", "tip_share", value), button("Helpful", "tip_helpful", value)]
@@ -102,7 +107,7 @@ def _tip_actions(tip: Tip, viewer: str, moderator: bool) -> dict[str, Any]:
     if moderator:
         elements.append(button("Restore", "tip_restore", value) if tip.hidden else button("Hide", "tip_hide", value))
         if not tip.hidden:
-            elements.append(button("Make a play", "tip_to_play", value))
+            elements.append(make_play_button(tip))
     return {"type": "actions", "block_id": f"tip:{tip.id}", "elements": elements}
 
 
