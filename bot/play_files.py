@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
@@ -20,6 +19,7 @@ from sqlalchemy.orm import Session
 from bot.models import PlayRecord
 from bot.plays import CATEGORIES, GRADE_BANDS, GRADE_NOTES_HEADING, Play, split_grade_notes
 from bot.resources import data_dir
+from bot.unicode_safe import junk_share
 
 PLAYS_DIR = data_dir("plays")
 MAX_FILE_BYTES = 64 * 1024
@@ -131,7 +131,7 @@ def parse_play_file(path: Path) -> PlayFile | PlayFileError:
 
 def body_problem(body: str) -> str | None:
     """What is wrong with a play's Markdown: its sections, its length, its grade-band notes, stray characters."""
-    if _junk(body):
+    if junk_share(body):
         return "has control characters; save it as plain UTF-8 text"
     main, notes = split_grade_notes(body)
     headings = [h.strip() for h in re.findall(r"^#+ .*$", main, re.M)]
@@ -149,10 +149,6 @@ def body_problem(body: str) -> str | None:
             if not 20 <= len(note) <= NOTE_LIMIT:
                 return f"the {band} note is {len(note)} characters; keep it between 20 and {NOTE_LIMIT}"
     return None
-
-
-def _junk(text: str) -> bool:
-    return any(unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn") and ch not in "\n\t" for ch in text)
 
 
 def load_play_dir(directory: Path = PLAYS_DIR) -> tuple[list[PlayFile], list[PlayFileError]]:

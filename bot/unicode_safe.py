@@ -7,6 +7,7 @@ parsed once, before anything reads it.
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 
@@ -44,3 +45,11 @@ def ascii_int(text: str, maximum: int = MAX_ROW_ID) -> int | None:
         return None
     value = int(text)
     return value if value <= maximum else None
+
+
+def junk_share(text: str) -> float:
+    """The share of characters that are control or unassigned code points (newlines and tabs are fine)."""
+    if not text or "".join(text.split()).isprintable():  # the usual case, checked at C speed
+        return 0.0
+    junk = sum(1 for ch in text if ch not in "\n\r\t" and unicodedata.category(ch) in ("Cc", "Cn", "Co", "Cs"))
+    return junk / len(text)

@@ -70,6 +70,13 @@ def test_a_copy_of_a_real_play_parses(tmp_path: Path) -> None:
     assert result.front.slug == "station-rotation-starter"
 
 
+def test_a_play_saved_with_windows_line_endings_parses_with_its_grade_notes(tmp_path: Path) -> None:
+    result = parse_play_file(write_play(tmp_path, STARTER_TEXT.replace("\n", "\r\n")))
+
+    assert isinstance(result, PlayFile), result
+    assert "Grade-band notes" in result.body
+
+
 # -- one bad file, named precisely ---------------------------------------------------------
 
 

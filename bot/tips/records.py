@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Iterable
 
 from bot.models import TipRecord
+from bot.unicode_safe import junk_share
 
 MAX_TEXT = 3000
 MAX_TAGS = 10
@@ -85,7 +86,7 @@ def owns(user_id: str, author: str, shared_by: str) -> bool:
 
 def clean_text(raw: str) -> str:
     """The tip's text, tidied; refuse empty, oversized and binary text with a message a teacher understands."""
-    if "\x00" in raw or _junk_share(raw) > 0.1:
+    if "\x00" in raw or junk_share(raw) > 0.1:
         raise TipRejected("That doesn't look like text I can save (it has binary or control characters). "
                           "Paste the tip as plain text.")
     text = unicodedata.normalize("NFC", raw).replace("\r\n", "\n").strip()
@@ -96,14 +97,6 @@ def clean_text(raw: str) -> str:
         raise TipRejected(f"That tip is {len(text):,} characters; tips can be up to {MAX_TEXT:,}. "
                           "Trim it, or share the longer piece as a file or link.")
     return text
-
-
-def _junk_share(text: str) -> float:
-    """The share of characters that are control or unassigned code points (newlines and tabs are fine)."""
-    if not text or "".join(text.split()).isprintable():  # the usual case, checked at C speed
-        return 0.0
-    junk = sum(1 for ch in text if ch not in "\n\r\t" and unicodedata.category(ch) in ("Cc", "Cn", "Co", "Cs"))
-    return junk / len(text)
 
 
 def normalise_tags(tags: Iterable[str]) -> tuple[str, ...]:
