@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field, replace
+from dataclasses import fields as dataclass_fields
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Iterable
@@ -106,9 +107,14 @@ def plain_line(text: str, limit: int) -> str:
     return line if len(line) <= limit else line[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
+def _items(text: str) -> list[str]:
+    """The lines of a list as typed, without their bullets, blank lines dropped."""
+    return [item for line in text.splitlines() if (item := line.strip(" -*•\t"))]
+
+
 def _steps(text: str) -> list[str]:
     """A tip's text as steps: its lines, or its sentences when it is one paragraph."""
-    lines = [line.strip(" -*•\t") for line in text.splitlines() if line.strip(" -*•\t")]
+    lines = _items(text)
     if len(lines) == 1:
         lines = [part.strip() for part in _SENTENCE.split(lines[0]) if part.strip()]
     return [_HEADING.sub("", re.sub(r"^\d+[.)]\s*", "", line)) for line in lines]
@@ -147,7 +153,7 @@ def add_tip(draft: Draft, tip: Tip) -> Draft:
 def body(fields: DraftFields) -> str:
     """The play's Markdown, in the sections every play has."""
     steps = [line.strip() for line in fields.steps.splitlines() if line.strip()]
-    cautions = [line.strip(" -*•\t") for line in fields.watch_out.splitlines() if line.strip(" -*•\t")]
+    cautions = _items(fields.watch_out)
     return "\n".join([
         "## Try this", *(f"{n}. {step}" for n, step in enumerate(steps, 1)), "",
         "## What it looks like", fields.looks_like.strip(), "",
@@ -155,8 +161,8 @@ def body(fields: DraftFields) -> str:
     ])
 
 
-_FIELD_OF = {"title": "title", "category": "category", "summary": "summary", "tags": "tags", "grades": "grades",
-             "time": "time_needed"}
+_FIELD_OF = {"time": "time_needed"}  # a play file's field names that differ from the form's
+_FORM_FIELDS = {f.name for f in dataclass_fields(DraftFields)}
 
 
 def check(fields: DraftFields) -> dict[str, str]:
@@ -191,7 +197,8 @@ def _front(fields: DraftFields, slug: str, credits: Iterable[str]) -> PlayFrontM
     except ValidationError as exc:
         errors: dict[str, str] = {}
         for error in exc.errors():
-            name = _FIELD_OF.get(str(error["loc"][0]), "title")
+            name = _FIELD_OF.get(str(error["loc"][0]), str(error["loc"][0]))
+            name = name if name in _FORM_FIELDS else "title"  # slug, source, credits: the bot's, shown at the top
             errors.setdefault(name, _plain_error(name, error))
         raise DraftRejected(errors) from None
 

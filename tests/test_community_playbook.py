@@ -224,10 +224,11 @@ def test_the_form_says_what_to_fix_and_nothing_is_saved(harness: Harness, databa
     moderator = harness(MODERATOR)
     view = opened_view(moderator.press(payloads_button("tip_to_play", str(tip_id))))
     submitted = moderator.submit_view(view, values_of(view, title="<!channel> look", looks_like="",
-                                                      watch_out="## Try this\nsneaky", tags="Not A Tag!!"))
+                                                      watch_out="## Try this\nsneaky", tags="Not A Tag!!",
+                                                      time_needed="x"))
     ack = json.loads(submitted.ack_body)
     assert ack["response_action"] == "errors"
-    assert set(ack["errors"]) == {"title~0", "looks_like~0", "watch_out~0", "tags~0"}
+    assert set(ack["errors"]) == {"title~0", "looks_like~0", "watch_out~0", "tags~0", "time_needed~0"}
     assert all(len(message) <= 150 for message in ack["errors"].values())
     assert not submitted.api("chat.postMessage")
     with database.sessions() as session:

@@ -27,7 +27,6 @@ from bot.tips.records import GRADES, Tip
 
 PLAY_DRAFT = "play_draft"
 ADD_TIP = "play_draft_add_tip"
-FIELDS = ("title", "category", "summary", "steps", "looks_like", "watch_out", "grades", "time", "tags")
 
 
 def _option(label: str, value: str) -> dict[str, Any]:
@@ -81,7 +80,8 @@ def draft_form(draft: Draft, *, version: int = 0, note: str | None = None) -> di
                                   hint="One pitfall a line.")),
         ("grades", {"type": "input", "optional": True, "label": {"type": "plain_text", "text": "Grades"},
                     "element": grades}),
-        ("time", _text_input("time", "Time", f.time_needed, max_length=60, placeholder="e.g. 20 minutes a week")),
+        ("time_needed", _text_input("time_needed", "Time", f.time_needed, max_length=60,
+                                    placeholder="e.g. 20 minutes a week")),
         ("tags", _text_input("tags", "Tags", f.tags, max_length=250, hint="1 to 6, separated by commas.")),
         (ADD_TIP, add_tip),
     ]
@@ -120,13 +120,13 @@ def draft_fields(values: dict[str, Any]) -> DraftFields:
               if isinstance(option, dict)]
     return DraftFields(text("title").strip(), str(category), text("summary").strip(), text("steps"),
                        text("looks_like"), text("watch_out"), tuple(g for g in GRADES if g in chosen),
-                       text("time").strip(), text("tags").strip())
+                       text("time_needed").strip(), text("tags").strip())
 
 
 def form_errors(errors: dict[str, str], version: int) -> dict[str, str]:
-    """Errors by field, as Slack wants them: by block id, at most 150 characters each."""
-    block = {"time_needed": "time"}
-    return {f"{block.get(name, name)}~{version}": text[:150] for name, text in errors.items()}
+    """Errors by field, as Slack wants them: by block id (each block is named for its field), at most 150
+    characters each."""
+    return {f"{name}~{version}": text[:150] for name, text in errors.items()}
 
 
 def _draft_actions(draft: Draft) -> dict[str, Any]:
