@@ -316,23 +316,37 @@ def _free_slug(session: Session, team: str, title: str) -> str:
     return slug
 
 
-def _store(session: Session, team: str, play: PlayFile, tips_of: dict[str, list[int]]) -> PlayRecord:
-    """Write a play into the workspace's playbook (a new one, or over the one with its slug), with its credits."""
+def _markdown_hash(play: PlayFile) -> str:
+    """The sha256 of the play as `plchat plays export` writes it: equal exactly when an export would be."""
     front = play.front
     markdown = play_markdown(Play(front.slug, front.title, front.category, front.summary, tuple(front.tags),
-                                  tuple(front.grades), front.time, front.source, play.body, team,
+                                  tuple(front.grades), front.time, front.source, play.body, None,
                                   tuple(front.credits)))
-    record = session.scalar(select(PlayRecord).where(PlayRecord.team_id == team, PlayRecord.slug == front.slug))
+    return hashlib.sha256(markdown.encode()).hexdigest()
+
+
+def _own_record(session: Session, team: str, slug: str) -> PlayRecord | None:
+    return session.scalar(select(PlayRecord).where(PlayRecord.team_id == team, PlayRecord.slug == slug))
+
+
+def _store(session: Session, team: str, play: PlayFile, tips_of: dict[str, list[int]]) -> PlayRecord:
+    """Write a play into the workspace's playbook (a new one, or over the one with its slug), with its credits. An
+    author `tips_of` does not name keeps the tips they were credited for."""
+    record = _own_record(session, team, play.front.slug)
+    kept: dict[str, list[int]] = {}
     if record is None:
         ensure_workspace(session, team)
-        record = PlayRecord(team_id=team, slug=front.slug)
+        record = PlayRecord(team_id=team, slug=play.front.slug)
         session.add(record)
-    fill(record, PlayFile(front, play.body, hashlib.sha256(markdown.encode()).hexdigest()))
+    else:
+        kept = {author: tip_ids for author, tip_ids in session.execute(
+            select(PlayCredit.author, PlayCredit.tip_ids).where(PlayCredit.play_id == record.id))}
+    fill(record, PlayFile(play.front, play.body, _markdown_hash(play)))
     session.flush()
     session.execute(delete(PlayCredit).where(PlayCredit.play_id == record.id))
     session.add_all(PlayCredit(play_id=record.id, team_id=team, author=author, position=n,
-                               tip_ids=tips_of.get(author, []))
-                    for n, author in enumerate(dict.fromkeys(front.credits)))
+                               tip_ids=tips_of.get(author) or kept.get(author, []))
+                    for n, author in enumerate(dict.fromkeys(play.front.credits)))
     session.flush()
     return record
 
@@ -388,21 +402,10 @@ def import_plays(session: Session, team: str, paths: Iterable[Path]) -> ImportRe
             report.refused.append(PlayFileError(path, "slug", f"'{parsed.front.slug}' is a play of the shared "
                                                 "playbook; give the workspace's play a slug of its own"))
             continue
-        existing = get_own(session, team, parsed.front.slug)
-        before = play_markdown(existing) if existing else None
+        existing = _own_record(session, team, parsed.front.slug)
+        if existing is not None and existing.content_hash == _markdown_hash(parsed):
+            report.unchanged.append(parsed.front.slug)
+            continue
         _store(session, team, parsed, {})
-        after = get_own(session, team, parsed.front.slug)
-        assert after is not None
-        if before is None:
-            report.added.append(after.slug)
-        elif before == play_markdown(after):
-            report.unchanged.append(after.slug)
-        else:
-            report.updated.append(after.slug)
+        (report.added if existing is None else report.updated).append(parsed.front.slug)
     return report
-
-
-def get_own(session: Session, team: str, slug: str) -> Play | None:
-    record = session.scalar(select(PlayRecord).where(PlayRecord.team_id == team, PlayRecord.slug == slug))
-    return plays.with_credits(session, [record])[0] if record else None
-

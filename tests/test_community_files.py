@@ -81,6 +81,14 @@ def test_export_then_import_round_trips_into_another_workspace_and_back(url: str
 
     again = invoke("plays", "import", str(out), "--team", team)
     assert again.exit_code == 0 and "2 unchanged" in again.output
+    edited = out / f"{first.slug}.md"
+    edited.write_text(edited.read_text(encoding="utf-8").replace("Five minutes a week", "Ten minutes a week"),
+                      encoding="utf-8")
+    changed = invoke("plays", "import", str(out), "--team", team)
+    assert changed.exit_code == 0 and "1 updated" in changed.output and "1 unchanged" in changed.output
+    with database.sessions() as session:
+        assert community.ready_tips(session, team, limit=10, votes=0) == [], \
+            "re-importing keeps which tips the plays were made from, so they are not suggested again"
     assert own_plays(database, team) == {p.stem: p.read_text(encoding="utf-8") for p in out.glob("*.md")}
 
 
