@@ -23,7 +23,6 @@ import json
 import logging
 import re
 import secrets
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -32,7 +31,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import regex
 
-from bot.sandbox.local_server import LocalStandIn, StandInHandler
+from bot.sandbox.local_server import Fault, LocalStandIn, StandInHandler
 from bot.unicode_safe import scrub
 
 logger = logging.getLogger(__name__)
@@ -72,15 +71,6 @@ class StoredPost:
 
 
 @dataclass
-class _Fault:
-    status: int | None
-    reset_in: float
-    delay: float
-    remaining: int
-    after: bool = False  # the delay comes after the request was carried out (it went through; the answer is late)
-
-
-@dataclass
 class _Answer:
     status: int
     body: dict[str, Any]
@@ -101,7 +91,6 @@ class BlueskyStandIn(LocalStandIn[RecordedCall]):
         self.did = "did:plc:" + hashlib.sha256(handle.encode()).hexdigest()[:24]
         self._clock = clock or (lambda: datetime.now(timezone.utc))
         super().__init__("Bluesky", host, port, logger)
-        self._faults: dict[str, deque[_Fault]] = {}
         self._posts: dict[str, StoredPost] = {}  # uri → post
         self._access: dict[str, datetime] = {}  # token → expiry
         self._refresh: dict[str, datetime] = {}
@@ -144,10 +133,7 @@ class BlueskyStandIn(LocalStandIn[RecordedCall]):
         misbehave: 429 with RateLimit-* headers resetting `reset_in` seconds after the clock's now, another status
         with XRPC's error body, or an answer only after `delay` seconds (`after`: the request is carried out
         first, as when a post went out but its answer never reached the sender)."""
-        if status is None and delay <= 0:
-            raise ValueError("inject() needs a status or a delay")
-        with self._changed:
-            self._faults.setdefault(key, deque()).append(_Fault(status, reset_in, delay, times, after))
+        self._queue_fault(key, Fault(status, delay, times, reset_in=reset_in, after=after))
 
     def calls_to(self, nsid: str) -> list[RecordedCall]:
         return [call for call in self.calls if call.nsid == nsid]
@@ -178,23 +164,15 @@ class BlueskyStandIn(LocalStandIn[RecordedCall]):
         payload = json.dumps(answer.body).encode()
         http.send_answer(answer.status, answer.headers, payload, "application/json; charset=utf-8")
 
-    def _fault(self, nsid: str) -> _Answer | _Fault | None:
-        with self._changed:
-            queue = self._faults.get(nsid) or self._faults.get(ANY)
-            if not queue:
-                return None
-            fault = queue[0]
-            fault.remaining -= 1
-            if fault.remaining <= 0:
-                queue.popleft()
-        if fault.after:
+    def _fault(self, nsid: str) -> _Answer | Fault | None:
+        """A fault's answer; the fault itself when its answer comes late, after the request was carried out."""
+        fault = self._next_fault(nsid, ANY)
+        if fault is None or fault.after:
             return fault
-        if fault.delay > 0:
-            self._stopping.wait(fault.delay)
         if fault.status is None:
             return None
         if fault.status == 429:
-            return self._limited(fault.reset_in)
+            return self._limited(fault.reset_in or 0)
         return _error(fault.status, "InternalServerError" if fault.status >= 500 else "InvalidRequest",
                       f"HTTP {fault.status}")
 

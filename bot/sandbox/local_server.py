@@ -1,10 +1,13 @@
-"""What the HTTP stand-ins (`slack_api.SlackStandIn`, `x_api.XStandIn`) share: a threading HTTP server on a
-loopback port, served from a daemon thread, whose handler passes every request to the stand-in's `_serve`."""
+"""What the HTTP stand-ins (Slack, X, Bluesky, Mastodon) share: a threading HTTP server on a loopback port, served
+from a daemon thread, whose handler passes every request to the stand-in's `_serve`; and the queue of faults
+tests inject, which each stand-in answers in its own service's way."""
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Callable, Generic, Self, TypeVar
@@ -58,6 +61,20 @@ class StandInServer(ThreadingHTTPServer):
         self.standin = standin
 
 
+@dataclass
+class Fault:
+    """How the next `remaining` requests under a key misbehave: answer `status` (a 429 resetting in `reset_in`
+    seconds), or the service's `error`, or answer only after `delay` seconds (`after`: the request is carried
+    out first, as when a post went out but its answer never reached the sender)."""
+
+    status: int | None
+    delay: float
+    remaining: int
+    reset_in: float | None = None
+    error: str | None = None
+    after: bool = False
+
+
 class LocalStandIn(Generic[Call]):
     """Start/stop, context manager, base_url and the calls it recorded, for a stand-in; subclasses implement
     `_serve(http)` (recording each call in `_calls` under `_changed`) and `_describe_call(call)`.
@@ -78,6 +95,7 @@ class LocalStandIn(Generic[Call]):
         self._stopping = threading.Event()
         self._changed = threading.Condition()  # guards the stand-in's state; notified when it changes
         self._calls: list[Call] = []
+        self._faults: dict[str, deque[Fault]] = {}
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -137,6 +155,37 @@ class LocalStandIn(Generic[Call]):
         """Forget recorded calls (what the stand-in holds, and its faults, stay)."""
         with self._changed:
             self._calls.clear()
+
+    # -- faults ----------------------------------------------------------------------------
+
+    def _queue_fault(self, key: str, fault: Fault) -> None:
+        """Queue `fault` for requests under `key` (each stand-in's `inject` says what its keys are)."""
+        if fault.status is None and fault.error is None and fault.delay <= 0:
+            raise ValueError("inject() needs a status, an error or a delay")
+        if fault.remaining < 1:
+            raise ValueError("times must be at least 1")
+        with self._changed:
+            self._faults.setdefault(key, deque()).append(fault)
+
+    def clear_faults(self) -> None:
+        """Forget every fault still queued."""
+        with self._changed:
+            self._faults.clear()
+
+    def _next_fault(self, *keys: str) -> Fault | None:
+        """The next fault queued under the first of `keys` that has one, used once. Its delay is waited out here,
+        unless it comes `after` the request (then the stand-in waits before answering)."""
+        with self._changed:
+            queue = next((self._faults[key] for key in keys if key and self._faults.get(key)), None)
+            if not queue:
+                return None
+            fault = queue[0]
+            fault.remaining -= 1
+            if fault.remaining <= 0:
+                queue.popleft()
+        if fault.delay > 0 and not fault.after:
+            self._stopping.wait(fault.delay)
+        return fault
 
     def wait_for(self, predicate: Callable[[list[Call]], bool], timeout: float = 5.0) -> list[Call]:
         """Block until `predicate(calls)` holds and return the calls; TimeoutError otherwise."""

@@ -22,14 +22,13 @@ import html
 import json
 import logging
 import re
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from bot.sandbox.local_server import LocalStandIn, StandInHandler
+from bot.sandbox.local_server import Fault, LocalStandIn, StandInHandler
 
 logger = logging.getLogger(__name__)
 
@@ -71,15 +70,6 @@ class StoredStatus:
 
 
 @dataclass
-class _Fault:
-    status: int | None
-    reset_in: float
-    delay: float
-    remaining: int
-    after: bool = False  # the delay comes after the request was carried out (it went through; the answer is late)
-
-
-@dataclass
 class _Answer:
     status: int
     body: Any
@@ -104,7 +94,6 @@ class MastodonStandIn(LocalStandIn[RecordedCall]):
         self.account_id = "109000000000000001"
         self._clock = clock or (lambda: datetime.now(timezone.utc))
         super().__init__("Mastodon", host, port, logger)
-        self._faults: dict[str, deque[_Fault]] = {}
         self._statuses: dict[int, StoredStatus] = {}
         self._keys: dict[str, tuple[int, datetime]] = {}  # Idempotency-Key → (status id, when)
         self._accounts: dict[str, str] = {username: self.account_id}
@@ -138,10 +127,7 @@ class MastodonStandIn(LocalStandIn[RecordedCall]):
         with X-RateLimit-* headers resetting `reset_in` seconds after the clock's now, another status with
         Mastodon's error body, or an answer only after `delay` seconds (`after`: the request is carried out
         first, as when a post went out but its answer never reached the sender)."""
-        if status is None and delay <= 0:
-            raise ValueError("inject() needs a status or a delay")
-        with self._changed:
-            self._faults.setdefault(key, deque()).append(_Fault(status, reset_in, delay, times, after))
+        self._queue_fault(key, Fault(status, delay, times, reset_in=reset_in, after=after))
 
     def calls_to(self, route: str) -> list[RecordedCall]:
         return [call for call in self.calls if call.route == route]
@@ -184,23 +170,15 @@ class MastodonStandIn(LocalStandIn[RecordedCall]):
                                          **answer.headers}, json.dumps(answer.body).encode(),
                          "application/json; charset=utf-8")
 
-    def _fault(self, route: str) -> _Answer | _Fault | None:
-        with self._changed:
-            queue = self._faults.get(route) or self._faults.get(ANY)
-            if not queue:
-                return None
-            fault = queue[0]
-            fault.remaining -= 1
-            if fault.remaining <= 0:
-                queue.popleft()
-        if fault.after:
+    def _fault(self, route: str) -> _Answer | Fault | None:
+        """A fault's answer; the fault itself when its answer comes late, after the request was carried out."""
+        fault = self._next_fault(route, ANY)
+        if fault is None or fault.after:
             return fault
-        if fault.delay > 0:
-            self._stopping.wait(fault.delay)
         if fault.status is None:
             return None
         if fault.status == 429:
-            reset = (self._clock() + timedelta(seconds=fault.reset_in)).astimezone(timezone.utc)
+            reset = (self._clock() + timedelta(seconds=fault.reset_in or 0)).astimezone(timezone.utc)
             return _Answer(429, {"error": "Too many requests"}, {
                 "X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "0",
                 "X-RateLimit-Reset": reset.isoformat(timespec="milliseconds").replace("+00:00", "Z")})

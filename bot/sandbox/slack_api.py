@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
-from bot.sandbox.local_server import LocalStandIn, StandInHandler
+from bot.sandbox.local_server import Fault, LocalStandIn, StandInHandler
 
 logger = logging.getLogger(__name__)
 
@@ -79,15 +79,6 @@ class Gate:
         self._released.wait()
 
 
-@dataclass
-class _Fault:
-    status: int | None
-    retry_after: int | None
-    delay: float
-    error: str | None
-    remaining: int
-
-
 @dataclass(frozen=True)
 class _Answer:
     status: int
@@ -127,7 +118,6 @@ class SlackStandIn(LocalStandIn[RecordedCall]):
         self.bot_user_id = bot_user_id
         self.bot_id = bot_id
         super().__init__("Slack", host, port, logger)
-        self._faults: dict[str, deque[_Fault]] = {}
         self._gates: dict[str, Gate] = {}
         self._hook_paths: set[str] = set()
         self._serial = itertools.count(1)
@@ -274,21 +264,9 @@ class SlackStandIn(LocalStandIn[RecordedCall]):
         `error` alone answers HTTP 200 {"ok": false, "error": error} (HTTP 400 text for hooks);
         `delay` answers only after that many seconds.
         """
-        if status is None and error is None and delay <= 0:
-            raise ValueError("inject() needs a status, an error or a delay")
-        if times < 1:
-            raise ValueError("times must be at least 1")
         if status == 429 and retry_after is None:
             retry_after = 1
-        with self._changed:
-            self._faults.setdefault(method, deque()).append(
-                _Fault(status, retry_after, delay, error, times)
-            )
-
-    def clear_faults(self) -> None:
-        """Forget every fault still queued."""
-        with self._changed:
-            self._faults.clear()
+        self._queue_fault(method, Fault(status, delay, times, reset_in=retry_after, error=error))
 
     def rate_limit(self, method: str, per_minute: int | None) -> None:
         """Answer `method` with HTTP 429 and a Retry-After header (whole seconds until the rolling minute
@@ -375,19 +353,12 @@ class SlackStandIn(LocalStandIn[RecordedCall]):
         _send(http, answer)
 
     def _fault_answer(self, kind: str, key: str) -> _Answer | None:
-        with self._changed:
-            queue = self._faults.get(key)
-            if not queue:
-                return None
-            fault = queue[0]
-            fault.remaining -= 1
-            if fault.remaining == 0:
-                queue.popleft()
-        if fault.delay > 0:
-            self._stopping.wait(fault.delay)
+        fault = self._next_fault(key)
+        if fault is None:
+            return None
         if fault.status is not None:
             error = fault.error or _STATUS_ERRORS.get(fault.status, "fatal_error")
-            headers = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
+            headers = {} if fault.reset_in is None else {"Retry-After": str(fault.reset_in)}
             body: dict[str, Any] | str = {"ok": False, "error": error} if kind == "api" else error
             return _Answer(fault.status, body, headers)
         if fault.error is not None:

@@ -21,7 +21,6 @@ import hmac
 import json
 import logging
 import re
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -31,7 +30,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 from oauthlib.oauth1.rfc5849 import signature as oauth_signature
 from oauthlib.oauth1.rfc5849.utils import parse_authorization_header
 
-from bot.sandbox.local_server import LocalStandIn, StandInHandler
+from bot.sandbox.local_server import Fault, LocalStandIn, StandInHandler
 
 logger = logging.getLogger(__name__)
 
@@ -99,14 +98,6 @@ class XCredentials:
     bearer_token: str | None = None
 
 
-@dataclass
-class _Fault:
-    status: int | None
-    reset_in: float
-    delay: float
-    remaining: int
-
-
 @dataclass(frozen=True)
 class _Answer:
     status: int
@@ -155,7 +146,6 @@ class XStandIn(LocalStandIn[RecordedCall]):
         self.credentials = credentials
         self._clock = clock or (lambda: datetime.now(timezone.utc))
         super().__init__("X", host, port, logger)
-        self._faults: dict[str, deque[_Fault]] = {}
         self._posts: list[StoredPost] = []  # oldest first
         self._users: dict[str, str] = {user_id: username}  # id -> username
         self._no_replies: set[str] = set()
@@ -210,12 +200,7 @@ class XStandIn(LocalStandIn[RecordedCall]):
         x-rate-limit-reset `reset_in` seconds after the clock's now; other statuses answer X's error body for
         them; `delay` answers (or lets the request through) only after that many seconds.
         """
-        if status is None and delay <= 0:
-            raise ValueError("inject() needs a status or a delay")
-        if times < 1:
-            raise ValueError("times must be at least 1")
-        with self._changed:
-            self._faults.setdefault(key, deque()).append(_Fault(status, reset_in, delay, times))
+        self._queue_fault(key, Fault(status, delay, times, reset_in=reset_in))
 
     def delay(self, key: str, seconds: float, *, times: int = 1) -> None:
         """Answer the next `times` requests matching `key` only after `seconds`."""
@@ -278,24 +263,14 @@ class XStandIn(LocalStandIn[RecordedCall]):
         _send(http, answer)
 
     def _fault_answer(self, method: str, path: str, route: str) -> _Answer | None:
-        keys = (f"{method} {path}", f"{method} {route}", path, route, method, ANY)
-        with self._changed:
-            queue = next((self._faults[key] for key in keys if key and self._faults.get(key)), None)
-            if not queue:
-                return None
-            fault = queue[0]
-            fault.remaining -= 1
-            if fault.remaining == 0:
-                queue.popleft()
-        if fault.delay > 0:
-            self._stopping.wait(fault.delay)
-        if fault.status is None:
+        fault = self._next_fault(f"{method} {path}", f"{method} {route}", path, route, method, ANY)
+        if fault is None or fault.status is None:
             return None
         body = _FAULT_BODIES.get(fault.status) or {"title": "Error", "detail": f"HTTP {fault.status}",
                                                    "type": "about:blank", "status": fault.status}
         headers = {}
         if fault.status == 429:
-            reset = int(self._clock().timestamp() + fault.reset_in)
+            reset = int(self._clock().timestamp() + (fault.reset_in or 0))
             headers = {"x-rate-limit-limit": "100", "x-rate-limit-remaining": "0", "x-rate-limit-reset": str(reset)}
         return _Answer(fault.status, body, headers)
 
