@@ -11,7 +11,7 @@ import os
 import random
 import uuid
 from datetime import datetime, timezone
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -21,12 +21,17 @@ from sqlalchemy.orm import Session
 
 from bot import db
 from bot.bootstrap import Database, open_database, sync_playbook
+from bot.chats import store
+from bot.chats.definition import parse_chat_file
 from bot.config import Settings
+from bot.db import transaction
 from bot.sandbox.harness import BotHarness
+from bot.sandbox.x_api import XStandIn
 from bot.slack.services import Services
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 FIXED_NOW = datetime(2026, 11, 24, 17, 0, tzinfo=timezone.utc)  # a Tuesday, 9 AM in Los Angeles
+CHAT_MODERATOR = "U0MOD"
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
@@ -120,6 +125,27 @@ def team() -> str:
 @pytest.fixture
 def services(database: Database) -> Services:
     return Services(database.sessions, clock=lambda: FIXED_NOW, rng=random.Random(20261124))
+
+
+@pytest.fixture
+def harness(database: Database, clock: Callable[[], datetime]) -> Iterator[BotHarness]:
+    """The bot on a module's `clock` fixture, with CHAT_MODERATOR configured: for tests that run chats."""
+    services = Services(database.sessions, clock=clock, rng=random.Random(1), moderators=frozenset({CHAT_MODERATOR}))
+    with BotHarness(database, services=services, clock=clock) as bot:
+        yield bot
+
+
+@pytest.fixture
+def x(clock: Callable[[], datetime]) -> Iterator[XStandIn]:
+    with XStandIn(clock=clock) as standin:
+        yield standin
+
+
+def schedule(harness: BotHarness, clock: Callable[[], datetime], text: str) -> int:
+    """A chat from a chat file, created by CHAT_MODERATOR in the harness's workspace; returns its id."""
+    spec = parse_chat_file(text, default_timezone="America/Los_Angeles")
+    with transaction(harness.database.sessions) as session:
+        return store.create_chat(session, harness.workspace.team_id, spec, CHAT_MODERATOR, clock()).id
 
 
 @pytest.fixture

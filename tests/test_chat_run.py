@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import random
 from datetime import date, datetime, timedelta, timezone
-from typing import Iterator
 
 import pytest
+from conftest import CHAT_MODERATOR
+from conftest import schedule as schedule_chat
 from sqlalchemy import delete, select
 
 from bot.chats import store
@@ -18,10 +18,9 @@ from bot.models import ChatAnswer, ChatRecord, DeliveryRecord, TipRecord
 from bot.sandbox.chat_run import FakeClock, run_until, sandbox_worker
 from bot.sandbox.harness import BotHarness
 from bot.sandbox.x_api import XStandIn
-from bot.slack.services import Services
 
 CHANNEL = "C0PLCHAT"
-MODERATOR = "U0MOD"
+MODERATOR = CHAT_MODERATOR
 CHAT_FILE = """\
 title: "Feedback that moves learning"
 hashtag: PLChat
@@ -53,23 +52,8 @@ def clock() -> FakeClock:
     return FakeClock(BEFORE)
 
 
-@pytest.fixture
-def harness(database, clock) -> Iterator[BotHarness]:
-    services = Services(database.sessions, clock=clock, rng=random.Random(1), moderators=frozenset({MODERATOR}))
-    with BotHarness(database, services=services, clock=clock) as bot:
-        yield bot
-
-
-@pytest.fixture
-def x(clock) -> Iterator[XStandIn]:
-    with XStandIn(clock=clock) as standin:
-        yield standin
-
-
 def schedule(harness: BotHarness, clock: FakeClock, text: str = CHAT_FILE) -> int:
-    spec = parse_chat_file(text, default_timezone="America/Los_Angeles")
-    with transaction(harness.database.sessions) as session:
-        return store.create_chat(session, harness.workspace.team_id, spec, MODERATOR, clock()).id
+    return schedule_chat(harness, clock, text)
 
 
 def slack_posts(harness: BotHarness, channel: str = CHANNEL) -> list[dict]:

@@ -4,12 +4,13 @@ characters, and hostile answers."""
 
 from __future__ import annotations
 
-import random
 from collections import Counter
 from datetime import date, datetime, timedelta, timezone
 from typing import Iterator
 
 import pytest
+from conftest import CHAT_MODERATOR
+from conftest import schedule as schedule_chat
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import delete, select
@@ -25,7 +26,6 @@ from bot.sandbox.chat_run import FakeClock, run_until, sandbox_worker
 from bot.sandbox.crash_run import start_chat_sender
 from bot.sandbox.harness import BotHarness
 from bot.sandbox.mastodon_api import MastodonStandIn
-from bot.sandbox.x_api import XStandIn
 from bot.slack import chat_replies
 from bot.slack.markup import live_markup
 from bot.slack.services import Services
@@ -33,7 +33,7 @@ from bot.social.bluesky import graphemes, record_key
 from bot.social.mastodon import mastodon_length
 
 CHANNEL = "C0PLCHAT"
-MODERATOR = "U0MOD"
+MODERATOR = CHAT_MODERATOR
 PUBLIC = "https://plchat.example.org"
 CHAT_FILE = """\
 title: "Feedback that moves learning 🌱"
@@ -68,19 +68,6 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def harness(database, clock) -> Iterator[BotHarness]:
-    services = Services(database.sessions, clock=clock, rng=random.Random(1), moderators=frozenset({MODERATOR}))
-    with BotHarness(database, services=services, clock=clock) as bot:
-        yield bot
-
-
-@pytest.fixture
-def x(clock) -> Iterator[XStandIn]:
-    with XStandIn(clock=clock) as standin:
-        yield standin
-
-
-@pytest.fixture
 def bluesky(clock) -> Iterator[BlueskyStandIn]:
     with BlueskyStandIn(clock=clock) as standin:
         yield standin
@@ -93,9 +80,7 @@ def mastodon(clock) -> Iterator[MastodonStandIn]:
 
 
 def schedule(harness: BotHarness, clock: FakeClock, text: str = CHAT_FILE) -> int:
-    spec = parse_chat_file(text, default_timezone="America/Los_Angeles")
-    with transaction(harness.database.sessions) as session:
-        return store.create_chat(session, harness.workspace.team_id, spec, MODERATOR, clock()).id
+    return schedule_chat(harness, clock, text)
 
 
 def rows(harness: BotHarness, target: str) -> list[DeliveryRecord]:
