@@ -307,6 +307,7 @@ def test_delayed_answers_wait_while_other_calls_go_through(standin: SlackStandIn
         target=lambda: slow_answers.append(slow_client.chat_update(channel="C1", ts="1.1", text="slow"))
     )
     slow.start()
+    standin.wait_faults_taken("chat.update")  # the slow call is inside the server, waiting out its delay
 
     WebClient(token="xoxb-test", base_url=standin.api_url).chat_postMessage(channel="C1", text="fast")
 

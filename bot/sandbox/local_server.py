@@ -183,9 +183,17 @@ class LocalStandIn(Generic[Call]):
             fault.remaining -= 1
             if fault.remaining <= 0:
                 queue.popleft()
+            self._changed.notify_all()
         if fault.delay > 0 and not fault.after:
             self._stopping.wait(fault.delay)
         return fault
+
+    def wait_faults_taken(self, key: str, timeout: float = 5.0) -> None:
+        """Block until every fault queued under `key` has met its request (a delayed one is then waiting inside
+        the server); TimeoutError otherwise."""
+        with self._changed:
+            if not self._changed.wait_for(lambda: not self._faults.get(key), timeout):
+                raise TimeoutError(f"{self._label}: faults under {key!r} still waiting after {timeout}s")
 
     def wait_for(self, predicate: Callable[[list[Call]], bool], timeout: float = 5.0) -> list[Call]:
         """Block until `predicate(calls)` holds and return the calls; TimeoutError otherwise."""
