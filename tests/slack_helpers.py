@@ -15,6 +15,7 @@ def reply(exchange: Exchange) -> dict:
     assert exchange.status == 200, exchange.ack_body
     hooks = exchange.hooks()
     assert len(hooks) == 1, [c.method for c in exchange.calls]
+    assert hooks[0].status == 200, f"Slack refused the reply: {hooks[0]}"
     return hooks[0].args
 
 
