@@ -1,5 +1,6 @@
 """The community playbook: moderators shape tips into drafts, publish them into their workspace's playbook
-(crediting the tips' authors), and move a workspace's plays in and out as files in the `plays/` format.
+(crediting the tips' authors), edit or unpublish them later, and move a workspace's plays in and out as files in
+the `plays/` format.
 
 Plain Python over a SQLAlchemy session. Every play published or imported passes the checks `plchat plays check`
 runs (`bot.play_files`), so a workspace's plays always export as files the bot reads back unchanged.
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Iterable
 
 from pydantic import ValidationError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from bot import plays
@@ -45,6 +46,8 @@ _PLAIN = re.compile(r"[<>&\n\r]")
 _TAG = re.compile(r"^[a-z0-9][a-z0-9 -]{1,29}$")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _HEADING = re.compile(r"^#+ ", re.M)
+_SECTION = re.compile(r"^## .*$", re.M)
+_BULLET = re.compile(r"^\s*(?:\d+[.)]|[-*•])(?:\s+|$)")  # a list item's number or bullet
 
 
 class DraftRejected(ValueError):
@@ -76,19 +79,21 @@ class Draft:
     fields: DraftFields
     tip_ids: tuple[int, ...] = ()
     credits: tuple[str, ...] = ()  # the tips' authors, in the order their tips were added
+    play_id: int | None = None  # the published play this draft edits; None for a new play
 
     @classmethod
     def from_record(cls, record: PlayDraft) -> Draft:
         return cls(record.id, DraftFields(record.title, record.category, record.summary, record.steps,
                                           record.looks_like, record.watch_out, plays.split_list(record.grades),
                                           record.time_needed, record.tags),
-                   tuple(record.tip_ids), tuple(record.credits))
+                   tuple(record.tip_ids), tuple(record.credits), record.play_id)
 
 
 @dataclass(frozen=True)
 class Published:
     play: Play
     told: tuple[str, ...]  # the credited people who will hear about it in a DM
+    edited: bool = False  # it replaced a published play (only people newly credited are told)
 
 
 @dataclass
@@ -108,8 +113,8 @@ def plain_line(text: str, limit: int) -> str:
 
 
 def _items(text: str) -> list[str]:
-    """The lines of a list as typed, without their bullets, blank lines dropped."""
-    return [item for line in text.splitlines() if (item := line.strip(" -*•\t"))]
+    """The lines of a list as typed, without their numbers or bullets, blank lines dropped."""
+    return [item for line in text.splitlines() if (item := _BULLET.sub("", line).strip())]
 
 
 def _steps(text: str) -> list[str]:
@@ -117,7 +122,7 @@ def _steps(text: str) -> list[str]:
     lines = _items(text)
     if len(lines) == 1:
         lines = [part.strip() for part in _SENTENCE.split(lines[0]) if part.strip()]
-    return [_HEADING.sub("", re.sub(r"^\d+[.)]\s*", "", line)) for line in lines]
+    return [_HEADING.sub("", line) for line in lines]
 
 
 def from_tip(session: Session, team: str, tip: Tip) -> Draft:
@@ -145,19 +150,26 @@ def add_tip(draft: Draft, tip: Tip) -> Draft:
         return draft
     steps = "\n".join(filter(None, [draft.fields.steps.strip(), *_steps(tip.text)]))
     credits = draft.credits if tip.author in draft.credits else (*draft.credits, tip.author)
-    return Draft(draft.id, replace(draft.fields, steps=steps), (*draft.tip_ids, tip.id), credits[:MAX_CREDITS])
+    return replace(draft, fields=replace(draft.fields, steps=steps), tip_ids=(*draft.tip_ids, tip.id),
+                   credits=credits[:MAX_CREDITS])
+
+
+def fields_of(play: Play) -> DraftFields:
+    """A published play back in the form's fields: `body(fields_of(play))` is its body without grade-band notes
+    (those stay with the play when an edit is published)."""
+    steps, looks_like, watch_out = ([part.strip() for part in _SECTION.split(play.main_body)][1:] + ["", "", ""])[:3]
+    return DraftFields(play.title, play.category, play.summary, "\n".join(_items(steps)), looks_like,
+                       "\n".join(_items(watch_out)), play.grades, play.time_needed, ", ".join(play.tags))
 
 
 # -- checking what a moderator typed ----------------------------------------------------------------------------
 
 def body(fields: DraftFields) -> str:
     """The play's Markdown, in the sections every play has."""
-    steps = [line.strip() for line in fields.steps.splitlines() if line.strip()]
-    cautions = _items(fields.watch_out)
     return "\n".join([
-        "## Try this", *(f"{n}. {step}" for n, step in enumerate(steps, 1)), "",
+        "## Try this", *(f"{n}. {step}" for n, step in enumerate(_items(fields.steps), 1)), "",
         "## What it looks like", fields.looks_like.strip(), "",
-        "## Watch out for", *(f"- {caution}" for caution in cautions),
+        "## Watch out for", *(f"- {caution}" for caution in _items(fields.watch_out)),
     ])
 
 
@@ -169,9 +181,10 @@ def check(fields: DraftFields) -> dict[str, str]:
     """What is wrong with the form, by field (empty when it can be saved and published)."""
     errors: dict[str, str] = {}
     for name, text in (("steps", fields.steps), ("looks_like", fields.looks_like), ("watch_out", fields.watch_out)):
-        if not text.strip():
+        lines = [text.strip()] if name == "looks_like" else _items(text)  # a list is checked as it will show
+        if not any(lines):
             errors[name] = "Fill this in: every play has it."
-        elif _HEADING.search(text):
+        elif any(_HEADING.search(line) for line in lines):
             errors[name] = "A line can't start with '#' and a space: that would start a new section."
     try:
         _front(fields, "draft-check", ())
@@ -182,15 +195,17 @@ def check(fields: DraftFields) -> dict[str, str]:
     return errors
 
 
-def compose(fields: DraftFields, slug: str, credits: Iterable[str]) -> PlayFile:
-    """The play the fields make, as a play file would hold it. Raises DraftRejected."""
-    return PlayFile(_front(fields, slug, credits), body(fields), "")
+def compose(fields: DraftFields, slug: str, credits: Iterable[str], *, source: str = SOURCE,
+            grade_notes: str = "") -> PlayFile:
+    """The play the fields make, as a play file would hold it (an edited play keeps its `source` and its
+    `grade_notes` section). Raises DraftRejected."""
+    return PlayFile(_front(fields, slug, credits, source), "\n\n".join(filter(None, [body(fields), grade_notes])), "")
 
 
-def _front(fields: DraftFields, slug: str, credits: Iterable[str]) -> PlayFrontMatter:
+def _front(fields: DraftFields, slug: str, credits: Iterable[str], source: str = SOURCE) -> PlayFrontMatter:
     tags = [tag.strip() for tag in fields.tags.split(",") if tag.strip()]
     data = {"slug": slug, "title": fields.title, "category": fields.category, "summary": fields.summary,
-            "tags": tags, "grades": list(fields.grades), "time": fields.time_needed, "source": SOURCE,
+            "tags": tags, "grades": list(fields.grades), "time": fields.time_needed, "source": source,
             "credits": [plain_line(credit, 120) for credit in credits]}
     try:
         return PlayFrontMatter.model_validate(data)
@@ -224,26 +239,44 @@ def _plain_error(name: str, error) -> str:
 
 def save_draft(session: Session, team: str, actor: str, configured: Iterable[str], draft: Draft,
                now: datetime) -> Draft:
-    """Save a new draft, or the changes to one; only moderators may. Raises DraftRejected, NotAllowed."""
+    """Save a new draft, or the changes to one; only moderators may. An edit of a published play is kept in
+    that play's one draft. Raises DraftRejected, NotAllowed."""
     moderation.require_moderator(session, team, actor, frozenset(configured))
     if errors := check(draft.fields):
         raise DraftRejected(errors)
     record = _draft_record(session, team, draft.id) if draft.id else None
+    play_id = draft.play_id if _play_record(session, team, draft.play_id) else None
+    if record is None and play_id is not None:
+        record = _edit_record(session, play_id)
     if record is None:
         ensure_workspace(session, team)
         record = PlayDraft(team_id=team, created_by=actor, created_at=now)
         session.add(record)
+    _write(record, replace(draft, play_id=play_id), now)
+    session.flush()
+    return Draft.from_record(record)
+
+
+def _write(record: PlayDraft, draft: Draft, now: datetime) -> None:
     f = draft.fields
     record.title, record.category, record.summary = f.title.strip(), f.category, f.summary.strip()
     record.steps, record.looks_like, record.watch_out = f.steps.strip(), f.looks_like.strip(), f.watch_out.strip()
     record.grades, record.time_needed, record.tags = ", ".join(f.grades), f.time_needed.strip(), f.tags.strip()
     record.tip_ids, record.credits, record.updated_at = list(draft.tip_ids), list(draft.credits), now
-    session.flush()
-    return Draft.from_record(record)
+    record.play_id = draft.play_id
 
 
 def _draft_record(session: Session, team: str, draft_id: int | None) -> PlayDraft | None:
     record = session.get(PlayDraft, draft_id) if draft_id else None
+    return record if record is not None and record.team_id == team else None
+
+
+def _edit_record(session: Session, play_id: int) -> PlayDraft | None:
+    return session.scalar(select(PlayDraft).where(PlayDraft.play_id == play_id).order_by(PlayDraft.id).limit(1))
+
+
+def _play_record(session: Session, team: str, play_id: int | None) -> PlayRecord | None:
+    record = session.get(PlayRecord, play_id) if play_id else None
     return record if record is not None and record.team_id == team else None
 
 
@@ -254,8 +287,12 @@ def get_draft(session: Session, team: str, draft_id: int) -> Draft | None:
 
 def drafts(session: Session, team: str, limit: int = 20) -> list[Draft]:
     records = session.scalars(select(PlayDraft).where(PlayDraft.team_id == team)
-                              .order_by(PlayDraft.updated_at.desc()).limit(limit))
+                              .order_by(PlayDraft.updated_at.desc(), PlayDraft.id.desc()).limit(limit))
     return [Draft.from_record(record) for record in records]
+
+
+def draft_count(session: Session, team: str) -> int:
+    return session.scalar(select(func.count()).select_from(PlayDraft).where(PlayDraft.team_id == team)) or 0
 
 
 def discard(session: Session, team: str, actor: str, configured: Iterable[str], draft_id: int,
@@ -281,19 +318,70 @@ def publish(session: Session, team: str, actor: str, configured: Iterable[str], 
     draft = Draft.from_record(record)
     if errors := check(draft.fields):
         raise DraftRejected(errors)
-    slug = _free_slug(session, team, draft.fields.title)
-    record = _store(session, team, compose(draft.fields, slug, draft.credits),
-                    _tips_by_author(session, team, draft.tip_ids))
+    edited = _play_record(session, team, draft.play_id)
+    if edited is None:
+        play_file, before = compose(draft.fields, _free_slug(session, team, draft.fields.title), draft.credits), ()
+    else:
+        old = plays.with_credits(session, [edited])[0]
+        notes = old.body[len(old.main_body):].strip()
+        play_file = compose(draft.fields, old.slug, draft.credits, source=old.source, grade_notes=notes)
+        before = old.credits
+    record = _store(session, team, play_file, _tips_by_author(session, team, draft.tip_ids))
     session.delete(_draft_record(session, team, draft_id))
-    moderation.record(session, team, actor, "play_publish", now, detail=record.title)
+    moderation.record(session, team, actor, "play_edit" if edited else "play_publish", now, detail=record.title)
     play = plays.with_credits(session, [record])[0]
-    told = tuple(author for author in play.credits if is_slack_user(author))
+    told = tuple(author for author in play.credits if is_slack_user(author) and author not in before)
     outbox.enqueue(session, [
         outbox.new_row(key=f"play:{record.id}:credit:{author}", team_id=team, subject=f"play:{record.id}",
                        target="slack", channel=author, due_at=now, expires_at=now + CREDIT_NOTICE_KEPT,
-                       payload={"slug": slug}, now=now)
+                       payload={"slug": record.slug}, now=now)
         for author in told])
-    return Published(play, told)
+    return Published(play, told, edited is not None)
+
+
+def edit_play(session: Session, team: str, actor: str, configured: Iterable[str], slug: str) -> Draft | None:
+    """The draft to edit a published play in: the one already begun, or a new one (unsaved) holding the play as
+    it is. None when the workspace has no play by that slug. Raises NotAllowed."""
+    moderation.require_moderator(session, team, actor, frozenset(configured))
+    record = _own_record(session, team, slug)
+    if record is None:
+        return None
+    begun = _edit_record(session, record.id)
+    return Draft.from_record(begun) if begun else _as_draft(session, record)
+
+
+def unpublish(session: Session, team: str, actor: str, configured: Iterable[str], slug: str,
+              now: datetime) -> Draft | None:
+    """Take a play out of the workspace's playbook and keep it, as it was published, as a draft (with its tips
+    and credits), so nothing is lost; an edit already begun stays a draft of its own. None when there is no
+    such play. Raises NotAllowed."""
+    moderation.require_moderator(session, team, actor, frozenset(configured))
+    record = _own_record(session, team, slug)
+    if record is None:
+        return None
+    as_published = replace(_as_draft(session, record), play_id=None)
+    kept = PlayDraft(team_id=team, created_by=actor, created_at=now)
+    _write(kept, as_published, now)
+    session.add(kept)
+    session.delete(record)  # an edit begun on it is kept, as a new play (its play_id is set to NULL)
+    moderation.record(session, team, actor, "play_unpublish", now, detail=record.title)
+    session.flush()
+    return Draft.from_record(kept)
+
+
+def _as_draft(session: Session, record: PlayRecord) -> Draft:
+    """A published play as an unsaved draft that edits it."""
+    play = plays.with_credits(session, [record])[0]
+    tip_ids = [tip_id for tips in session.scalars(select(PlayCredit.tip_ids).where(PlayCredit.play_id == record.id)
+                                                  .order_by(PlayCredit.position)) for tip_id in tips]
+    return Draft(None, fields_of(play), tuple(tip_ids), play.credits, record.id)
+
+
+def own_plays(session: Session, team: str, limit: int = 20) -> list[Play]:
+    """The workspace's published plays, newest first by id (for moderators' `/play drafts`)."""
+    records = list(session.scalars(select(PlayRecord).where(PlayRecord.team_id == team)
+                                   .order_by(PlayRecord.id.desc()).limit(limit)))
+    return plays.with_credits(session, records)
 
 
 def _tips_by_author(session: Session, team: str, tip_ids: Iterable[int]) -> dict[str, list[int]]:

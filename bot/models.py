@@ -98,10 +98,14 @@ class PlayDraft(Base):
     """A play a moderator is shaping from tips, not yet in the workspace's playbook."""
 
     __tablename__ = "play_drafts"
-    __table_args__ = (Index("ix_play_drafts_team_updated", "team_id", "updated_at"),)
+    __table_args__ = (Index("ix_play_drafts_team_updated", "team_id", "updated_at"),
+                      Index("ix_play_drafts_play", "play_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[str] = mapped_column(String(32), ForeignKey("workspaces.team_id", ondelete="CASCADE"))
+    play_id: Mapped[int | None] = mapped_column(
+        ForeignKey("plays.id", ondelete="SET NULL", name="fk_play_drafts_play_id"),
+        doc="The published play this draft edits (NULL: a new play)")
     title: Mapped[str] = mapped_column(String(80))
     category: Mapped[str] = mapped_column(String(40))
     summary: Mapped[str] = mapped_column(String(200))

@@ -143,7 +143,7 @@ def test_an_unreadable_folder_exits_2_and_imports_nothing(url: str, tmp_path: Pa
 
 
 # Text a teacher might type, and text meant to break things: markup, headings, entities, control characters.
-TYPED = st.lists(st.sampled_from([*"ab c.\n#*_-<>&!@|`:\x07é", "<!channel>", "## ", "<@U0EVIL>", "👩‍🏫"]),
+TYPED = st.lists(st.sampled_from([*"ab c.\n#*_-<>&!@|`:\x07é", "<!channel>", "## ", "1. ", "\n- ", "<@U0EVIL>", "👩‍🏫"]),
                  max_size=60).map("".join)
 
 
@@ -168,4 +168,7 @@ def test_whatever_the_form_holds_is_refused_or_round_trips_and_pings_nobody(tmp_
     parsed = parse_play_file(path)
     assert not isinstance(parsed, PlayFileError), parsed
     assert parsed.front == made.front and parsed.body == made.body.strip()
+    back = community.fields_of(play)  # Edit opens a published play in the form: what it shows publishes the same
+    assert community.check(back) == {} and community.body(back) == made.body
+    assert (back.title, back.summary, back.tags) == (made.front.title, made.front.summary, "projects")
     assert live_markup(guard(blocks.play_card(play))) == []

@@ -352,6 +352,9 @@ def test_uninstalling_deletes_the_workspaces_plays_and_drafts(harness: Harness, 
     tip_id = share_tip(database, workspace, TEACHER, f"Another tip {unique} for a draft.")
     bot = harness(MODERATOR)
     make_draft(bot, tip_id, title=f"Draft {unique} to lose")
+    with transaction(database.sessions) as session:  # and an edit begun on the published play
+        edit = community.edit_play(session, workspace, MODERATOR, {MODERATOR}, play.slug)
+        community.save_draft(session, workspace, MODERATOR, {MODERATOR}, edit, FIXED_NOW)
     assert bot.event(payloads.app_uninstalled()).status == 200
     with database.sessions() as session:
         assert plays.get_play(session, play.slug, team=workspace) is None
@@ -362,3 +365,125 @@ def test_uninstalling_deletes_the_workspaces_plays_and_drafts(harness: Harness, 
         assert session.scalar(select(func.count()).select_from(DeliveryRecord)
                               .where(DeliveryRecord.team_id == workspace)) == 0
         assert plays.get_play(session, "station-rotation-starter", team=None) is not None
+
+
+GRADE_NOTES = ("## Grade-band notes\n### K-5\nPractise the timer routine together before the first rotation.\n"
+               "### 9-12\nStudents set their own timers and log what they finished at each station.")
+
+
+def test_a_published_play_is_edited_in_place_keeping_its_notes_and_telling_only_new_authors(
+        harness: Harness, database: Database, workspace: str, unique: str, tmp_path) -> None:
+    play = publish_play(database, workspace, f"Timer cards {unique} keep groups moving",
+                        f"Timer cards {unique} hang at each station. Groups move when the sand runs out.")
+    with transaction(database.sessions) as session:  # an operator adds grade-band notes through a file
+        [path] = community.export_plays(session, workspace, tmp_path)
+        path.write_text(path.read_text(encoding="utf-8").rstrip() + "\n\n" + GRADE_NOTES + "\n", encoding="utf-8")
+        assert community.import_plays(session, workspace, [path]).updated == [play.slug]
+    other = share_tip(database, workspace, COLLEAGUE, f"Let a {unique} station captain restart the timer.")
+    moderator = harness(MODERATOR)
+    assert told_about_plays(moderator, workspace) == [TEACHER], "the first publishing told the tip's author"
+
+    listed = reply(moderator.slash("/play", "drafts"))
+    assert "Published by your community" in all_text(listed) and f"Timer cards {unique}" in all_text(listed)
+    view = opened_view(moderator.press(button(listed, "play_edit")))
+    assert view["title"]["text"] == "Edit the play"
+    shown = {block_id.split("~")[0]: state for block_id, state in values_of(view).items()}
+    assert shown["title"]["title"]["value"] == play.title
+    assert shown["watch_out"]["watch_out"]["value"] == WATCH_OUT, "the form holds the play's lines, not Markdown"
+    assert f"Timer cards {unique} hang at each station." in shown["steps"]["steps"]["value"]
+
+    added = moderator.act_in_view(view, values_of(view), {
+        "type": "plain_text_input", "action_id": play_blocks.ADD_TIP, "block_id": f"{play_blocks.ADD_TIP}~0",
+        "value": f"{unique} station captain"})
+    view = added.api("views.update")[0].args["view"]
+    saved = dm_to(moderator.submit_view(view, values_of(view, summary=f"Sand timers {unique} and a station "
+                                                                      "captain keep every group moving.")), MODERATOR)
+    assert "An edit of a published play" in all_text(saved)
+    with database.sessions() as session:  # until published, /play still shows the play as it was
+        assert plays.get_play(session, play.slug, team=workspace).summary == play.summary
+
+    again = opened_view(moderator.press(button(listed, "play_edit")))  # a second press opens the same edit
+    assert "captain" in values_of(again)["steps~0"]["steps"]["value"]
+    answer = reply(moderator.press(button(saved, "play_draft_publish")))
+    lead = answer["blocks"][0]["text"]["text"]
+    assert "Updated" in lead and f"<@{COLLEAGUE}>" in lead and f"<@{TEACHER}>" not in lead, "told: the new author"
+
+    with database.sessions() as session:
+        edited = plays.get_play(session, play.slug, team=workspace)
+        assert edited.summary.startswith(f"Sand timers {unique}") and edited.credits == (TEACHER, COLLEAGUE)
+        assert edited.source == play.source and edited.grade_note("9-12").startswith("Students set their own")
+        assert "captain" in edited.main_body and community.drafts(session, workspace) == []
+        assert session.scalar(select(func.count()).select_from(PlayRecord)
+                              .where(PlayRecord.team_id == workspace)) == 1, "replaced, not added"
+        assert other in next(iter(session.scalars(select(community.PlayCredit.tip_ids).where(
+            community.PlayCredit.author == COLLEAGUE, community.PlayCredit.team_id == workspace))))
+    assert told_about_plays(moderator, workspace) == [COLLEAGUE], "only the newly credited author is told"
+
+
+def told_about_plays(bot: BotHarness, team: str) -> list[str]:
+    """Whom the worker's pass over the play notices DMs now (the stand-in's calls are cleared for the next)."""
+    bot.standin.clear()
+    worker = sandbox_worker(bot, None, FakeClock(FIXED_NOW))
+    try:
+        worker.deliver("play:", team)
+    finally:
+        worker.close()
+    return [c.args["channel"] for c in bot.standin.calls if c.method == "chat.postMessage"
+            and c.args.get("channel") in (TEACHER, COLLEAGUE)]
+
+
+def test_unpublishing_keeps_the_play_as_a_draft_and_only_moderators_may(
+        harness: Harness, database: Database, workspace: str, unique: str) -> None:
+    play = publish_play(database, workspace, f"Exit ticket {unique} piles",
+                        f"Sort exit tickets {unique} into three piles and regroup tomorrow by pile.")
+    teacher, moderator = harness(TEACHER), harness(MODERATOR)
+    for action in ("play_edit", "play_unpublish"):
+        answer = teacher.press(payloads_button(action, play.slug))
+        assert "Only moderators" in reply(answer)["text"] and not answer.api("views.open"), action
+    elsewhere = harness(MODERATOR, new_team())
+    for action in ("play_edit", "play_unpublish"):
+        assert "no longer in your community's playbook" in reply(elsewhere.press(payloads_button(action, play.slug)))[
+            "text"], "another workspace can't reach the play"
+
+    listed = reply(moderator.slash("/play", "drafts"))
+    begun = opened_view(moderator.press(button(listed, "play_edit")))
+    moderator.submit_view(begun, values_of(begun, title=f"Exit ticket {unique} piles, revised"))
+    gone = reply(moderator.press(button(listed, "play_unpublish")))
+    assert "Unpublished" in gone["text"]
+    assert "no longer" in reply(moderator.press(button(listed, "play_unpublish")))["text"]
+
+    with database.sessions() as session:
+        assert plays.get_play(session, play.slug, team=workspace) is None
+        assert plays.search_plays(session, f"exit ticket {unique}", team=workspace).plays[:1] != [play]
+        kept = {draft.fields.title: draft for draft in community.drafts(session, workspace)}
+    assert set(kept) == {play.title, f"Exit ticket {unique} piles, revised"}, "the play and the edit begun on it"
+    assert kept[play.title].credits == (TEACHER,) and kept[play.title].tip_ids
+    assert all(draft.play_id is None for draft in kept.values())
+    assert community.body(kept[play.title].fields) == play.main_body
+
+    drafts = reply(moderator.slash("/play", "drafts"))
+    titles = [b for b in drafts["blocks"] if b["type"] == "actions"]
+    again = reply(moderator.press(button(drafts, "play_draft_publish", nth=[
+        b["block_id"] for b in titles].index(f"draft:{kept[play.title].id}"))))
+    assert "Published" in all_text(again)
+    with database.sessions() as session:
+        assert plays.get_play(session, play.slug, team=workspace).summary == play.summary
+
+
+def test_play_drafts_lists_the_newest_within_slacks_50_blocks(harness: Harness, database: Database,
+                                                                workspace: str, unique: str) -> None:
+    for n in range(play_blocks.LISTED_PLAYS + 1):
+        publish_play(database, workspace, f"Play {n} {unique} for groups",
+                     f"Tip {n} {unique}: groups rotate between stations when the timer rings.")
+    moderator = harness(MODERATOR)
+    for n in range(play_blocks.LISTED_DRAFTS + 1):
+        make_draft(moderator, share_tip(database, workspace, TEACHER, f"Draft tip {n} {unique} for a play."),
+                   title=f"Draft {n} {unique} of a play")
+
+    listed = reply(moderator.slash("/play", "drafts"))  # reply() checks that Slack took the message
+    assert len(listed["blocks"]) <= 50
+    shown = all_text(listed)
+    assert f"Draft {play_blocks.LISTED_DRAFTS} {unique}" in shown and f"Draft 0 {unique} " not in shown
+    assert f"Play {play_blocks.LISTED_PLAYS} {unique}" in shown and f"Play 0 {unique} " not in shown
+    assert shown.count("newest are shown") == 2
+    assert len([b for b in buttons(listed) if b.action_id == "play_edit"]) == play_blocks.LISTED_PLAYS

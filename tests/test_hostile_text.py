@@ -18,13 +18,13 @@ from test_chat_blocks import make_chat as make_scheduled_chat
 from test_chat_blocks import make_spec
 from test_digest_blocks import make_digest, make_play, make_recap, make_subscription
 
-from bot import archive
+from bot import archive, community
 from bot.chats.definition import parse_chat_fields
 from bot.chats.recap import RecapAnswer, RecapQuestion
 from bot.chats.spec import ChatSpecError, Question, x_inert
 from bot.digests.records import DigestTip
 from bot.sandbox.hostile import FRAGMENTS, smuggled
-from bot.slack import blocks, chat_blocks, digest_blocks, tip_blocks
+from bot.slack import blocks, chat_blocks, digest_blocks, play_blocks, tip_blocks
 from bot.slack.markup import guard, live_markup
 from bot.social import chat_text
 from bot.social.bluesky import BLUESKY_RULE
@@ -118,6 +118,13 @@ def test_play_cards_and_searches(text: str) -> None:
     assert_inert(blocks.play_card(play, shared_by="U0ANA"), text)
     assert_inert(blocks.category_plays(text, [play]), text)
     assert_inert(blocks.problem(text), text)
+    credited = (text[:120] or "x",)
+    own = replace(play, team_id="T1", credits=credited)
+    draft = community.Draft(3, community.DraftFields(text, text, text, text, text, text, (), text, text), (1,),
+                            credited, 4)
+    assert_inert(play_blocks.draft_form(draft, note=text), text)
+    assert_inert(play_blocks.drafts_list([draft], [own]), text)
+    assert_inert(play_blocks.published(own, credited, True), text)
 
 
 # -- chats --------------------------------------------------------------------------------------------------------

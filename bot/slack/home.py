@@ -25,6 +25,6 @@ def home_view(services: Services, team_id: str, user_id: str, *, other_than: str
                                     store.most_helpful(session, team_id, HOME_TIPS))
         if moderation.is_moderator(session, team_id, user_id, services.moderators):
             tips += play_blocks.ready_blocks(community.ready_tips(session, team_id, HOME_TIPS),
-                                             len(community.drafts(session, team_id)))
+                                             community.draft_count(session, team_id))
         digests = digest_blocks.subscriptions_home_blocks(subscriptions.mine(session, team_id, user_id))
     return blocks.home_view(play, [*tips, *digests])

@@ -1,6 +1,6 @@
-"""Block Kit for the community playbook: the `play_draft` form, drafts with their buttons, what a moderator sees
-on publishing, and the note an author gets. Pure functions; user text is escaped (and `markup.guard` makes any
-markup left unmarked inert)."""
+"""Block Kit for the community playbook: the `play_draft` form, drafts and published plays with their buttons,
+what a moderator sees on publishing, and the note an author gets. Pure functions; user text is escaped (and
+`markup.guard` makes any markup left unmarked inert)."""
 
 from __future__ import annotations
 
@@ -91,9 +91,11 @@ def draft_form(draft: Draft, *, version: int = 0, note: str | None = None) -> di
     if note:
         blocks.append(context(note))
     blocks += [{**block, "block_id": f"{name}~{version}"} for name, block in inputs]
-    metadata = {"draft": draft.id, "tips": list(draft.tip_ids), "credits": list(draft.credits), "v": version}
+    metadata = {"draft": draft.id, "play": draft.play_id, "tips": list(draft.tip_ids), "credits": list(draft.credits),
+                "v": version}
+    title = "Edit the play" if draft.play_id else "Edit the draft" if draft.id else "Make a play"
     return {"type": "modal", "callback_id": PLAY_DRAFT, "private_metadata": json.dumps(metadata),
-            "title": {"type": "plain_text", "text": "Edit the draft" if draft.id else "Make a play"},
+            "title": {"type": "plain_text", "text": title},
             "submit": {"type": "plain_text", "text": "Save draft"},
             "close": {"type": "plain_text", "text": "Cancel"}, "blocks": blocks}
 
@@ -129,23 +131,38 @@ def form_errors(errors: dict[str, str], version: int) -> dict[str, str]:
     return {f"{name}~{version}": text[:150] for name, text in errors.items()}
 
 
-def _draft_actions(draft: Draft) -> dict[str, Any]:
-    value = str(draft.id)
-    return {"type": "actions", "block_id": f"draft:{draft.id}", "elements": [
-        button("Publish", "play_draft_publish", value, primary=True),
-        button("Edit", "play_draft_edit", value),
-        button("Discard", "play_draft_discard", value, danger=True,
-               confirm=confirm_dialog("Discard this draft?", "The tips stay; only the draft goes.", "Discard")),
-    ]}
+LISTED_DRAFTS, LISTED_PLAYS = 10, 12  # two blocks each: with the headings, within Slack's 50 a message
+NO_DRAFTS = "No drafts yet. Press *Make a play* on a tip (in `/tips` or on App Home) to start one."
+
+
+def _headline(title: str, category: str, summary: str, notes: list[str]) -> dict[str, Any]:
+    lines = [f"*{escape(title)}*  ·  {escape(CATEGORIES.get(category, category))}", escape(summary),
+             *(f"_{note}_" for note in notes if note)]
+    return section("\n".join(lines))
 
 
 def _draft_summary(draft: Draft) -> Blocks:
-    f = draft.fields
-    lines = [f"*{escape(f.title)}*  ·  {escape(CATEGORIES.get(f.category, f.category))}", escape(f.summary)]
-    blocks: Blocks = [section("\n".join(lines))]
-    if line := credits_line(draft.credits):
-        blocks.append(context(line))
-    return blocks + [_draft_actions(draft)]
+    f, value = draft.fields, str(draft.id)
+    edits = "An edit of a published play: publishing it replaces the play" if draft.play_id else ""
+    return [_headline(f.title, f.category, f.summary, [credits_line(draft.credits), edits]),
+            {"type": "actions", "block_id": f"draft:{draft.id}", "elements": [
+                button("Publish", "play_draft_publish", value, primary=True),
+                button("Edit", "play_draft_edit", value),
+                button("Discard", "play_draft_discard", value, danger=True,
+                       confirm=confirm_dialog("Discard this draft?", "The tips stay; only the draft goes.",
+                                              "Discard")),
+            ]}]
+
+
+def _published_summary(play: Play) -> Blocks:
+    return [_headline(play.title, play.category, play.summary, [credits_line(play.credits)]),
+            {"type": "actions", "block_id": f"play:{play.slug}", "elements": [
+                button("Edit", "play_edit", play.slug),
+                button("Unpublish", "play_unpublish", play.slug, danger=True,
+                       confirm=confirm_dialog("Unpublish this play?", "It leaves the playbook and comes back to "
+                                              "the drafts, with its tips and credits, to publish again later.",
+                                              "Unpublish")),
+            ]}]
 
 
 def draft_saved(draft: Draft) -> dict[str, Any]:
@@ -154,18 +171,29 @@ def draft_saved(draft: Draft) -> dict[str, Any]:
     return message(f"Saved the draft: {clip(draft.fields.title, 80)}", blocks)
 
 
-def drafts_list(drafts: list[Draft]) -> dict[str, Any]:
-    if not drafts:
-        return message("No drafts yet. Press *Make a play* on a tip (in `/tips` or on App Home) to start one.")
-    blocks: Blocks = [section(f"*Drafts for your community's playbook* ({len(drafts)})")]
-    for draft in drafts:
-        blocks += [*_draft_summary(draft), {"type": "divider"}]
-    return message(f"{len(drafts)} drafts for your community's playbook", blocks)
+def drafts_list(drafts: list[Draft], own: list[Play]) -> dict[str, Any]:
+    """`/play drafts`: the newest drafts, then the newest plays the community published (to edit or unpublish);
+    pass one more of each than is listed, to say that older ones are not shown."""
+    if not drafts and not own:
+        return message(NO_DRAFTS)
+    blocks: Blocks = [section(f"*Drafts for your community's playbook*\n{'' if drafts else NO_DRAFTS}")]
+    for draft in drafts[:LISTED_DRAFTS]:
+        blocks += _draft_summary(draft)
+    if len(drafts) > LISTED_DRAFTS:
+        blocks.append(context(f"The {LISTED_DRAFTS} newest are shown; publish or discard some to see older ones."))
+    if own:
+        blocks.append(section("*Published by your community*"))
+        for play in own[:LISTED_PLAYS]:
+            blocks += _published_summary(play)
+        if len(own) > LISTED_PLAYS:
+            blocks.append(context(f"The {LISTED_PLAYS} newest are shown; `plchat plays export` has them all."))
+    return message("Drafts and published plays of your community's playbook", blocks)
 
 
-def published(play: Play, told: tuple[str, ...]) -> dict[str, Any]:
+def published(play: Play, told: tuple[str, ...], edited: bool = False) -> dict[str, Any]:
     card = play_card(play, buttons=False)
-    lead = ":tada: *Published.* Everyone in this workspace can find it with `/play`."
+    lead = (":pencil2: *Updated.* `/play` shows the new version from now on." if edited else
+            ":tada: *Published.* Everyone in this workspace can find it with `/play`.")
     if told:
         lead += " I'm letting " + ", ".join(person(author) for author in told) + " know."
     return message(f"Published {play.title}", [section(lead), *card["blocks"]])

@@ -20,6 +20,7 @@ from bot.unicode_safe import MAX_ROW_ID
 MAX_PLAY_QUERY = 300
 _GRADE = re.compile(r"(?:^|\s)grades?:\s*(\S*)", re.I)
 GONE_DRAFT = "That draft is gone: it was published or discarded. `/play drafts` lists the ones left."
+GONE_PLAY = "That play is no longer in your community's playbook. `/play drafts` lists the ones there are."
 
 
 def split_band(text: str) -> tuple[str, str | None, str | None]:
@@ -53,7 +54,8 @@ def answer_play(services: Services, team: str, user: str, text: str) -> dict[str
         if keyword == "drafts":
             if not moderation.is_moderator(session, team, user, services.moderators):
                 return blocks.problem("Only moderators see the drafts. Plays made from your tips: `/play mine`.")
-            return play_blocks.drafts_list(community.drafts(session, team))
+            return play_blocks.drafts_list(community.drafts(session, team, play_blocks.LISTED_DRAFTS + 1),
+                                           community.own_plays(session, team, play_blocks.LISTED_PLAYS + 1))
         if keyword in ("", "random"):
             play = plays.random_play(session, services.rng, team=team, band=band)
             return blocks.play_card(play, band=band) if play else blocks.empty_playbook()
@@ -101,6 +103,16 @@ def edit_form(services: Services, team: str, user: str, draft_id: int) -> dict[s
     return play_blocks.draft_form(draft) if draft else blocks.problem(GONE_DRAFT)
 
 
+def edit_play_form(services: Services, team: str, user: str, slug: str) -> dict[str, Any]:
+    """The `play_draft` form holding a published play (or the edit of it already begun)."""
+    try:
+        with services.sessions() as session:
+            draft = community.edit_play(session, team, user, services.moderators, slug)
+    except NotAllowed:
+        return blocks.problem("Only moderators can edit the community's plays.")
+    return play_blocks.draft_form(draft) if draft else blocks.problem(GONE_PLAY)
+
+
 def _draft_in(view: dict) -> tuple[Draft, int]:
     """The draft as the form holds it now (what is typed, and the tips and credits it carries), and the form's
     version."""
@@ -118,9 +130,9 @@ def _draft_in(view: dict) -> tuple[Draft, int]:
     tips = tuple(t for t in listed("tips") if row_id(t))[:community.MAX_CREDITS * 2]
     credits = tuple(c[:120] for c in listed("credits") if isinstance(c, str))[:community.MAX_CREDITS]
     version = row_id(metadata.get("v")) or 0
-    draft_id = row_id(metadata.get("draft"))
+    draft_id, play_id = row_id(metadata.get("draft")), row_id(metadata.get("play"))
     fields = play_blocks.draft_fields((view.get("state") or {}).get("values") or {})
-    return Draft(draft_id, fields, tips, credits), version
+    return Draft(draft_id, fields, tips, credits, play_id), version
 
 
 def form_errors(view: dict) -> dict[str, str]:
@@ -172,7 +184,7 @@ def publish(services: Services, team: str, user: str, draft_id: int) -> dict[str
         return blocks.problem(f"The draft can't be published yet: {refused} Press *Edit* to fix it.")
     if done is None:
         return blocks.problem(GONE_DRAFT)
-    return play_blocks.published(done.play, done.told)
+    return play_blocks.published(done.play, done.told, done.edited)
 
 
 def discard(services: Services, team: str, user: str, draft_id: int) -> dict[str, Any]:
@@ -184,3 +196,15 @@ def discard(services: Services, team: str, user: str, draft_id: int) -> dict[str
     if gone is None:
         return blocks.problem(GONE_DRAFT)
     return blocks.message(f"Discarded the draft “{blocks.clip(gone.fields.title, 80)}”. Its tips are still there.")
+
+
+def unpublish(services: Services, team: str, user: str, slug: str) -> dict[str, Any]:
+    try:
+        with transaction(services.sessions) as session:
+            kept = community.unpublish(session, team, user, services.moderators, slug, services.clock())
+    except NotAllowed as refused:
+        return blocks.problem(str(refused))
+    if kept is None:
+        return blocks.problem(GONE_PLAY)
+    return blocks.message(f"Unpublished “{blocks.clip(kept.fields.title, 80)}”: it is a draft again, with its "
+                          "tips and credits. `/play drafts` to edit or publish it.")

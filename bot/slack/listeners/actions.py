@@ -119,6 +119,16 @@ def register(app: App, services: Services) -> None:
         form = play_replies.edit_form(services, workspace_of(context), body["user"]["id"], _number(action))
         open_form_or_reply(client, body, respond, form)
 
+    def edit_play(action: dict, body: dict, context: dict, client: WebClient, respond: Respond) -> None:
+        form = play_replies.edit_play_form(services, workspace_of(context), body["user"]["id"],
+                                           str(action.get("value") or ""))
+        open_form_or_reply(client, body, respond, form)
+
+    def unpublish_play(action: dict, body: dict, context: dict, client: WebClient, respond: Respond) -> None:
+        answer = play_replies.unpublish(services, workspace_of(context), body["user"]["id"],
+                                        str(action.get("value") or ""))
+        reply_or_dm(respond, client, body["user"]["id"], answer)
+
     def publish_draft(action: dict, body: dict, context: dict, client: WebClient, respond: Respond) -> None:
         answer = play_replies.publish(services, workspace_of(context), body["user"]["id"], _number(action))
         reply_or_dm(respond, client, body["user"]["id"], answer)
@@ -260,7 +270,8 @@ def register(app: App, services: Services) -> None:
         ("tip_report", report_tip), ("tip_hide", hide_tip), ("tip_restore", restore_tip), ("tip_edit", edit_tip),
         ("tip_delete", delete_tip), ("tips_page", page_tips), ("tips_delete_mine", delete_my_tips),
         ("tips_keep_mine", keep_my_tips), ("tip_to_play", tip_to_play), ("play_draft_edit", edit_draft),
-        ("play_draft_publish", publish_draft), ("play_draft_discard", discard_draft),
+        ("play_draft_publish", publish_draft), ("play_draft_discard", discard_draft), ("play_edit", edit_play),
+        ("play_unpublish", unpublish_play),
         (play_blocks.ADD_TIP, add_tip_to_draft),
     ):
         on(action_id, reply)
