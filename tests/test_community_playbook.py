@@ -5,6 +5,7 @@ it with the shared playbook for that workspace only, and only moderators draft a
 from __future__ import annotations
 
 import hashlib
+import logging
 import json
 import random
 from collections.abc import Callable, Iterator
@@ -487,3 +488,24 @@ def test_play_drafts_lists_the_newest_within_slacks_50_blocks(harness: Harness, 
     assert f"Play {play_blocks.LISTED_PLAYS} {unique}" in shown and f"Play 0 {unique} " not in shown
     assert shown.count("newest are shown") == 2
     assert len([b for b in buttons(listed) if b.action_id == "play_edit"]) == play_blocks.LISTED_PLAYS
+
+
+def test_adding_a_tip_from_a_form_slack_changed_meanwhile_leaves_the_newer_form(
+        harness: Harness, database: Database, workspace: str, unique: str, caplog: pytest.LogCaptureFixture) -> None:
+    tip_id = share_tip(database, workspace, TEACHER, f"Colour-coded {unique} folders for each station.")
+    share_tip(database, workspace, COLLEAGUE, f"A {unique} checklist taped inside every folder.")
+    moderator = harness(MODERATOR)
+    moderator.press(payloads_button("tip_to_play", str(tip_id)))
+    seen = moderator.standin.shown_view(play_blocks.PLAY_DRAFT)  # the form, with the id and hash Slack gave it
+    enter = {"type": "plain_text_input", "action_id": play_blocks.ADD_TIP, "block_id": f"{play_blocks.ADD_TIP}~0",
+             "value": f"{unique} checklist"}
+
+    first = moderator.act_in_view(seen, values_of(seen), enter)
+    assert first.api("views.update") and moderator.standin.shown_view(play_blocks.PLAY_DRAFT)["hash"] != seen["hash"]
+    with caplog.at_level(logging.INFO):
+        again = moderator.act_in_view(seen, values_of(seen), enter)  # Enter again, before the update showed
+    assert again.status == 200 and again.api("views.update"), "the bot tried, and Slack refused the stale hash"
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert any("hash_conflict" in r.getMessage() for r in caplog.records)
+    shown = moderator.standin.shown_view(play_blocks.PLAY_DRAFT)
+    assert "checklist taped" in values_of(shown)["steps~1"]["steps"]["value"] and f"<@{COLLEAGUE}>" in all_text(shown)

@@ -569,3 +569,15 @@ def test_deleted_users_cannot_be_messaged(standin: SlackStandIn, client: WebClie
     assert api_error(lambda: client.chat_postMessage(channel=dm, text="hi")).response["error"] == "account_inactive"
     assert api_error(lambda: client.chat_postMessage(channel="U7", text="hi")).response["error"] == "account_inactive"
     assert client.conversations_open(users="U8")["ok"] is True
+
+
+def test_views_update_refuses_a_hash_the_view_no_longer_has(standin: SlackStandIn, client: WebClient) -> None:
+    form = {"type": "modal", "callback_id": "form", "title": {"type": "plain_text", "text": "Form"}, "blocks": []}
+    opened = client.views_open(trigger_id="1.2.3", view=form)["view"]
+    assert standin.shown_view("form") == opened and opened["hash"]
+
+    updated = client.views_update(view_id=opened["id"], hash=opened["hash"], view=form)["view"]
+    assert updated["id"] == opened["id"] and updated["hash"] != opened["hash"]
+    stale = api_error(lambda: client.views_update(view_id=opened["id"], hash=opened["hash"], view=form))
+    assert stale.response["error"] == "hash_conflict"
+    assert client.views_update(view_id=opened["id"], view=form)["ok"] is True  # no hash: the last update wins

@@ -82,7 +82,7 @@ def view_action(ws: Workspace, view: dict[str, Any], values: dict[str, Any], act
     """An element with `dispatch_action` in a modal (Enter pressed in a text input): Slack sends the view as it
     stands, its typed values in `view.state`, and no response_url."""
     shown = {**view, "id": view.get("id") or f"V{next(_ids):08d}", "team_id": ws.team_id, "type": "modal",
-             "state": {"values": values}, "hash": f"{int(time.time())}.sandbox"}
+             "state": {"values": values}, "hash": view.get("hash") or f"{int(time.time())}.sandbox"}
     payload: dict[str, Any] = {
         "type": "block_actions",
         "user": {"id": ws.user_id, "username": ws.user_name, "name": ws.user_name, "team_id": ws.team_id},
@@ -119,7 +119,7 @@ def global_shortcut(ws: Workspace, callback_id: str) -> tuple[bytes, str]:
 def view_submission(ws: Workspace, view: dict[str, Any], values: dict[str, Any]) -> tuple[bytes, str]:
     """The person pressed Submit on a modal the bot opened, with `values` as Slack's view.state.values."""
     submitted = {**view, "id": view.get("id") or f"V{next(_ids):08d}", "team_id": ws.team_id, "type": "modal",
-                 "state": {"values": values}, "hash": f"{int(time.time())}.sandbox",
+                 "state": {"values": values}, "hash": view.get("hash") or f"{int(time.time())}.sandbox",
                  "private_metadata": view.get("private_metadata", ""), "callback_id": view.get("callback_id", "")}
     return _interaction(ws, "view_submission", view=submitted, response_urls=[])
 

@@ -130,6 +130,7 @@ class SlackStandIn(LocalStandIn[RecordedCall]):
         self._rate_calls: dict[tuple[str, str | None], deque[float]] = {}  # (method, token) -> call times
         self._channel_errors: dict[str, str] = {}  # channel -> the Slack error posts to it answer
         self._users: dict[str, dict[str, Any]] = {}  # user id -> {"tz", "deleted"} set by set_user
+        self._views: dict[str, dict[str, Any]] = {}  # view id -> the view as Slack shows it now (with its hash)
         self._methods: dict[str, Callable[[dict[str, Any]], _Answer]] = {
             "auth.test": self._auth_test,
             "chat.postMessage": self._post_message,
@@ -292,6 +293,12 @@ class SlackStandIn(LocalStandIn[RecordedCall]):
                 self._channel_errors.pop(channel, None)
             else:
                 self._channel_errors[channel] = error
+
+    def shown_view(self, callback_id: str) -> dict[str, Any]:
+        """The newest view with `callback_id` as Slack shows it (its id and hash included), for a test to act on
+        as a person would. Views the stand-in never issued (ids a test made up) are not checked."""
+        with self._changed:
+            return dict([v for v in self._views.values() if v.get("callback_id") == callback_id][-1])
 
     def hold(self, method: str) -> Gate:
         """Keep requests to `method` (or HOOKS) waiting in the server until the gate is released."""
@@ -471,7 +478,13 @@ class SlackStandIn(LocalStandIn[RecordedCall]):
         if problem is not None:
             return _api_error(problem[0], errors=problem[1])
         view_id = args.get("view_id") or f"V{next(self._serial):08d}"
-        return _ok(view={**view, "id": view_id, "team_id": self.team_id})
+        with self._changed:
+            shown = self._views.get(view_id)
+            if args.get("hash") and shown is not None and args["hash"] != shown["hash"]:
+                return _api_error("hash_conflict")  # the view changed since the caller saw it
+            shown = self._views[view_id] = {**view, "id": view_id, "team_id": self.team_id,
+                                            "hash": f"{next(self._serial)}.{view_id.lower()}"}
+        return _ok(view=shown)
 
     def _user_info(self, args: dict[str, Any]) -> _Answer:
         user_id = args.get("user")

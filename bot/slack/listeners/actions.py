@@ -113,7 +113,13 @@ def register(app: App, services: Services) -> None:
         view = body.get("view") or {}
         form = play_replies.add_tip(services, workspace_of(context), body["user"]["id"], view,
                                     str(action.get("value") or ""))
-        client.views_update(view_id=view.get("id"), hash=view.get("hash"), view=form)
+        try:
+            client.views_update(view_id=view.get("id"), hash=view.get("hash"), view=form)
+        except SlackApiError as exc:
+            if exc.response.get("error") not in ("hash_conflict", "not_found"):
+                raise
+            # Enter pressed again before the last update showed (it stands), or the form was closed meanwhile.
+            log.info("Left the play draft form as it is: %s", exc.response.get("error"))
 
     def edit_draft(action: dict, body: dict, context: dict, client: WebClient, respond: Respond) -> None:
         form = play_replies.edit_form(services, workspace_of(context), body["user"]["id"], _number(action))
