@@ -34,7 +34,7 @@ from bot.play_files import (
 )
 from bot.plays import Play
 from bot.tips import moderation
-from bot.tips.records import Tip, is_slack_user
+from bot.tips.records import GRADES, Tip, is_slack_user
 from bot.tips.store import ensure_workspace
 
 SOURCE = "Tips shared by teachers in this workspace"
@@ -158,8 +158,10 @@ def fields_of(play: Play) -> DraftFields:
     """A published play back in the form's fields: `body(fields_of(play))` is its body without grade-band notes
     (those stay with the play when an edit is published)."""
     steps, looks_like, watch_out = ([part.strip() for part in _SECTION.split(play.main_body)][1:] + ["", "", ""])[:3]
+    grades = {*play.grades, *(plays.GRADE_BANDS["K-5"] if "K-5" in play.grades else ())}  # the form has K-2, 3-5
     return DraftFields(play.title, play.category, play.summary, "\n".join(_items(steps)), looks_like,
-                       "\n".join(_items(watch_out)), play.grades, play.time_needed, ", ".join(play.tags))
+                       "\n".join(_items(watch_out)), tuple(g for g in GRADES if g in grades), play.time_needed,
+                       ", ".join(play.tags))
 
 
 # -- checking what a moderator typed ----------------------------------------------------------------------------

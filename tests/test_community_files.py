@@ -16,8 +16,8 @@ from bot import community, plays
 from bot.bootstrap import Database
 from bot.cli import cli
 from bot.db import transaction
-from bot.play_files import PlayFileError, parse_play_file, play_markdown
-from bot.slack import blocks
+from bot.play_files import PLAYS_DIR, PlayFileError, load_play_dir, parse_play_file, play_markdown
+from bot.slack import blocks, play_blocks
 from bot.slack.markup import guard, live_markup
 from bot.tips import store
 from bot.tips.records import NewTip
@@ -140,6 +140,25 @@ def test_an_unreadable_folder_exits_2_and_imports_nothing(url: str, tmp_path: Pa
     file = tmp_path / "file.md"
     file.write_text("x", encoding="utf-8")
     assert invoke("plays", "export", "--team", team, "--output", str(file)).exit_code == 2
+
+
+def test_every_shared_play_opens_in_the_edit_form_and_publishes_back_the_same() -> None:
+    """The shared playbook is a real corpus of files in the format workspaces import: each must come back from the
+    form as it was (an imported play a moderator edits changes only what they change)."""
+    files, errors = load_play_dir(PLAYS_DIR)
+    assert files and not errors
+    for file in files:
+        front = file.front
+        play = plays.Play(front.slug, front.title, front.category, front.summary, tuple(front.tags),
+                          tuple(front.grades), front.time, front.source, file.body, "T0TEAM", ())
+        fields = community.fields_of(play)
+        assert community.check(fields) == {}, front.slug
+        assert community.body(fields) == play.main_body, front.slug
+        band_of = {grade: band for band, grades in plays.GRADE_BANDS.items() for grade in grades}
+        assert ({band_of.get(g, g) for g in fields.grades} == {band_of.get(g, g) for g in front.grades}), front.slug
+        shown = play_blocks.draft_form(community.Draft(None, fields, (), (), 1))
+        [boxes] = [b["element"] for b in shown["blocks"] if b["block_id"].startswith("grades~")]
+        assert [o["value"] for o in boxes.get("initial_options", [])] == list(fields.grades), front.slug
 
 
 # Text a teacher might type, and text meant to break things: markup, headings, entities, control characters.
