@@ -27,7 +27,7 @@ COMMAND_HELP = [
     ("/tips words", "search the tips your colleagues shared; `/tips help` for more"),
     ("/digest subscribe", "the week's best tips, upcoming chats and a play, in your DMs every Monday at 7"),
     ("/plchat chats", "the hashtag chats coming up (moderators can edit, skip a date or cancel)"),
-    ("/plchat schedule", "moderators: schedule a chat like #PLChat; the bot posts it on Slack (and X)"),
+    ("/plchat schedule", "moderators: schedule a chat like #PLChat; the bot posts it on Slack, X, Bluesky or Mastodon"),
     ("/plchat help", "this help; moderators: `/plchat moderators add|remove|list @person`"),
 ]
 
