@@ -130,7 +130,7 @@ def from_tip(session: Session, team: str, tip: Tip) -> Draft:
     steps = _steps(tip.text) or ["A colleague's tip"]
     category = _suggested_category(session, team, tip)
     tags = [tag for tag in tip.tags if _TAG.match(tag)][:6] or [category]
-    fields = DraftFields(title=plain_line(steps[0], 60), category=category, summary=plain_line(tip.text, 200),
+    fields = DraftFields(title=plain_line(steps[0], 60).rstrip(".") or "A colleague's tip", category=category, summary=plain_line(tip.text, 200),
                          steps="\n".join(steps[:MAX_STEPS]), grades=(tip.grade,) if tip.grade else (),
                          tags=", ".join(tags))
     return Draft(None, fields, (tip.id,), (tip.author,))
