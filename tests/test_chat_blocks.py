@@ -13,6 +13,7 @@ from slack_helpers import shown_text
 from bot.chats.definition import parse_chat_fields
 from bot.chats.recap import Recap, RecapAnswer, RecapQuestion
 from bot.chats.spec import ChatSpec, ChatSpecError, FieldProblem, Question, ScheduledChat
+from bot.sandbox.payloads import form_state
 from bot.sandbox.slack_api import MAX_VIEW_BLOCKS, block_errors
 from bot.slack import chat_blocks as cb
 
@@ -279,28 +280,6 @@ def inputs(view: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {b["block_id"]: b for b in view["blocks"] if b["type"] == "input"}
 
 
-def state_from_initial_values(view: dict[str, Any]) -> dict[str, Any]:
-    """What Slack would submit if the moderator changed nothing."""
-    values: dict[str, Any] = {}
-    for block_id, block in inputs(view).items():
-        element = block["element"]
-        kind = element["type"]
-        if kind == "plain_text_input":
-            state = {"value": element.get("initial_value")}
-        elif kind == "static_select":
-            state = {"selected_option": element.get("initial_option")}
-        elif kind == "datepicker":
-            state = {"selected_date": element.get("initial_date")}
-        elif kind == "multi_conversations_select":
-            state = {"selected_conversations": element.get("initial_conversations", [])}
-        elif kind == "checkboxes":
-            state = {"selected_options": element.get("initial_options", [])}
-        else:
-            raise AssertionError(kind)
-        values[block_id] = {element["action_id"]: {"type": kind, **state}}
-    return values
-
-
 def test_the_new_chat_form() -> None:
     view = cb.schedule_modal(default_timezone="Europe/Berlin")
 
@@ -319,7 +298,7 @@ def test_the_new_chat_form() -> None:
 
 
 def test_a_blank_form_gives_blank_fields_and_leaves_reminders_to_the_defaults() -> None:
-    fields = cb.schedule_fields(state_from_initial_values(cb.schedule_modal(default_timezone="UTC")))
+    fields = cb.schedule_fields(form_state(cb.schedule_modal(default_timezone="UTC")))
 
     assert fields == {"title": "", "hashtag": "", "starts": "", "timezone": "UTC", "duration": 60,
                       "repeat": "weekly", "until": None, "skip": [], "slack_channels": [], "post_to_x": False,
@@ -330,7 +309,7 @@ def test_the_edit_form_round_trips_the_chat() -> None:
     chat = make_chat(42, post_to_mastodon=True)
     view = cb.schedule_modal(default_timezone="UTC", chat=chat)
 
-    fields = cb.schedule_fields(state_from_initial_values(view))
+    fields = cb.schedule_fields(form_state(view))
 
     assert view["private_metadata"] == "42"
     assert fields == {
@@ -348,14 +327,14 @@ def test_the_edit_form_gives_back_the_same_chat_through_the_parser() -> None:
     spec = make_spec()
     view = cb.schedule_modal(default_timezone="UTC", chat=make_chat(spec=spec))
 
-    assert parse_chat_fields(cb.schedule_fields(state_from_initial_values(view)), default_timezone="UTC") == spec
+    assert parse_chat_fields(cb.schedule_fields(form_state(view)), default_timezone="UTC") == spec
 
 
 def test_a_chat_without_reminders_keeps_none() -> None:
     spec = make_spec(reminders=(), post_to_x=False, until=None, repeat="none", skip=())
     view = cb.schedule_modal(default_timezone="UTC", chat=make_chat(spec=spec))
 
-    fields = cb.schedule_fields(state_from_initial_values(view))
+    fields = cb.schedule_fields(form_state(view))
 
     assert fields["reminders"] == []
     assert (fields["post_to_x"], fields["until"]) == (False, None)
@@ -373,13 +352,13 @@ def test_twenty_long_questions_continue_in_more_inputs_within_slack_limits() -> 
             assert len(element.get("initial_value", "")) <= element["max_length"] <= 3000
     assert "questions_2" in inputs(view)
     assert len(view["blocks"]) <= MAX_VIEW_BLOCKS
-    fields = cb.schedule_fields(state_from_initial_values(view))
+    fields = cb.schedule_fields(form_state(view))
     assert [(q["at"], q["text"]) for q in fields["questions"]] == [(q.at, q.text) for q in questions]
     assert parse_chat_fields(fields, default_timezone="UTC") == spec
 
 
 def test_schedule_fields_reads_what_a_moderator_typed() -> None:
-    values = state_from_initial_values(cb.schedule_modal(default_timezone="UTC"))
+    values = form_state(cb.schedule_modal(default_timezone="UTC"))
     values["duration"]["duration"]["value"] = "an hour"
     values["skip"]["skip"]["value"] = " 2026-04-07 ,2026-04-14,, "
     values["reminders"]["reminders"]["value"] = "2h"
@@ -417,7 +396,7 @@ def test_the_parsers_problems_with_a_blank_form_land_on_its_inputs() -> None:
     view = cb.schedule_modal(default_timezone="UTC")
 
     with pytest.raises(ChatSpecError) as caught:
-        parse_chat_fields(cb.schedule_fields(state_from_initial_values(view)), default_timezone="UTC")
+        parse_chat_fields(cb.schedule_fields(form_state(view)), default_timezone="UTC")
 
     errors = cb.field_errors(caught.value.problems)
     assert {"title", "hashtag", "starts", "questions"} <= set(errors) <= set(inputs(view))

@@ -118,6 +118,34 @@ def test_unmigrated_database_gets_a_message_not_a_traceback(database_url: str, c
     assert "Traceback" not in result.output
 
 
+def test_a_sandbox_moderator_makes_a_play_from_a_tip_with_the_forms(database_url: str, tmp_path: Path,
+                                                                     root_log_level: None,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PLCHAT_MODERATORS", "U0TEACHER")
+    script = tmp_path / "script.txt"
+    script.write_text("\n".join([
+        "/tip Hang a sand timer at every station. Groups rotate when it runs out. #station-rotation",
+        "/tips sand timer",
+        "6",  # Make a play (after Share, Helpful, Edit, Delete and Hide)
+        "submit a sixth-grade class",  # not named: the console says how
+        "submit looks_like=A sixth-grade class keeps moving while the teacher works with one group. | "
+        "watch_out=Timers that are too loud\\nSkipping the clean-up minute | title=Sand timers run the rotation",
+        "1",  # Publish
+        "/play sand timers",
+    ]) + "\n", encoding="utf-8")
+
+    result = invoke("sandbox", "--script", str(script))
+
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "Try this: Hang a sand timer at every station.\n    Groups rotate when it runs out." in out
+    assert "Name each field" in out and "Fields: title, category, summary, steps, looks_like" in out
+    assert "Saved the draft" in out and "Published" in out
+    card = out.split("> /play sand timers", 1)[1]
+    assert "Sand timers run the rotation" in card and "from your community" in card
+    assert "- Timers that are too loud\n- Skipping the clean-up minute" in card
+
+
 def test_search_with_no_match_exits_1(database_url: str) -> None:
     invoke("db", "upgrade")
     invoke("plays", "sync")

@@ -22,6 +22,7 @@ from bot.models import DeliveryRecord, PlayDraft, PlayRecord
 from bot.sandbox import payloads
 from bot.sandbox.chat_run import FakeClock, sandbox_worker
 from bot.sandbox.harness import BotHarness, Exchange
+from bot.sandbox.payloads import form_state
 from bot.sandbox.render import Button
 from bot.slack import play_blocks
 from bot.slack.markup import live_markup
@@ -77,29 +78,6 @@ def opened_view(exchange: Exchange) -> dict:
     return opened.args["view"]
 
 
-def values_of(view: dict, **changes: str) -> dict:
-    """The form's view.state.values as Slack sends them: every field as shown, with `changes` typed over."""
-    values: dict = {}
-    for block in view["blocks"]:
-        if block["type"] != "input":
-            continue
-        element, name = block["element"], block["block_id"].split("~")[0]
-        if element["type"] == "static_select":
-            chosen = element.get("initial_option")
-            if name in changes:
-                chosen = {"text": {"type": "plain_text", "text": changes[name]}, "value": changes[name]}
-            state = {"type": "static_select", "selected_option": chosen}
-        elif element["type"] == "checkboxes":
-            picked = changes.get(name)
-            options = ([{"text": {"type": "plain_text", "text": g}, "value": g} for g in picked.split(",")]
-                       if picked else element.get("initial_options", []))
-            state = {"type": "checkboxes", "selected_options": options}
-        else:
-            state = {"type": "plain_text_input", "value": changes.get(name, element.get("initial_value"))}
-        values[block["block_id"]] = {element["action_id"]: state}
-    return values
-
-
 LOOKS_LIKE = ("A sixth-grade class hangs timer cards at each table. Groups move on their own when the sand runs "
               "out, and the teacher keeps teaching her small group without stopping to call time.")
 WATCH_OUT = "Timers that are too loud.\nGroups that skip the clean-up minute."
@@ -109,7 +87,7 @@ def make_draft(moderator: BotHarness, tip_id: int, **changes: str) -> tuple[dict
     """Press Make a play on a tip (as /tips shows it to a moderator) and submit the form; returns (form, submit)."""
     view = opened_view(moderator.press(payloads_button("tip_to_play", str(tip_id))))
     filled = {"looks_like": LOOKS_LIKE, "watch_out": WATCH_OUT, **changes}
-    return view, moderator.submit_view(view, values_of(view, **filled))
+    return view, moderator.submit_view(view, form_state(view, **filled))
 
 
 def payloads_button(action_id: str, value: str) -> Button:
@@ -135,7 +113,7 @@ def test_a_tip_becomes_a_published_play_credited_and_found_by_play(harness: Harn
     view = opened_view(moderator.press(button(found, "tip_to_play", nth=[
         b.value for b in buttons(found) if b.action_id == "tip_to_play"].index(str(tip_id)))))
     assert view["callback_id"] == "play_draft"
-    shown = values_of(view)
+    shown = form_state(view)
     by_name = {block_id.split("~")[0]: state for block_id, state in shown.items()}
     steps = by_name["steps"]["steps"]["value"]
     assert f"Hang a sand timer {unique} at every station." in steps and "Groups rotate" in steps
@@ -150,10 +128,10 @@ def test_a_tip_becomes_a_published_play_credited_and_found_by_play(harness: Harn
                                                 "value": f"{unique} clean-up minute"})
     [update] = added.api("views.update")
     view = update.args["view"]
-    assert "clean-up minute" in values_of(view)["steps~1"]["steps"]["value"]
+    assert "clean-up minute" in form_state(view)["steps~1"]["steps"]["value"]
     assert f"<@{COLLEAGUE}>" in all_text(view)
 
-    submitted = moderator.submit_view(view, values_of(view, title=f"Sand timers {unique} run the rotation",
+    submitted = moderator.submit_view(view, form_state(view, title=f"Sand timers {unique} run the rotation",
                                                       looks_like=LOOKS_LIKE, watch_out=WATCH_OUT))
     assert json.loads(submitted.ack_body or b"{}").get("response_action") != "errors"
     saved = dm_to(submitted, MODERATOR)
@@ -197,7 +175,7 @@ def test_only_moderators_draft_see_drafts_and_publish(harness: Harness, database
     moderator = harness(MODERATOR)
     view, _ = make_draft(moderator, tip_id, title=f"Three piles {unique}")
     # A teacher who forges the form's submission saves nothing.
-    forged = teacher.submit_view(view, values_of(view, title=f"Forged {unique}", looks_like=LOOKS_LIKE,
+    forged = teacher.submit_view(view, form_state(view, title=f"Forged {unique}", looks_like=LOOKS_LIKE,
                                                  watch_out=WATCH_OUT))
     assert "Only moderators" in dm_to(forged, TEACHER)["text"]
     with database.sessions() as session:
@@ -224,7 +202,7 @@ def test_the_form_says_what_to_fix_and_nothing_is_saved(harness: Harness, databa
     tip_id = share_tip(database, workspace, TEACHER, f"Peer feedback {unique} with two stars and a wish.")
     moderator = harness(MODERATOR)
     view = opened_view(moderator.press(payloads_button("tip_to_play", str(tip_id))))
-    submitted = moderator.submit_view(view, values_of(view, title="<!channel> look", looks_like="",
+    submitted = moderator.submit_view(view, form_state(view, title="<!channel> look", looks_like="",
                                                       watch_out="## Try this\nsneaky", tags="Not A Tag!!",
                                                       time_needed="x"))
     ack = json.loads(submitted.ack_body)
@@ -244,7 +222,7 @@ def test_hostile_tip_text_never_pings_from_the_form_the_card_or_the_authors_note
     moderator = harness(MODERATOR)
     view = opened_view(moderator.press(payloads_button("tip_to_play", str(tip_id))))
     assert live_markup(view) == [f"<@{TEACHER}>"], "only the bot's own credit is live"
-    submitted = moderator.submit_view(view, values_of(view, title=f"Safe title {unique}", looks_like=LOOKS_LIKE,
+    submitted = moderator.submit_view(view, form_state(view, title=f"Safe title {unique}", looks_like=LOOKS_LIKE,
                                                       watch_out=WATCH_OUT))
     published = reply(moderator.press(button(dm_to(submitted, MODERATOR), "play_draft_publish")))
     worker = sandbox_worker(moderator, None, FakeClock(FIXED_NOW))
@@ -388,23 +366,23 @@ def test_a_published_play_is_edited_in_place_keeping_its_notes_and_telling_only_
     assert "Published by your community" in all_text(listed) and f"Timer cards {unique}" in all_text(listed)
     view = opened_view(moderator.press(button(listed, "play_edit")))
     assert view["title"]["text"] == "Edit the play"
-    shown = {block_id.split("~")[0]: state for block_id, state in values_of(view).items()}
+    shown = {block_id.split("~")[0]: state for block_id, state in form_state(view).items()}
     assert shown["title"]["title"]["value"] == play.title
     assert shown["watch_out"]["watch_out"]["value"] == WATCH_OUT, "the form holds the play's lines, not Markdown"
     assert f"Timer cards {unique} hang at each station." in shown["steps"]["steps"]["value"]
 
-    added = moderator.act_in_view(view, values_of(view), {
+    added = moderator.act_in_view(view, form_state(view), {
         "type": "plain_text_input", "action_id": play_blocks.ADD_TIP, "block_id": f"{play_blocks.ADD_TIP}~0",
         "value": f"{unique} station captain"})
     view = added.api("views.update")[0].args["view"]
-    saved = dm_to(moderator.submit_view(view, values_of(view, summary=f"Sand timers {unique} and a station "
+    saved = dm_to(moderator.submit_view(view, form_state(view, summary=f"Sand timers {unique} and a station "
                                                                       "captain keep every group moving.")), MODERATOR)
     assert "An edit of a published play" in all_text(saved)
     with database.sessions() as session:  # until published, /play still shows the play as it was
         assert plays.get_play(session, play.slug, team=workspace).summary == play.summary
 
     again = opened_view(moderator.press(button(listed, "play_edit")))  # a second press opens the same edit
-    assert "captain" in values_of(again)["steps~0"]["steps"]["value"]
+    assert "captain" in form_state(again)["steps~0"]["steps"]["value"]
     answer = reply(moderator.press(button(saved, "play_draft_publish")))
     lead = answer["blocks"][0]["text"]["text"]
     assert "Updated" in lead and f"<@{COLLEAGUE}>" in lead and f"<@{TEACHER}>" not in lead, "told: the new author"
@@ -448,7 +426,7 @@ def test_unpublishing_keeps_the_play_as_a_draft_and_only_moderators_may(
 
     listed = reply(moderator.slash("/play", "drafts"))
     begun = opened_view(moderator.press(button(listed, "play_edit")))
-    moderator.submit_view(begun, values_of(begun, title=f"Exit ticket {unique} piles, revised"))
+    moderator.submit_view(begun, form_state(begun, title=f"Exit ticket {unique} piles, revised"))
     gone = reply(moderator.press(button(listed, "play_unpublish")))
     assert "Unpublished" in gone["text"]
     assert "no longer" in reply(moderator.press(button(listed, "play_unpublish")))["text"]
@@ -500,12 +478,12 @@ def test_adding_a_tip_from_a_form_slack_changed_meanwhile_leaves_the_newer_form(
     enter = {"type": "plain_text_input", "action_id": play_blocks.ADD_TIP, "block_id": f"{play_blocks.ADD_TIP}~0",
              "value": f"{unique} checklist"}
 
-    first = moderator.act_in_view(seen, values_of(seen), enter)
+    first = moderator.act_in_view(seen, form_state(seen), enter)
     assert first.api("views.update") and moderator.standin.shown_view(play_blocks.PLAY_DRAFT)["hash"] != seen["hash"]
     with caplog.at_level(logging.INFO):
-        again = moderator.act_in_view(seen, values_of(seen), enter)  # Enter again, before the update showed
+        again = moderator.act_in_view(seen, form_state(seen), enter)  # Enter again, before the update showed
     assert again.status == 200 and again.api("views.update"), "the bot tried, and Slack refused the stale hash"
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert any("hash_conflict" in r.getMessage() for r in caplog.records)
     shown = moderator.standin.shown_view(play_blocks.PLAY_DRAFT)
-    assert "checklist taped" in values_of(shown)["steps~1"]["steps"]["value"] and f"<@{COLLEAGUE}>" in all_text(shown)
+    assert "checklist taped" in form_state(shown)["steps~1"]["steps"]["value"] and f"<@{COLLEAGUE}>" in all_text(shown)

@@ -13,6 +13,7 @@ from bot.chats.recap import Recap, RecapAnswer, RecapQuestion
 from bot.chats.spec import ChatSpec, Question, ScheduledChat
 from bot.digests.records import Digest, DigestTip, Subscription
 from bot.plays import Play
+from bot.sandbox.payloads import form_state
 from bot.sandbox.slack_api import MAX_VIEW_BLOCKS, block_errors
 from bot.slack import digest_blocks as db
 from bot.slack.markup import guard
@@ -208,24 +209,6 @@ def test_cancelled_or_finished_chats_are_left_out() -> None:
 # -- settings -----------------------------------------------------------------------------------------------------
 
 
-def initial_state(modal: dict[str, Any]) -> dict[str, Any]:
-    """What a view_submission carries when the form is submitted as it opened."""
-    values: dict[str, Any] = {}
-    for block in modal["blocks"]:
-        if block["type"] != "input":
-            continue
-        element = block["element"]
-        state: dict[str, Any] = {"type": element["type"]}
-        if "initial_option" in element:
-            state["selected_option"] = element["initial_option"]
-        if "initial_time" in element:
-            state["selected_time"] = element["initial_time"]
-        if "initial_value" in element:
-            state["value"] = element["initial_value"]
-        values[block["block_id"]] = {element["action_id"]: state}
-    return values
-
-
 def test_settings_modal_round_trips_through_settings_values() -> None:
     subscription = make_subscription(weekday=4, send_time=time(8, 30), timezone="America/Chicago",
                                      quiet_weeks="skip")
@@ -240,7 +223,7 @@ def test_settings_modal_round_trips_through_settings_values() -> None:
     assert inputs["send_time"] == {"type": "timepicker", "initial_time": "08:30", "action_id": "send_time"}
     assert {o["value"]: o["text"]["text"] for o in inputs["quiet_weeks"]["options"]} == {
         "note": "Send a short note", "skip": "Send nothing"}
-    assert db.settings_values(initial_state(modal)) == {
+    assert db.settings_values(form_state(modal)) == {
         "weekday": 4, "send_time": "08:30", "timezone": "America/Chicago", "quiet_weeks": "skip"}
 
 

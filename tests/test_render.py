@@ -148,3 +148,27 @@ def test_a_home_view_without_title_renders_its_blocks() -> None:
 
     assert rendered.text.startswith("Think-Pair-Share\n")
     assert [b.label for b in rendered.buttons] == ["Save"]
+
+
+def test_a_form_shows_what_each_input_holds_before_anyone_types() -> None:
+    option = {"text": {"type": "plain_text", "text": "Weekly"}, "value": "weekly"}
+    view = {"type": "modal", "title": {"type": "plain_text", "text": "Form"}, "blocks": [
+        {"type": "input", "label": {"type": "plain_text", "text": "Steps"},
+         "element": {"type": "plain_text_input", "action_id": "steps", "initial_value": "One\nTwo"}},
+        {"type": "input", "label": {"type": "plain_text", "text": "Repeat"},
+         "element": {"type": "static_select", "action_id": "repeat", "options": [option], "initial_option": option}},
+        {"type": "input", "label": {"type": "plain_text", "text": "Grades"},
+         "element": {"type": "checkboxes", "action_id": "grades", "options": [option], "initial_options": [option]}},
+        {"type": "input", "label": {"type": "plain_text", "text": "Until"},
+         "element": {"type": "datepicker", "action_id": "until", "initial_date": "2027-06-01"}},
+        {"type": "input", "label": {"type": "plain_text", "text": "Channels"},
+         "element": {"type": "multi_conversations_select", "action_id": "channels",
+                     "initial_conversations": ["C1", "C2"]}},
+        {"type": "input", "label": {"type": "plain_text", "text": "Time"},
+         "element": {"type": "timepicker", "action_id": "time"}},
+    ]}
+
+    assert render_view(view).text.splitlines()[2:] == [
+        "Steps: One", "    Two", "Repeat: Weekly", "Grades: Weekly", "Until: 2027-06-01", "Channels: #C1, #C2",
+        "Time: (timepicker)",
+    ]

@@ -13,6 +13,7 @@ from bot.chats.spec import ChatSpecError
 from bot.sandbox.bluesky_api import BlueskyStandIn
 from bot.sandbox.chat_run import FakeClock, SandboxNetworks, demo_spec, run_demo_chat, run_next_digests
 from bot.sandbox.mastodon_api import MastodonStandIn
+from bot.sandbox import payloads
 from bot.sandbox.harness import BotHarness, Exchange
 from bot.sandbox.render import Button, Rendered, render_message, render_view
 from bot.sandbox.slack_api import RecordedCall
@@ -26,14 +27,17 @@ CONSOLE_HELP = """You are @teacher in #general of a local stand-in workspace. Ty
   /tips WORDS            search tips          /tips mine               your tips
   save TEXT              a colleague posts TEXT in #general; you use "Save as tip" on it
   react TEXT             a colleague posts TEXT; you react to it with :bulb:
-  submit TEXT | TAGS | GRADE    fill in and send the form the bot opened
+  submit TEXT | TAGS | GRADE    fill in and send the tip form
+  submit NAME=VALUE | ...       fill in and send any other form (a field left out keeps what it shows)
   1, 2, ...              press a button shown as [1], [2] ...
   chat [FILE]            run a scheduled chat (a demo one, or FILE) in accelerated time: the reminders,
                          questions, answers on Slack, X, Bluesky and Mastodon, wrap-up and recap, as sent
   digest                 after /digest subscribe: skip ahead to when your digest is due, and read it
   home                   open the bot's App Home tab
   calls                  the Slack Web API calls the bot made so far
-  help                   this text            quit                     leave"""
+  help                   this text            quit                     leave
+To try what moderators do (schedule chats, hide tips, Make a play, /play drafts), start the sandbox with
+PLCHAT_MODERATORS=U0TEACHER."""
 COLLEAGUE = "U0COLLEAGUE"
 # Web API calls that only read or prepare: nothing a person would see.
 QUIET_CALLS = {"conversations.history", "conversations.replies", "chat.getPermalink", "conversations.open",
@@ -135,12 +139,16 @@ class Console:
         if self.open_view is None:
             self._print("No form is open. `/tip` with no text opens one.")
             return
-        text, tags, grade = (part.strip() for part in (typed.split("|") + ["", ""])[:3])
-        values = {"text": {"text": {"type": "plain_text_input", "value": text}},
-                  "tags": {"tags": {"type": "plain_text_input", "value": tags}},
-                  "grade": {"grade": {"type": "static_select",
-                                      "selected_option": {"value": grade} if grade else None}}}
-        exchange = self.harness.submit_view(self.open_view, values)
+        if self.open_view.get("callback_id") == TIP_MODAL:
+            text, tags, grade = (part.strip() for part in (typed.split("|") + ["", ""])[:3])
+            changes = {"text": text, "tags": tags, "grade": grade}
+        else:
+            named = [part.partition("=") for part in typed.split("|") if part.strip()]
+            if any(not sep for _name, sep, _value in named):
+                self._print(f"Name each field: submit NAME=VALUE | NAME=VALUE. {_field_names(self.open_view)}")
+                return
+            changes = {name.strip(): value.strip().replace("\\n", "\n") for name, _sep, value in named}
+        exchange = self.harness.submit_view(self.open_view, payloads.form_state(self.open_view, **changes))
         errors = _form_errors(exchange.ack_body)
         if errors:
             self._print("The form says: " + "; ".join(errors))
@@ -179,8 +187,11 @@ class Console:
         if call.method == "views.open":
             self.open_view = args.get("view") or {}
             form = render_view(self.open_view)
-            tip_form = self.open_view.get("callback_id") == TIP_MODAL
-            hint = "\n(fill it in with: submit your tip | tags, comma separated | grade band)" if tip_form else ""
+            if self.open_view.get("callback_id") == TIP_MODAL:
+                hint = "\n(fill it in with: submit your tip | tags, comma separated | grade band)"
+            else:
+                hint = (f"\n(fill it in with: submit NAME=VALUE | NAME=VALUE; a field left out keeps what it shows, "
+                        f"and \\n starts a new line. {_field_names(self.open_view)})")
             return "a form opens", Rendered(form.text + hint, form.buttons), None
         if call.method in ("chat.postMessage", "chat.postEphemeral"):
             where = "only you can see this" if call.method == "chat.postEphemeral" else f"in {args.get('channel')}"
@@ -194,6 +205,11 @@ class Console:
 
     def _print(self, text: str) -> None:
         print(text, file=self.out)
+
+
+def _field_names(view: dict) -> str:
+    names = [str(b.get("block_id", "")).split("~", 1)[0] for b in view.get("blocks") or [] if b.get("type") == "input"]
+    return "Fields: " + ", ".join(names) + "."
 
 
 def _form_errors(ack_body: bytes) -> list[str]:

@@ -151,3 +151,41 @@ def app_home_opened(ws: Workspace) -> dict[str, Any]:
 
 def _trigger_id() -> str:
     return f"{next(_ids)}.{int(time.time())}.sandbox"
+
+
+def form_state(view: dict[str, Any], /, **changes: Any) -> dict[str, Any]:
+    """A form's `view.state.values` as Slack sends them when it is submitted: each input as the form shows it,
+    with `changes` typed over, by field name (a block id up to its `~`). A change is the text, option value, date
+    or time; for checkboxes and channel pickers a list or a comma-separated string."""
+    values: dict[str, Any] = {}
+    for block in view.get("blocks") or []:
+        if block.get("type") != "input":
+            continue
+        element, name = block["element"], str(block.get("block_id", "")).split("~", 1)[0]
+        kind, changed = element["type"], name in changes
+        typed = changes.get(name)
+        listed = [part.strip() for part in typed.split(",") if part.strip()] if isinstance(typed, str) else typed
+
+        def option(value: str) -> dict[str, Any]:
+            known = [o for o in element.get("options") or [] if o.get("value") == value]
+            return known[0] if known else {"text": {"type": "plain_text", "text": value}, "value": value}
+
+        if kind == "plain_text_input":
+            state = {"value": typed if changed else element.get("initial_value")}
+        elif kind in ("static_select", "radio_buttons"):
+            state = {"selected_option": option(typed) if changed and typed else
+                     None if changed else element.get("initial_option")}
+        elif kind == "checkboxes":
+            state = {"selected_options": [option(v) for v in listed or []] if changed else
+                     element.get("initial_options", [])}
+        elif kind == "datepicker":
+            state = {"selected_date": typed if changed else element.get("initial_date")}
+        elif kind == "timepicker":
+            state = {"selected_time": typed if changed else element.get("initial_time")}
+        elif kind == "multi_conversations_select":
+            state = {"selected_conversations": list(listed or []) if changed else
+                     element.get("initial_conversations", [])}
+        else:
+            raise ValueError(f"form_state knows no {kind} element")
+        values[block["block_id"]] = {element["action_id"]: {"type": kind, **state}}
+    return values

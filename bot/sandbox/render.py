@@ -80,6 +80,21 @@ def _resolve_link(match: re.Match[str]) -> str:
     return target
 
 
+def _initial(element: dict[str, Any]) -> str:
+    """What a form's input shows before anyone types: its initial value, option(s), date, time or channels."""
+    if element.get("initial_value"):
+        return str(element["initial_value"])
+    if isinstance(element.get("initial_option"), dict):
+        return _text(element["initial_option"].get("text"))
+    if element.get("initial_options"):
+        return ", ".join(_text(option.get("text")) for option in element["initial_options"])
+    for name, prefix in (("initial_date", ""), ("initial_time", ""), ("initial_conversations", "#")):
+        if element.get(name):
+            found = element[name]
+            return ", ".join(f"{prefix}{item}" for item in found) if isinstance(found, list) else str(found)
+    return ""
+
+
 def _text(text_object: dict[str, Any] | None) -> str:
     if not text_object:
         return ""
@@ -124,7 +139,9 @@ class _BlockRenderer:
         if kind == "image":
             return [_image(block)]
         if kind == "input":
-            return [f"{_text(block.get('label'))}: {self._element(block.get('element') or {}, block_id)}"]
+            element = block.get("element") or {}
+            shown = _initial(element).replace("\n", "\n    ") or self._element(element, block_id)
+            return [f"{_text(block.get('label'))}: {shown}"]
         if kind == "rich_text":
             fallback, self.fallback_text = self.fallback_text, None  # the text stands for the whole message
             return [mrkdwn_to_text(fallback)] if fallback else []
