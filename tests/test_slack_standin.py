@@ -581,3 +581,18 @@ def test_views_update_refuses_a_hash_the_view_no_longer_has(standin: SlackStandI
     stale = api_error(lambda: client.views_update(view_id=opened["id"], hash=opened["hash"], view=form))
     assert stale.response["error"] == "hash_conflict"
     assert client.views_update(view_id=opened["id"], view=form)["ok"] is True  # no hash: the last update wins
+
+
+def test_a_trigger_id_opens_one_view_within_three_seconds() -> None:
+    moment = [50.0]
+    form = {"type": "modal", "callback_id": "form", "title": {"type": "plain_text", "text": "Form"}, "blocks": []}
+    with SlackStandIn(clock=lambda: moment[0]) as standin:
+        client = WebClient(token="xoxb-test", base_url=standin.api_url)
+        used, late = standin.new_trigger_id(), standin.new_trigger_id()
+        assert client.views_open(trigger_id=used, view=form)["ok"] is True
+        assert api_error(lambda: client.views_open(trigger_id=used, view=form)).response["error"] == \
+            "exchanged_trigger_id"
+        moment[0] += 3.5
+        assert api_error(lambda: client.views_open(trigger_id=late, view=form)).response["error"] == \
+            "expired_trigger_id"
+        assert client.views_open(trigger_id="made-up.by.a.test", view=form)["ok"] is True  # not issued: unchecked

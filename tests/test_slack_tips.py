@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
+import threading
 
 import pytest
 from slack_helpers import all_text, button, buttons, reply
 
 from bot.sandbox import payloads
-from bot.sandbox.harness import BotHarness
+from bot.sandbox.harness import BotHarness, Exchange
+from bot.sandbox.slack_api import TRIGGER_LIFETIME, SlackStandIn
 from bot.sandbox.render import Button
 from bot.slack.markup import live_markup
+from bot.slack.tip_blocks import TIP_MODAL
 from bot.tips import store
 
 BROADCAST = re.compile(r"<!(channel|here|everyone)>|<!subteam")
@@ -233,3 +237,27 @@ def test_share_in_channel_of_a_tip_full_of_broadcasts_notifies_nobody(bot: BotHa
     for payload in (saved, found, post.args):
         assert not re.search(r"<!(channel|here|everyone|subteam)|<@U0EVIL", json.dumps(payload)), payload
     assert "use &lt;b&gt; tags &amp; read this" in all_text(post.args), "shown as typed"
+
+
+def test_a_form_the_reply_opens_after_its_trigger_expired_says_so_in_plain_words(
+        database, services, caplog: pytest.LogCaptureFixture) -> None:
+    moment = [1000.0]  # the stand-in's clock, which times trigger ids
+    standin = SlackStandIn(clock=lambda: moment[0])
+    with BotHarness(database, services=services, standin=standin) as bot:
+        gate = standin.hold("views.open")
+        done: list[Exchange] = []
+        typing = threading.Thread(target=lambda: done.append(bot.slash("/tip")))
+        with caplog.at_level(logging.WARNING):
+            typing.start()
+            assert gate.wait_arrived()
+            moment[0] += TRIGGER_LIFETIME + 1  # the reply reached Slack after the trigger's 3 seconds
+            gate.release()
+            typing.join(timeout=30)
+        [exchange] = done
+        assert [c.status for c in exchange.api("views.open")] == [200]  # Slack answers ok: false, as it does
+        assert "took longer than Slack allows to open that form" in reply(exchange)["text"]
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+        assert standin.shown_view(TIP_MODAL) is None
+
+        second = bot.slash("/tip")  # pressed again: a fresh trigger opens the form
+        assert second.api("views.open") and not second.hooks() and standin.shown_view(TIP_MODAL) is not None

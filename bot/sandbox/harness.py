@@ -159,13 +159,15 @@ class BotHarness:
     # What a person does in Slack.
     def slash(self, command: str, text: str = "") -> Exchange:
         response_url = self.standin.new_response_url()
-        return self.send(*payloads.slash_command(self.workspace, command, text, response_url))
+        return self.send(*payloads.slash_command(self.workspace, command, text, response_url,
+                                                 trigger_id=self.standin.new_trigger_id()))
 
     def press(self, button: Button, *, view_id: str | None = None) -> Exchange:
         action = {"action_id": button.action_id, "block_id": button.block_id or "",
                   "text": {"type": "plain_text", "text": button.label}, "value": button.value}
         response_url = None if view_id else self.standin.new_response_url()
-        return self.send(*payloads.block_action(self.workspace, action, response_url=response_url, view_id=view_id))
+        return self.send(*payloads.block_action(self.workspace, action, response_url=response_url, view_id=view_id,
+                                                trigger_id=self.standin.new_trigger_id()))
 
     def open_home(self) -> Exchange:
         return self.event(payloads.app_home_opened(self.workspace))
@@ -175,10 +177,12 @@ class BotHarness:
 
     def message_shortcut(self, callback_id: str, message: dict[str, Any]) -> Exchange:
         response_url = self.standin.new_response_url()
-        return self.send(*payloads.message_action(self.workspace, callback_id, message, response_url))
+        return self.send(*payloads.message_action(self.workspace, callback_id, message, response_url,
+                                                  trigger_id=self.standin.new_trigger_id()))
 
     def global_shortcut(self, callback_id: str) -> Exchange:
-        return self.send(*payloads.global_shortcut(self.workspace, callback_id))
+        return self.send(*payloads.global_shortcut(self.workspace, callback_id,
+                                                   trigger_id=self.standin.new_trigger_id()))
 
     def react(self, reaction: str, message: dict[str, Any]) -> Exchange:
         return self.event(payloads.reaction_added(self.workspace, reaction, message))

@@ -45,24 +45,27 @@ def sign(body: bytes, secret: str, content_type: str, now: Callable[[], float] =
     })
 
 
-def slash_command(ws: Workspace, command: str, text: str, response_url: str) -> tuple[bytes, str]:
+def slash_command(ws: Workspace, command: str, text: str, response_url: str, *,
+                  trigger_id: str | None = None) -> tuple[bytes, str]:
     form = {
         "token": "verification-token-unused", "team_id": ws.team_id, "team_domain": ws.team_domain,
         "channel_id": ws.channel_id, "channel_name": ws.channel_name, "user_id": ws.user_id,
         "user_name": ws.user_name, "command": command, "text": text, "api_app_id": ws.api_app_id,
-        "is_enterprise_install": "false", "response_url": response_url, "trigger_id": _trigger_id(),
+        "is_enterprise_install": "false", "response_url": response_url, "trigger_id": trigger_id or _trigger_id(),
     }
     # A lone surrogate goes as the invalid UTF-8 bytes a hostile client could send
     return urlencode(form, errors="surrogatepass").encode(), "application/x-www-form-urlencoded"
 
 
 def block_action(ws: Workspace, action: dict[str, Any], *, response_url: str | None,
-                 message_ts: str | None = None, view_id: str | None = None) -> tuple[bytes, str]:
+                 message_ts: str | None = None, view_id: str | None = None,
+                 trigger_id: str | None = None) -> tuple[bytes, str]:
     """A button press, on an ephemeral message (response_url) or on a view such as App Home."""
     payload: dict[str, Any] = {
         "type": "block_actions",
         "user": {"id": ws.user_id, "username": ws.user_name, "name": ws.user_name, "team_id": ws.team_id},
-        "api_app_id": ws.api_app_id, "token": "verification-token-unused", "trigger_id": _trigger_id(),
+        "api_app_id": ws.api_app_id, "token": "verification-token-unused",
+        "trigger_id": trigger_id or _trigger_id(),
         "team": {"id": ws.team_id, "domain": ws.team_domain}, "enterprise": None, "is_enterprise_install": False,
         "state": {"values": {}},
         "actions": [{**action, "type": "button", "action_ts": f"{time.time():.6f}"}],
@@ -78,7 +81,8 @@ def block_action(ws: Workspace, action: dict[str, Any], *, response_url: str | N
     return urlencode({"payload": json.dumps(payload)}).encode(), "application/x-www-form-urlencoded"
 
 
-def view_action(ws: Workspace, view: dict[str, Any], values: dict[str, Any], action: dict[str, Any]) -> tuple[bytes, str]:
+def view_action(ws: Workspace, view: dict[str, Any], values: dict[str, Any],
+                action: dict[str, Any]) -> tuple[bytes, str]:
     """An element with `dispatch_action` in a modal (Enter pressed in a text input): Slack sends the view as it
     stands, its typed values in `view.state`, and no response_url."""
     shown = {**view, "id": view.get("id") or f"V{next(_ids):08d}", "team_id": ws.team_id, "type": "modal",
@@ -104,16 +108,19 @@ def _interaction(ws: Workspace, kind: str, **fields: Any) -> tuple[bytes, str]:
     return urlencode({"payload": json.dumps(payload)}).encode(), "application/x-www-form-urlencoded"
 
 
-def message_action(ws: Workspace, callback_id: str, message: dict[str, Any], response_url: str) -> tuple[bytes, str]:
+def message_action(ws: Workspace, callback_id: str, message: dict[str, Any], response_url: str, *,
+                   trigger_id: str | None = None) -> tuple[bytes, str]:
     """A message shortcut ("Save as tip") chosen on `message` in the workspace's channel."""
     return _interaction(ws, "message_action", callback_id=callback_id, action_ts=f"{time.time():.6f}",
                         message_ts=message["ts"], message=message, response_url=response_url,
-                        channel={"id": ws.channel_id, "name": ws.channel_name})
+                        channel={"id": ws.channel_id, "name": ws.channel_name},
+                        **({"trigger_id": trigger_id} if trigger_id else {}))
 
 
-def global_shortcut(ws: Workspace, callback_id: str) -> tuple[bytes, str]:
+def global_shortcut(ws: Workspace, callback_id: str, *, trigger_id: str | None = None) -> tuple[bytes, str]:
     """A global shortcut ("Share a tip") from the lightning-bolt menu: no channel, no response_url."""
-    return _interaction(ws, "shortcut", callback_id=callback_id, action_ts=f"{time.time():.6f}")
+    return _interaction(ws, "shortcut", callback_id=callback_id, action_ts=f"{time.time():.6f}",
+                        **({"trigger_id": trigger_id} if trigger_id else {}))
 
 
 def view_submission(ws: Workspace, view: dict[str, Any], values: dict[str, Any]) -> tuple[bytes, str]:

@@ -34,6 +34,7 @@ HOOKS = "hooks"
 
 MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
+TRIGGER_LIFETIME = 3.0  # seconds a trigger_id may open a view, once
 MAX_MESSAGE_TEXT = 40_000
 
 _TOKEN_PREFIXES = ("xoxb-", "xoxp-", "xoxe.xoxb-", "xapp-")
@@ -131,6 +132,7 @@ class SlackStandIn(LocalStandIn[RecordedCall]):
         self._channel_errors: dict[str, str] = {}  # channel -> the Slack error posts to it answer
         self._users: dict[str, dict[str, Any]] = {}  # user id -> {"tz", "deleted"} set by set_user
         self._views: dict[str, dict[str, Any]] = {}  # view id -> the view as Slack shows it now (with its hash)
+        self._triggers: dict[str, float | None] = {}  # trigger id -> when issued (`clock`), None once used
         self._methods: dict[str, Callable[[dict[str, Any]], _Answer]] = {
             "auth.test": self._auth_test,
             "chat.postMessage": self._post_message,
@@ -193,6 +195,14 @@ class SlackStandIn(LocalStandIn[RecordedCall]):
     def api_url(self) -> str:
         """Web API base URL, with the trailing slash WebClient's base_url needs."""
         return f"{self.base_url}/api/"
+
+    def new_trigger_id(self) -> str:
+        """A trigger_id for a request a test sends: like Slack's, it opens one view within 3 seconds (on `clock`).
+        Trigger ids the stand-in did not issue are not checked."""
+        trigger = f"{next(self._serial)}.{int(time.time())}.standin"
+        with self._changed:
+            self._triggers[trigger] = self._clock()
+        return trigger
 
     def new_response_url(self) -> str:
         """A fresh response_url served by this stand-in."""
@@ -294,11 +304,13 @@ class SlackStandIn(LocalStandIn[RecordedCall]):
             else:
                 self._channel_errors[channel] = error
 
-    def shown_view(self, callback_id: str) -> dict[str, Any]:
+    def shown_view(self, callback_id: str) -> dict[str, Any] | None:
         """The newest view with `callback_id` as Slack shows it (its id and hash included), for a test to act on
-        as a person would. Views the stand-in never issued (ids a test made up) are not checked."""
+        as a person would; None if none opened. Views the stand-in never issued (ids a test made up) are not
+        checked."""
         with self._changed:
-            return dict([v for v in self._views.values() if v.get("callback_id") == callback_id][-1])
+            shown = [view for view in self._views.values() if view.get("callback_id") == callback_id]
+        return dict(shown[-1]) if shown else None
 
     def hold(self, method: str) -> Gate:
         """Keep requests to `method` (or HOOKS) waiting in the server until the gate is released."""
@@ -479,6 +491,13 @@ class SlackStandIn(LocalStandIn[RecordedCall]):
             return _api_error(problem[0], errors=problem[1])
         view_id = args.get("view_id") or f"V{next(self._serial):08d}"
         with self._changed:
+            trigger = str(args.get("trigger_id") or "")
+            if trigger in self._triggers:
+                issued, self._triggers[trigger] = self._triggers[trigger], None
+                if issued is None:
+                    return _api_error("exchanged_trigger_id")
+                if self._clock() - issued > TRIGGER_LIFETIME:
+                    return _api_error("expired_trigger_id")
             shown = self._views.get(view_id)
             if args.get("hash") and shown is not None and args["hash"] != shown["hash"]:
                 return _api_error("hash_conflict")  # the view changed since the caller saw it

@@ -4,7 +4,8 @@ The app runs with `process_before_response=True`, so each listener's ack functio
 own thread and answers at once, never queued behind other requests' reply work. The reply work runs as a
 Bolt lazy listener on a bounded pool. Bolt only logs a failing lazy listener, so `reply_later` catches the
 failure itself: it is logged (its type, never the payload) and the person is told, as `app.error` does for
-ack functions.
+ack functions. A form that could not open because the reply came after its trigger_id expired (3 seconds) is
+told as such, for every listener that opens one.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ log = logging.getLogger(__name__)
 
 SORRY = "Sorry, something went wrong on my side. Please try again."
 BUSY = "I'm very busy right now and couldn't take that on. Please try again in a minute."
+TOO_LATE_FOR_FORM = "I took longer than Slack allows to open that form, so it didn't open. Please try again."
+# What Slack answers views.open when the request's trigger_id is spent (it opens one view, within 3 seconds).
+_SPENT_TRIGGER = frozenset({"expired_trigger_id", "exchanged_trigger_id", "invalid_trigger_id"})
 # Arguments `reply_later` asks Bolt for on top of the reply function's own, to tell the person about a failure.
 _REPORTING_ARGS = ("respond", "body", "client")
 _REQUEST_ARGS = ("body", "payload", "command", "event", "action", "view", "message", "shortcut")
@@ -75,6 +79,10 @@ def reply_later(work: Callable[..., None]) -> Callable[..., None]:
         try:
             work(**{name: kwargs[name] for name in own})
         except Exception as error:  # noqa: BLE001 - every failure is logged and reported, none is lost
+            if isinstance(error, SlackApiError) and error.response.get("error") in _SPENT_TRIGGER:
+                log.warning("Reply %s was too late to open its form: %s", work.__name__, error.response["error"])
+                tell(TOO_LATE_FOR_FORM, kwargs.get("body") or {}, kwargs.get("respond"), kwargs.get("client"))
+                return
             log.error("Reply %s failed: %s", work.__name__, type(error).__name__, exc_info=error)
             tell(SORRY, kwargs.get("body") or {}, kwargs.get("respond"), kwargs.get("client"))
 
