@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, Callable
+
+from sqlalchemy.orm import Session
 
 from bot import community, plays
 from bot.community import Draft, DraftRejected
@@ -188,23 +190,28 @@ def publish(services: Services, team: str, user: str, draft_id: int) -> dict[str
 
 
 def discard(services: Services, team: str, user: str, draft_id: int) -> dict[str, Any]:
-    try:
-        with transaction(services.sessions) as session:
-            gone = community.discard(session, team, user, services.moderators, draft_id, services.clock())
-    except NotAllowed as refused:
-        return blocks.problem(str(refused))
-    if gone is None:
-        return blocks.problem(GONE_DRAFT)
-    return blocks.message(f"Discarded the draft “{blocks.clip(gone.fields.title, 80)}”. Its tips are still there.")
+    return _as_moderator(
+        services, lambda session: community.discard(session, team, user, services.moderators, draft_id,
+                                                    services.clock()),
+        GONE_DRAFT, lambda gone: blocks.message(f"Discarded the draft “{blocks.clip(gone.fields.title, 80)}”. "
+                                                "Its tips are still there."))
 
 
 def unpublish(services: Services, team: str, user: str, slug: str) -> dict[str, Any]:
+    return _as_moderator(
+        services, lambda session: community.unpublish(session, team, user, services.moderators, slug,
+                                                      services.clock()),
+        GONE_PLAY, lambda kept: blocks.message(f"Unpublished “{blocks.clip(kept.fields.title, 80)}”: it is a draft "
+                                               "again, with its tips and credits. `/play drafts` to edit or "
+                                               "publish it."))
+
+
+def _as_moderator(services: Services, step: Callable[[Session], Draft | None], gone: str,
+                  answer: Callable[[Draft], dict[str, Any]]) -> dict[str, Any]:
+    """A moderator's step on a draft or play, in one transaction: its answer, or why it could not be done."""
     try:
         with transaction(services.sessions) as session:
-            kept = community.unpublish(session, team, user, services.moderators, slug, services.clock())
+            done = step(session)
     except NotAllowed as refused:
         return blocks.problem(str(refused))
-    if kept is None:
-        return blocks.problem(GONE_PLAY)
-    return blocks.message(f"Unpublished “{blocks.clip(kept.fields.title, 80)}”: it is a draft again, with its "
-                          "tips and credits. `/play drafts` to edit or publish it.")
+    return blocks.problem(gone) if done is None else answer(done)
