@@ -71,11 +71,13 @@ def _private(call: Any) -> bool:
 ACTIONS = ("digest_unsubscribe", "digest_settings", "chat_edit", "chat_cancel", "chat_skip", "play_another",
            "play_open", "play_share", "home_another_play", "tip_undo", "tip_confirm", "tip_cancel", "tip_share",
            "tip_helpful", "tip_report", "tip_hide", "tip_restore", "tip_edit", "tip_delete", "tips_page",
-           "tips_delete_mine", "tips_keep_mine", "chat_calendar", "digest_calendar")
+           "tips_delete_mine", "tips_keep_mine", "chat_calendar", "digest_calendar", "tip_to_play",
+           "play_draft_edit", "play_draft_publish", "play_draft_discard", "play_edit", "play_unpublish")
 COMMANDS = ("/play", "/tip", "/tips", "/plchat", "/digest")
 ENTRY_POINTS = (*COMMANDS, "/tips since:", "/tips from:", "/digest subscribe", "/plchat moderators",
                 "save_tip shortcut", "bulb reaction", "thread reply", "tip form", "schedule form",
-                "digest settings form", *(f"button {action}" for action in ACTIONS))
+                "digest settings form", "play draft form", "play draft add tip",
+                *(f"button {action}" for action in ACTIONS))
 
 
 def _input(block: str, value: str) -> dict[str, Any]:
@@ -87,7 +89,8 @@ def entry_points(harness: Any, question_ts: str) -> dict[str, Callable[[str], An
     request carrying `text` wherever a person could put it, and returns its `Exchange`. `question_ts` is a chat
     question's post, so thread replies to it are answers."""
     from bot.sandbox.render import Button
-    from bot.slack import chat_blocks, digest_blocks, tip_blocks
+    from bot.community import Draft, DraftFields
+    from bot.slack import chat_blocks, digest_blocks, play_blocks, tip_blocks
 
     ws, standin = harness.workspace, harness.standin
     channel = ws.channel_id
@@ -120,6 +123,21 @@ def entry_points(harness: Any, question_ts: str) -> dict[str, Callable[[str], An
                   "quiet_weeks": {"quiet_weeks": {"type": "static_select", "selected_option": {"value": text[:10]}}}}
         return harness.submit_view(view, values)
 
+    def play_form(text: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        view = play_blocks.draft_form(Draft(None, DraftFields()))
+        option = {"text": {"type": "plain_text", "text": text[:75] or "x"}, "value": text[:150]}
+        values = {name: {name: {"type": "plain_text_input", "value": text}}
+                  for name in ("title~0", "summary~0", "steps~0", "looks_like~0", "watch_out~0", "time_needed~0",
+                               "tags~0")}
+        values |= {"category~0": {"category": {"type": "static_select", "selected_option": option}},
+                   "grades~0": {"grades": {"type": "checkboxes", "selected_options": [option]}}}
+        return view | {"private_metadata": text if len(text) < 3000 else ""}, values
+
+    def play_add_tip(text: str) -> Any:
+        view, values = play_form(text)
+        return harness.act_in_view(view, values, {"type": "plain_text_input", "action_id": play_blocks.ADD_TIP,
+                                                  "block_id": f"{play_blocks.ADD_TIP}~0", "value": text})
+
     points: list[tuple[str, Callable[[str], Any]]] = [
         (command, lambda text, command=command: harness.slash(command, text)) for command in COMMANDS]
     points += [
@@ -133,6 +151,8 @@ def entry_points(harness: Any, question_ts: str) -> dict[str, Callable[[str], An
         ("tip form", tip_form),
         ("schedule form", chat_form),
         ("digest settings form", digest_form),
+        ("play draft form", lambda text: harness.submit_view(*play_form(text))),
+        ("play draft add tip", play_add_tip),
     ]
     points += [(f"button {action}", lambda text, action=action: harness.press(
         Button(number=1, label=text[:75] or "x", action_id=action, value=text[:2000], block_id=text[:255])))
