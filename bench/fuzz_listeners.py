@@ -1,7 +1,7 @@
 """Bounded fuzz of every listener over signed HTTP: hostile texts (Slack markup and its escaped forms, broadcasts,
 HTML, Markdown, FTS and SQL syntax, control, RTL and zero-width characters, lone surrogates, 40 KB) sent to every
 entry point (`bot.sandbox.hostile.ENTRY_POINTS`: slash commands and their filters, the message shortcut, the
-reaction, thread replies, the three forms, every button with junk values), as a moderator. Prints how many
+reaction, thread replies, every form, every button with junk values), as a moderator. Prints how many
 inputs and requests were tried, and the non-2xx answers, tracebacks and live mentions found: each must be 0.
 
     .venv/bin/python bench/fuzz_listeners.py
