@@ -379,8 +379,12 @@ def _as_draft(session: Session, record: PlayRecord) -> Draft:
     return Draft(None, fields_of(play), tuple(tip_ids), play.credits, record.id)
 
 
-def own_plays(session: Session, team: str, limit: int = 20) -> list[Play]:
-    """The workspace's published plays, newest first by id (for moderators' `/play drafts`)."""
+def own_plays(session: Session, team: str, limit: int = 20, words: str = "") -> list[Play]:
+    """The workspace's published plays (for moderators' `/play drafts`): newest first, or those best matching
+    `words`."""
+    if words:
+        found = plays.search_plays(session, words, limit=plays.CANDIDATE_PLAYS, team=team).plays
+        return [play for play in found if play.team_id == team][:limit]
     records = list(session.scalars(select(PlayRecord).where(PlayRecord.team_id == team)
                                    .order_by(PlayRecord.id.desc()).limit(limit)))
     return plays.with_credits(session, records)

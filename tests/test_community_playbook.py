@@ -467,6 +467,13 @@ def test_play_drafts_lists_the_newest_within_slacks_50_blocks(harness: Harness, 
     assert shown.count("newest are shown") == 2
     assert len([b for b in buttons(listed) if b.action_id == "play_edit"]) == play_blocks.LISTED_PLAYS
 
+    found = reply(moderator.slash("/play", f"drafts {unique} play 0"))  # an older one, found by its words
+    edits = [b for b in buttons(found) if b.action_id == "play_edit"]
+    assert edits and edits[0].value == f"play-0-{unique}-for-groups", [b.value for b in edits]
+    assert opened_view(moderator.press(edits[0]))["title"]["text"] == "Edit the play"
+    assert "None of your community's plays" in reply(moderator.slash("/play", f"drafts zz{unique}"))["text"]
+    assert "Only moderators" in reply(harness(TEACHER).slash("/play", f"drafts {unique}"))["text"]
+
 
 def test_adding_a_tip_from_a_form_slack_changed_meanwhile_leaves_the_newer_form(
         harness: Harness, database: Database, workspace: str, unique: str, caplog: pytest.LogCaptureFixture) -> None:

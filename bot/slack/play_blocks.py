@@ -15,6 +15,7 @@ from bot.slack.blocks import (
     clip,
     confirm_dialog,
     context,
+    echo,
     message,
     person,
     play_card,
@@ -186,8 +187,18 @@ def drafts_list(drafts: list[Draft], own: list[Play]) -> dict[str, Any]:
         for play in own[:LISTED_PLAYS]:
             blocks += _published_summary(play)
         if len(own) > LISTED_PLAYS:
-            blocks.append(context(f"The {LISTED_PLAYS} newest are shown; `plchat plays export` has them all."))
+            blocks.append(context(f"The {LISTED_PLAYS} newest are shown; `/play drafts WORDS` finds any other."))
     return message("Drafts and published plays of your community's playbook", blocks)
+
+
+def matching_plays(words: str, own: list[Play]) -> dict[str, Any]:
+    """`/play drafts WORDS`: the community's published plays that best match, to edit or unpublish."""
+    if not own:
+        return message(f"None of your community's plays matches `{echo(words)}`. `/play drafts` lists the newest.")
+    blocks: Blocks = [section(f"*Your community's plays matching* `{echo(words)}`")]
+    for play in own:
+        blocks += _published_summary(play)
+    return message(f"{len(own)} of your community's plays match", blocks)
 
 
 def published(play: Play, told: tuple[str, ...], edited: bool = False) -> dict[str, Any]:

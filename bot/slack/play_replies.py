@@ -53,9 +53,13 @@ def answer_play(services: Services, team: str, user: str, text: str) -> dict[str
     with services.sessions() as session:
         if keyword == "mine":
             return play_blocks.my_plays(community.plays_crediting(session, team, user))
-        if keyword == "drafts":
+        if keyword == "drafts" or keyword.startswith("drafts "):
             if not moderation.is_moderator(session, team, user, services.moderators):
                 return blocks.problem("Only moderators see the drafts. Plays made from your tips: `/play mine`.")
+            words = text.strip()[len("drafts"):].strip()
+            if words:
+                return play_blocks.matching_plays(words, community.own_plays(session, team, play_blocks.LISTED_PLAYS,
+                                                                             words))
             return play_blocks.drafts_list(community.drafts(session, team, play_blocks.LISTED_DRAFTS + 1),
                                            community.own_plays(session, team, play_blocks.LISTED_PLAYS + 1))
         if keyword in ("", "random"):
