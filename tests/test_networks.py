@@ -281,7 +281,10 @@ def test_a_worker_killed_mid_chat_posts_every_question_once(database, network, t
                      "bluesky_service_url": standin.base_url} if isinstance(standin, BlueskyStandIn)
                     else {"mastodon_base_url": standin.base_url, "mastodon_access_token": standin.token})
         create = "com.atproto.repo.createRecord" if network == "bluesky" else "/api/v1/statuses"
-        local = now.astimezone(timezone.utc).replace(tzinfo=None, second=0, microsecond=0)
+        # Started a minute ago (well within the posts' grace): every post is due before the sender starts. From
+        # the minute's start, the last ones could still be seconds ahead when the rerun found nothing due and
+        # stopped, leaving them unsent.
+        local = (now - timedelta(minutes=1)).astimezone(timezone.utc).replace(tzinfo=None, second=0, microsecond=0)
         spec = ChatSpec(title="Crash test", hashtag="PLChat", starts=local, timezone="UTC", duration=15,
                         repeat="none", until=None, skip=(), slack_channels=(), post_to_x=False, reminders=(),
                         questions=tuple(Question(number * 0.01, f"Question {number}?") for number in range(6)),
