@@ -128,6 +128,7 @@ def test_a_sandbox_moderator_makes_a_play_from_a_tip_with_the_forms(database_url
         "/tips sand timer",
         "6",  # Make a play (after Share, Helpful, Edit, Delete and Hide)
         "submit a sixth-grade class",  # not named: the console says how
+        "submit looks=A sixth-grade class",  # no such field
         "submit looks_like=A sixth-grade class keeps moving while the teacher works with one group. | "
         "watch_out=Timers that are too loud\\nSkipping the clean-up minute | title=Sand timers run the rotation",
         "1",  # Publish
@@ -140,6 +141,7 @@ def test_a_sandbox_moderator_makes_a_play_from_a_tip_with_the_forms(database_url
     out = result.stdout
     assert "Try this: Hang a sand timer at every station.\n    Groups rotate when it runs out." in out
     assert "Name each field" in out and "Fields: title, category, summary, steps, looks_like" in out
+    assert "The form has no field looks." in out
     assert "Saved the draft" in out and "Published" in out
     card = out.split("> /play sand timers", 1)[1]
     assert "Sand timers run the rotation" in card and "from your community" in card

@@ -10,10 +10,10 @@ from typing import Iterable, TextIO
 
 from bot.chats.definition import parse_chat_file
 from bot.chats.spec import ChatSpecError
+from bot.sandbox import payloads
 from bot.sandbox.bluesky_api import BlueskyStandIn
 from bot.sandbox.chat_run import FakeClock, SandboxNetworks, demo_spec, run_demo_chat, run_next_digests
 from bot.sandbox.mastodon_api import MastodonStandIn
-from bot.sandbox import payloads
 from bot.sandbox.harness import BotHarness, Exchange
 from bot.sandbox.render import Button, Rendered, render_message, render_view
 from bot.sandbox.slack_api import RecordedCall
@@ -148,6 +148,9 @@ class Console:
                 self._print(f"Name each field: submit NAME=VALUE | NAME=VALUE. {_field_names(self.open_view)}")
                 return
             changes = {name.strip(): value.strip().replace("\\n", "\n") for name, _sep, value in named}
+            if unknown := sorted(set(changes) - set(_fields(self.open_view))):
+                self._print(f"The form has no field {', '.join(unknown)}. {_field_names(self.open_view)}")
+                return
         exchange = self.harness.submit_view(self.open_view, payloads.form_state(self.open_view, **changes))
         errors = _form_errors(exchange.ack_body)
         if errors:
@@ -207,9 +210,12 @@ class Console:
         print(text, file=self.out)
 
 
+def _fields(view: dict) -> list[str]:
+    return [str(b.get("block_id", "")).split("~", 1)[0] for b in view.get("blocks") or [] if b.get("type") == "input"]
+
+
 def _field_names(view: dict) -> str:
-    names = [str(b.get("block_id", "")).split("~", 1)[0] for b in view.get("blocks") or [] if b.get("type") == "input"]
-    return "Fields: " + ", ".join(names) + "."
+    return "Fields: " + ", ".join(_fields(view)) + "."
 
 
 def _form_errors(ack_body: bytes) -> list[str]:
