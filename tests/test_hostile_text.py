@@ -124,6 +124,8 @@ def test_play_cards_and_searches(text: str) -> None:
                             credited, 4)
     assert_inert(play_blocks.draft_form(draft, note=text), text)
     assert_inert(play_blocks.drafts_list([draft], [own]), text)
+    assert_inert(play_blocks.matching_plays(text, [own]), text)
+    assert_inert(play_blocks.matching_plays(text, []), text)
     assert_inert(play_blocks.published(own, credited, True), text)
 
 
