@@ -24,6 +24,7 @@ from bot import plays
 from bot.delivery import outbox
 from bot.models import PlayCredit, PlayDraft, PlayRecord, TipRecord
 from bot.play_files import (
+    NOTE_LIMIT,
     PlayFile,
     PlayFileError,
     PlayFrontMatter,
@@ -32,7 +33,7 @@ from bot.play_files import (
     parse_play_file,
     play_markdown,
 )
-from bot.plays import Play
+from bot.plays import GRADE_NOTES_HEADING, Play
 from bot.tips import moderation
 from bot.tips.records import GRADES, Tip, is_slack_user
 from bot.tips.store import ensure_workspace
@@ -71,6 +72,7 @@ class DraftFields:
     grades: tuple[str, ...] = ()
     time_needed: str = DEFAULT_TIME
     tags: str = ""  # comma-separated
+    grade_notes: tuple[tuple[str, str], ...] = ()  # (band, what differs there), in GRADE_BANDS order
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,7 @@ class Draft:
     def from_record(cls, record: PlayDraft) -> Draft:
         return cls(record.id, DraftFields(record.title, record.category, record.summary, record.steps,
                                           record.looks_like, record.watch_out, plays.split_list(record.grades),
-                                          record.time_needed, record.tags),
+                                          record.time_needed, record.tags, _in_band_order(record.grade_notes)),
                    tuple(record.tip_ids), tuple(record.credits), record.play_id)
 
 
@@ -130,9 +132,9 @@ def from_tip(session: Session, team: str, tip: Tip) -> Draft:
     steps = _steps(tip.text) or ["A colleague's tip"]
     category = _suggested_category(session, team, tip)
     tags = [tag for tag in tip.tags if _TAG.match(tag)][:6] or [category]
-    fields = DraftFields(title=plain_line(steps[0], 60).rstrip(".") or "A colleague's tip", category=category, summary=plain_line(tip.text, 200),
-                         steps="\n".join(steps[:MAX_STEPS]), grades=(tip.grade,) if tip.grade else (),
-                         tags=", ".join(tags))
+    fields = DraftFields(title=plain_line(steps[0], 60).rstrip(".") or "A colleague's tip", category=category,
+                         summary=plain_line(tip.text, 200), steps="\n".join(steps[:MAX_STEPS]),
+                         grades=(tip.grade,) if tip.grade else (), tags=", ".join(tags))
     return Draft(None, fields, (tip.id,), (tip.author,))
 
 
@@ -154,25 +156,36 @@ def add_tip(draft: Draft, tip: Tip) -> Draft:
                    credits=credits[:MAX_CREDITS])
 
 
+def _in_band_order(notes: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    return tuple((band, notes[band]) for band in plays.GRADE_BANDS if notes.get(band))
+
+
 def fields_of(play: Play) -> DraftFields:
-    """A published play back in the form's fields: `body(fields_of(play))` is its body without grade-band notes
-    (those stay with the play when an edit is published)."""
+    """A published play back in the form's fields: `body(fields_of(play))` is its body."""
     steps, looks_like, watch_out = ([part.strip() for part in _SECTION.split(play.main_body)][1:] + ["", "", ""])[:3]
     grades = {*play.grades, *(plays.GRADE_BANDS["K-5"] if "K-5" in play.grades else ())}  # the form has K-2, 3-5
     return DraftFields(play.title, play.category, play.summary, "\n".join(_items(steps)), looks_like,
                        "\n".join(_items(watch_out)), tuple(g for g in GRADES if g in grades), play.time_needed,
-                       ", ".join(play.tags))
+                       ", ".join(play.tags), _in_band_order(plays.split_grade_notes(play.body)[1]))
 
 
 # -- checking what a moderator typed ----------------------------------------------------------------------------
 
 def body(fields: DraftFields) -> str:
-    """The play's Markdown, in the sections every play has."""
+    """The play's Markdown, in the sections every play has, then any grade-band notes."""
+    notes = [line for n, (band, note) in enumerate(fields.grade_notes)
+             for line in ([""] if n else []) + [f"### {band}", note.strip()]]
     return "\n".join([
         "## Try this", *(f"{n}. {step}" for n, step in enumerate(_items(fields.steps), 1)), "",
         "## What it looks like", fields.looks_like.strip(), "",
         "## Watch out for", *(f"- {caution}" for caution in _items(fields.watch_out)),
+        *(["", GRADE_NOTES_HEADING, *notes] if notes else []),
     ])
+
+
+def note_field(band: str) -> str:
+    """The form field holding a grade band's note."""
+    return f"note:{band}"
 
 
 _FIELD_OF = {"time": "time_needed"}  # a play file's field names that differ from the form's
@@ -188,6 +201,11 @@ def check(fields: DraftFields) -> dict[str, str]:
             errors[name] = "Fill this in: every play has it."
         elif any(_HEADING.search(line) for line in lines):
             errors[name] = "A line can't start with '#' and a space: that would start a new section."
+    for band, note in fields.grade_notes:
+        if not 20 <= len(note.strip()) <= NOTE_LIMIT:
+            errors[note_field(band)] = f"Write 20 to {NOTE_LIMIT} characters, or leave it empty."
+        elif _HEADING.search(note):
+            errors[note_field(band)] = "A line can't start with '#' and a space: that would start a new section."
     try:
         _front(fields, "draft-check", ())
     except DraftRejected as refused:
@@ -197,11 +215,10 @@ def check(fields: DraftFields) -> dict[str, str]:
     return errors
 
 
-def compose(fields: DraftFields, slug: str, credits: Iterable[str], *, source: str = SOURCE,
-            grade_notes: str = "") -> PlayFile:
-    """The play the fields make, as a play file would hold it (an edited play keeps its `source` and its
-    `grade_notes` section). Raises DraftRejected."""
-    return PlayFile(_front(fields, slug, credits, source), "\n\n".join(filter(None, [body(fields), grade_notes])), "")
+def compose(fields: DraftFields, slug: str, credits: Iterable[str], *, source: str = SOURCE) -> PlayFile:
+    """The play the fields make, as a play file would hold it (an edited play keeps its `source`). Raises
+    DraftRejected."""
+    return PlayFile(_front(fields, slug, credits, source), body(fields), "")
 
 
 def _front(fields: DraftFields, slug: str, credits: Iterable[str], source: str = SOURCE) -> PlayFrontMatter:
@@ -265,7 +282,7 @@ def _write(record: PlayDraft, draft: Draft, now: datetime) -> None:
     record.steps, record.looks_like, record.watch_out = f.steps.strip(), f.looks_like.strip(), f.watch_out.strip()
     record.grades, record.time_needed, record.tags = ", ".join(f.grades), f.time_needed.strip(), f.tags.strip()
     record.tip_ids, record.credits, record.updated_at = list(draft.tip_ids), list(draft.credits), now
-    record.play_id = draft.play_id
+    record.grade_notes, record.play_id = {band: note.strip() for band, note in f.grade_notes}, draft.play_id
 
 
 def _draft_record(session: Session, team: str, draft_id: int | None) -> PlayDraft | None:
@@ -325,9 +342,7 @@ def publish(session: Session, team: str, actor: str, configured: Iterable[str], 
         play_file, before = compose(draft.fields, _free_slug(session, team, draft.fields.title), draft.credits), ()
     else:
         old = plays.with_credits(session, [edited])[0]
-        notes = old.body[len(old.main_body):].strip()
-        play_file = compose(draft.fields, old.slug, draft.credits, source=old.source, grade_notes=notes)
-        before = old.credits
+        play_file, before = compose(draft.fields, old.slug, draft.credits, source=old.source), old.credits
     record = _store(session, team, play_file, _tips_by_author(session, team, draft.tip_ids))
     session.delete(_draft_record(session, team, draft_id))
     moderation.record(session, team, actor, "play_edit" if edited else "play_publish", now, detail=record.title)

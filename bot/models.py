@@ -117,6 +117,8 @@ class PlayDraft(Base):
     tags: Mapped[str] = mapped_column(String(250), doc="Comma-separated, lower case")
     tip_ids: Mapped[list[Any]] = mapped_column(default=list, doc="The tips it was made from, in order")
     credits: Mapped[list[Any]] = mapped_column(default=list, doc="Their authors, in order, without repeats")
+    grade_notes: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=text("'{}'"),
+                                                        doc="Grade band -> what differs there")
     created_by: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

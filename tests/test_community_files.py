@@ -153,7 +153,7 @@ def test_every_shared_play_opens_in_the_edit_form_and_publishes_back_the_same() 
                           tuple(front.grades), front.time, front.source, file.body, "T0TEAM", ())
         fields = community.fields_of(play)
         assert community.check(fields) == {}, front.slug
-        assert community.body(fields) == play.main_body, front.slug
+        assert community.body(fields) == play.body, front.slug
         band_of = {grade: band for band, grades in plays.GRADE_BANDS.items() for grade in grades}
         assert ({band_of.get(g, g) for g in fields.grades} == {band_of.get(g, g) for g in front.grades}), front.slug
         shown = play_blocks.draft_form(community.Draft(None, fields, (), (), 1))
@@ -167,12 +167,14 @@ TYPED = st.lists(st.sampled_from([*"ab c.\n#*_-<>&!@|`:\x07é", "<!channel>", "#
 
 
 @settings(max_examples=300, deadline=None)
-@given(title=TYPED, summary=TYPED, steps=TYPED, looks_like=TYPED, watch_out=TYPED, credit=TYPED)
+@given(title=TYPED, summary=TYPED, steps=TYPED, looks_like=TYPED, watch_out=TYPED, credit=TYPED, note=TYPED)
 def test_whatever_the_form_holds_is_refused_or_round_trips_and_pings_nobody(tmp_path_factory, title, summary, steps,
-                                                                             looks_like, watch_out, credit) -> None:
+                                                                             looks_like, watch_out, credit,
+                                                                             note) -> None:
     fields = community.DraftFields(f"Play {title}"[:80], "project-based", f"{summary} A summary long enough."[:200],
                                    f"{steps}\nPlan the week.",
-                                   f"{looks_like} " + LOOKS_LIKE, watch_out or "-", (), "One lesson", "projects")
+                                   f"{looks_like} " + LOOKS_LIKE, watch_out or "-", (), "One lesson", "projects",
+                                   (("6-8", f"{note} Teams pick their roles."),) if note else ())
     if community.check(fields):
         event("refused")
         return  # refused, with a message for the field

@@ -370,6 +370,8 @@ def test_a_published_play_is_edited_in_place_keeping_its_notes_and_telling_only_
     assert shown["title"]["title"]["value"] == play.title
     assert shown["watch_out"]["watch_out"]["value"] == WATCH_OUT, "the form holds the play's lines, not Markdown"
     assert f"Timer cards {unique} hang at each station." in shown["steps"]["steps"]["value"]
+    assert shown["note:9-12"]["note:9-12"]["value"].startswith("Students set their own timers")
+    assert shown["note:6-8"]["note:6-8"]["value"] is None, "no 6-8 note, so an empty optional field"
 
     added = moderator.act_in_view(view, form_state(view), {
         "type": "plain_text_input", "action_id": play_blocks.ADD_TIP, "block_id": f"{play_blocks.ADD_TIP}~0",
@@ -494,3 +496,24 @@ def test_adding_a_tip_from_a_form_slack_changed_meanwhile_leaves_the_newer_form(
     assert any("hash_conflict" in r.getMessage() for r in caplog.records)
     shown = moderator.standin.shown_view(play_blocks.PLAY_DRAFT)
     assert "checklist taped" in form_state(shown)["steps~1"]["steps"]["value"] and f"<@{COLLEAGUE}>" in all_text(shown)
+
+
+def test_moderators_write_grade_band_notes_the_card_shows_for_that_band(harness: Harness, database: Database,
+                                                                        workspace: str, unique: str, tmp_path) -> None:
+    tip_id = share_tip(database, workspace, TEACHER, f"Number talks {unique} open every maths lesson.")
+    moderator = harness(MODERATOR)
+    view, short = make_draft(moderator, tip_id, **{"note:K-5": "Too short."})
+    ack = json.loads(short.ack_body)
+    assert ack["response_action"] == "errors" and set(ack["errors"]) == {"note:K-5~0"}
+
+    k5 = f"Use dot cards {unique} and let children show their thinking with fingers before anyone speaks."
+    submitted = moderator.submit_view(view, form_state(view, looks_like=LOOKS_LIKE, watch_out=WATCH_OUT,
+                                                      **{"note:K-5": k5}))
+    reply(moderator.press(button(dm_to(submitted, MODERATOR), "play_draft_publish")))
+
+    teacher = harness(TEACHER)
+    assert k5 in all_text(reply(teacher.slash("/play", f"number talks {unique} grade:K-5")))
+    assert k5 not in all_text(reply(teacher.slash("/play", f"number talks {unique}")))
+    with transaction(database.sessions) as session:
+        [path] = community.export_plays(session, workspace, tmp_path)
+    assert "## Grade-band notes\n### K-5\n" + k5 in path.read_text(encoding="utf-8")

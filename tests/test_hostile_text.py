@@ -120,8 +120,8 @@ def test_play_cards_and_searches(text: str) -> None:
     assert_inert(blocks.problem(text), text)
     credited = (text[:120] or "x",)
     own = replace(play, team_id="T1", credits=credited)
-    draft = community.Draft(3, community.DraftFields(text, text, text, text, text, text, (), text, text), (1,),
-                            credited, 4)
+    draft = community.Draft(3, community.DraftFields(text, text, text, text, text, text, (), text, text,
+                                                     (("K-5", text),)), (1,), credited, 4)
     assert_inert(play_blocks.draft_form(draft, note=text), text)
     assert_inert(play_blocks.drafts_list([draft], [own]), text)
     assert_inert(play_blocks.matching_plays(text, [own]), text)

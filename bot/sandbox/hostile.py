@@ -126,9 +126,9 @@ def entry_points(harness: Any, question_ts: str) -> dict[str, Callable[[str], An
     def play_form(text: str) -> tuple[dict[str, Any], dict[str, Any]]:
         view = play_blocks.draft_form(Draft(None, DraftFields()))
         option = {"text": {"type": "plain_text", "text": text[:75] or "x"}, "value": text[:150]}
-        values = {name: {name: {"type": "plain_text_input", "value": text}}
+        values = {name: {name.split("~")[0]: {"type": "plain_text_input", "value": text}}
                   for name in ("title~0", "summary~0", "steps~0", "looks_like~0", "watch_out~0", "time_needed~0",
-                               "tags~0")}
+                               "tags~0", "note:K-5~0", "note:9-12~0")}
         values |= {"category~0": {"category": {"type": "static_select", "selected_option": option}},
                    "grades~0": {"grades": {"type": "checkboxes", "selected_options": [option]}}}
         return view | {"private_metadata": text if len(text) < 3000 else ""}, values

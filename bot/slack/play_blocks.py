@@ -7,8 +7,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.community import Draft, DraftFields
-from bot.plays import CATEGORIES, Play
+from bot.community import Draft, DraftFields, note_field
+from bot.play_files import NOTE_LIMIT
+from bot.plays import CATEGORIES, GRADE_BANDS, Play
 from bot.slack.blocks import (
     Blocks,
     button,
@@ -84,6 +85,12 @@ def draft_form(draft: Draft, *, version: int = 0, note: str | None = None) -> di
         ("time_needed", _text_input("time_needed", "Time", f.time_needed, max_length=60,
                                     placeholder="e.g. 20 minutes a week")),
         ("tags", _text_input("tags", "Tags", f.tags, max_length=250, hint="1 to 6, separated by commas.")),
+        *((note_field(band), {**_text_input(note_field(band), f"Note for grades {band}",
+                                            dict(f.grade_notes).get(band, ""), max_length=NOTE_LIMIT, multiline=True,
+                                            hint=f"Optional, 20 to {NOTE_LIMIT} characters: what works differently "
+                                                 f"there. /play with grade:{band} shows it on the card."),
+                              "optional": True})
+          for band in GRADE_BANDS),
         (ADD_TIP, add_tip),
     ]
     blocks: Blocks = []
@@ -121,9 +128,10 @@ def draft_fields(values: dict[str, Any]) -> DraftFields:
     category = ((by_name.get("category") or {}).get("selected_option") or {}).get("value") or ""
     chosen = [str(option.get("value")) for option in (by_name.get("grades") or {}).get("selected_options") or []
               if isinstance(option, dict)]
+    notes = tuple((band, note) for band in GRADE_BANDS if (note := text(note_field(band)).strip()))
     return DraftFields(text("title").strip(), str(category), text("summary").strip(), text("steps"),
                        text("looks_like"), text("watch_out"), tuple(g for g in GRADES if g in chosen),
-                       text("time_needed").strip(), text("tags").strip())
+                       text("time_needed").strip(), text("tags").strip(), notes)
 
 
 def form_errors(errors: dict[str, str], version: int) -> dict[str, str]:
