@@ -141,16 +141,10 @@ def test_a_tip_becomes_a_published_play_credited_and_found_by_play(harness: Harn
     assert "Published" in all_text(answer) and "from your community" in all_text(answer)
 
     # Each credited author hears about it in a DM, through the outbox, once.
-    worker = sandbox_worker(moderator, None, FakeClock(FIXED_NOW))
-    try:
-        worker.deliver("play:", workspace)
-        worker.deliver("play:", workspace)
-    finally:
-        worker.close()
-    notes = [c.args for c in moderator.standin.calls if c.method == "chat.postMessage"
-             and c.args.get("channel") in (TEACHER, COLLEAGUE)]
-    assert sorted(n["channel"] for n in notes) == [COLLEAGUE, TEACHER]
-    assert all("Your tip became a play" in n["text"] for n in notes)
+    assert sorted(told_about_plays(moderator, workspace)) == [COLLEAGUE, TEACHER]
+    assert all("Your tip became a play" in c.args["text"] for c in moderator.standin.calls_to("chat.postMessage")
+               if c.args.get("channel") in (TEACHER, COLLEAGUE))
+    assert told_about_plays(moderator, workspace) == [], "a second pass sends nothing again"
 
     teacher = harness(TEACHER)
     card = reply(teacher.slash("/play", f"sand timers {unique}"))
