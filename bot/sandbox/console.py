@@ -148,7 +148,7 @@ class Console:
                 self._print(f"Name each field: submit NAME=VALUE | NAME=VALUE. {_field_names(self.open_view)}")
                 return
             changes = {name.strip(): value.strip().replace("\\n", "\n") for name, _sep, value in named}
-            if unknown := sorted(set(changes) - set(_fields(self.open_view))):
+            if unknown := sorted(set(changes) - set(payloads.form_fields(self.open_view))):
                 self._print(f"The form has no field {', '.join(unknown)}. {_field_names(self.open_view)}")
                 return
         exchange = self.harness.submit_view(self.open_view, payloads.form_state(self.open_view, **changes))
@@ -210,12 +210,8 @@ class Console:
         print(text, file=self.out)
 
 
-def _fields(view: dict) -> list[str]:
-    return [str(b.get("block_id", "")).split("~", 1)[0] for b in view.get("blocks") or [] if b.get("type") == "input"]
-
-
 def _field_names(view: dict) -> str:
-    return "Fields: " + ", ".join(_fields(view)) + "."
+    return "Fields: " + ", ".join(payloads.form_fields(view)) + "."
 
 
 def _form_errors(ack_body: bytes) -> list[str]:

@@ -160,6 +160,16 @@ def _trigger_id() -> str:
     return f"{next(_ids)}.{int(time.time())}.sandbox"
 
 
+def field_name(block: dict[str, Any]) -> str:
+    """An input's field name: its block id, up to a `~` (forms that redraw add `~version`)."""
+    return str(block.get("block_id", "")).split("~", 1)[0]
+
+
+def form_fields(view: dict[str, Any]) -> list[str]:
+    """The names of a form's inputs, in order."""
+    return [field_name(block) for block in view.get("blocks") or [] if block.get("type") == "input"]
+
+
 def form_state(view: dict[str, Any], /, **changes: Any) -> dict[str, Any]:
     """A form's `view.state.values` as Slack sends them when it is submitted: each input as the form shows it,
     with `changes` typed over, by field name (a block id up to its `~`). A change is the text, option value, date
@@ -168,7 +178,7 @@ def form_state(view: dict[str, Any], /, **changes: Any) -> dict[str, Any]:
     for block in view.get("blocks") or []:
         if block.get("type") != "input":
             continue
-        element, name = block["element"], str(block.get("block_id", "")).split("~", 1)[0]
+        element, name = block["element"], field_name(block)
         kind, changed = element["type"], name in changes
         typed = changes.get(name)
         listed = [part.strip() for part in typed.split(",") if part.strip()] if isinstance(typed, str) else typed
