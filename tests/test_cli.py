@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import shutil
+import sys
 from pathlib import Path
 from typing import Iterator
 
@@ -32,6 +33,14 @@ def database_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     url = f"sqlite:///{tmp_path / 'x.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
     return url
+
+
+@pytest.fixture(autouse=True)
+def user_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The user data folder (platformdirs reads XDG_DATA_HOME on Linux), where the sandbox keeps its database."""
+    folder = tmp_path / "user-data"
+    monkeypatch.setenv("XDG_DATA_HOME", str(folder))
+    return folder
 
 
 @pytest.fixture
@@ -172,3 +181,45 @@ def test_sandbox_script_runs_the_bot_end_to_end(database_url: str, tmp_path: Pat
     assert "I don't know" in out
     assert "App Home" in out
     assert "no button [9]" in out
+
+
+def sandbox_script(tmp_path: Path, *lines: str) -> Result:
+    script = tmp_path / "script.txt"
+    script.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return invoke("sandbox", "--script", str(script))
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="platformdirs reads XDG_DATA_HOME only on Linux")
+def test_the_sandbox_keeps_its_own_database_and_leaves_database_url_alone(
+        database_url: str, tmp_path: Path, user_data: Path, root_log_level: None) -> None:
+    assert invoke("db", "upgrade").exit_code == 0
+    installed = Path(database_url.removeprefix("sqlite:///"))
+    before = installed.read_bytes()
+
+    result = sandbox_script(tmp_path, "/tip Exit tickets every Friday #assessment")
+
+    assert result.exit_code == 0, result.output
+    sandbox_db = user_data / "plchat-bot" / "sandbox.db"
+    assert f"Sandbox data: {sandbox_db}" in result.stdout.splitlines()[0]
+    assert "Saved your tip" in result.stdout
+    assert installed.read_bytes() == before
+    assert not list(installed.parent.glob("x.db-*")), "no journal either: nothing wrote to it"
+    engine = db.create_db_engine(f"sqlite:///{sandbox_db}")
+    try:
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("SELECT text FROM tips").scalars().all() == ["Exit tickets every Friday"]
+    finally:
+        engine.dispose()
+
+
+def test_the_sandbox_uses_the_database_given_with_the_option(database_url: str, tmp_path: Path,
+                                                            root_log_level: None) -> None:
+    chosen = tmp_path / "mine.db"
+
+    script = tmp_path / "script.txt"
+    script.write_text("/tip Exit tickets every Friday #assessment\n", encoding="utf-8")
+    result = invoke("sandbox", "--database", f"sqlite:///{chosen}", "--script", str(script))
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"Sandbox data: {chosen}\n")
+    assert chosen.exists() and not Path(database_url.removeprefix("sqlite:///")).exists()

@@ -38,6 +38,7 @@ def test_a_wheel_installed_elsewhere_has_its_playbook_and_migrations(tmp_path: P
     installed = run(home / "bin" / "python", "-m", "pip", "install", "-q", wheel, cwd=elsewhere, env=env)
     assert installed.returncode == 0, installed.stderr
     env["DATABASE_URL"] = f"sqlite:///{elsewhere / 'plchat.db'}"
+    env["XDG_DATA_HOME"] = str(tmp_path / "user-data")  # where the sandbox keeps its own database
     plchat = home / "bin" / "plchat"
 
     where = run(home / "bin" / "python", "-c", "import bot; print(bot.__file__)", cwd=elsewhere, env=env)

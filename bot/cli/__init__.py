@@ -113,15 +113,19 @@ def sandbox(script: Annotated[typer.FileText | None, typer.Option(
         help="Run the lines of this file (or - for stdin) instead of prompting.")] = None,
         distributed: Annotated[bool, typer.Option(
             help="Answer as Slack does an app distributed outside the Marketplace: conversations.history and "
-                 ".replies once a minute per workspace, 15 messages a call.")] = False) -> None:
+                 ".replies once a minute per workspace, 15 messages a call.")] = False,
+        database: Annotated[str | None, typer.Option(
+            help="The database URL the sandbox keeps its data in. By default a sandbox.db of its own in your user "
+                 "data folder: DATABASE_URL is not used, so a real install's data is never touched.")] = None) -> None:
     """Try the bot with no Slack workspace: a local Slack stand-in and a console."""
-    from bot.sandbox.console import Console
+    from bot.sandbox.console import Console, sandbox_database_url, where_data_is
     from bot.sandbox.harness import BotHarness
     from bot.sandbox.slack_api import SlackStandIn
 
     logging.getLogger().setLevel(logging.ERROR)  # the console shows what happened; logs would bury it
-    database = prepared(load_settings())
-    with BotHarness(database, standin=SlackStandIn(distributed=distributed)) as harness:
+    settings = load_settings().model_copy(update={"database_url": database or sandbox_database_url()})
+    typer.echo(f"Sandbox data: {where_data_is(settings.database_url)}")
+    with BotHarness(prepared(settings), standin=SlackStandIn(distributed=distributed)) as harness:
         console = Console(harness, sys.stdout)
         if script is not None:
             console.run(script, echo=True)

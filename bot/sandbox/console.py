@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterable, TextIO
+
+import platformdirs
+from sqlalchemy.engine import make_url
 
 from bot.chats.definition import parse_chat_file
 from bot.chats.spec import ChatSpecError
@@ -42,6 +46,29 @@ COLLEAGUE = "U0COLLEAGUE"
 # Web API calls that only read or prepare: nothing a person would see.
 QUIET_CALLS = {"conversations.history", "conversations.replies", "chat.getPermalink", "conversations.open",
                "files.getUploadURLExternal", "users.info"}
+SANDBOX_DATA = "sandbox.db"
+
+
+def sandbox_database_url() -> str:
+    """The sandbox's own SQLite file, never the one `plchat run` uses: in the user's data folder, or the temp
+    folder when that can't be made (a read-only home)."""
+    try:
+        folder = platformdirs.user_data_path("plchat-bot")
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        folder = Path(tempfile.gettempdir()) / "plchat-bot"
+        folder.mkdir(exist_ok=True)
+    return f"sqlite:///{folder / SANDBOX_DATA}"
+
+
+def where_data_is(database_url: str) -> str:
+    """A database URL as a person reads it: a SQLite file's path; any other URL without its password."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        return str(Path(url.database).resolve()) if url.database else "in memory"
+    return url.render_as_string(hide_password=True)
+
+
 
 
 @dataclass
