@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -16,6 +17,7 @@ from bot.chats.spec import ChatSpec
 from bot.db import transaction
 from bot.models import ChatAnswer, ChatRecord, DeliveryRecord, TipRecord
 from bot.sandbox.chat_run import FakeClock, run_until, sandbox_worker
+from bot.sandbox.console import Console
 from bot.sandbox.harness import BotHarness
 from bot.sandbox.x_api import XStandIn
 
@@ -234,3 +236,32 @@ def test_spec_round_trips_through_the_database(session, team):
     assert isinstance(chat.spec, ChatSpec)
     assert store.get_chat(session, chat.id, BEFORE).spec == spec
     assert chat.next_start == START
+
+
+def test_the_sandbox_chat_lists_every_post_as_it_went_out_in_the_readers_zone(harness, clock):
+    out = io.StringIO()
+    console = Console(harness, out, clock=clock)  # you are @teacher, in Los Angeles
+
+    console.handle("chat")
+
+    shown = out.getvalue()
+    assert "<!date" not in shown
+    # The demo chat starts a day and a half hour after now: 01:30 UTC on Dec 1, 5:30 PM on Nov 30 in Los Angeles.
+    assert ("Sun Nov 29, 5:30 PM PST  reminder-1440m  Slack #general\n"
+            "    :alarm_clock: *Feedback that moves learning* starts tomorrow\n"
+            "    tomorrow at 5:30 PM · #PLChat · 30 minutes") in shown
+    headings = [line for line in shown.splitlines() if line and not line.startswith(" ")]
+    q1, q2 = headings.index("Mon Nov 30, 5:35 PM PST  q1  Slack #general"), \
+        headings.index("Mon Nov 30, 5:42 PM PST  q2  Slack #general")
+    assert headings[q1 + 1] == "Mon Nov 30, 5:35 PM PST  q1  X, Bluesky, Mastodon"
+    assert headings[q1 + 2:q2] == [
+        "Mon Nov 30, 5:35 PM PST  answer on Slack, in the thread of Q1  @Ana",
+        "Mon Nov 30, 5:35 PM PST  answer on X  @msfrizzle",
+        "Mon Nov 30, 5:35 PM PST  answer on Bluesky, replying to Q1  @mrsvaughan.bsky.social",
+        "Mon Nov 30, 5:35 PM PST  answer on Mastodon  @mrdiaz@edutooters.net"]
+    assert "answer on X  @msfrizzle\n    A1 Exit tickets: one glow, one grow #PLChat\n" in shown
+    recap = shown.split("Mon Nov 30, 6:10 PM PST  recap  Slack #general\n", 1)[1]
+    assert recap.startswith("    :memo: *Recap: Feedback that moves learning* #PLChat\n"
+                            "      today at 5:30 PM · 4 people took part")
+    assert "• A1 Peer review with a two-star rubric — @Ana" in recap
+    assert headings[-1] == "Mon Nov 30, 6:10 PM PST  recap  X, Bluesky, Mastodon"

@@ -176,7 +176,7 @@ def test_sandbox_script_runs_the_bot_end_to_end(database_url: str, tmp_path: Pat
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "Start a three-station rotation" in out
-    assert "Shared by @U0TEACHER" in out
+    assert "Shared by @teacher" in out
     assert re.search(r"The playbook: (\d+) plays", out).group(1) == str(len(load_play_dir()[0]))
     assert "I don't know" in out
     assert "App Home" in out
@@ -223,3 +223,42 @@ def test_the_sandbox_uses_the_database_given_with_the_option(database_url: str, 
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith(f"Sandbox data: {chosen}\n")
     assert chosen.exists() and not Path(database_url.removeprefix("sqlite:///")).exists()
+
+
+def test_sandbox_forms_list_their_options_and_refuse_one_they_do_not_offer(
+        tmp_path: Path, root_log_level: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PLCHAT_MODERATORS", "U0TEACHER")
+
+    result = sandbox_script(
+        tmp_path, "/plchat schedule",
+        "submit post_to_x=threads | title=Rotation chat | hashtag=PLChat | starts=2031-01-14 17:00 | questions=5: Hi?",
+        "submit post_to_x=bluesky, post_to_mastodon | repeat=Just once | title=Rotation chat | hashtag=PLChat | "
+        "starts=2031-01-14 17:00 | questions=5: Hi?",
+        "/tip", "submit Timers at every station | routines | grade 20")
+
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "Repeat: Every week\n    one of: weekly (Every week), none (Just once)" in out
+    assert ("Also post on: (none chosen)\n    any of, comma separated: post_to_x (X), post_to_bluesky (Bluesky), "
+            "post_to_mastodon (Mastodon)") in out
+    assert ("post_to_x has no option 'threads'. Choose any of, comma separated: post_to_x (X), post_to_bluesky "
+            "(Bluesky), post_to_mastodon (Mastodon).") in out
+    scheduled = out.split("post_to_mastodon | repeat=Just once", 1)[1]
+    assert "Rotation chat" in scheduled and "Once · in #general · 1 question · on Bluesky, Mastodon" in scheduled
+    assert "Grade band: (none chosen)\n    one of: " in out
+    assert "grade has no option 'grade 20'. Choose one of: " in out
+
+
+def test_sandbox_knows_its_people_by_name(tmp_path: Path, root_log_level: None) -> None:
+    result = sandbox_script(tmp_path, "save Exit slips on sticky notes #assessment", "/tip Timers at every station",
+                            "/tips from:@Ana", "/tips #assessment from:@ana since:2026-09-01", "/tips from:@Bob")
+
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "(@Ana posted in #general: Exit slips on sticky notes #assessment)" in out
+    for search in ("> /tips from:@Ana", "> /tips #assessment from:@ana since:2026-09-01"):
+        found = out.split(search, 1)[1].split("\n> ", 1)[0]
+        assert "Exit slips on sticky notes\n  by @Ana" in found and "Timers" not in found
+    unknown = out.split("> /tips from:@Bob", 1)[1]
+    assert "The sandbox knows @teacher and @Ana, not @Bob" in unknown
+    assert "by @U0" not in out and "by @Ana" in out  # people by name, never by id

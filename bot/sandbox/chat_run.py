@@ -21,6 +21,8 @@ from bot.models import DeliveryRecord, DigestSubscriptionRecord
 from bot.sandbox.bluesky_api import BlueskyStandIn
 from bot.sandbox.harness import SANDBOX_TOKEN, BotHarness
 from bot.sandbox.mastodon_api import MastodonStandIn
+from bot.sandbox.payloads import COLLEAGUE
+from bot.sandbox.render import Reader, render_message
 from bot.sandbox.x_api import XStandIn
 from bot.social.bluesky import BlueskyAccount
 from bot.social.mastodon import MastodonAccount
@@ -122,10 +124,22 @@ def demo_spec(channel: str, start: datetime, timezone_name: str) -> ChatSpec:
                     post_to_bluesky=True, post_to_mastodon=True)
 
 
-def run_demo_chat(harness: BotHarness, networks: SandboxNetworks, clock: FakeClock, spec: ChatSpec) -> list[str]:
+@dataclass(frozen=True)
+class Answer:
+    """Someone's answer to a chat question, as they posted it."""
+
+    at: datetime
+    where: str
+    who: str
+    text: str
+
+
+def run_demo_chat(harness: BotHarness, networks: SandboxNetworks, clock: FakeClock, spec: ChatSpec,
+                  reader: Reader = Reader()) -> list[str]:
     """Schedule `spec`, run it from now to its recap in accelerated time with a colleague answering Q1 in Slack
-    and teachers answering on each network it posts to, then cancel what is left of it (the sandbox shares the
-    bot's database). Returns what went out, in order, as lines."""
+    and teachers answering on each network it posts to, then cancel what is left of it (the sandbox keeps its
+    data). Returns every post in the order it went out, the answers and the recap included, as `reader` would
+    read each when it arrived: lines of text."""
     team = harness.workspace.team_id
     with transaction(harness.database.sessions) as session:
         chat = store.create_chat(session, team, spec, harness.workspace.user_id, clock())
@@ -137,7 +151,7 @@ def run_demo_chat(harness: BotHarness, networks: SandboxNetworks, clock: FakeClo
     try:
         first_question = start + timedelta(minutes=spec.questions[0].at)
         run_until(worker, clock, first_question + timedelta(seconds=1))
-        _answer_first_question(harness, networks, clock, chat.id, spec)
+        answers = _answer_first_question(harness, networks, clock, chat.id, spec)
         run_until(worker, clock, start + timedelta(minutes=spec.duration) + timetable.RECAP_AFTER
                   + timedelta(seconds=1))
     finally:
@@ -148,37 +162,46 @@ def run_demo_chat(harness: BotHarness, networks: SandboxNetworks, clock: FakeClo
         sent = session.scalars(select(DeliveryRecord).where(DeliveryRecord.subject == store.subject(chat.id),
                                                             DeliveryRecord.state != "pending")
                                .order_by(DeliveryRecord.finished_at, DeliveryRecord.id)).all()
-    return [_describe(row, harness, networks) for row in sent]
+    posts = [_post(row, harness, networks, reader) for row in sent]
+    return _timeline(posts + [(a.at, f"answer on {a.where}", a.who, a.text) for a in answers], reader)
 
 
 def _answer_first_question(harness: BotHarness, networks: SandboxNetworks, clock: FakeClock, chat_id: int,
-                           spec: ChatSpec) -> None:
+                           spec: ChatSpec) -> list[Answer]:
     channel = spec.slack_channels[0] if spec.slack_channels else None
     with harness.database.sessions() as session:
         sent = {row.target: row.sent_ref for row in session.scalars(select(DeliveryRecord).where(
             DeliveryRecord.subject == store.subject(chat_id), DeliveryRecord.key.contains(":q1:")))}
+    answers: list[Answer] = []
     if channel is not None and sent.get("slack"):
-        reply = harness.standin.seed_message(channel, "U0COLLEAGUE", "A1 Peer review with a two-star rubric",
-                                             thread_ts=sent["slack"])
-        harness.event({"type": "message", "channel": channel, "user": "U0COLLEAGUE", "text": reply["text"],
+        text = "A1 Peer review with a two-star rubric"
+        reply = harness.standin.seed_message(channel, COLLEAGUE.user_id, text, thread_ts=sent["slack"])
+        harness.event({"type": "message", "channel": channel, "user": COLLEAGUE.user_id, "text": reply["text"],
                        "ts": reply["ts"], "thread_ts": sent["slack"], "channel_type": "channel"})
+        answers.append(Answer(clock(), "Slack, in the thread of Q1", f"@{COLLEAGUE.display_name}", text))
     if spec.post_to_x:
-        networks.x.add_post("msfrizzle", f"A1 Exit tickets: one glow, one grow #{spec.hashtag}", created_at=clock())
+        text = f"A1 Exit tickets: one glow, one grow #{spec.hashtag}"
+        networks.x.add_post("msfrizzle", text, created_at=clock())
+        answers.append(Answer(clock(), "X", "@msfrizzle", text))
     if spec.post_to_bluesky and sent.get("bluesky"):
-        networks.bluesky.add_post("mrsvaughan.bsky.social", "Sticky-note gallery walks, then a class rubric",
-                                  clock(), reply_to=f"at://{networks.bluesky.did}/app.bsky.feed.post/"
-                                                    f"{sent['bluesky']}")
+        text = "Sticky-note gallery walks, then a class rubric"
+        networks.bluesky.add_post("mrsvaughan.bsky.social", text, clock(),
+                                  reply_to=f"at://{networks.bluesky.did}/app.bsky.feed.post/{sent['bluesky']}")
+        answers.append(Answer(clock(), "Bluesky, replying to Q1", "@mrsvaughan.bsky.social", text))
     if spec.post_to_mastodon:
-        networks.mastodon.add_status("mrdiaz@edutooters.net", f"A1 Two stars and a wish, every Friday "
-                                                              f"#{spec.hashtag}", clock())
+        text = f"A1 Two stars and a wish, every Friday #{spec.hashtag}"
+        networks.mastodon.add_status("mrdiaz@edutooters.net", text, clock())
+        answers.append(Answer(clock(), "Mastodon", "@mrdiaz@edutooters.net", text))
+    return answers
 
 
-def _describe(row: DeliveryRecord, harness: BotHarness, networks: SandboxNetworks) -> str:
-    when = f"{row.finished_at:%a %H:%M} UTC" if row.finished_at else "?"
-    where = NETWORKS.get(row.target) or f"Slack {row.channel}"
+def _post(row: DeliveryRecord, harness: BotHarness, networks: SandboxNetworks,
+          reader: Reader) -> tuple[datetime, str, str, str]:
+    """A post the bot made (or could not make): when, what, where, and its text as `reader` saw it then."""
     post = row.key.split(":")[3]
+    where = NETWORKS.get(row.target) or f"Slack #{reader.channels.get(row.channel or '', row.channel)}"
     if row.state != "sent":
-        return f"{when}  {where:16} {post:14} [{row.state}: {row.reason}]"
+        return row.finished_at, post, where, f"[{row.state}: {row.reason}]"
     if row.target == "x":
         text = next((p.text for p in networks.x.posts_by_me() if p.id == row.sent_ref), "")
     elif row.target == "bluesky":
@@ -186,9 +209,25 @@ def _describe(row: DeliveryRecord, harness: BotHarness, networks: SandboxNetwork
     elif row.target == "mastodon":
         text = next((p.text for p in networks.mastodon.statuses_by_me() if str(p.id) == row.sent_ref), "")
     else:
-        text = next((m.get("text", "") for m in harness.standin.messages_in(row.channel) if m["ts"] == row.sent_ref),
-                    "")
-    return f"{when}  {where:16} {post:14} {text.splitlines()[0] if text else ''}"
+        message = next((m for m in harness.standin.messages_in(row.channel) if m["ts"] == row.sent_ref), {})
+        text = render_message(message.get("text"), message.get("blocks"), reader.at(row.finished_at)).text
+    return row.finished_at, post, where, text
+
+
+def _timeline(entries: list[tuple[datetime, str, str, str]], reader: Reader) -> list[str]:
+    """Entries in time order, each as a heading line and its text indented; the same post with the same text on
+    several networks at once is listed once, naming them all."""
+    merged: list[list] = []
+    for at, what, where, text in sorted(entries, key=lambda entry: entry[0]):
+        if merged and merged[-1][0] == at and merged[-1][1] == what and merged[-1][3] == text:
+            merged[-1][2] += f", {where}"
+        else:
+            merged.append([at, what, where, text])
+    lines: list[str] = []
+    for at, what, where, text in merged:
+        lines.append(f"{reader.local(at)}  {what}  {where}")
+        lines += ["    " + line for line in text.splitlines()]
+    return lines
 
 
 def run_next_digests(harness: BotHarness, clock: FakeClock) -> datetime | None:

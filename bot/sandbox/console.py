@@ -7,7 +7,8 @@ import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Iterable, TextIO
+from typing import Callable, Iterable, TextIO
+from zoneinfo import ZoneInfo
 
 import platformdirs
 from sqlalchemy.engine import make_url
@@ -19,18 +20,20 @@ from bot.sandbox.bluesky_api import BlueskyStandIn
 from bot.sandbox.chat_run import FakeClock, SandboxNetworks, demo_spec, run_demo_chat, run_next_digests
 from bot.sandbox.mastodon_api import MastodonStandIn
 from bot.sandbox.harness import BotHarness, Exchange
-from bot.sandbox.render import Button, Rendered, render_message, render_view
+from bot.sandbox.payloads import COLLEAGUE, ESCAPED_COMMANDS, SANDBOX_PEOPLE
+from bot.sandbox.render import OPTION_ELEMENTS, Button, Reader, Rendered, options_line, render_message, render_view
 from bot.sandbox.slack_api import RecordedCall
 from bot.sandbox.x_api import XStandIn
 from bot.slack.tip_blocks import TIP_MODAL
 
-CONSOLE_HELP = """You are @teacher in #general of a local stand-in workspace. Type:
+CONSOLE_HELP = """You are @teacher in #general of a local stand-in workspace, with your colleague @Ana. Type:
   /play                  a play to try        /play station rotation   search
   /play list             categories           /plchat help             the bot's help
   /tip TEXT #tag         share a tip          /tip                     open the tip form
   /tips WORDS            search tips          /tips mine               your tips
-  save TEXT              a colleague posts TEXT in #general; you use "Save as tip" on it
-  react TEXT             a colleague posts TEXT; you react to it with :bulb:
+  /tips from:@Ana        Ana's tips (the sandbox knows @teacher and @Ana)
+  save TEXT              Ana posts TEXT in #general; you use "Save as tip" on it
+  react TEXT             Ana posts TEXT; you react to it with :bulb:
   submit TEXT | TAGS | GRADE    fill in and send the tip form
   submit NAME=VALUE | ...       fill in and send any other form (a field left out keeps what it shows)
   1, 2, ...              press a button shown as [1], [2] ...
@@ -42,10 +45,9 @@ CONSOLE_HELP = """You are @teacher in #general of a local stand-in workspace. Ty
   help                   this text            quit                     leave
 To try what moderators do (schedule chats, hide tips, Make a play, /play drafts), start the sandbox with
 PLCHAT_MODERATORS=U0TEACHER."""
-COLLEAGUE = "U0COLLEAGUE"
 # Web API calls that only read or prepare: nothing a person would see.
 QUIET_CALLS = {"conversations.history", "conversations.replies", "chat.getPermalink", "conversations.open",
-               "files.getUploadURLExternal", "users.info"}
+               "files.getUploadURLExternal", "users.info", "reactions.get"}
 SANDBOX_DATA = "sandbox.db"
 
 
@@ -69,8 +71,6 @@ def where_data_is(database_url: str) -> str:
     return url.render_as_string(hide_password=True)
 
 
-
-
 @dataclass
 class _Pressable:
     button: Button
@@ -80,11 +80,20 @@ class _Pressable:
 class Console:
     """Turns typed lines into signed Slack requests and prints what the bot posted."""
 
-    def __init__(self, harness: BotHarness, out: TextIO):
+    def __init__(self, harness: BotHarness, out: TextIO,
+                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)):
         self.harness = harness
         self.out = out
+        self.clock = clock
         self.buttons: dict[int, _Pressable] = {}
         self.open_view: dict | None = None  # the last form the bot opened, for `submit`
+        for person in SANDBOX_PEOPLE:
+            harness.standin.set_user(person.user_id, tz=person.tz)
+        zones = {person.user_id: person.tz for person in SANDBOX_PEOPLE}
+        self.channels = {harness.workspace.channel_id: harness.workspace.channel_name}
+        self.reader = Reader(names={p.user_id: p.display_name for p in SANDBOX_PEOPLE}, channels=self.channels,
+                             zone=ZoneInfo(zones.get(harness.workspace.user_id, harness.settings.plchat_timezone)),
+                             now=clock)
 
     def run(self, lines: Iterable[str], *, echo: bool) -> None:
         self._print(CONSOLE_HELP)
@@ -118,8 +127,8 @@ class Console:
             self._show(self.harness.press(pressable.button, view_id=pressable.view_id))
         elif line.startswith(("save ", "react ")):
             verb, _, text = line.partition(" ")
-            message = self.harness.standin.seed_message(self.harness.workspace.channel_id, COLLEAGUE, text)
-            self._print(f"(@colleague posted in #general: {text})")
+            message = self.harness.standin.seed_message(self.harness.workspace.channel_id, COLLEAGUE.user_id, text)
+            self._print(f"(@{COLLEAGUE.display_name} posted in #{self.harness.workspace.channel_name}: {text})")
             if verb == "save":
                 self._show(self.harness.message_shortcut("save_tip", message))
             else:
@@ -127,14 +136,24 @@ class Console:
         elif line.startswith("submit"):
             self._submit(line.removeprefix("submit"))
         elif line.startswith("/"):
-            command, _, text = line.partition(" ")
-            self._show(self.harness.slash(command, text))
+            self._slash(*line.partition(" ")[::2])
         else:
             self._print("Type a slash command such as /play station rotation, a button number, or help.")
 
+    def _slash(self, command: str, text: str) -> None:
+        """Send the command as Slack would: a command that escapes gets the people and channel the sandbox knows
+        as mentions."""
+        if command in ESCAPED_COMMANDS:
+            text, unknown = payloads.escaped_text(text, SANDBOX_PEOPLE, self.channels)
+            if unknown:
+                known = " and ".join(f"@{p.display_name}" for p in SANDBOX_PEOPLE)
+                self._print(f"(The sandbox knows {known}, not {', '.join('@' + n for n in unknown)}: Slack sends "
+                            "a name nobody has as the text you typed.)")
+        self._show(self.harness.slash(command, text))
+
     def _run_chat(self, path: str) -> None:
         settings = self.harness.settings
-        clock = FakeClock(datetime.now(timezone.utc).replace(second=0, microsecond=0))
+        clock = FakeClock(self.clock().replace(second=0, microsecond=0))
         if path:
             try:
                 spec = parse_chat_file(Path(path).read_bytes(), default_timezone=settings.plchat_timezone)
@@ -150,17 +169,17 @@ class Console:
         self._print(f"(running #{spec.hashtag} “{spec.title}” from now to its recap, in accelerated time)")
         with XStandIn(clock=clock) as x, BlueskyStandIn(clock=clock) as bluesky, \
                 MastodonStandIn(clock=clock) as mastodon:
-            lines = run_demo_chat(self.harness, SandboxNetworks(x, bluesky, mastodon), clock, spec)
+            lines = run_demo_chat(self.harness, SandboxNetworks(x, bluesky, mastodon), clock, spec, self.reader)
         self._print("\n".join(lines))
 
     def _run_digest(self) -> None:
         mark = len(self.harness.standin.calls)
-        due = run_next_digests(self.harness, FakeClock(datetime.now(timezone.utc)))
+        due = run_next_digests(self.harness, FakeClock(self.clock()))
         if due is None:
             self._print("Nobody here is subscribed yet: `/digest subscribe` first.")
             return
-        self._print(f"(skipped ahead to {due:%a %Y-%m-%d %H:%M} UTC, when the digest was due)")
-        self._show(Exchange(200, b"", self.harness.standin.calls[mark:]))
+        self._print(f"(skipped ahead to {self.reader.local(due)}, when the digest was due)")
+        self._show(Exchange(200, b"", self.harness.standin.calls[mark:]), self.reader.at(due))
 
     def _submit(self, typed: str) -> None:
         if self.open_view is None:
@@ -178,7 +197,13 @@ class Console:
             if unknown := sorted(set(changes) - set(payloads.form_fields(self.open_view))):
                 self._print(f"The form has no field {', '.join(unknown)}. {_field_names(self.open_view)}")
                 return
-        exchange = self.harness.submit_view(self.open_view, payloads.form_state(self.open_view, **changes))
+        try:
+            changes = _chosen_options(self.open_view, changes, self.channels)
+        except ValueError as refused:
+            self._print(str(refused))
+            return
+        values = payloads.form_state(self.open_view, current_channel=self.harness.workspace.channel_id, **changes)
+        exchange = self.harness.submit_view(self.open_view, values)
         errors = _form_errors(exchange.ack_body)
         if errors:
             self._print("The form says: " + "; ".join(errors))
@@ -186,7 +211,7 @@ class Console:
         self.open_view = None
         self._show(exchange)
 
-    def _show(self, exchange: Exchange) -> None:
+    def _show(self, exchange: Exchange, reader: Reader | None = None) -> None:
         if exchange.status == 404:
             self._print("(the bot has no listener for that; in a real workspace Slack only sends the commands "
                         "listed in manifest.yml. Try /play or /plchat help)")
@@ -200,23 +225,24 @@ class Console:
         for call in exchange.calls:
             if call.kind == "upload" or call.method in QUIET_CALLS:
                 continue
-            heading, rendered, view_id = self._describe(call)
+            heading, rendered, view_id = self._describe(call, reader or self.reader)
             self._print(f"\n── {heading} ──\n{rendered.text}")
             self.buttons.update({b.number: _Pressable(b, view_id) for b in rendered.buttons})
 
-    def _describe(self, call: RecordedCall) -> tuple[str, Rendered, str | None]:
+    def _describe(self, call: RecordedCall, reader: Reader) -> tuple[str, Rendered, str | None]:
         args = call.args
         if call.kind == "hook":
             if args.get("delete_original"):
                 return "the private message was removed", Rendered(""), None
-            who = "in #general" if args.get("response_type") == "in_channel" else "only you can see this"
+            who = (f"in #{self.harness.workspace.channel_name}" if args.get("response_type") == "in_channel"
+                   else "only you can see this")
             verb = "replaces the message above" if args.get("replace_original") else who
-            return f"PLChat Bot ({verb})", render_message(args.get("text"), args.get("blocks")), None
+            return f"PLChat Bot ({verb})", render_message(args.get("text"), args.get("blocks"), reader), None
         if call.method == "views.publish":
-            return "App Home", render_view(args.get("view") or {}), f"V-home-{args.get('user_id')}"
+            return "App Home", render_view(args.get("view") or {}, reader), f"V-home-{args.get('user_id')}"
         if call.method == "views.open":
             self.open_view = args.get("view") or {}
-            form = render_view(self.open_view)
+            form = render_view(self.open_view, reader)
             if self.open_view.get("callback_id") == TIP_MODAL:
                 hint = "\n(fill it in with: submit your tip | tags, comma separated | grade band)"
             else:
@@ -224,17 +250,47 @@ class Console:
                         f"and \\n starts a new line. {_field_names(self.open_view)})")
             return "a form opens", Rendered(form.text + hint, form.buttons), None
         if call.method in ("chat.postMessage", "chat.postEphemeral"):
-            where = "only you can see this" if call.method == "chat.postEphemeral" else f"in {args.get('channel')}"
+            where = "only you can see this" if call.method == "chat.postEphemeral" else self._where(args.get("channel"))
             status = "" if call.status == 200 else f" [Slack answered {call.status}]"
-            return f"PLChat Bot ({where}){status}", render_message(args.get("text"), args.get("blocks")), None
+            return f"PLChat Bot ({where}){status}", render_message(args.get("text"), args.get("blocks"), reader), None
         if call.method == "files.completeUploadExternal" and call.status == 200:
             names = [f"{file['filename']} ({file['content'].count(chr(10))} lines)"
                      for entry in args["files"] if (file := self.harness.standin.uploaded(entry["id"]))]
             return "a file arrives in your DMs", Rendered(", ".join(names)), None
         return f"Web API {call.method} -> {call.status}", Rendered(""), None
 
+    def _where(self, channel: str | None) -> str:
+        if channel in self.channels:
+            return f"in #{self.channels[channel]}"
+        return "in your DMs" if channel == self.harness.workspace.user_id else f"in {channel}"
+
     def _print(self, text: str) -> None:
         print(text, file=self.out)
+
+
+def _chosen_options(view: dict, changes: dict[str, str], channels: dict[str, str]) -> dict[str, str]:
+    """`changes` as Slack would send them: each choice of a select, radio buttons or checkboxes as its option's
+    value, each #channel as its id. Raises ValueError naming a choice the form does not offer, and listing those
+    it does."""
+    elements = payloads.form_elements(view)
+    return {name: _chosen(name, elements.get(name) or {}, typed, channels) for name, typed in changes.items()}
+
+
+def _chosen(name: str, element: dict, typed: str, channels: dict[str, str]) -> str:
+    kind = element.get("type")
+    parts = [part.strip() for part in typed.split(",") if part.strip()]
+    if kind == "multi_conversations_select":
+        by_name = {f"#{channel_name}": channel_id for channel_id, channel_name in channels.items()}
+        return ",".join(by_name.get(part, part) for part in parts)
+    if kind not in OPTION_ELEMENTS:
+        return typed
+    values = []
+    for part in parts if kind == "checkboxes" else [typed.strip()] if typed.strip() else []:
+        value = payloads.option_value(element, part)
+        if value is None:
+            raise ValueError(f"{name} has no option {part!r}. Choose {options_line(element)}.")
+        values.append(value)
+    return ",".join(values)
 
 
 def _field_names(view: dict) -> str:
@@ -242,9 +298,11 @@ def _field_names(view: dict) -> str:
 
 
 def _form_errors(ack_body: bytes) -> list[str]:
-    """The field errors a view_submission ack carried, if any."""
+    """The field errors a view_submission ack carried, if any, each after its field's name (Slack shows each
+    under its field)."""
     try:
         answer = json.loads(ack_body or b"{}")
     except ValueError:
         return []
-    return list((answer.get("errors") or {}).values()) if isinstance(answer, dict) else []
+    errors = (answer.get("errors") or {}) if isinstance(answer, dict) else {}
+    return [f"{payloads.field_name({'block_id': block_id})}: {text}" for block_id, text in errors.items()]

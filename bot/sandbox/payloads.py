@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 from urllib.parse import urlencode
 
 from slack_sdk.signature import SignatureVerifier
@@ -27,6 +28,54 @@ class Workspace:
     channel_name: str = "general"
     user_id: str = "U0TEACHER"
     user_name: str = "teacher"
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone in the sandbox's workspace, as Slack knows them."""
+
+    user_id: str
+    name: str  # the handle: what Slack puts after the | of an escaped mention, and what people type after @
+    display_name: str
+    tz: str  # IANA, as users.info gives it
+
+
+# The people of the sandbox's workspace: you (the Workspace's user) and a colleague.
+SANDBOX_PEOPLE = (Person("U0TEACHER", "teacher", "teacher", "America/Los_Angeles"),
+                  Person("U0ANA", "ana", "Ana", "America/New_York"))
+COLLEAGUE = SANDBOX_PEOPLE[1]
+
+# The commands whose manifest entry has should_escape: true. For those Slack sends a person picked from the
+# @ menu as <@U…|handle>, a channel as <#C…|name> and @here as <!here>; the others get the text as typed.
+ESCAPED_COMMANDS = frozenset({"/plchat", "/tips", "/digest"})
+_AT_NAME = re.compile(r"(?<![\w<@])@([A-Za-z0-9][\w.-]*)")
+_HASH_NAME = re.compile(r"(?<![\w<#])#([a-z0-9][\w-]*)")
+_BROADCASTS = frozenset({"here", "channel", "everyone"})
+
+
+def escaped_text(text: str, people: Iterable[Person], channels: dict[str, str]) -> tuple[str, list[str]]:
+    """`text` as Slack sends it to a command that escapes: each @handle (or @display name) of someone in `people`
+    and each #name of one of `channels` (id -> name) as Slack's mention, @here/@channel/@everyone as a broadcast.
+    Returns the text and the @names it knows no one by (Slack sends those as typed)."""
+    by_name = {key.lower(): person for person in people for key in (person.name, person.display_name)}
+    by_channel = {name: channel_id for channel_id, name in channels.items()}
+    unknown: list[str] = []
+
+    def person(match: re.Match[str]) -> str:
+        typed = match.group(1).rstrip(".")
+        rest = match.group(1)[len(typed):]
+        if typed.lower() in _BROADCASTS:
+            return f"<!{typed.lower()}>{rest}"
+        if found := by_name.get(typed.lower()):
+            return f"<@{found.user_id}|{found.name}>{rest}"
+        unknown.append(typed)
+        return match.group(0)
+
+    def channel(match: re.Match[str]) -> str:
+        found = by_channel.get(match.group(1))
+        return f"<#{found}|{match.group(1)}>" if found else match.group(0)
+
+    return _HASH_NAME.sub(channel, _AT_NAME.sub(person, text)), unknown
 
 
 @dataclass(frozen=True)
@@ -170,10 +219,28 @@ def form_fields(view: dict[str, Any]) -> list[str]:
     return [field_name(block) for block in view.get("blocks") or [] if block.get("type") == "input"]
 
 
-def form_state(view: dict[str, Any], /, **changes: Any) -> dict[str, Any]:
+def form_elements(view: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each input's element, by field name."""
+    return {field_name(block): block.get("element") or {} for block in view.get("blocks") or []
+            if block.get("type") == "input"}
+
+
+def option_value(element: dict[str, Any], typed: str) -> str | None:
+    """The value of the option `typed` names (its value, or its label, in any case), or None when it names none
+    of the element's options."""
+    for option in element.get("options") or []:
+        label = (option.get("text") or {}).get("text", "")
+        if typed == option.get("value") or typed.casefold() in (str(option.get("value")).casefold(),
+                                                                  label.casefold()):
+            return str(option.get("value"))
+    return None
+
+
+def form_state(view: dict[str, Any], /, *, current_channel: str | None = None, **changes: Any) -> dict[str, Any]:
     """A form's `view.state.values` as Slack sends them when it is submitted: each input as the form shows it,
     with `changes` typed over, by field name (a block id up to its `~`). A change is the text, option value, date
-    or time; for checkboxes and channel pickers a list or a comma-separated string."""
+    or time; for checkboxes and channel pickers a list or a comma-separated string. A channel picker that
+    defaults to the current conversation holds `current_channel` (the one the form was opened from)."""
     values: dict[str, Any] = {}
     for block in view.get("blocks") or []:
         if block.get("type") != "input":
@@ -200,8 +267,9 @@ def form_state(view: dict[str, Any], /, **changes: Any) -> dict[str, Any]:
         elif kind == "timepicker":
             state = {"selected_time": typed if changed else element.get("initial_time")}
         elif kind == "multi_conversations_select":
-            state = {"selected_conversations": list(listed or []) if changed else
-                     element.get("initial_conversations", [])}
+            shown = element.get("initial_conversations") or (
+                [current_channel] if current_channel and element.get("default_to_current_conversation") else [])
+            state = {"selected_conversations": list(listed or []) if changed else shown}
         else:
             raise ValueError(f"form_state knows no {kind} element")
         values[block["block_id"]] = {element["action_id"]: {"type": kind, **state}}
