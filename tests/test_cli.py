@@ -14,12 +14,16 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import inspect
 from typer.testing import CliRunner, Result
 
 from bot import db
 from bot.cli import cli
 from bot.play_files import PLAYS_DIR, load_play_dir
+from bot.sandbox.payloads import ESCAPED_COMMANDS, SANDBOX_PEOPLE, escaped_text
 
 runner = CliRunner()
 
@@ -262,3 +266,25 @@ def test_sandbox_knows_its_people_by_name(tmp_path: Path, root_log_level: None) 
     unknown = out.split("> /tips from:@Bob", 1)[1]
     assert "The sandbox knows @teacher and @Ana, not @Bob" in unknown
     assert "by @U0" not in out and "by @Ana" in out  # people by name, never by id
+
+
+def test_the_sandbox_escapes_mentions_for_the_commands_the_manifest_says_slack_escapes() -> None:
+    manifest = yaml.safe_load((Path(__file__).resolve().parent.parent / "manifest.yml").read_text(encoding="utf-8"))
+
+    escaped = {command["command"] for command in manifest["features"]["slash_commands"] if command["should_escape"]}
+
+    assert ESCAPED_COMMANDS == escaped
+
+
+def test_mentions_are_sent_as_slack_sends_a_person_picked_from_the_menu() -> None:
+    text, unknown = escaped_text("from:@Ana @teacher, @here #general #assessment ana@school.org @Bob.",
+                                 SANDBOX_PEOPLE, {"C0GENERAL": "general"})
+
+    assert text == ("from:<@U0ANA|ana> <@U0TEACHER|teacher>, <!here> <#C0GENERAL|general> #assessment "
+                    "ana@school.org @Bob.")
+    assert unknown == ["Bob"]
+
+
+@given(st.text(alphabet=st.characters(blacklist_characters="@#<>&")))
+def test_text_without_a_mention_is_sent_as_typed(text: str) -> None:
+    assert escaped_text(text, SANDBOX_PEOPLE, {"C0GENERAL": "general"}) == (text, [])
