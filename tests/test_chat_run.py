@@ -265,3 +265,18 @@ def test_the_sandbox_chat_lists_every_post_as_it_went_out_in_the_readers_zone(ha
                             "      today at 5:30 PM · 4 people took part")
     assert "• A1 Peer review with a two-star rubric — @Ana" in recap
     assert headings[-1] == "Mon Nov 30, 6:10 PM PST  recap  X, Bluesky, Mastodon"
+
+
+def test_a_second_sandbox_chat_reaches_its_own_bluesky_stand_in(harness, clock):
+    """Each chat runs against new stand-ins; the Bluesky session kept from the first chat (in the sandbox's lasting
+    database) belongs to a stand-in that is gone, so the second must log in to its own."""
+    console = Console(harness, io.StringIO(), clock=clock)
+    console.handle("chat")
+    out = io.StringIO()
+    console.out = out
+
+    console.handle("chat")
+
+    shown = out.getvalue()
+    assert "[failed" not in shown
+    assert "q1  X, Bluesky, Mastodon" in shown

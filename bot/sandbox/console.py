@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -167,7 +168,9 @@ class Console:
             spec = demo_spec(self.harness.workspace.channel_id, clock() + timedelta(days=1, minutes=30),
                              settings.plchat_timezone)
         self._print(f"(running #{spec.hashtag} “{spec.title}” from now to its recap, in accelerated time)")
-        with XStandIn(clock=clock) as x, BlueskyStandIn(clock=clock) as bluesky, \
+        # A new app password each time: the Bluesky session kept from an earlier chat (sealed with its password)
+        # belongs to a stand-in that is gone, so the bot logs in to this one.
+        with XStandIn(clock=clock) as x, BlueskyStandIn(clock=clock, password=secrets.token_hex(8)) as bluesky, \
                 MastodonStandIn(clock=clock) as mastodon:
             lines = run_demo_chat(self.harness, SandboxNetworks(x, bluesky, mastodon), clock, spec, self.reader)
         self._print("\n".join(lines))
