@@ -15,9 +15,12 @@ from bot.sandbox import payloads
 from bot.sandbox.harness import BotHarness, Exchange
 from bot.sandbox.slack_api import TRIGGER_LIFETIME, SlackStandIn
 from bot.sandbox.render import Button
-from bot.slack.markup import live_markup
 from bot.slack.tip_blocks import TIP_MODAL
+from bot.db import transaction
+from bot.slack.markup import live_markup
 from bot.tips import store
+from bot.tips.records import NewTip
+from conftest import FIXED_NOW
 
 BROADCAST = re.compile(r"<!(channel|here|everyone)>|<!subteam")
 
@@ -124,14 +127,46 @@ def test_share_posts_the_tip_publicly_crediting_author_and_sharer(bot: BotHarnes
     assert "parking lot poster" in all_text(post.args)
 
 
+def share_as(database, team: str, author: str, text: str) -> int:
+    with transaction(database.sessions) as session:
+        return store.save_tip(session, NewTip(team, author, author, text, "command"), FIXED_NOW).tip.id
+
+
 def test_helpful_counts_one_vote_per_person(bot: BotHarness, database, unique: str):
-    reply(bot.slash("/tip", f"Warm-up question on the board {unique}"))
+    share_as(database, bot.workspace.team_id, "U0COLLEAGUE", f"Warm-up question on the board {unique}")
     found = reply(bot.slash("/tips", unique))
     helpful = button(found, "tip_helpful")
     assert "Marked as helpful (1 so far)" in reply(bot.press(helpful))["text"]
     assert "already marked" in reply(bot.press(helpful))["text"]
     with database.sessions() as session:
         assert store.get_tip(session, bot.workspace.team_id, int(helpful.value)).helpful_count == 1
+
+
+def test_a_vote_for_ones_own_tip_is_refused_privately_and_not_counted(bot: BotHarness, database, unique: str):
+    saved = reply(bot.slash("/tip", f"Warm-up question on the board {unique}"))
+    tip_id = button(saved, "tip_undo").value
+    found = reply(bot.slash("/tips", unique))
+    assert not [b for b in buttons(found) if b.action_id == "tip_helpful"], "no Helpful on one's own tip"
+
+    refused = reply(bot.press(Button(0, "Helpful", "tip_helpful", tip_id, None)))  # a button from before
+
+    assert refused["replace_original"] is False and "your own tip" in refused["text"]  # a private reply
+    with database.sessions() as session:
+        assert store.get_tip(session, bot.workspace.team_id, int(tip_id)).helpful_count == 0
+
+
+@pytest.mark.parametrize("text, echoed", [("hi", "hi"), ("  test  ", "test"), ("<!channel> ok", "@\u2060channel ok")])
+def test_too_short_a_tip_is_not_saved_and_comes_back_to_edit(bot: BotHarness, database, text: str, echoed: str):
+    with database.sessions() as session:
+        before = store.count_by(session, bot.workspace.team_id, bot.workspace.user_id)
+
+    answer = reply(bot.slash("/tip", text))
+
+    assert answer["response_type"] == "ephemeral" and "at least 3 words or 15 characters" in answer["text"]
+    shown = [block["text"]["text"] for block in answer["blocks"] if block["type"] == "section"]
+    assert f"```{echoed}```" in shown and not BROADCAST.search(all_text(answer))
+    with database.sessions() as session:
+        assert store.count_by(session, bot.workspace.team_id, bot.workspace.user_id) == before
 
 
 def test_report_tells_moderators_privately_and_is_recorded(bot: BotHarness, services, unique: str):
