@@ -255,11 +255,11 @@ def _plain_error(name: str, error) -> str:
 
 # -- drafts ------------------------------------------------------------------------------------------------------
 
-def save_draft(session: Session, team: str, actor: str, configured: Iterable[str], draft: Draft,
+def save_draft(session: Session, team: str, actor: str, configured: moderation.Configured, draft: Draft,
                now: datetime) -> Draft:
     """Save a new draft, or the changes to one; only moderators may. An edit of a published play is kept in
     that play's one draft. Raises DraftRejected, NotAllowed."""
-    moderation.require_moderator(session, team, actor, frozenset(configured))
+    moderation.require_moderator(session, team, actor, configured)
     if errors := check(draft.fields):
         raise DraftRejected(errors)
     record = _draft_record(session, team, draft.id) if draft.id else None
@@ -313,9 +313,9 @@ def draft_count(session: Session, team: str) -> int:
     return session.scalar(select(func.count()).select_from(PlayDraft).where(PlayDraft.team_id == team)) or 0
 
 
-def discard(session: Session, team: str, actor: str, configured: Iterable[str], draft_id: int,
+def discard(session: Session, team: str, actor: str, configured: moderation.Configured, draft_id: int,
             now: datetime) -> Draft | None:
-    moderation.require_moderator(session, team, actor, frozenset(configured))
+    moderation.require_moderator(session, team, actor, configured)
     record = _draft_record(session, team, draft_id)
     if record is None:
         return None
@@ -325,11 +325,11 @@ def discard(session: Session, team: str, actor: str, configured: Iterable[str], 
     return draft
 
 
-def publish(session: Session, team: str, actor: str, configured: Iterable[str], draft_id: int,
+def publish(session: Session, team: str, actor: str, configured: moderation.Configured, draft_id: int,
             now: datetime) -> Published | None:
     """The draft as a play in the workspace's playbook. Its credited Slack users are told in a DM, through the
     outbox in this same transaction (so exactly once). None when the draft is gone."""
-    moderation.require_moderator(session, team, actor, frozenset(configured))
+    moderation.require_moderator(session, team, actor, configured)
     record = _draft_record(session, team, draft_id)
     if record is None:
         return None
@@ -355,10 +355,10 @@ def publish(session: Session, team: str, actor: str, configured: Iterable[str], 
     return Published(play, told, edited is not None)
 
 
-def edit_play(session: Session, team: str, actor: str, configured: Iterable[str], slug: str) -> Draft | None:
+def edit_play(session: Session, team: str, actor: str, configured: moderation.Configured, slug: str) -> Draft | None:
     """The draft to edit a published play in: the one already begun, or a new one (unsaved) holding the play as
     it is. None when the workspace has no play by that slug. Raises NotAllowed."""
-    moderation.require_moderator(session, team, actor, frozenset(configured))
+    moderation.require_moderator(session, team, actor, configured)
     record = _own_record(session, team, slug)
     if record is None:
         return None
@@ -366,12 +366,12 @@ def edit_play(session: Session, team: str, actor: str, configured: Iterable[str]
     return Draft.from_record(begun) if begun else _as_draft(session, record)
 
 
-def unpublish(session: Session, team: str, actor: str, configured: Iterable[str], slug: str,
+def unpublish(session: Session, team: str, actor: str, configured: moderation.Configured, slug: str,
               now: datetime) -> Draft | None:
     """Take a play out of the workspace's playbook and keep it, as it was published, as a draft (with its tips
     and credits), so nothing is lost; an edit already begun stays a draft of its own. None when there is no
     such play. Raises NotAllowed."""
-    moderation.require_moderator(session, team, actor, frozenset(configured))
+    moderation.require_moderator(session, team, actor, configured)
     record = _own_record(session, team, slug)
     if record is None:
         return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -20,7 +21,7 @@ from bot.db import transaction
 from bot.slack.markup import live_markup
 from bot.tips import store
 from bot.tips.records import NewTip
-from conftest import FIXED_NOW
+from conftest import FIXED_NOW, new_team
 
 BROADCAST = re.compile(r"<!(channel|here|everyone)>|<!subteam")
 
@@ -175,7 +176,8 @@ def test_report_tells_moderators_privately_and_is_recorded(bot: BotHarness, serv
     # The reporter here is the author; authors see Edit/Delete instead of Report, so press it as Slack would.
     report = Button(0, "Report", "tip_report", button(found, "tip_share").value, None)
     exchange = bot.press(report)
-    assert "no moderators yet" in reply(exchange)["text"]
+    said = reply(exchange)["text"]
+    assert "no moderators yet" in said and "admins and owners" in said and "/plchat moderators add" in said
 
 
 def test_a_teacher_cannot_hide_a_tip(bot: BotHarness, unique: str):
@@ -191,6 +193,33 @@ def test_moderators_can_be_added_only_by_moderators(bot: BotHarness):
     assert "Only moderators" in answer["text"]
     listed = reply(bot.slash("/plchat", "moderators list"))
     assert "U0SOMEONE" not in listed["text"]
+
+
+def test_workspace_admins_moderate_until_they_add_the_first_moderator(database, services, unique: str):
+    workspace = payloads.Workspace(team_id=new_team(), user_id="U0ADMIN")
+    with BotHarness(database, services=services, workspace=workspace) as slack:
+        slack.standin.set_user("U0ADMIN", role="admin")
+        share_as(database, workspace.team_id, "U0COLLEAGUE", f"Seat pairs by reading level {unique}")
+
+        def as_(user: str) -> BotHarness:
+            slack.workspace = dataclasses.replace(workspace, user_id=user)
+            return slack
+
+        assert "admins and owners moderate" in reply(as_("U0ADMIN").slash("/plchat", "moderators list"))["text"]
+        seen_by_member = reply(as_("U0MEMBER").slash("/tips", unique))
+        assert button(seen_by_member, "tip_share")
+        assert not [b for b in buttons(seen_by_member) if b.action_id == "tip_hide"]
+        found = reply(as_("U0ADMIN").slash("/tips", unique))
+        assert "Hidden" in reply(as_("U0ADMIN").press(button(found, "tip_hide")))["text"]
+        refused = reply(as_("U0MEMBER").slash("/plchat", "moderators add <@U0MEMBER|me>"))
+        assert "Only moderators and workspace admins" in refused["text"]
+        added = reply(as_("U0ADMIN").slash("/plchat", "moderators add <@U0BEN|ben>"))
+        assert "<@U0BEN> is now a moderator" in all_text(added)
+        later = reply(as_("U0ADMIN").slash("/tips", unique))
+        asked = [call.args["user"] for call in slack.standin.calls_to("users.info")]
+
+    assert not [b for b in buttons(later) if b.action_id in ("tip_hide", "tip_restore")], "admins step back"
+    assert sorted(asked) == ["U0ADMIN", "U0MEMBER"], "Slack is asked once a person, not once a click"
 
 
 def test_my_tips_export_and_delete_after_confirmation(bot: BotHarness, database, unique: str):

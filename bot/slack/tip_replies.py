@@ -128,8 +128,9 @@ def answer_moderators(services: Services, team_id: str, user_id: str, words: lis
     if verb == "list":
         with services.sessions() as session:
             people = sorted(moderation.moderators(session, team_id, services.moderators))
-        listed = ", ".join(mention(p) for p in people) or "nobody yet (an operator sets PLCHAT_MODERATORS)"
-        return blocks.message(f"Moderators: {listed}")
+        if not people:
+            return blocks.message(NO_MODERATORS)
+        return blocks.message(f"Moderators: {', '.join(mention(p) for p in people)}")
     mentioned = [m.group(1) for w in words[1:] if (m := re.fullmatch(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>", w))]
     if verb not in ("add", "remove") or len(mentioned) != 1:
         return blocks.problem("Use `/plchat moderators add @person`, `/plchat moderators remove @person` "

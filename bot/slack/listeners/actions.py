@@ -201,7 +201,8 @@ def register(app: App, services: Services) -> None:
         for moderator in sorted(moderators):
             client.chat_postMessage(channel=moderator, **tip_blocks.report_notice(tip, reporter))
         note = ("Thanks. The moderators have been told, privately." if moderators else
-                "Thanks. This workspace has no moderators yet, so I've only recorded it; an admin can set some up.")
+                "Thanks. I've recorded it. This workspace has no moderators yet: its admins and owners can hide the "
+                "tip, and can add moderators, who hear of reports, with `/plchat moderators add @person`.")
         respond(replace_original=False, **blocks.message(note))
 
     def hide_tip(action: dict, body: dict, context: dict, respond: Respond) -> None:
