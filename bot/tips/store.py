@@ -221,11 +221,14 @@ def most_helpful(session: Session, team_id: str, limit: int = 3, *, minimum_vote
     return [Tip.from_record(r) for r in session.scalars(query)]
 
 
-def colleague_votes(team_id: str) -> Subquery:
-    """(tip_id, votes): each of the workspace's tips with its Helpful votes from people other than its author."""
-    return (select(TipVote.tip_id, func.count().label("votes")).join(TipRecord, TipRecord.id == TipVote.tip_id)
-            .where(TipRecord.team_id == team_id, TipVote.user_id != TipRecord.author)
-            .group_by(TipVote.tip_id).subquery())
+def colleague_votes(team_id: str, since: datetime | None = None) -> Subquery:
+    """(tip_id, votes): the workspace's tips (shared `since`, if given) with their Helpful votes from people other
+    than their author."""
+    query = (select(TipVote.tip_id, func.count().label("votes")).join(TipRecord, TipRecord.id == TipVote.tip_id)
+             .where(TipRecord.team_id == team_id, TipVote.user_id != TipRecord.author))
+    if since is not None:
+        query = query.where(TipRecord.created_at >= since)
+    return query.group_by(TipVote.tip_id).subquery()
 
 
 def _visible(session: Session, team_id: str, limit: int, *order) -> list[Tip]:
