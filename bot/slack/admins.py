@@ -23,7 +23,8 @@ MAX_REMEMBERED = 10_000
 
 class WorkspaceAdmins:
     """`is_admin(team, user)`: an admin or owner (primary or not) of that workspace. When Slack can't be asked
-    (no install, an error), the answer is no: moderating is never granted by default."""
+    (no install, a network or server error), the answer is no, and it is asked again next time: moderating is
+    never granted by default."""
 
     def __init__(self, client_for: Callable[[str], WebClient | None], clock: Callable[[], datetime]):
         self._client_for = client_for
@@ -38,21 +39,29 @@ class WorkspaceAdmins:
         if known is not None and known[1] > now:
             return known[0]
         answer = self._ask(team_id, user_id)
+        if answer is None:
+            return False
         with self._lock:
             if len(self._known) >= MAX_REMEMBERED:
                 self._known.clear()
             self._known[(team_id, user_id)] = (answer, now + REMEMBER)
         return answer
 
-    def _ask(self, team_id: str, user_id: str) -> bool:
+    def _ask(self, team_id: str, user_id: str) -> bool | None:
+        """Slack's answer, or None when it gave none."""
         client = self._client_for(team_id)
         if client is None:
-            return False
+            return None
         try:
             user = client.users_info(user=user_id).get("user") or {}
-        except (SlackApiError, SlackClientError, OSError) as exc:
+        except SlackApiError as exc:
+            if exc.response.status_code >= 429:  # rate-limited or failing: no answer
+                log.warning("Could not ask Slack whether %s is an admin of %s: %s", user_id, team_id, exc)
+                return None
+            return False  # user_not_found and the like: an answer
+        except (SlackClientError, OSError) as exc:
             log.warning("Could not ask Slack whether %s is an admin of %s: %s", user_id, team_id, exc)
-            return False
+            return None
         return bool((user.get("is_admin") or user.get("is_owner")) and not user.get("deleted"))
 
 
