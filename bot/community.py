@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from bot import plays
+from bot import grades, plays
 from bot.delivery import outbox
 from bot.models import PlayCredit, PlayDraft, PlayRecord, TipRecord
 from bot.play_files import (
@@ -34,8 +34,8 @@ from bot.play_files import (
     play_markdown,
 )
 from bot.plays import GRADE_NOTES_HEADING, Play
-from bot.tips import moderation
-from bot.tips.records import GRADES, Tip, is_slack_user
+from bot.tips import moderation, store
+from bot.tips.records import Tip, is_slack_user
 from bot.tips.store import ensure_workspace
 
 SOURCE = "Tips shared by teachers in this workspace"
@@ -72,7 +72,7 @@ class DraftFields:
     grades: tuple[str, ...] = ()
     time_needed: str = DEFAULT_TIME
     tags: str = ""  # comma-separated
-    grade_notes: tuple[tuple[str, str], ...] = ()  # (band, what differs there), in GRADE_BANDS order
+    grade_notes: tuple[tuple[str, str], ...] = ()  # (band, what differs there), in grades.NOTE_BANDS order
 
 
 @dataclass(frozen=True)
@@ -134,7 +134,7 @@ def from_tip(session: Session, team: str, tip: Tip) -> Draft:
     tags = [tag for tag in tip.tags if _TAG.match(tag)][:6] or [category]
     fields = DraftFields(title=plain_line(steps[0], 60).rstrip(".") or "A colleague's tip", category=category,
                          summary=plain_line(tip.text, 200), steps="\n".join(steps[:MAX_STEPS]),
-                         grades=(tip.grade,) if tip.grade else (), tags=", ".join(tags))
+                         grades=grades.covering((tip.grade,) if tip.grade else ()), tags=", ".join(tags))
     return Draft(None, fields, (tip.id,), (tip.author,))
 
 
@@ -157,15 +157,14 @@ def add_tip(draft: Draft, tip: Tip) -> Draft:
 
 
 def _in_band_order(notes: dict[str, str]) -> tuple[tuple[str, str], ...]:
-    return tuple((band, notes[band]) for band in plays.GRADE_BANDS if notes.get(band))
+    return tuple((band, notes[band]) for band in grades.NOTE_BANDS if notes.get(band))
 
 
 def fields_of(play: Play) -> DraftFields:
     """A published play back in the form's fields: `body(fields_of(play))` is its body."""
     steps, looks_like, watch_out = ([part.strip() for part in _SECTION.split(play.main_body)][1:] + ["", "", ""])[:3]
-    grades = {*play.grades, *(plays.GRADE_BANDS["K-5"] if "K-5" in play.grades else ())}  # the form has K-2, 3-5
     return DraftFields(play.title, play.category, play.summary, "\n".join(_items(steps)), looks_like,
-                       "\n".join(_items(watch_out)), tuple(g for g in GRADES if g in grades), play.time_needed,
+                       "\n".join(_items(watch_out)), grades.covering(play.grades), play.time_needed,
                        ", ".join(play.tags), _in_band_order(plays.split_grade_notes(play.body)[1]))
 
 
@@ -256,11 +255,11 @@ def _plain_error(name: str, error) -> str:
 
 # -- drafts ------------------------------------------------------------------------------------------------------
 
-def save_draft(session: Session, team: str, actor: str, configured: Iterable[str], draft: Draft,
+def save_draft(session: Session, team: str, actor: str, configured: moderation.Configured, draft: Draft,
                now: datetime) -> Draft:
     """Save a new draft, or the changes to one; only moderators may. An edit of a published play is kept in
     that play's one draft. Raises DraftRejected, NotAllowed."""
-    moderation.require_moderator(session, team, actor, frozenset(configured))
+    moderation.require_moderator(session, team, actor, configured)
     if errors := check(draft.fields):
         raise DraftRejected(errors)
     record = _draft_record(session, team, draft.id) if draft.id else None
@@ -314,9 +313,9 @@ def draft_count(session: Session, team: str) -> int:
     return session.scalar(select(func.count()).select_from(PlayDraft).where(PlayDraft.team_id == team)) or 0
 
 
-def discard(session: Session, team: str, actor: str, configured: Iterable[str], draft_id: int,
+def discard(session: Session, team: str, actor: str, configured: moderation.Configured, draft_id: int,
             now: datetime) -> Draft | None:
-    moderation.require_moderator(session, team, actor, frozenset(configured))
+    moderation.require_moderator(session, team, actor, configured)
     record = _draft_record(session, team, draft_id)
     if record is None:
         return None
@@ -326,11 +325,11 @@ def discard(session: Session, team: str, actor: str, configured: Iterable[str], 
     return draft
 
 
-def publish(session: Session, team: str, actor: str, configured: Iterable[str], draft_id: int,
+def publish(session: Session, team: str, actor: str, configured: moderation.Configured, draft_id: int,
             now: datetime) -> Published | None:
     """The draft as a play in the workspace's playbook. Its credited Slack users are told in a DM, through the
     outbox in this same transaction (so exactly once). None when the draft is gone."""
-    moderation.require_moderator(session, team, actor, frozenset(configured))
+    moderation.require_moderator(session, team, actor, configured)
     record = _draft_record(session, team, draft_id)
     if record is None:
         return None
@@ -356,10 +355,10 @@ def publish(session: Session, team: str, actor: str, configured: Iterable[str], 
     return Published(play, told, edited is not None)
 
 
-def edit_play(session: Session, team: str, actor: str, configured: Iterable[str], slug: str) -> Draft | None:
+def edit_play(session: Session, team: str, actor: str, configured: moderation.Configured, slug: str) -> Draft | None:
     """The draft to edit a published play in: the one already begun, or a new one (unsaved) holding the play as
     it is. None when the workspace has no play by that slug. Raises NotAllowed."""
-    moderation.require_moderator(session, team, actor, frozenset(configured))
+    moderation.require_moderator(session, team, actor, configured)
     record = _own_record(session, team, slug)
     if record is None:
         return None
@@ -367,12 +366,12 @@ def edit_play(session: Session, team: str, actor: str, configured: Iterable[str]
     return Draft.from_record(begun) if begun else _as_draft(session, record)
 
 
-def unpublish(session: Session, team: str, actor: str, configured: Iterable[str], slug: str,
+def unpublish(session: Session, team: str, actor: str, configured: moderation.Configured, slug: str,
               now: datetime) -> Draft | None:
     """Take a play out of the workspace's playbook and keep it, as it was published, as a draft (with its tips
     and credits), so nothing is lost; an edit already begun stays a draft of its own. None when there is no
     such play. Raises NotAllowed."""
-    moderation.require_moderator(session, team, actor, frozenset(configured))
+    moderation.require_moderator(session, team, actor, configured)
     record = _own_record(session, team, slug)
     if record is None:
         return None
@@ -477,10 +476,8 @@ def ready_tips(session: Session, team: str, limit: int = 3, votes: int = READY_V
         used.update(tip_ids)
     for tip_ids in session.scalars(select(PlayCredit.tip_ids).where(PlayCredit.team_id == team)):
         used.update(tip_ids)
-    records = session.scalars(select(TipRecord).where(
-        TipRecord.team_id == team, TipRecord.helpful_count >= votes, TipRecord.hidden.is_(False),
-        TipRecord.pending.is_(False)).order_by(TipRecord.helpful_count.desc(), TipRecord.id).limit(limit + len(used)))
-    return [Tip.from_record(record) for record in records if record.id not in used][:limit]
+    helpful = store.most_helpful(session, team, limit + len(used), minimum_votes=votes)  # colleagues' votes only
+    return [tip for tip in helpful if tip.id not in used][:limit]
 
 
 # -- files ---------------------------------------------------------------------------------------------------------

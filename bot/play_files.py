@@ -9,7 +9,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 import yaml
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError, field_validator
@@ -17,21 +17,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.models import PlayRecord
-from bot.plays import CATEGORIES, GRADE_BANDS, GRADE_NOTES_HEADING, Play, split_grade_notes
+from bot import grades
+from bot.plays import CATEGORIES, GRADE_NOTES_HEADING, Play, split_grade_notes
 from bot.resources import data_dir
 from bot.unicode_safe import junk_share
 
 PLAYS_DIR = data_dir("plays")
 MAX_FILE_BYTES = 64 * 1024
 REQUIRED_SECTIONS = ["## Try this", "## What it looks like", "## Watch out for"]
-BAND_HEADINGS = [f"### {band}" for band in GRADE_BANDS]
+BAND_HEADINGS = [f"### {band}" for band in grades.NOTE_BANDS]
 BODY_LIMITS = (200, 2500)  # the card's three sections, so it fits in Slack
 NOTE_LIMIT = 600  # each grade band's note
 FRONT_MATTER = re.compile(r"\A---\r?\n(.*?)\r?\n---\r?\n(.*)\Z", re.S)
 
 PlainLine = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[^<>&\n]*$")]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-z0-9][a-z0-9 -]{1,29}$")]
-Grade = Literal["K-2", "3-5", "K-5", "6-8", "9-12", "all"]
 
 
 class PlayFrontMatter(BaseModel):
@@ -42,7 +42,7 @@ class PlayFrontMatter(BaseModel):
     category: str
     summary: Annotated[PlainLine, StringConstraints(min_length=20, max_length=200)]
     tags: list[Tag]
-    grades: list[Grade] = []
+    grades: list[str] = []
     time: Annotated[PlainLine, StringConstraints(min_length=3, max_length=60)]
     source: Annotated[PlainLine, StringConstraints(min_length=5, max_length=120)]
     credits: list[Annotated[PlainLine, StringConstraints(min_length=1, max_length=120)]] = []
@@ -52,6 +52,14 @@ class PlayFrontMatter(BaseModel):
     def _known_category(cls, value: str) -> str:
         if value not in CATEGORIES:
             raise ValueError(f"must be one of: {', '.join(CATEGORIES)}")
+        return value
+
+    @field_validator("grades")
+    @classmethod
+    def _known_grades(cls, value: list[str]) -> list[str]:
+        unknown = [grade for grade in value if grade not in grades.BANDS]
+        if unknown:
+            raise ValueError(f"{unknown[0]!r} isn't a grade band; use {', '.join(grades.BANDS)}")
         return value
 
     @field_validator("tags")

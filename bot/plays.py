@@ -15,6 +15,7 @@ from datetime import date
 from sqlalchemy import ColumnElement, func, or_, select, text
 from sqlalchemy.orm import Session
 
+from bot import grades
 from bot.models import PlayCredit, PlayRecord
 from bot.search_text import concepts, fts5_match, query_terms, tsquery, words
 
@@ -31,10 +32,8 @@ CATEGORIES: dict[str, str] = {
     "community": "What students, teachers and families want",
 }
 
-# The grade bands `/play … grade:` asks for, and the grades a play names that count as each.
-GRADE_BANDS: dict[str, tuple[str, ...]] = {"K-5": ("K-2", "3-5", "K-5"), "6-8": ("6-8",), "9-12": ("9-12",)}
 GRADE_NOTES_HEADING = "## Grade-band notes"
-_BAND_HEADING = re.compile(r"^### +(K-5|6-8|9-12) *$", re.M)
+_BAND_HEADING = re.compile(r"^### +(" + "|".join(map(re.escape, grades.NOTE_BANDS)) + r") *$", re.M)
 
 # The index holds stems ("rotation" -> "rotat"), so a half-typed word ("rotati") only prefix-matches
 # once cut back to a length stems rarely go below.
@@ -69,7 +68,9 @@ class Play:
         return split_grade_notes(self.body)[0]
 
     def grade_note(self, band: str | None) -> str | None:
-        return split_grade_notes(self.body)[1].get(band) if band else None
+        """The note for `band`'s grades (a K-2 or 3-5 reader gets the K-5 note)."""
+        note_band = grades.note_band(band)
+        return split_grade_notes(self.body)[1].get(note_band) if note_band else None
 
     @classmethod
     def from_record(cls, record: PlayRecord, credits: tuple[str, ...] = ()) -> Play:
@@ -89,15 +90,6 @@ def split_grade_notes(body: str) -> tuple[str, dict[str, str]]:
         return body, {}
     parts = _BAND_HEADING.split(notes)
     return main.rstrip(), {band: note.strip() for band, note in zip(parts[1::2], parts[2::2])}
-
-
-def grade_band(value: str) -> str | None:
-    """'k-5', 'K5', '6-8' … as the band it names, or None."""
-    wanted = value.upper().replace(" ", "").replace("–", "-")
-    for band in GRADE_BANDS:
-        if wanted in (band, band.replace("-", "")):
-            return band
-    return None
 
 
 @dataclass(frozen=True)
@@ -142,12 +134,11 @@ def _for_band(band: str | None) -> ColumnElement[bool] | None:
     """Plays meant for the band: those naming one of its grades, 'all', or no grades at all."""
     if band is None:
         return None
-    grades = [*GRADE_BANDS[band], "all"]
-    return or_(PlayRecord.grades == "", *(PlayRecord.grades.like(f"%{grade}%") for grade in grades))
+    return or_(PlayRecord.grades == "", *(PlayRecord.grades.like(f"%{grade}%") for grade in grades.matching(band)))
 
 
 def fits_band(play: Play, band: str | None) -> bool:
-    return band is None or not play.grades or bool(set(play.grades) & {*GRADE_BANDS[band], "all"})
+    return band is None or not play.grades or bool(set(play.grades) & set(grades.matching(band)))
 
 
 def with_credits(session: Session, records: list[PlayRecord]) -> list[Play]:

@@ -80,14 +80,16 @@ def test_a_whole_chat_from_reminder_to_recap_on_slack_and_x(harness, x, clock):
         assert post_keys(harness) == ["reminder-1440m", "reminder-60m", "welcome", "q1"]
         q1 = slack_posts(harness)[-1]
         assert q1["text"].startswith("Q1") and "#PLChat" in q1["text"]
-        # Answers: one in Q1's Slack thread, one on X with the hashtag and A1, and one on X that isn't an answer.
+        # Answers: one in Q1's Slack thread, one on X with the hashtag and A1 (posted twice), and one on X that
+        # isn't an answer.
         q1_ts = next(row.sent_ref for row in deliveries(harness) if row.key.endswith(f":q1:slack:{CHANNEL}"))
-        reply = harness.standin.seed_message(CHANNEL, "U0TEACHER", "Peer review with a simple rubric #feedback",
+        reply = harness.standin.seed_message(CHANNEL, "U0TEACHER", "A1: Peer review with a simple rubric #feedback",
                                              thread_ts=q1_ts)
         exchange = harness.event({"type": "message", "channel": CHANNEL, "user": "U0TEACHER", "text": reply["text"],
                                   "ts": reply["ts"], "thread_ts": q1_ts, "channel_type": "channel"})
         assert exchange.status == 200
         x.add_post("msfrizzle", "A1 Exit tickets with one glow and one grow #PLChat", created_at=clock())
+        x.add_post("msfrizzle", "a1. #plchat exit tickets with one glow and one grow", created_at=clock())
         x.add_post("lurker", "Loving tonight's #PLChat", created_at=clock())
         run_until(worker, clock, START + timedelta(minutes=45))
     finally:
@@ -101,11 +103,15 @@ def test_a_whole_chat_from_reminder_to_recap_on_slack_and_x(harness, x, clock):
     assert "Dec" in on_x[0] and "PT" in on_x[0] and "ET" in on_x[0] and "UTC" in on_x[0]
     recap = slack_posts(harness)[-1]
     recap_text = str(recap["blocks"])
-    assert "Peer review with a simple rubric" in recap_text and "Exit tickets with one glow" in recap_text
+    assert "Peer review with a simple rubric" in recap_text
+    assert recap_text.lower().count("exit tickets with one glow") == 1, "one person's answer posted twice shows once"
+    assert "#PLChat" not in recap_text.split("*Q1*")[1] and "A1" not in recap_text
     with harness.database.sessions() as session:
-        tips = {tip.source: tip for tip in session.scalars(select(TipRecord))}
+        tips = {tip.source: tip for tip in session.scalars(select(TipRecord).order_by(TipRecord.id))}
         summary = build_recap(session, chat_id, date(2026, 12, 1))
     assert set(tips) == {"chat", "x"}
+    assert (tips["chat"].text, tips["chat"].tags) == ("Peer review with a simple rubric", " feedback ")
+    assert tips["x"].text.lower() == "exit tickets with one glow and one grow", "no A1, no #PLChat, on any network"
     assert tips["x"].author == "@msfrizzle" and tips["x"].permalink.startswith("https://x.com/msfrizzle/status/")
     assert (summary.participants, summary.first_timers) == (2, 2)
     assert [q.answer_count for q in summary.questions] == [2, 0]

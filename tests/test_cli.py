@@ -139,7 +139,7 @@ def test_a_sandbox_moderator_makes_a_play_from_a_tip_with_the_forms(database_url
     script.write_text("\n".join([
         "/tip Hang a sand timer at every station. Groups rotate when it runs out. #station-rotation",
         "/tips sand timer",
-        "6",  # Make a play (after Share, Helpful, Edit, Delete and Hide)
+        "5",  # Make a play (after Share, Edit, Delete and Hide: no Helpful on one's own tip)
         "submit a sixth-grade class",  # not named: the console says how
         "submit looks=A sixth-grade class",  # no such field
         "submit looks_like=A sixth-grade class keeps moving while the teacher works with one group. | "

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from conftest import FIXED_NOW, new_team
 from typer.testing import CliRunner, Result
 
-from bot import community, plays
+from bot import community, grades, plays
 from bot.bootstrap import Database
 from bot.cli import cli
 from bot.db import transaction
@@ -154,8 +154,8 @@ def test_every_shared_play_opens_in_the_edit_form_and_publishes_back_the_same() 
         fields = community.fields_of(play)
         assert community.check(fields) == {}, front.slug
         assert community.body(fields) == play.body, front.slug
-        band_of = {grade: band for band, grades in plays.GRADE_BANDS.items() for grade in grades}
-        assert ({band_of.get(g, g) for g in fields.grades} == {band_of.get(g, g) for g in front.grades}), front.slug
+        spans = [{span for grade in chosen for span in grades.BANDS[grade]} for chosen in (fields.grades, front.grades)]
+        assert spans[0] == spans[1] and ("all" in fields.grades) == ("all" in front.grades), front.slug
         shown = play_blocks.draft_form(community.Draft(None, fields, (), (), 1))
         [boxes] = [b["element"] for b in shown["blocks"] if b["block_id"].startswith("grades~")]
         assert [o["value"] for o in boxes.get("initial_options", [])] == list(fields.grades), front.slug

@@ -305,6 +305,8 @@ def test_grade_filter_and_the_bands_notes(harness: Harness, database: Database, 
     assert "Best match" in all_text(older) and "play:station-rotation-starter" not in all_text(older)
     plain = reply(teacher.slash("/play", "station rotation"))
     assert "In grades" not in all_text(plain) and "grade:K-5" in all_text(plain)
+    halves = [all_text(reply(teacher.slash("/play", f"station rotation grade:{band}"))) for band in ("K-2", "3-5")]
+    assert all("station-rotation-starter" in half and "In grades K-5" in half for half in halves)
     assert "isn't a grade band" in reply(teacher.slash("/play", "feedback grade:college"))["text"]
     opened = reply(teacher.press(payloads_button("play_open", "weekly-goal-slips@9-12")))
     assert "In grades 9-12" in all_text(opened)

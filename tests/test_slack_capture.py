@@ -63,6 +63,16 @@ def form_values(text: str, tags: str = "", grade: str | None = None) -> dict:
 # -- message shortcut ------------------------------------------------------------------------
 
 
+def test_a_too_short_message_is_saved_neither_by_shortcut_nor_by_reaction(bot: BotHarness, database):
+    short = bot.standin.seed_message(bot.workspace.channel_id, COLLEAGUE, "+1 :)")
+    by_shortcut = reply(bot.message_shortcut("save_tip", short))
+    by_reaction = private_post(bot.react(bot.settings.plchat_tip_reaction, short))
+
+    assert all("too short to save as a tip" in answer["text"] for answer in (by_shortcut, by_reaction))
+    with database.sessions() as session:
+        assert store.count_by(session, bot.workspace.team_id, COLLEAGUE) == 0
+
+
 @pytest.mark.parametrize("save", ["shortcut", "reaction"])
 def test_typed_markup_is_saved_as_text_and_shared_live_nowhere(bot: BotHarness, database, unique: str, save: str):
     # What Slack sends for a message where someone typed <!channel>, &lt; and a broadcast, beside real tokens.
@@ -185,19 +195,21 @@ def test_the_reaction_setting_chooses_the_emoji(database, services: Services, un
 # -- the form: global shortcut, /tip with no text, view_submission ---------------------------------
 
 
-def test_share_a_tip_shortcut_opens_the_form_and_submitting_saves(bot: BotHarness, database, unique: str):
+@pytest.mark.parametrize("grade", ["3-5", "K-5"])
+def test_share_a_tip_shortcut_opens_the_form_and_submitting_saves(bot: BotHarness, database, unique: str,
+                                                                  grade: str):
     opened = bot.global_shortcut("share_tip")
     [call] = opened.api("views.open")
     view = call.args["view"]
     assert view["callback_id"] == "tip_modal"
 
-    submitted = bot.submit_view(view, form_values(f"Visual timers {unique}", "routines, Time_Management", "3-5"))
+    submitted = bot.submit_view(view, form_values(f"Visual timers {unique}", "routines, Time_Management", grade))
 
     assert submitted.status == 200 and submitted.ack_body in (b"", b"{}")
     [dm] = submitted.api("chat.postMessage")  # no channel from a global shortcut: the DM
     assert dm.args["channel"] == bot.workspace.user_id and "Saved your tip" in dm.args["text"]
     [tip] = tips_with(database, bot.workspace.team_id, unique)
-    assert (tip.tags, tip.grade, tip.source) == (("routines", "time-management"), "3-5", "modal")
+    assert (tip.tags, tip.grade, tip.source) == (("routines", "time-management"), grade, "modal")
 
 
 def test_the_form_from_tip_confirms_in_the_channel_it_came_from(bot: BotHarness, unique: str):
@@ -212,7 +224,8 @@ def test_the_form_from_tip_confirms_in_the_channel_it_came_from(bot: BotHarness,
 @pytest.mark.parametrize("text, grade, field, says", [
     ("   ", None, "text", "needs some text"),
     ("x" * 3001, None, "text", "3,001 characters"),
-    ("Fine text", "college", "grade", "isn't one I know"),
+    ("Fine text for class", "college", "grade", "isn't one I know"),
+    ("hi", None, "text", "at least 3 words"),
 ])
 def test_a_bad_form_is_answered_under_its_field_and_nothing_is_saved(bot: BotHarness, database, text: str,
                                                                       grade: str | None, field: str, says: str):

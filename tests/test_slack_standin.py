@@ -560,6 +560,22 @@ def test_users_have_a_settable_time_zone(standin: SlackStandIn, client: WebClien
     assert client.users_info(user="U8")["user"]["tz"] == "America/Los_Angeles"
 
 
+@pytest.mark.parametrize(("role", "flags"), [
+    ("member", (False, False, False, False)),
+    ("admin", (True, False, False, False)),
+    ("owner", (True, True, False, False)),
+    ("primary_owner", (True, True, True, False)),
+    ("guest", (False, False, False, True)),
+])
+def test_users_info_says_who_is_an_admin_or_owner_as_slack_does(standin: SlackStandIn, client: WebClient,
+                                                                role: str, flags: tuple[bool, ...]) -> None:
+    standin.set_user("U7", role=role)  # type: ignore[arg-type]
+
+    user = client.users_info(user="U7")["user"]
+
+    assert (user["is_admin"], user["is_owner"], user["is_primary_owner"], user["is_restricted"]) == flags
+
+
 def test_deleted_users_cannot_be_messaged(standin: SlackStandIn, client: WebClient) -> None:
     dm = client.conversations_open(users="U7")["channel"]["id"]
     standin.set_user("U7", tz="Europe/Berlin", deleted=True)

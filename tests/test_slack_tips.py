@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -15,9 +16,12 @@ from bot.sandbox import payloads
 from bot.sandbox.harness import BotHarness, Exchange
 from bot.sandbox.slack_api import TRIGGER_LIFETIME, SlackStandIn
 from bot.sandbox.render import Button
-from bot.slack.markup import live_markup
 from bot.slack.tip_blocks import TIP_MODAL
+from bot.db import transaction
+from bot.slack.markup import live_markup
 from bot.tips import store
+from bot.tips.records import NewTip
+from conftest import FIXED_NOW, new_team
 
 BROADCAST = re.compile(r"<!(channel|here|everyone)>|<!subteam")
 
@@ -124,8 +128,13 @@ def test_share_posts_the_tip_publicly_crediting_author_and_sharer(bot: BotHarnes
     assert "parking lot poster" in all_text(post.args)
 
 
+def share_as(database, team: str, author: str, text: str) -> int:
+    with transaction(database.sessions) as session:
+        return store.save_tip(session, NewTip(team, author, author, text, "command"), FIXED_NOW).tip.id
+
+
 def test_helpful_counts_one_vote_per_person(bot: BotHarness, database, unique: str):
-    reply(bot.slash("/tip", f"Warm-up question on the board {unique}"))
+    share_as(database, bot.workspace.team_id, "U0COLLEAGUE", f"Warm-up question on the board {unique}")
     found = reply(bot.slash("/tips", unique))
     helpful = button(found, "tip_helpful")
     assert "Marked as helpful (1 so far)" in reply(bot.press(helpful))["text"]
@@ -134,13 +143,41 @@ def test_helpful_counts_one_vote_per_person(bot: BotHarness, database, unique: s
         assert store.get_tip(session, bot.workspace.team_id, int(helpful.value)).helpful_count == 1
 
 
+def test_a_vote_for_ones_own_tip_is_refused_privately_and_not_counted(bot: BotHarness, database, unique: str):
+    saved = reply(bot.slash("/tip", f"Warm-up question on the board {unique}"))
+    tip_id = button(saved, "tip_undo").value
+    found = reply(bot.slash("/tips", unique))
+    assert not [b for b in buttons(found) if b.action_id == "tip_helpful"], "no Helpful on one's own tip"
+
+    refused = reply(bot.press(Button(0, "Helpful", "tip_helpful", tip_id, None)))  # a button from before
+
+    assert refused["replace_original"] is False and "your own tip" in refused["text"]  # a private reply
+    with database.sessions() as session:
+        assert store.get_tip(session, bot.workspace.team_id, int(tip_id)).helpful_count == 0
+
+
+@pytest.mark.parametrize("text, echoed", [("hi", "hi"), ("  test  ", "test"), ("<!channel> ok", "@\u2060channel ok")])
+def test_too_short_a_tip_is_not_saved_and_comes_back_to_edit(bot: BotHarness, database, text: str, echoed: str):
+    with database.sessions() as session:
+        before = store.count_by(session, bot.workspace.team_id, bot.workspace.user_id)
+
+    answer = reply(bot.slash("/tip", text))
+
+    assert answer["response_type"] == "ephemeral" and "at least 3 words or 15 characters" in answer["text"]
+    shown = [block["text"]["text"] for block in answer["blocks"] if block["type"] == "section"]
+    assert f"```{echoed}```" in shown and not BROADCAST.search(all_text(answer))
+    with database.sessions() as session:
+        assert store.count_by(session, bot.workspace.team_id, bot.workspace.user_id) == before
+
+
 def test_report_tells_moderators_privately_and_is_recorded(bot: BotHarness, services, unique: str):
     reply(bot.slash("/tip", f"A tip to report {unique}"))
     found = reply(bot.slash("/tips", unique))
     # The reporter here is the author; authors see Edit/Delete instead of Report, so press it as Slack would.
     report = Button(0, "Report", "tip_report", button(found, "tip_share").value, None)
     exchange = bot.press(report)
-    assert "no moderators yet" in reply(exchange)["text"]
+    said = reply(exchange)["text"]
+    assert "no moderators yet" in said and "admins and owners" in said and "/plchat moderators add" in said
 
 
 def test_a_teacher_cannot_hide_a_tip(bot: BotHarness, unique: str):
@@ -156,6 +193,33 @@ def test_moderators_can_be_added_only_by_moderators(bot: BotHarness):
     assert "Only moderators" in answer["text"]
     listed = reply(bot.slash("/plchat", "moderators list"))
     assert "U0SOMEONE" not in listed["text"]
+
+
+def test_workspace_admins_moderate_until_they_add_the_first_moderator(database, services, unique: str):
+    workspace = payloads.Workspace(team_id=new_team(), user_id="U0ADMIN")
+    with BotHarness(database, services=services, workspace=workspace) as slack:
+        slack.standin.set_user("U0ADMIN", role="admin")
+        share_as(database, workspace.team_id, "U0COLLEAGUE", f"Seat pairs by reading level {unique}")
+
+        def as_(user: str) -> BotHarness:
+            slack.workspace = dataclasses.replace(workspace, user_id=user)
+            return slack
+
+        assert "admins and owners moderate" in reply(as_("U0ADMIN").slash("/plchat", "moderators list"))["text"]
+        seen_by_member = reply(as_("U0MEMBER").slash("/tips", unique))
+        assert button(seen_by_member, "tip_share")
+        assert not [b for b in buttons(seen_by_member) if b.action_id == "tip_hide"]
+        found = reply(as_("U0ADMIN").slash("/tips", unique))
+        assert "Hidden" in reply(as_("U0ADMIN").press(button(found, "tip_hide")))["text"]
+        refused = reply(as_("U0MEMBER").slash("/plchat", "moderators add <@U0MEMBER|me>"))
+        assert "Only moderators and workspace admins" in refused["text"]
+        added = reply(as_("U0ADMIN").slash("/plchat", "moderators add <@U0BEN|ben>"))
+        assert "<@U0BEN> is now a moderator" in all_text(added)
+        later = reply(as_("U0ADMIN").slash("/tips", unique))
+        asked = [call.args["user"] for call in slack.standin.calls_to("users.info")]
+
+    assert not [b for b in buttons(later) if b.action_id in ("tip_hide", "tip_restore")], "admins step back"
+    assert sorted(asked) == ["U0ADMIN", "U0MEMBER"], "Slack is asked once a person, not once a click"
 
 
 def test_my_tips_export_and_delete_after_confirmation(bot: BotHarness, database, unique: str):

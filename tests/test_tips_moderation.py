@@ -45,6 +45,44 @@ def at(minutes: int) -> datetime:
 # -- who moderates -------------------------------------------------------------------------
 
 
+class Admins:
+    """Who Slack says is a workspace admin or owner, counting the questions."""
+
+    def __init__(self, *admins: str):
+        self.admins, self.asked = set(admins), 0
+
+    def __call__(self, team_id: str, user_id: str) -> bool:
+        self.asked += 1
+        return user_id in self.admins
+
+
+def test_admins_moderate_a_workspace_until_it_has_moderators(session: Session, team: str, tip: Tip) -> None:
+    admins = Admins("UADMIN")
+    who = moderation.Appointed(is_admin=admins)
+
+    assert moderation.is_moderator(session, team, "UADMIN", who)
+    assert not moderation.is_moderator(session, team, TEACHER, who)
+    assert moderation.set_hidden(session, team, tip.id, "UADMIN", True, who, at(1)).hidden is True
+    assert moderation.add_moderator(session, team, "UADMIN", "UBEN", who, at(2)) is True
+
+    assert not moderation.is_moderator(session, team, "UADMIN", who), "once someone is added, admins step back"
+    with pytest.raises(NotAllowed, match="Only moderators"):
+        moderation.set_hidden(session, team, tip.id, "UADMIN", False, who, at(3))
+    assert moderation.add_moderator(session, team, "UADMIN", "UCARA", who, at(4)) is True, "admins still add"
+    assert moderation.remove_moderator(session, team, "UADMIN", "UBEN", who, at(5)) is True
+    assert moderation.moderators(session, team, who) == {"UCARA"}
+    with pytest.raises(NotAllowed, match="workspace admins"):
+        moderation.add_moderator(session, team, TEACHER, "UDAN", who, at(6))
+
+
+def test_with_moderators_configured_admins_neither_moderate_nor_are_asked(session: Session, team: str) -> None:
+    admins = Admins("UADMIN")
+
+    assert not moderation.is_moderator(session, team, "UADMIN", moderation.Appointed(CONFIGURED, admins))
+    assert admins.asked == 0
+    assert not moderation.is_moderator(session, team, "UADMIN", CONFIGURED), "without Slack to ask, nobody is"
+
+
 def test_configured_moderator_adds_a_moderator_who_can_then_moderate(session: Session, team: str, tip) -> None:
     assert moderation.add_moderator(session, team, "UCONF", "UBEN", CONFIGURED, at(1)) is True
 

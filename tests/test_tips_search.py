@@ -6,23 +6,39 @@ import uuid
 from datetime import date, datetime, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.db import transaction
 from bot.models import TipRecord
 from bot.plays import search_plays
 from bot.tips import moderation, store
 from bot.tips.records import NewTip, TipRejected
-from bot.tips.search import MAX_QUERY, PAGE_SIZE, TipPage, TipQuery, correct_spelling, parse_query, search_tips
+from bot.search_text import query_terms
+from bot.tips.engine import Filters
+from bot.tips.search import (
+    MAX_QUERY,
+    PAGE_SIZE,
+    TipPage,
+    TipQuery,
+    closest,
+    correct_spelling,
+    matches,
+    parse_query,
+    search_tips,
+    typos,
+)
 from conftest import FIXED_NOW as NOW, new_team
 
 MODERATOR = "UMOD"
 
 
 def share(session: Session, team: str, text: str, *, author: str = "UANA", when: datetime = NOW,
-          tags: tuple[str, ...] = (), check_similar: bool = False) -> int:
+          tags: tuple[str, ...] = (), grade: str = "", check_similar: bool = False) -> int:
     """Saves a tip and returns its id. Near-duplicate checks are off unless asked for: tests here search."""
-    new = NewTip(team, author, author, text, "command", tags=tags, created_at=when)
+    new = NewTip(team, author, author, text, "command", tags=tags, grade=grade, created_at=when)
     saved = store.save_tip(session, new, when, check_similar=check_similar)
     assert saved.status == "created"
     return saved.tip.id
@@ -145,6 +161,94 @@ def test_correction_is_reported_when_the_corrected_words_match_only_broadened(se
     assert page.corrected == "blended zzyzxqv"
 
 
+def test_a_word_is_never_corrected_to_one_that_is_no_likely_typo_of_it(session: Session, team: str) -> None:
+    share(session, team, "Morning meeting: greet every student by name")  # "morning" is two letters from "lerning"
+
+    page = find(session, team, "blnded lerning")
+
+    assert (page.tips, page.corrected) == ([], None)
+    assert "morning" not in (correct_spelling(session, team, ["blnded", "lerning"]) or [])
+
+
+def test_a_correction_is_used_when_it_matches_all_words_where_the_original_matched_some(session: Session,
+                                                                                        team: str) -> None:
+    blended = share(session, team, "Blended learning: run a station rotation with a teacher-led table")
+    share(session, team, "Blended days on Fridays, with one station a week")
+
+    page = find(session, team, "blended lerning")
+
+    assert (page.corrected, page.broadened, [t.id for t in page.tips]) == ("blended learning", False, [blended])
+
+
+def test_a_typo_of_a_thesaurus_word_finds_its_synonyms(session: Session, team: str) -> None:
+    families = share(session, team, "Send families a short photo update every Friday")
+
+    page = find(session, team, "caregivrs")
+
+    assert page.corrected == "caregivers" and [t.id for t in page.tips] == [families]
+
+
+@pytest.mark.parametrize(("typed", "wanted"), [("lerning", "learning"), ("grafic", "graphic"), ("ubric", "rubric"),
+                                               ("rubirc", "rubric"), ("stattion", "station"), ("lernin", "learning")])
+def test_the_closest_word_is_a_likely_typo(typed: str, wanted: str) -> None:
+    options = [(w, 1) for w in ("learning", "morning", "earning", "graphic", "rafi", "rubric", "station", "nation")]
+    assert closest(typed, options) == wanted
+
+
+def test_no_word_is_close_enough_for_a_different_word() -> None:
+    assert closest("lerning", [("morning", 50), ("turning", 9)]) is None
+    assert closest("math", [("path", 3), ("bath", 2)]) is None  # a different first letter is a second typo
+    assert typos("ab", "ba") == 1 and typos("abc", "abc") == 0 and typos("kitten", "sitting") == 3
+
+
+TYPO_WORDS = ("blended", "learning", "station", "rotation", "morning", "meeting", "families", "rubric", "graphic",
+              "organizer", "exit", "tickets", "turning", "warning")
+
+
+def _typo(word: str, at: int, kind: int) -> str:
+    at %= len(word)
+    return [word[:at] + word[at + 1:], word[:at] + "x" + word[at + 1:], word[:at] + word[at] + word[at:]][kind]
+
+
+QUERY_WORDS = st.one_of(
+    st.sampled_from(TYPO_WORDS),
+    st.builds(_typo, st.sampled_from(TYPO_WORDS), st.integers(0, 12), st.integers(0, 2)),
+    st.sampled_from(["zzyzxqv", "blnded", "lerning", "caregivrs", "famlies"]),
+)
+
+
+@pytest.fixture(scope="module")
+def typo_team(database) -> str:
+    """A workspace whose tips use TYPO_WORDS, shared by the property's examples (nothing is written after)."""
+    team = new_team()
+    with transaction(database.sessions) as session:
+        for text in ("Blended learning: run a station rotation with a teacher-led table",
+                     "Morning meeting: greet every student by name", "Send families a short photo update",
+                     "A graphic organizer for every reading", "Exit tickets with a rubric",
+                     "Turning the tables: students write the warning signs"):
+            share(session, team, text)
+    return team
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(typed=st.lists(QUERY_WORDS, min_size=1, max_size=3))
+def test_a_correction_is_only_ever_a_better_answer(session: Session, typo_team: str, typed: list[str]) -> None:
+    """The corrected words are shown only when they find tips with all words where the original did not, or more
+    tips; so a correction never loses the tips the words as typed found, and words that all match stay as typed."""
+    query = " ".join(typed)
+    original = matches(session, typo_team, query_terms(query), Filters())
+
+    page = find(session, typo_team, query)
+
+    if page.corrected is None:
+        assert bool(page.tips) == bool(original.rows)
+        return
+    corrected = matches(session, typo_team, query_terms(page.corrected), Filters())
+    assert original.broadened or not original.rows, "a query whose words all match is never corrected"
+    assert corrected.beats(original) and page.tips
+    assert len(corrected.rows) >= len(original.rows) or not corrected.broadened
+
+
 # -- thesaurus -----------------------------------------------------------------------------
 
 
@@ -225,7 +329,24 @@ def test_filters_combine(session: Session, team: str) -> None:
     assert ids(session, team, "exemplars #writing from:<@UANA|ana> since:2026-11-01") == [wanted]
 
 
+def test_grade_filter_knows_k5_is_k2_and_3_5(session: Session, team: str) -> None:
+    bands = ("K-2", "3-5", "K-5", "6-8", "9-12", "all", "")
+    tip_of = {band: share(session, team, f"Number talks every morning for {band or 'any'} classes", grade=band)
+              for band in bands}
+
+    def found(asked: str) -> set[str]:
+        matched = ids(session, team, f"number talks grade:{asked}")
+        return {band for band, tip in tip_of.items() if tip in matched}
+
+    assert found("K-2") == found("k2") == {"K-2", "K-5", "all"}
+    assert found("3-5") == {"3-5", "K-5", "all"}
+    assert found("K-5") == {"K-2", "3-5", "K-5", "all"}
+    assert found("9-12") == {"9-12", "all"}
+    assert parse_query("grades:K–5 number talks") == TipQuery("number talks", grade="K-5")
+
+
 @pytest.mark.parametrize(("raw", "message"), [
+    ("grade:college", "K-2, 3-5, K-5, 6-8, 9-12, all"),
     ("since:2026-13-45", "since:"),
     ("since:last-week", "2026-09-01"),
     ("from:@ana", "@ menu"),

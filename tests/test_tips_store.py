@@ -7,13 +7,14 @@ from datetime import datetime, timedelta, timezone
 from typing import Iterator
 
 import pytest
-from sqlalchemy import exists, false, func, select
+from sqlalchemy import exists, false, func, select, update
 from sqlalchemy.orm import Session
 
+from bot import community
 from bot.bootstrap import Database
 from bot.models import ModerationEntry, Moderator, SearchWord, TipRecord, TipVote, Workspace
 from bot.tips import moderation, store
-from bot.tips.records import MAX_TEXT, SOURCES, NewTip, TipRejected, split_tags
+from bot.tips.records import MAX_TEXT, SOURCES, NewTip, TipRejected, TooShort, split_tags
 from bot.tips.search import parse_query, search_tips
 from conftest import FIXED_NOW as NOW, new_team
 
@@ -196,6 +197,20 @@ def test_unusable_text_is_refused_and_nothing_saved(session: Session, team: str,
     assert len(str(refused.value)) > 20  # says what to do instead
 
 
+@pytest.mark.parametrize("text", ["hi", "test", "+1", "Use it!", "#routines", "  love   this  "])
+def test_too_short_a_tip_is_refused_with_what_was_typed(session: Session, team: str, text: str) -> None:
+    with pytest.raises(TooShort, match="at least 3 words or 15 characters") as refused:
+        share(session, team, text)
+
+    assert refused.value.text == text.strip()
+    assert team_tips(session, team) == 0
+
+
+@pytest.mark.parametrize("text", ["Exit tickets daily", "Think-pair-share", "A1: wait time"])
+def test_three_words_or_fifteen_characters_are_a_tip(session: Session, team: str, text: str) -> None:
+    assert share(session, team, text).tip.text == text
+
+
 def test_oversized_text_message_gives_the_limit(session: Session, team: str) -> None:
     with pytest.raises(TipRejected, match="3,001 characters; tips can be up to 3,000"):
         share(session, team, LONGEST + "!")
@@ -243,14 +258,15 @@ def test_at_most_ten_tags_are_kept(session: Session, team: str) -> None:
     assert tip.tags == tuple(f"tag{i}" for i in range(10))
 
 
-@pytest.mark.parametrize(("typed", "stored"), [("k-2", "K-2"), (" 9 - 12 ", "9-12"), ("ALL", "all"), ("", "")])
+@pytest.mark.parametrize(("typed", "stored"), [("k-2", "K-2"), (" 9 - 12 ", "9-12"), ("ALL", "all"), ("", ""),
+                                               ("K-5", "K-5"), ("k5", "K-5"), ("K–5", "K-5")])
 def test_grade_bands_are_normalised(session: Session, team: str, typed: str, stored: str) -> None:
     assert share(session, team, "Rotate roles in group work", grade=typed).tip.grade == stored
 
 
 @pytest.mark.parametrize("grade", ["13", "K-12", "grade 5", "6th"])
 def test_unknown_grade_band_is_refused(session: Session, team: str, grade: str) -> None:
-    with pytest.raises(TipRejected, match="K-2, 3-5, 6-8, 9-12, all"):
+    with pytest.raises(TipRejected, match="K-2, 3-5, K-5, 6-8, 9-12, all"):
         share(session, team, "Rotate roles in group work", grade=grade)
 
     assert team_tips(session, team) == 0
@@ -353,6 +369,28 @@ def test_votes_from_two_people_count_two(session: Session, team: str, reacted) -
     assert store.get_tip(session, team, reacted.id).helpful_count == 2
 
 
+def test_an_authors_vote_for_their_own_tip_is_refused(session: Session, team: str, reacted) -> None:
+    with pytest.raises(TipRejected, match="your own tip"):
+        store.vote_helpful(session, team, reacted.id, "UAUTHOR", NOW)
+
+    assert count(session, TipVote, TipVote.tip_id == reacted.id) == 0
+    assert store.vote_helpful(session, team, reacted.id, "UBEN", NOW)[1] is True, "who saved it is a colleague"
+
+
+def test_own_votes_stored_before_they_were_refused_never_count(session: Session, team: str) -> None:
+    self_voted = share(session, team, "Give every group a timer card", author="UANA").tip
+    liked = share(session, team, "Let students pick their station order", author="UBEN").tip
+    session.add_all([TipVote(tip_id=self_voted.id, user_id="UANA", created_at=NOW),
+                     TipVote(tip_id=self_voted.id, user_id="UCARA", created_at=NOW),
+                     *(TipVote(tip_id=liked.id, user_id=voter, created_at=NOW) for voter in ("U1", "U2", "U3"))])
+    session.execute(update(TipRecord).where(TipRecord.id == self_voted.id).values(helpful_count=2))
+    session.execute(update(TipRecord).where(TipRecord.id == liked.id).values(helpful_count=3))
+
+    assert [t.id for t in store.most_helpful(session, team, limit=10)] == [liked.id, self_voted.id]
+    assert [t.id for t in store.most_helpful(session, team, limit=10, minimum_votes=2)] == [liked.id]
+    assert [t.id for t in community.ready_tips(session, team, limit=10, votes=2)] == [liked.id]
+
+
 def test_vote_on_another_workspaces_tip_finds_nothing(session: Session, team: str, reacted) -> None:
     assert store.vote_helpful(session, new_team(), reacted.id, "UCARA", NOW) is None
     assert count(session, TipVote, TipVote.tip_id == reacted.id) == 0
@@ -448,7 +486,7 @@ def test_delete_workspace_removes_everything_it_owns_and_nothing_else(session: S
 def test_ten_tags_of_the_longest_length_fit(session: Session, team: str) -> None:
     tags = tuple(letter * 30 for letter in "abcdefghij")
 
-    tip = share(session, team, "Tag everything", tags=tags).tip
+    tip = share(session, team, "Tag everything you share", tags=tags).tip
     session.flush()
 
     assert store.get_tip(session, team, tip.id).tags == tags

@@ -27,7 +27,7 @@ from conftest import BACKENDS, empty_database_url
 runner = CliRunner()
 TEAM_A, TEAM_B = "TALPHA1", "TBRAVO2"
 HEADER = "text,author,tags,grade,created_at,source_url\n"
-HOSTILE = ["<!channel> hi", "*bold* and _italic_ `code`", "<https://evil.example|click> me", "a & b < c > d"]
+HOSTILE = ["<!channel> hi all", "*bold* and _italic_ `code`", "<https://evil.example|click> me", "a & b < c > d"]
 
 
 def invoke(*args: str) -> Result:
@@ -131,7 +131,7 @@ def test_import_migrates_a_fresh_embedded_database(tmp_path: Path, monkeypatch: 
 
 
 def test_importing_the_same_file_again_adds_nothing(database_url: str, tmp_path: Path) -> None:
-    path = write(tmp_path, "tips.csv", HEADER + "Exit tickets every Friday,Ana,,,,\nGallery walk,Bo,,,,\n")
+    path = write(tmp_path, "tips.csv", HEADER + "Exit tickets every Friday,Ana,,,,\nGallery walk on Fridays,Bo,,,,\n")
     import_ok(path)
 
     again = import_ok(path)
@@ -144,14 +144,14 @@ def test_bad_json_lines_are_named_and_the_good_ones_kept(database_url: str, tmp_
     lines = [json.dumps({"text": "Exit tickets every Friday"}),  # 1, good
              json.dumps({"text": "   "}),  # 2
              json.dumps({"text": "x" * 3001}),  # 3
-             json.dumps({"text": "Dated", "created_at": "last Tuesday"}),  # 4
-             json.dumps({"text": "Graded", "grade": "college"}),  # 5
+             json.dumps({"text": "Dated tip with a bad date", "created_at": "last Tuesday"}),  # 4
+             json.dumps({"text": "Graded tip for college", "grade": "college"}),  # 5
              json.dumps(["not", "an", "object"]),  # 6
              '{"text": "unterminated',  # 7
              json.dumps({"text": "\x01\x02\x03\x04junk\x05\x06"}),  # 8
-             json.dumps({"text": "Linked", "source_url": "javascript:alert(1)"}),  # 9
+             json.dumps({"text": "Linked tip with a script", "source_url": "javascript:alert(1)"}),  # 9
              "",  # 10, blank lines are fine
-             json.dumps({"text": "Null author", "author": "a\u0000b"}),  # 11
+             json.dumps({"text": "Null in the author name", "author": "a\u0000b"}),  # 11
              '{"text": "half a surrogate \\ud800 pair in an otherwise long enough text"}',  # 12
              json.dumps({"text": "Before year one in UTC", "created_at": "0001-01-01T00:00:00+05:00"}),  # 13
              json.dumps({"text": "Gallery walk for peer feedback", "author": "Bo"})]  # 14, good
@@ -171,21 +171,22 @@ def test_bad_json_lines_are_named_and_the_good_ones_kept(database_url: str, tmp_
 
 def test_bad_csv_rows_are_named_by_their_line(database_url: str, tmp_path: Path) -> None:
     path = write(tmp_path, "tips.csv", HEADER
-                 + '"Two-line\ntip",,,,,\n'  # lines 2-3
+                 + '"Two-line\ntip for class",,,,,\n'  # lines 2-3
                  + ",Ana,,,,\n"  # 4
-                 + "Graded,,,college,,\n"  # 5
+                 + "Graded for college only,,,college,,\n"  # 5
                  + "Too,many,values,here,for,the,header\n"  # 6
-                 + "Kept,,,K-2,,\n")  # 7
+                 + "Kept for K-2 classes,,,K-2,,\n")  # 7
 
     result = invoke("tips", "import", str(path), "--team", TEAM_A)
 
     assert result.exit_code == 1, result.output
     assert [line.split(":")[0] for line in result.stderr.splitlines()] == ["line 4", "line 5", "line 6"]
-    assert [t["text"] for t in stored(database_url, TEAM_A)] == ["Two-line\ntip", "Kept"]
+    assert [t["text"] for t in stored(database_url, TEAM_A)] == ["Two-line\ntip for class", "Kept for K-2 classes"]
 
 
 def test_times_with_an_offset_are_kept_as_the_same_moment(database_url: str, tmp_path: Path) -> None:
-    import_ok(jsonl(tmp_path, "tips.jsonl", {"text": "Exit tickets", "created_at": "2026-09-01T10:00:00+02:00"}))
+    import_ok(jsonl(tmp_path, "tips.jsonl", {"text": "Exit tickets every day",
+                                             "created_at": "2026-09-01T10:00:00+02:00"}))
 
     assert stored(database_url, TEAM_A)[0]["created_at"] == "2026-09-01T08:00:00+00:00"
 
@@ -248,10 +249,10 @@ def test_hostile_text_is_stored_as_given(database_url: str, tmp_path: Path) -> N
 def test_the_only_workspace_needs_no_team(database_url: str, tmp_path: Path) -> None:
     import_ok(jsonl(tmp_path, "first.jsonl", {"text": "Exit tickets every Friday"}))
 
-    result = invoke("tips", "import", str(jsonl(tmp_path, "second.jsonl", {"text": "Gallery walk"})))
+    result = invoke("tips", "import", str(jsonl(tmp_path, "second.jsonl", {"text": "Gallery walk on Fridays"})))
 
     assert result.exit_code == 0, result.output
-    assert [t["text"] for t in stored(database_url, TEAM_A)] == ["Exit tickets every Friday", "Gallery walk"]
+    assert [t["text"] for t in stored(database_url, TEAM_A)] == ["Exit tickets every Friday", "Gallery walk on Fridays"]
     assert invoke("tips", "export").stdout.count("\n") == 3  # header and two tips
 
 
@@ -269,7 +270,7 @@ def test_two_workspaces_need_a_team(database_url: str, tmp_path: Path, command: 
 
 
 def test_importing_into_an_empty_database_needs_a_team(database_url: str, tmp_path: Path) -> None:
-    result = invoke("tips", "import", str(jsonl(tmp_path, "tips.jsonl", {"text": "Exit tickets"})))
+    result = invoke("tips", "import", str(jsonl(tmp_path, "tips.jsonl", {"text": "Exit tickets every day"})))
 
     assert result.exit_code == 2, result.output
     assert "--team" in result.stderr
@@ -279,7 +280,8 @@ def test_importing_into_an_empty_database_needs_a_team(database_url: str, tmp_pa
 
 @pytest.mark.parametrize("team", ["acme", "t0abc", "U0123ABCD", "T0", "T" + "A" * 32, "T0ABC\n"])
 def test_a_team_that_isnt_a_slack_id_is_refused(database_url: str, tmp_path: Path, team: str) -> None:
-    result = invoke("tips", "import", str(jsonl(tmp_path, "tips.jsonl", {"text": "Exit tickets"})), "--team", team)
+    path = jsonl(tmp_path, "tips.jsonl", {"text": "Exit tickets every day"})
+    result = invoke("tips", "import", str(path), "--team", team)
 
     assert result.exit_code == 2, result.output
     assert "isn't a Slack team id" in result.stderr
@@ -307,7 +309,8 @@ def test_export_then_import_elsewhere_gives_the_same_tips(database_url: str, tmp
     assert [tip["text"] for tip in copied][1:] == HOSTILE
 
 
-FORMULAS = ["=HYPERLINK(\"https://evil.example\",\"x\")", "+1+1", "-2 apples", "@SUM(A1)", "'=already quoted"]
+FORMULAS = ["=HYPERLINK(\"https://evil.example\",\"x\")", "+1+1 more apples", "-2 apples a day", "@SUM(A1) of marks",
+            "'=already quoted"]
 
 
 @pytest.mark.parametrize("kind", ["csv", "jsonl"])
@@ -331,7 +334,7 @@ def test_a_round_trip_keeps_formula_looking_text_and_a_hidden_tip_hidden(databas
 
 
 def test_export_to_a_file_reports_the_count(database_url: str, tmp_path: Path) -> None:
-    import_ok(jsonl(tmp_path, "tips.jsonl", {"text": "Exit tickets every Friday"}, {"text": "Gallery walk"}))
+    import_ok(jsonl(tmp_path, "tips.jsonl", {"text": "Exit tickets every Friday"}, {"text": "Gallery walk on Fridays"}))
     output = tmp_path / "out.jsonl"
 
     result = invoke("tips", "export", "--team", TEAM_A, "--format", "jsonl", "--output", str(output))
@@ -340,7 +343,7 @@ def test_export_to_a_file_reports_the_count(database_url: str, tmp_path: Path) -
     assert result.stdout == ""
     assert f"2 tips exported to {output}." in result.stderr
     assert [json.loads(line)["text"] for line in output.read_text(encoding="utf-8").splitlines()] == [
-        "Exit tickets every Friday", "Gallery walk"]
+        "Exit tickets every Friday", "Gallery walk on Fridays"]
 
 
 def test_export_into_a_missing_folder_is_refused(database_url: str, tmp_path: Path) -> None:

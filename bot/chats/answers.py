@@ -4,7 +4,7 @@ and Mastodon with A1 …, or replying to a question's post), and the recap is bu
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, func, select
@@ -25,6 +25,9 @@ _QUESTION_SLUG = re.compile(r"q(\d+)")
 _MENTIONS = r"^\s*(?:(?:[@\uff20][\w.@\u2060-]+|RT)\s+)*"  # a reply's leading @handles (X, Bluesky, Mastodon)
 _ANSWER = re.compile(_MENTIONS + r"A\s?(\d{1,2})\b[\s:.)\-–—]*", re.IGNORECASE)
 _LEADING_MENTIONS = re.compile(_MENTIONS)
+_NUMBERED = re.compile(_MENTIONS + r"A\d{1,2}\b[\s:.)\-–—]*", re.IGNORECASE)  # "A 10-minute timer" is no A10
+_HASHTAG = r"(?<![\w&/])[#\uff03]{}(?![\w-])"  # as `bot.tips.records` reads a tag: not inside a word or a link
+_SPACES = re.compile(r"[ \t]{2,}")
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,31 @@ def answer_number(text: str, questions: int) -> tuple[int, str] | None:
     return int(found.group(1)), text[found.end():]
 
 
+def normalised(text: str, hashtag: str) -> str:
+    """An answer as it is stored, the same from every network: without the `A1` / `A1:` / `a1.` it starts with (and
+    any @handles before it) and without the chat's own hashtag wherever it stands; other hashtags and text kept."""
+    own_tag = re.compile(_HASHTAG.format(re.escape(hashtag.lstrip("#"))), re.IGNORECASE)
+    while True:  # until nothing changes: taking off a hashtag can bring an `A2` to the front
+        tidied = _SPACES.sub(" ", _NUMBERED.sub("", own_tag.sub("", text), count=1)).strip()
+        tidied = "\n".join(line.strip() for line in tidied.split("\n"))
+        if tidied == text:
+            return text
+        text = tidied
+
+
+def distinct(answers: list[RecapAnswer], hashtag: str) -> list[RecapAnswer]:
+    """The answers, each once: the same words from the same person (posted twice, or stored from two networks
+    before answers were normalised) count as one, the first (most helpful) kept."""
+    seen: set[tuple[str, str]] = set()
+    kept = []
+    for answer in answers:
+        key = (" ".join(normalised(answer.text, hashtag).casefold().split()), answer.author.casefold())
+        if key not in seen:
+            seen.add(key)
+            kept.append(answer)
+    return kept
+
+
 def without_mentions(text: str) -> str:
     """A reply's text without the @handles a network puts at its start."""
     found = _LEADING_MENTIONS.match(text)
@@ -120,8 +148,11 @@ def question_posts(session: Session, chat_id: int, occurrence: date, network: st
 
 
 def save_answer(session: Session, ref: QuestionRef, tip: NewTip, participant: str, now: datetime) -> Saved:
-    """Save an answer as a tip (once per source) and link it to its question. Raises TipRejected for an empty
-    or junk answer."""
+    """Save an answer as a tip (once per source), `normalised` whichever network it came from, and link it to its
+    question. Raises TipRejected for an empty, junk or too short answer."""
+    hashtag = spec_of(get_record(session, ref.chat_id)).hashtag
+    tip = replace(tip, text=normalised(tip.text, hashtag),
+                  tags=tuple(tag for tag in tip.tags if tag.casefold() != hashtag.casefold()))
     saved = save_tip(session, tip, now, check_similar=False)
     if saved.status == "created":
         session.add(ChatAnswer(tip_id=saved.tip.id, team_id=ref.team_id, chat_id=ref.chat_id,
@@ -147,9 +178,10 @@ def build_recap(session: Session, chat_id: int, occurrence: date, team_id: str |
         via = network if network in NETWORKS else "slack"
         by_question.setdefault(number, []).append(
             RecapAnswer(tip.text, tip.author, via, tip.helpful_count, tip.permalink))  # type: ignore[arg-type]
+    distinct_answers = {number: distinct(found, spec.hashtag) for number, found in by_question.items()}
     questions = tuple(
-        RecapQuestion(number, question.text, tuple(by_question.get(number, [])[:TOP_ANSWERS]),
-                      len(by_question.get(number, [])))
+        RecapQuestion(number, question.text, tuple(distinct_answers.get(number, [])[:TOP_ANSWERS]),
+                      len(distinct_answers.get(number, [])))
         for number, question in enumerate(spec.questions, 1))
     return Recap(chat_id, spec.title, spec.hashtag, local_start(spec, occurrence), questions, len(participants),
                  _first_timers(session, record.team_id, participants, occurrence))

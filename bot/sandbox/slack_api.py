@@ -226,11 +226,13 @@ class SlackStandIn(LocalStandIn[RecordedCall]):
             self._messages.setdefault(channel, []).append(message)
         return dict(message)
 
-    def set_user(self, user_id: str, *, tz: str = _DEFAULT_TZ, deleted: bool = False) -> None:
-        """How users.info describes `user_id` (IANA `tz`); a deleted (deactivated) user's DM cannot be
-        opened (conversations.open: user_disabled) and posts to it answer account_inactive."""
+    def set_user(self, user_id: str, *, tz: str = _DEFAULT_TZ, deleted: bool = False,
+                 role: Literal["member", "admin", "owner", "primary_owner", "guest"] = "member") -> None:
+        """How users.info describes `user_id` (IANA `tz`, and their `role` in the workspace as Slack's is_admin,
+        is_owner, is_primary_owner and is_restricted); a deleted (deactivated) user's DM cannot be opened
+        (conversations.open: user_disabled) and posts to it answer account_inactive."""
         with self._changed:
-            self._users[user_id] = {"tz": tz, "deleted": deleted}
+            self._users[user_id] = {"tz": tz, "deleted": deleted, "role": role}
 
     def messages_in(self, channel: str) -> list[dict[str, Any]]:
         """Copies of the messages stored in `channel` (posted by the bot or seeded; a user id means the bot's
@@ -510,7 +512,8 @@ class SlackStandIn(LocalStandIn[RecordedCall]):
         if not user_id:
             return _api_error("user_not_found")
         with self._changed:
-            info = dict(self._users.get(user_id) or {"tz": _DEFAULT_TZ, "deleted": False})
+            info = dict(self._users.get(user_id) or {"tz": _DEFAULT_TZ, "deleted": False, "role": "member"})
+        role = info["role"]
         return _ok(
             user={
                 "id": user_id,
@@ -520,6 +523,12 @@ class SlackStandIn(LocalStandIn[RecordedCall]):
                 "tz": info["tz"],
                 "deleted": info["deleted"],
                 "is_bot": user_id == self.bot_user_id,
+                # As Slack has them: an owner is an admin too, the primary owner an owner; a guest is restricted.
+                "is_admin": role in ("admin", "owner", "primary_owner"),
+                "is_owner": role in ("owner", "primary_owner"),
+                "is_primary_owner": role == "primary_owner",
+                "is_restricted": role == "guest",
+                "is_ultra_restricted": False,
             }
         )
 

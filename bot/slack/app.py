@@ -12,9 +12,10 @@ from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import Engine
 
 from bot.config import Settings
+from bot.slack.admins import WorkspaceAdmins, with_workspace_admins
 from bot.slack.client import create_web_client
 from bot.slack.deferred import BoundedExecutor, report_error
-from bot.slack.installs import org_member, remember_enterprise, request_workspace
+from bot.slack.installs import client_factory, org_member, remember_enterprise, request_workspace
 from bot.slack.listeners import register_listeners
 from bot.slack.services import Services
 from bot.unicode_safe import scrub
@@ -81,6 +82,7 @@ def create_app(settings: Settings, services: Services, engine: Engine, *,
         app = App(client=create_web_client(settings, token), **common)
     app.use(_scrub_request)
     app.use(_workspace_identifier(services))
+    services = with_workspace_admins(services, WorkspaceAdmins(client_factory(settings, engine), services.clock))
     register_listeners(app, services)
     app.error(report_error)
     return app

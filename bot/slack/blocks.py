@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.plays import GRADE_BANDS, CategoryCount, Play, SearchResult
+from bot import grades
+from bot.plays import CategoryCount, Play, SearchResult
 from bot.slack.markup import SLACK_USER, cut, escape, mention
 
 Blocks = list[dict[str, Any]]
@@ -19,7 +20,7 @@ COMMAND_HELP = [
     ("/play station rotation", "the best match for your words, plus a couple of alternatives"),
     ("/play list", "the categories, with how many plays each has"),
     ("/play flipped classroom", "every play in a category"),
-    ("/play feedback grade:6-8", "plays for a grade band (K-5, 6-8 or 9-12), with that band's notes"),
+    ("/play feedback grade:6-8", "plays for a grade band (K-2, 3-5, K-5, 6-8 or 9-12), with that band's notes"),
     ("/play mine", "the plays your community made from your tips"),
     ("/play drafts", "moderators: the community playbook's drafts to edit, publish or discard, and its published "
                      "plays to edit or unpublish (`/play drafts WORDS` finds one)"),
@@ -138,8 +139,8 @@ def play_value(play: Play, band: str | None) -> str:
 def grade_note_blocks(play: Play, band: str | None) -> Blocks:
     note = play.grade_note(band)
     if note:
-        return [section(f"*In grades {escape(band or '')}*\n{_markdown(note)}")]
-    bands = [b for b in GRADE_BANDS if play.grade_note(b)]
+        return [section(f"*In grades {grades.note_band(band)}*\n{_markdown(note)}")]
+    bands = [b for b in grades.NOTE_BANDS if play.grade_note(b)]
     if bands and band is None:
         return [context("Notes for " + ", ".join(bands) + f": add `grade:{bands[0]}` to `/play`.")]
     return []

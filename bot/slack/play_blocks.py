@@ -9,7 +9,8 @@ from typing import Any
 
 from bot.community import Draft, DraftFields, note_field
 from bot.play_files import NOTE_LIMIT
-from bot.plays import CATEGORIES, GRADE_BANDS, Play
+from bot import grades
+from bot.plays import CATEGORIES, Play
 from bot.slack.blocks import (
     Blocks,
     button,
@@ -25,7 +26,7 @@ from bot.slack.blocks import (
 )
 from bot.slack.markup import escape
 from bot.slack.tip_blocks import make_play_button
-from bot.tips.records import GRADES, Tip
+from bot.tips.records import Tip
 
 PLAY_DRAFT = "play_draft"
 ADD_TIP = "play_draft_add_tip"
@@ -61,10 +62,10 @@ def draft_form(draft: Draft, *, version: int = 0, note: str | None = None) -> di
                 "options": [_option(label, slug) for slug, label in CATEGORIES.items()]}
     if f.category in CATEGORIES:
         category["initial_option"] = _option(CATEGORIES[f.category], f.category)
-    grades: dict[str, Any] = {"type": "checkboxes", "action_id": "grades",
-                              "options": [_option(grade, grade) for grade in GRADES]}
-    if chosen := [_option(grade, grade) for grade in GRADES if grade in f.grades]:
-        grades["initial_options"] = chosen
+    grade_boxes: dict[str, Any] = {"type": "checkboxes", "action_id": "grades",
+                                   "options": [_option(grade, grade) for grade in grades.CHECKBOXES]}
+    if chosen := [_option(grade, grade) for grade in grades.CHECKBOXES if grade in f.grades]:
+        grade_boxes["initial_options"] = chosen
     add_tip = _text_input(ADD_TIP, "Add another tip", "", max_length=300,
                           hint="Words from another tip of this workspace; press Enter to add its text to the steps.")
     add_tip.update(optional=True, dispatch_action=True)
@@ -81,7 +82,7 @@ def draft_form(draft: Draft, *, version: int = 0, note: str | None = None) -> di
         ("watch_out", _text_input("watch_out", "Watch out for", f.watch_out, max_length=800, multiline=True,
                                   hint="One pitfall a line.")),
         ("grades", {"type": "input", "optional": True, "label": {"type": "plain_text", "text": "Grades"},
-                    "element": grades}),
+                    "element": grade_boxes}),
         ("time_needed", _text_input("time_needed", "Time", f.time_needed, max_length=60,
                                     placeholder="e.g. 20 minutes a week")),
         ("tags", _text_input("tags", "Tags", f.tags, max_length=250, hint="1 to 6, separated by commas.")),
@@ -90,7 +91,7 @@ def draft_form(draft: Draft, *, version: int = 0, note: str | None = None) -> di
                                             hint=f"Optional, 20 to {NOTE_LIMIT} characters: what works differently "
                                                  f"there. /play with grade:{band} shows it on the card."),
                               "optional": True})
-          for band in GRADE_BANDS),
+          for band in grades.NOTE_BANDS),
         (ADD_TIP, add_tip),
     ]
     blocks: Blocks = []
@@ -128,9 +129,9 @@ def draft_fields(values: dict[str, Any]) -> DraftFields:
     category = ((by_name.get("category") or {}).get("selected_option") or {}).get("value") or ""
     chosen = [str(option.get("value")) for option in (by_name.get("grades") or {}).get("selected_options") or []
               if isinstance(option, dict)]
-    notes = tuple((band, note) for band in GRADE_BANDS if (note := text(note_field(band)).strip()))
+    notes = tuple((band, note) for band in grades.NOTE_BANDS if (note := text(note_field(band)).strip()))
     return DraftFields(text("title").strip(), str(category), text("summary").strip(), text("steps"),
-                       text("looks_like"), text("watch_out"), tuple(g for g in GRADES if g in chosen),
+                       text("looks_like"), text("watch_out"), tuple(g for g in grades.CHECKBOXES if g in chosen),
                        text("time_needed").strip(), text("tags").strip(), notes)
 
 

@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 from sqlalchemy.orm import Session
 
-from bot import community, plays
+from bot import community, grades, plays
 from bot.community import Draft, DraftRejected
 from bot.db import transaction
 from bot.slack import blocks, play_blocks
@@ -31,10 +31,10 @@ def split_band(text: str) -> tuple[str, str | None, str | None]:
     if not found:
         return text, None, None
     rest = (text[:found.start()] + " " + text[found.end():]).strip()
-    band = plays.grade_band(found.group(1))
+    band = grades.band(found.group(1))
     if band is None:
         return rest, None, (f"`grade:{blocks.echo(found.group(1))}` isn't a grade band I know; use "
-                            f"{', '.join(f'`grade:{b}`' for b in plays.GRADE_BANDS)}.")
+                            f"{', '.join(f'`grade:{b}`' for b in grades.BANDS)}.")
     return rest, band, None
 
 
@@ -84,7 +84,7 @@ def answer_play(services: Services, team: str, user: str, text: str) -> dict[str
 def play_value(value: str) -> tuple[str, str | None]:
     """A play button's value: (slug, grade band or None)."""
     slug, _, band = value.partition("@")
-    return slug, plays.grade_band(band) if band else None
+    return slug, grades.band(band) if band else None
 
 
 # -- from a tip to a published play --------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from typing import Callable
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
+from bot.tips.moderation import Configured
 
 
 def system_clock() -> datetime:
@@ -21,7 +22,7 @@ class Services:
     sessions: sessionmaker[Session]
     clock: Callable[[], datetime] = system_clock
     rng: random.Random = field(default_factory=random.Random)
-    moderators: frozenset[str] = frozenset()  # PLCHAT_MODERATORS; more are added in Slack
+    moderators: Configured = frozenset()  # PLCHAT_MODERATORS, and who is a workspace admin; more are added in Slack
     tip_reaction: str = "bulb"  # PLCHAT_TIP_REACTION
     default_timezone: str = "America/Los_Angeles"  # PLCHAT_TIMEZONE
     connected_networks: frozenset[str] = frozenset()  # the networks whose accounts the settings give

@@ -17,6 +17,7 @@ from bot.slack.blocks import (
     context,
     echo,
     message,
+    problem,
     section,
     truncate,
 )
@@ -25,7 +26,8 @@ from bot.slack.markup import (
     link,
     mention,
 )
-from bot.tips.records import GRADES, MAX_TEXT, Tip
+from bot import grades
+from bot.tips.records import MAX_TEXT, Tip, TooShort
 from bot.tips.search import TipPage
 
 TIP_MODAL = "tip_modal"
@@ -34,7 +36,7 @@ TIP_TEXT_LIMIT = 2800  # leaves room in a 3,000-character section for the tip's 
 TIPS_HELP = [
     ("/tip Exit tickets every Friday #assessment", "share a tip (no text opens a form)"),
     ("/tips station rotation", "search the tips your workspace has shared"),
-    ("/tips #assessment from:@Ana since:2026-09-01", "filter by tag, person or date"),
+    ("/tips #assessment from:@Ana since:2026-09-01 grade:3-5", "filter by tag, person, date or grade band"),
     ("/tips mine", "your tips, to edit or delete"),
     ("/tips export-mine", "a file of your tips, sent to you"),
     ("/tips delete-mine", "delete all your tips (asks first)"),
@@ -90,6 +92,14 @@ def tip_held(tip: Tip, similar: Tip) -> dict[str, Any]:
     return message(f"This looks like a tip already shared: {_preview(similar)}", blocks)
 
 
+def tip_too_short(refused: TooShort, *, typed_here: bool) -> dict[str, Any]:
+    """Why a short text isn't saved; what the person typed comes back to them, to add to and send again."""
+    if not typed_here:
+        return problem(f"That message is too short to save as a tip. {refused}")
+    return message(str(refused), [section(f":warning: {refused} You wrote:"), section(f"```{escape(refused.text)}```"),
+                                  context("Copy it, add a sentence, and send `/tip` with it again.")])
+
+
 def make_play_button(tip: Tip) -> dict[str, Any]:
     """For moderators: shape this tip into a play of the community playbook (the `play_draft` form)."""
     return button("Make a play", "tip_to_play", str(tip.id))
@@ -97,7 +107,9 @@ def make_play_button(tip: Tip) -> dict[str, Any]:
 
 def _tip_actions(tip: Tip, viewer: str, moderator: bool) -> dict[str, Any]:
     value = str(tip.id)
-    elements = [button("Share in channel", "tip_share", value), button("Helpful", "tip_helpful", value)]
+    elements = [button("Share in channel", "tip_share", value)]
+    if viewer != tip.author:  # Helpful is what colleagues say (an author's own vote is refused)
+        elements.append(button("Helpful", "tip_helpful", value))
     if tip.changeable_by(viewer):
         elements += [button("Edit", "tip_edit", value),
                      button("Delete", "tip_delete", value, danger=True,
@@ -190,7 +202,7 @@ def tip_modal(*, channel: str | None, tip: Tip | None = None) -> dict[str, Any]:
     tags_input: dict[str, Any] = {"type": "plain_text_input", "action_id": "tags", "max_length": 300,
                                   "placeholder": {"type": "plain_text", "text": "e.g. assessment, station-rotation"}}
     grade_select: dict[str, Any] = {"type": "static_select", "action_id": "grade", "options": [
-        {"text": {"type": "plain_text", "text": g}, "value": g} for g in GRADES]}
+        {"text": {"type": "plain_text", "text": g}, "value": g} for g in grades.BANDS]}
     if tip:
         text_input["initial_value"] = tip.text
         tags_input["initial_value"] = ", ".join(tip.tags)

@@ -12,9 +12,11 @@ from bot.slack.markup import mention
 from bot.slack.services import Services
 from bot.tips import moderation, search, store
 from bot.tips.moderation import NotAllowed
-from bot.tips.records import NewTip, Tip, TipRejected, split_tags
+from bot.tips.records import NewTip, Tip, TipRejected, TooShort, split_tags
 
 MY_TIPS_SHOWN = 10
+NO_MODERATORS = ("This workspace has no moderators yet, so its admins and owners moderate. An admin or owner can "
+                 "add moderators with `/plchat moderators add @person`.")
 # One pass over a message's markup and Slack's three entities, so that a decoded `&lt;` is never read as markup.
 _MARKUP = re.compile(r"<([^<>]*)>|&(amp|lt|gt);")
 _ENTITIES = {"amp": "&", "lt": "<", "gt": ">"}
@@ -51,6 +53,8 @@ def share(services: Services, new: NewTip) -> dict[str, Any]:
     try:
         with transaction(services.sessions) as session:
             saved = store.save_tip(session, new, services.clock())
+    except TooShort as refused:
+        return tip_blocks.tip_too_short(refused, typed_here=new.source in ("command", "modal"))
     except TipRejected as refused:
         return blocks.problem(str(refused))
     if saved.status == "existing":
@@ -124,8 +128,9 @@ def answer_moderators(services: Services, team_id: str, user_id: str, words: lis
     if verb == "list":
         with services.sessions() as session:
             people = sorted(moderation.moderators(session, team_id, services.moderators))
-        listed = ", ".join(mention(p) for p in people) or "nobody yet (an operator sets PLCHAT_MODERATORS)"
-        return blocks.message(f"Moderators: {listed}")
+        if not people:
+            return blocks.message(NO_MODERATORS)
+        return blocks.message(f"Moderators: {', '.join(mention(p) for p in people)}")
     mentioned = [m.group(1) for w in words[1:] if (m := re.fullmatch(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>", w))]
     if verb not in ("add", "remove") or len(mentioned) != 1:
         return blocks.problem("Use `/plchat moderators add @person`, `/plchat moderators remove @person` "

@@ -36,6 +36,7 @@ class Filters:
     author: str | None = None
     since: datetime | None = None
     include_hidden: bool = False
+    grades: tuple[str, ...] = ()  # the tip's band is one of these (none: any band, or none)
 
 
 def _is_sqlite(session: Session) -> bool:
@@ -102,7 +103,7 @@ def _postgres_candidates(session, team_id, found, filters, every, limit) -> list
 
 
 def _row_filters(team_id: str, filters: Filters, alias: str) -> tuple[str, dict]:
-    """SQL conditions on the tips row itself: workspace, author, visibility, exact tags, date.
+    """SQL conditions on the tips row itself: workspace, author, visibility, exact tags, date, grade band.
 
     Workspace and author are checked on the row even where the index has them too: FTS5's porter tokenizer
     stems ids ("T0TEAMS" and "T0TEAM" are one token), and another workspace must never leak in.
@@ -117,6 +118,9 @@ def _row_filters(team_id: str, filters: Filters, alias: str) -> tuple[str, dict]
     for i, tag in enumerate(filters.tags):
         where += f" AND {alias}.tags LIKE :tag{i}"
         params[f"tag{i}"] = f"% {tag} %"
+    if filters.grades:
+        where += f" AND {alias}.grade IN ({', '.join(f':grade{i}' for i in range(len(filters.grades)))})"
+        params |= {f"grade{i}": grade for i, grade in enumerate(filters.grades)}
     if filters.since is not None:
         where += f" AND {alias}.created_at >= :since"
         params["since"] = filters.since

@@ -1,11 +1,17 @@
-"""Moderators: who they are, hiding and restoring tips, reports, and the record of every such action."""
+"""Moderators: who they are, hiding and restoring tips, reports, and the record of every such action.
+
+A workspace's moderators are those the operator lists (PLCHAT_MODERATORS) and those added in Slack. Until it has
+any, its Slack admins and owners moderate, so the first moderators can be added in Slack; admins and owners may
+always add and remove moderators.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable
+from typing import Callable, Iterable
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
 
 from bot.models import ModerationEntry, Moderator, TipRecord
@@ -13,23 +19,60 @@ from bot.tips.records import Tip
 from bot.tips.store import ensure_workspace
 
 
+AdminCheck = Callable[[str, str], bool]  # (team, user) -> an admin or owner of that Slack workspace
+
+
 class NotAllowed(PermissionError):
     """The person may not do this; the message says why (shown to them)."""
 
 
-def moderators(session: Session, team_id: str, configured: Iterable[str]) -> set[str]:
-    """Everyone who moderates this workspace: those configured (PLCHAT_MODERATORS) and those added in Slack."""
+@dataclass(frozen=True)
+class Appointed:
+    """Who moderates besides those added in Slack: the operator's list, and a way to ask whether someone is a
+    workspace admin or owner (None where there is no Slack to ask, as in the worker)."""
+
+    configured: frozenset[str] = frozenset()
+    is_admin: AdminCheck | None = None
+
+    def admin(self, team_id: str, user_id: str) -> bool:
+        return self.is_admin is not None and self.is_admin(team_id, user_id)
+
+
+Configured = Appointed | Iterable[str]  # a plain list of user ids is the operator's list alone
+
+
+def appointed(who: Configured) -> Appointed:
+    """`who` as Appointed."""
+    return who if isinstance(who, Appointed) else Appointed(frozenset(who))
+
+
+def moderators(session: Session, team_id: str, configured: Configured) -> set[str]:
+    """Everyone named a moderator of this workspace: those configured (PLCHAT_MODERATORS) and those added in Slack
+    (not the admins who stand in while there are none)."""
     added = session.scalars(select(Moderator.user_id).where(Moderator.team_id == team_id))
-    return set(configured) | set(added)
+    return set(appointed(configured).configured) | set(added)
 
 
-def is_moderator(session: Session, team_id: str, user_id: str, configured: Iterable[str]) -> bool:
-    return user_id in configured or session.get(Moderator, (team_id, user_id)) is not None
+def is_moderator(session: Session, team_id: str, user_id: str, configured: Configured) -> bool:
+    who = appointed(configured)
+    if user_id in who.configured or session.get(Moderator, (team_id, user_id)) is not None:
+        return True
+    return not who.configured and not _any_added(session, team_id) and who.admin(team_id, user_id)
 
 
-def require_moderator(session: Session, team_id: str, user_id: str, configured: Iterable[str]) -> None:
+def _any_added(session: Session, team_id: str) -> bool:
+    return bool(session.scalar(select(exists().where(Moderator.team_id == team_id))))
+
+
+def require_moderator(session: Session, team_id: str, user_id: str, configured: Configured) -> None:
     if not is_moderator(session, team_id, user_id, configured):
-        raise NotAllowed("Only moderators can do that. A moderator can add you with `/plchat moderators add @you`.")
+        raise NotAllowed("Only moderators can do that. A moderator or a workspace admin can add you with "
+                         "`/plchat moderators add @you`.")
+
+
+def _require_moderator_or_admin(session: Session, team_id: str, user_id: str, who: Appointed) -> None:
+    if not (is_moderator(session, team_id, user_id, who) or who.admin(team_id, user_id)):
+        raise NotAllowed("Only moderators and workspace admins can change who moderates.")
 
 
 def record(session: Session, team_id: str, actor: str, action: str, now: datetime, *, tip_id: int | None = None,
@@ -38,12 +81,12 @@ def record(session: Session, team_id: str, actor: str, action: str, now: datetim
                                 at=now))
 
 
-def add_moderator(session: Session, team_id: str, actor: str, user_id: str, configured: Iterable[str],
+def add_moderator(session: Session, team_id: str, actor: str, user_id: str, configured: Configured,
                   now: datetime) -> bool:
-    """Add a moderator (only a moderator may); False when they already were one."""
-    configured = frozenset(configured)
-    require_moderator(session, team_id, actor, configured)
-    if is_moderator(session, team_id, user_id, configured):
+    """Add a moderator (a moderator or a workspace admin may); False when they already were one."""
+    who = appointed(configured)
+    _require_moderator_or_admin(session, team_id, actor, who)
+    if user_id in who.configured or session.get(Moderator, (team_id, user_id)) is not None:
         return False
     ensure_workspace(session, team_id)
     session.add(Moderator(team_id=team_id, user_id=user_id, added_by=actor, added_at=now))
@@ -51,12 +94,13 @@ def add_moderator(session: Session, team_id: str, actor: str, user_id: str, conf
     return True
 
 
-def remove_moderator(session: Session, team_id: str, actor: str, user_id: str, configured: Iterable[str],
-                     now: datetime) -> bool:
-    """Remove a moderator added in Slack; those in PLCHAT_MODERATORS stay until the setting changes."""
-    configured = frozenset(configured)
-    require_moderator(session, team_id, actor, configured)
-    if user_id in configured:
+def remove_moderator(session: Session, team_id: str, actor: str, user_id: str,
+                     configured: Configured, now: datetime) -> bool:
+    """Remove a moderator added in Slack (a moderator or a workspace admin may); those in PLCHAT_MODERATORS stay
+    until the setting changes."""
+    who = appointed(configured)
+    _require_moderator_or_admin(session, team_id, actor, who)
+    if user_id in who.configured:
         raise NotAllowed("That moderator comes from the PLCHAT_MODERATORS setting; an operator can remove them there.")
     removed = session.execute(delete(Moderator).where(Moderator.team_id == team_id,
                                                       Moderator.user_id == user_id)).rowcount
@@ -65,10 +109,9 @@ def remove_moderator(session: Session, team_id: str, actor: str, user_id: str, c
     return bool(removed)
 
 
-def set_hidden(session: Session, team_id: str, tip_id: int, actor: str, hidden: bool, configured: Iterable[str],
-               now: datetime) -> Tip | None:
+def set_hidden(session: Session, team_id: str, tip_id: int, actor: str, hidden: bool,
+               configured: Configured, now: datetime) -> Tip | None:
     """Hide a tip from search and App Home, or restore it. None when the tip is gone."""
-    configured = frozenset(configured)
     require_moderator(session, team_id, actor, configured)
     tip = session.get(TipRecord, tip_id)
     if tip is None or tip.team_id != team_id:
@@ -78,7 +121,7 @@ def set_hidden(session: Session, team_id: str, tip_id: int, actor: str, hidden: 
     return Tip.from_record(tip)
 
 
-def report(session: Session, team_id: str, tip_id: int, reporter: str, configured: Iterable[str],
+def report(session: Session, team_id: str, tip_id: int, reporter: str, configured: Configured,
            now: datetime) -> tuple[Tip, set[str]] | None:
     """Record a report on a tip; returns the tip and the moderators to tell privately."""
     tip = session.get(TipRecord, tip_id)

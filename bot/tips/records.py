@@ -9,13 +9,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable
 
+from bot import grades
 from bot.models import TipRecord
 from bot.unicode_safe import junk_share
 
 MAX_TEXT = 3000
+# The shortest tip: three words ("Exit tickets daily") or fifteen characters ("Think-pair-share"), so "hi", "test" or
+# "+1" are not saved, and the shortest real advice is.
+MIN_WORDS, MIN_CHARACTERS = 3, 15
 MAX_TAGS = 10
 MAX_TAG_LENGTH = 30
-GRADES = ("K-2", "3-5", "6-8", "9-12", "all")
 SOURCES = ("command", "modal", "shortcut", "reaction", "import", "chat", "x", "bluesky", "mastodon")
 
 _TAG = re.compile(r"(?<![\w&/])#([^\W_][\w-]{0,60})")
@@ -25,6 +28,15 @@ _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,31}$")
 
 class TipRejected(ValueError):
     """The tip can't be saved as given; the message says why and what to do instead (shown to the person)."""
+
+
+class TooShort(TipRejected):
+    """The text is too short to help anyone; `text` is what was typed, so the reply can hand it back."""
+
+    def __init__(self, text: str):
+        super().__init__(f"A tip needs at least {MIN_WORDS} words or {MIN_CHARACTERS} characters, so a colleague "
+                         "can try it: say what you do and how.")
+        self.text = text
 
 
 @dataclass(frozen=True)
@@ -93,6 +105,8 @@ def clean_text(raw: str) -> str:
     text = "\n".join(line.rstrip() for line in text.split("\n"))
     if not text:
         raise TipRejected("A tip needs some text, e.g. `/tip Start with a two-minute warm-up question #routines`.")
+    if len(text.split()) < MIN_WORDS and len(text) < MIN_CHARACTERS:
+        raise TooShort(text)
     if len(text) > MAX_TEXT:
         raise TipRejected(f"That tip is {len(text):,} characters; tips can be up to {MAX_TEXT:,}. "
                           "Trim it, or share the longer piece as a file or link.")
@@ -122,13 +136,12 @@ def parse_tag_list(value: str) -> tuple[str, ...]:
 
 
 def clean_grade(value: str) -> str:
-    value = value.strip()
-    if not value:
+    """The grade band as stored ('k5' → 'K-5'), '' for none; TipRejected naming the bands for anything else."""
+    if not value.strip():
         return ""
-    for grade in GRADES:
-        if value.upper().replace(" ", "") == grade.upper():
-            return grade
-    raise TipRejected(f"Grade band {value[:20]!r} isn't one I know; use one of {', '.join(GRADES)}.")
+    if found := grades.band(value):
+        return found
+    raise TipRejected(f"Grade band {value.strip()[:20]!r} isn't one I know; use one of {', '.join(grades.BANDS)}.")
 
 
 def text_hash(text: str) -> str:

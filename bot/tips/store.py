@@ -11,6 +11,7 @@ from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Subquery
 
 from bot.models import (
     ModerationEntry,
@@ -163,10 +164,14 @@ def edit_tip(session: Session, team_id: str, tip_id: int, user_id: str, *, text:
 
 
 def vote_helpful(session: Session, team_id: str, tip_id: int, user_id: str, now: datetime) -> tuple[Tip, bool] | None:
-    """One vote per person: (tip, True) when this vote counted, (tip, False) when they had voted already."""
+    """One vote per person: (tip, True) when this vote counted, (tip, False) when they had voted already.
+    A tip's author can't vote for it (TipRejected): Helpful is what colleagues say."""
     record = _owned_by_team(session, team_id, tip_id)
     if record is None:
         return None
+    if user_id == record.author:
+        raise TipRejected("That's your own tip, so I didn't count a vote: Helpful is how colleagues say a tip "
+                          "worked for them.")
     if session.scalar(select(exists().where(TipVote.tip_id == tip_id, TipVote.user_id == user_id))):
         return Tip.from_record(record), False
     try:
@@ -203,16 +208,32 @@ def newest(session: Session, team_id: str, limit: int = 3) -> list[Tip]:
     return _visible(session, team_id, limit, TipRecord.created_at.desc())
 
 
-def most_helpful(session: Session, team_id: str, limit: int = 3) -> list[Tip]:
-    return _visible(session, team_id, limit, TipRecord.helpful_count.desc(), TipRecord.created_at.desc(),
-                    minimum_votes=1)
+def most_helpful(session: Session, team_id: str, limit: int = 3, *, minimum_votes: int = 1) -> list[Tip]:
+    """The visible tips with the most Helpful votes from colleagues (at least `minimum_votes`), newest first among
+    equals. Votes are counted here, not read from `helpful_count`, so an author's vote for their own tip, stored
+    before such votes were refused, never counts."""
+    votes = colleague_votes(team_id)
+    count = func.coalesce(votes.c.votes, 0)
+    query = (select(TipRecord).join(votes, votes.c.tip_id == TipRecord.id, isouter=minimum_votes < 1)
+             .where(TipRecord.team_id == team_id, TipRecord.hidden.is_(False), TipRecord.pending.is_(False),
+                    count >= minimum_votes)
+             .order_by(count.desc(), TipRecord.created_at.desc(), TipRecord.id.desc()).limit(limit))
+    return [Tip.from_record(r) for r in session.scalars(query)]
 
 
-def _visible(session: Session, team_id: str, limit: int, *order, minimum_votes: int = 0) -> list[Tip]:
+def colleague_votes(team_id: str, since: datetime | None = None) -> Subquery:
+    """(tip_id, votes): the workspace's tips (shared `since`, if given) with their Helpful votes from people other
+    than their author."""
+    query = (select(TipVote.tip_id, func.count().label("votes")).join(TipRecord, TipRecord.id == TipVote.tip_id)
+             .where(TipRecord.team_id == team_id, TipVote.user_id != TipRecord.author))
+    if since is not None:
+        query = query.where(TipRecord.created_at >= since)
+    return query.group_by(TipVote.tip_id).subquery()
+
+
+def _visible(session: Session, team_id: str, limit: int, *order) -> list[Tip]:
     query = select(TipRecord).where(TipRecord.team_id == team_id, TipRecord.hidden.is_(False),
                                     TipRecord.pending.is_(False))
-    if minimum_votes:
-        query = query.where(TipRecord.helpful_count >= minimum_votes)
     return [Tip.from_record(r) for r in session.scalars(query.order_by(*order).limit(limit))]
 
 

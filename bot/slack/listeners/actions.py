@@ -20,6 +20,7 @@ from bot.slack.messages import retry_after
 from bot.slack.services import Services
 from bot.slack.tip_replies import workspace_of
 from bot.tips import moderation, store
+from bot.tips.records import TipRejected
 from bot.unicode_safe import ascii_int
 
 log = logging.getLogger(__name__)
@@ -174,9 +175,13 @@ def register(app: App, services: Services) -> None:
             respond(replace_original=False, **blocks.message(f"You shared that tip in {channel_mention(channel)}."))
 
     def helpful_tip(action: dict, body: dict, context: dict, respond: Respond) -> None:
-        with transaction(services.sessions) as session:
-            voted = store.vote_helpful(session, workspace_of(context), _number(action), body["user"]["id"],
-                                       services.clock())
+        try:
+            with transaction(services.sessions) as session:
+                voted = store.vote_helpful(session, workspace_of(context), _number(action), body["user"]["id"],
+                                           services.clock())
+        except TipRejected as refused:  # their own tip
+            respond(replace_original=False, **blocks.message(str(refused)))
+            return
         if voted is None:
             respond(replace_original=False, **blocks.problem(GONE))
             return
@@ -196,7 +201,8 @@ def register(app: App, services: Services) -> None:
         for moderator in sorted(moderators):
             client.chat_postMessage(channel=moderator, **tip_blocks.report_notice(tip, reporter))
         note = ("Thanks. The moderators have been told, privately." if moderators else
-                "Thanks. This workspace has no moderators yet, so I've only recorded it; an admin can set some up.")
+                "Thanks. I've recorded it. This workspace has no moderators yet: its admins and owners can hide the "
+                "tip, and can add moderators, who hear of reports, with `/plchat moderators add @person`.")
         respond(replace_original=False, **blocks.message(note))
 
     def hide_tip(action: dict, body: dict, context: dict, respond: Respond) -> None:
