@@ -217,8 +217,17 @@ def test_a_stray_quote_inside_a_value_is_named(database_url: str, tmp_path: Path
     result = invoke("tips", "import", str(path), "--team", TEAM_A)
 
     assert result.exit_code == 1, result.output
-    assert result.stderr.startswith("line 2: has a quote inside a value; put the whole value in quotes")
+    assert result.stderr.startswith("line 2: a quote is inside a value; put the whole value in quotes")
     assert len(stored(database_url, TEAM_A)) == 2
+
+
+def test_a_header_with_a_stray_quote_is_refused_saying_so(database_url: str, tmp_path: Path) -> None:
+    path = write(tmp_path, "tips.csv", '"te"xt,author\n' + GOOD_ROWS)
+
+    result = invoke("tips", "import", str(path), "--team", TEAM_A)
+
+    assert result.exit_code == 2, result.output
+    assert "The header row can't be read: a quote is inside a value" in result.stderr
 
 
 VALUE = st.lists(st.sampled_from([*"abc XYZ.;:!?-,\"\né", "👩‍🏫"]), min_size=3, max_size=40).map("".join).filter(

@@ -88,7 +88,7 @@ def _csv_rows(stream: TextIO) -> Iterator[tuple[int, dict[str, Any] | str]]:
     except StopIteration:
         raise FileRejected("The file is empty; it needs a header row with a `text` column.") from None
     except (csv.Error, _RunsOn) as exc:
-        raise FileRejected(f"The header row can't be read: it {_unreadable(exc, lines)}.") from None
+        raise FileRejected(f"The header row can't be read: {_unreadable(exc, lines)}.") from None
     names = [name.strip().lower().lstrip("\ufeff") for name in header]
     if "text" not in names:
         raise FileRejected(f"The header row has no `text` column (it has: {', '.join(names)[:200] or 'nothing'}); "
@@ -176,13 +176,13 @@ def _read_again(lines: _Lines) -> Any:
 def _unreadable(exc: Exception, lines: _Lines) -> str:
     """What a row the csv module refused (strict) has wrong, in plain words."""
     if isinstance(exc, _RunsOn) and not lines.spanned:
-        return f"is over {MAX_LINE:,} characters long; a tip is at most {MAX_TEXT:,}"
+        return f"the line is over {MAX_LINE:,} characters long; a tip is at most {MAX_TEXT:,}"
     if isinstance(exc, _RunsOn) or lines.spanned or "unexpected end of data" in str(exc):
         return NEVER_CLOSED
     if "expected after" in str(exc):
-        return 'has a quote inside a value; put the whole value in quotes and double each quote inside it ("")'
+        return 'a quote is inside a value; put the whole value in quotes and double each quote inside it ("")'
     if "NUL" in str(exc):
-        return "has a NUL character; save the file as plain text"
+        return "the line holds a NUL character; save the file as plain text"
     return f"can't be read as CSV ({exc})"
 
 
