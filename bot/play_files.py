@@ -173,9 +173,9 @@ def plain_problem(error: ErrorDetails) -> str:
     kind, ctx, name, given = error["type"], error.get("ctx") or {}, str(error["loc"][0]), error["input"]
     if kind == "missing":
         return "is missing"
-    if kind == "extra_forbidden":
+    if kind in ("extra_forbidden", "invalid_key"):
         return unknown_field(name, tuple(PlayFrontMatter.model_fields), "a play")
-    if kind == "string_type":
+    if kind in ("string_type", "string_unicode"):
         return "must be text"
     if kind == "list_type":
         return f"must be a list, like {_LIST_EXAMPLES.get(name, '[first, second]')}"

@@ -1,6 +1,7 @@
 """`plchat digest send` killed with SIGKILL mid-run under a rate limit of 8 a second: the rerun takes over its
 claimed rows at once, waits out the limit and sends every digest owed exactly once, in that one run; the worker
-and `plchat digest send` sending at the same time repeat none. `bench/kill_senders.py` does the same at many more random points."""
+and `plchat digest send` sending at the same time repeat none. `bench/kill_senders.py` does the same at many
+more random points."""
 
 from __future__ import annotations
 
