@@ -82,7 +82,7 @@ def _standing(sender: Sender, sessions: sessionmaker[Session], clock: Callable[[
     now = clock()
     with sessions() as session:
         live = live_senders(session, now)
-        found = outbox.rows(session, ids)
+        found = outbox.rows_by_id(session, ids)
     standing = []
     for row in found:
         ready, reason = now, row.reason

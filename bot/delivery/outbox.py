@@ -174,7 +174,7 @@ def owed(session: Session, now: datetime, subject_prefix: str = "", team_id: str
     return list(session.scalars(query.order_by(DeliveryRecord.due_at, DeliveryRecord.id)))
 
 
-def rows(session: Session, row_ids: list[int]) -> list[DeliveryRecord]:
+def rows_by_id(session: Session, row_ids: list[int]) -> list[DeliveryRecord]:
     """The rows with these ids, as they stand now (read in chunks, within SQLite's limit on parameters)."""
     found: list[DeliveryRecord] = []
     for start in range(0, len(row_ids), 1000):
