@@ -16,7 +16,7 @@ from bot import community, grades, plays
 from bot.bootstrap import Database
 from bot.cli import cli
 from bot.db import transaction
-from bot.play_files import PLAYS_DIR, PlayFileError, load_play_dir, parse_play_file, play_markdown
+from bot.play_files import PLAYS_DIR, PlayFile, load_play_dir, parse_play_file, play_markdown
 from bot.slack import blocks, play_blocks
 from bot.slack.markup import guard, live_markup
 from bot.tips import store
@@ -130,6 +130,24 @@ def test_bad_files_are_refused_by_name_and_the_good_ones_kept(url: str, database
         assert plays.get_play(session, "our-rotation", team=new_team()) is None
 
 
+def test_a_refused_file_names_every_problem_and_counts_once(url: str, database: Database, tmp_path: Path) -> None:
+    team = new_team()
+    folder = tmp_path / "in"
+    folder.mkdir()
+    bad = folder / "two-faults.md"
+    bad.write_text(variant("two-faults").replace("title: Start a three-station rotation", "title: A & B")
+                   .replace("grades: [K-5, 6-8]", "grades: [K-5, grade 7]"), encoding="utf-8")
+    (folder / "our-rotation.md").write_text(variant("our-rotation"), encoding="utf-8")
+
+    result = invoke("plays", "import", str(folder), "--team", team)
+
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines() == [
+        f"refused {bad}: line 3: title: must not contain <, > or & or a line break",
+        f"refused {bad}: line 7: grades[2]: 'grade 7' isn't a grade band; use K-2, 3-5, K-5, 6-8, 9-12 or all"]
+    assert "1 added, 0 updated, 0 unchanged, 1 refused." in result.stdout
+
+
 def test_an_unreadable_folder_exits_2_and_imports_nothing(url: str, tmp_path: Path) -> None:
     team = new_team()
     assert invoke("plays", "import", str(tmp_path / "missing"), "--team", team).exit_code == 2
@@ -187,7 +205,7 @@ def test_whatever_the_form_holds_is_refused_or_round_trips_and_pings_nobody(tmp_
     path = tmp_path_factory.mktemp("typed") / "typed-play.md"
     path.write_text(play_markdown(play), encoding="utf-8")
     parsed = parse_play_file(path)
-    assert not isinstance(parsed, PlayFileError), parsed
+    assert isinstance(parsed, PlayFile), parsed
     assert parsed.front == made.front and parsed.body == made.body.strip()
     back = community.fields_of(play)  # Edit opens a published play in the form: what it shows publishes the same
     assert community.check(back) == {} and community.body(back) == made.body

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+import io
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 from sqlalchemy import func, select
+from rich.console import Console
 from typer.testing import CliRunner, Result
 
 from bot import db
 from bot.bootstrap import open_database, sync_playbook
+from bot.cli import digest as digest_cli_module
 from bot.config import Settings
 from bot.db import transaction
+from bot.delivery.drain import Progress
 from bot.delivery.lease import Lease
 from bot.digests import planner, subscriptions
 from bot.models import DeliveryRecord, DigestSubscriptionRecord
+from bot.sandbox.crash_run import POST, SkippedTime, posted, subscribe
 from bot.sandbox.harness import SANDBOX_TOKEN
 from bot.sandbox.slack_api import SlackStandIn
 from bot.tips import store
@@ -33,8 +38,17 @@ def invoke(*args: str) -> Result:
 
 
 @pytest.fixture
-def slack() -> Iterator[SlackStandIn]:
-    with SlackStandIn() as standin:
+def time_skipped(monkeypatch: pytest.MonkeyPatch) -> SkippedTime:
+    """`plchat digest send` on a clock whose waits pass at once, as they do for the Slack stand-in."""
+    skipped = SkippedTime()
+    monkeypatch.setattr("bot.cli.digest._now", skipped.now)
+    monkeypatch.setattr("bot.cli.digest._sleep", skipped.sleep)
+    return skipped
+
+
+@pytest.fixture
+def slack(time_skipped: SkippedTime) -> Iterator[SlackStandIn]:
+    with SlackStandIn(clock=time_skipped.monotonic) as standin:
         yield standin
 
 
@@ -95,8 +109,9 @@ def test_a_subscriber_who_left_is_stopped_with_the_reason(database, slack):
 
     result = invoke("digest", "send", "--team", "T0ALPHA")
 
-    assert result.exit_code == 0, result.output
-    assert "1 sent, 1 failed" in result.stdout
+    assert result.exit_code == 0, "a stopped subscription is no failure: " + result.output
+    assert "2 digest(s) were due: 1 sent, 1 stopped." in result.stdout
+    assert "subscription ended): 1 account_inactive" in result.stdout
     status = invoke("digest", "status").stdout
     assert "T0ALPHA: 1 stopped: account_inactive" in status
 
@@ -129,3 +144,75 @@ def test_status_shows_rows_a_live_sender_holds_apart_from_a_stopped_senders(data
     alpha = dict(zip(columns, next(line for line in lines if line.startswith("T0ALPHA")).split()[1:]))
     assert (alpha["pending"], alpha["sending"], alpha["stuck"]) == ("0", "1", "1")
     assert "the next `plchat digest send` or the worker takes them over at once" in status.stdout
+
+
+def many_due(database, count: int) -> list[str]:
+    """`count` more subscribers in T0ALPHA with a digest due now."""
+    return subscribe(database.sessions, ("T0ALPHA",), count, datetime.now(timezone.utc))
+
+
+def test_send_waits_out_a_rate_limit_of_8_a_second_until_all_40_due_are_sent(database, slack, time_skipped):
+    users = many_due(database, 36)  # and the fixture's 4
+    slack.rate_limit(POST, 8, window=1)
+
+    result = invoke("digest", "send")
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1] == "40 digest(s) were due: 40 sent."
+    assert set(posted(slack, users).values()) == {1}, "each digest once"
+    assert len(digests_posted(slack)) == 40
+    assert any(call.status == 429 for call in slack.calls_to(POST)), "the limit was met"
+    assert time_skipped.waits and max(time_skipped.waits) <= 1, "it waited out the 1 s limits, on the clock given"
+
+
+def test_send_stops_waiting_at_max_wait_and_exits_1_saying_what_is_left_and_why(database, slack, time_skipped):
+    many_due(database, 36)
+    slack.rate_limit(POST, 8)  # 8 a minute: the rest waits up to a minute
+
+    result = invoke("digest", "send", "--max-wait", "30")
+
+    assert result.exit_code == 1, result.output
+    assert "40 digest(s) were due: 8 sent, 32 still waiting." in result.stdout
+    assert "Still waiting: 32 Slack rate limit; the soonest may go in" in result.stdout
+    assert "or run this again (`--max-wait` to wait longer)" in result.stdout
+    assert sum(time_skipped.waits) <= 30
+    assert len(digests_posted(slack)) == 8
+
+    rest = invoke("digest", "send")  # the default waits out a minute's limit
+
+    assert rest.exit_code == 0, rest.output
+    assert "32 digest(s) were due: 32 sent." in rest.stdout
+    assert len(digests_posted(slack)) == 40
+
+
+def test_a_digest_that_failed_is_named_and_exits_1(database, slack):
+    slack.fail_channel("U0BEN", "msg_too_long")
+
+    result = invoke("digest", "send", "--team", "T0BETA")
+
+    assert result.exit_code == 1, result.output
+    assert "2 digest(s) were due: 1 sent, 1 failed." in result.stdout
+    assert "Failed: T0BETA U0BEN: msg_too_long" in result.stdout
+
+
+def test_nothing_due_says_so_and_exits_0(database, slack):
+    assert invoke("digest", "send").exit_code == 0
+
+    again = invoke("digest", "send")
+
+    assert again.exit_code == 0, again.output
+    assert "No digest was due." in again.stdout
+
+
+def test_the_progress_bar_shows_on_a_terminal_only():
+    terminal = Console(file=io.StringIO(), force_terminal=True, width=120)
+    with digest_cli_module._progress_bar(terminal) as show:
+        show(Progress(8, 40))
+        show(Progress(8, 40, "Slack rate limit: 1 s"))
+    shown = terminal.file.getvalue()
+    assert "Sending digests" in shown and "8/40" in shown and "waiting: Slack rate limit: 1 s" in shown
+
+    piped = Console(file=io.StringIO(), force_terminal=False)
+    with digest_cli_module._progress_bar(piped) as show:
+        show(Progress(8, 40))
+    assert piped.file.getvalue() == ""

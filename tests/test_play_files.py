@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 from typing import Iterator
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
+from typer.testing import CliRunner
 
 from bot import db
 from bot.bootstrap import Database, PlaybookError, open_database, sync_playbook
@@ -28,10 +33,16 @@ def write_play(directory: Path, text: str | bytes, name: str = "station-rotation
     return path
 
 
-def error_for(directory: Path, text: str | bytes, name: str = "station-rotation-starter") -> PlayFileError:
+def errors_for(directory: Path, text: str | bytes, name: str = "station-rotation-starter") -> list[PlayFileError]:
     result = parse_play_file(write_play(directory, text, name))
-    assert isinstance(result, PlayFileError), result
+    assert isinstance(result, list), result
     return result
+
+
+def error_for(directory: Path, text: str | bytes, name: str = "station-rotation-starter") -> PlayFileError:
+    """The file's one problem."""
+    [error] = errors_for(directory, text, name)
+    return error
 
 
 def without_line(text: str, prefix: str) -> str:
@@ -149,6 +160,89 @@ def test_title_with_html_is_refused(tmp_path: Path) -> None:
 
 def test_empty_file_is_refused(tmp_path: Path) -> None:
     assert error_for(tmp_path, "").field == "front matter"
+
+
+# -- every problem of a file, by field and line, in plain words ----------------------------
+
+PYDANTIC_WORDING = ("should", "Value error", "Field required", "Extra inputs", "pattern")
+
+
+def test_every_problem_of_a_file_is_listed_by_line_and_field_in_plain_words(tmp_path: Path) -> None:
+    text = (STARTER_TEXT.replace(STARTER_TITLE, "title: Start <b>three</b> stations")
+            .replace("summary:", "summry:")
+            .replace("tags: [station rotation,", "tags: [station rotation, Bad!,")
+            .replace("grades: [K-5, 6-8]", "grades: [K-5, 13]")
+            .replace("## What it looks like", "## What you see"))
+
+    errors = errors_for(tmp_path, text)
+
+    said = [(error.line, error.field, error.message) for error in errors]
+    assert said[:4] == [
+        (3, "title", "must not contain <, > or & or a line break"),
+        (5, "summry", "is not a field of a play; did you mean `summary`?"),
+        (6, "tags[2]",
+         "must be 2 to 30 lower-case letters, digits, spaces or hyphens, starting with a letter or digit"),
+        (7, "grades[2]", "13 isn't a grade band; use K-2, 3-5, K-5, 6-8, 9-12 or all"),
+    ]
+    body_line = STARTER_TEXT.splitlines().index("## What it looks like") + 1
+    assert (body_line, "body") == (errors[4].line, errors[4].field) and "## What it looks like" in errors[4].message
+    assert (errors[5].line, errors[5].field, errors[5].message) == (None, "summary", "is missing")
+    assert len(errors) == 6
+    assert str(errors[0]).endswith("station-rotation-starter.md: line 3: title: must not contain <, > or & or a "
+                                   "line break")
+
+
+def test_a_key_given_twice_is_named_with_both_lines(tmp_path: Path) -> None:
+    text = STARTER_TEXT.replace("category: blended-learning\n", "category: blended-learning\ncategory: mindset\n")
+
+    error = error_for(tmp_path, text)
+
+    assert (error.line, error.field, error.message) == (5, "category", "appears twice (also on line 4); keep one")
+
+
+def test_plays_check_lists_every_problem_in_every_file_in_plain_words(playbook: Path) -> None:
+    from bot.cli import cli
+
+    first, second = playbook / "reassessment-pass.md", playbook / "station-rotation-starter.md"
+    first.write_text(re.sub(r"(?m)^title: .*$", "title: Pass <script>", first.read_text(encoding="utf-8"))
+                     .replace("## Watch out for", "## Beware"), encoding="utf-8")
+    second.write_text(re.sub(r"(?m)^time: .*$", "time: 5", STARTER_TEXT)
+                      .replace("category: blended-learning", "category: blended"), encoding="utf-8")
+
+    result = CliRunner().invoke(cli, ["plays", "check", "--dir", str(playbook)])
+
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert f"{first}: line 3: title: must not contain <, > or & or a line break" in lines
+    assert any(line.startswith(f"{first}: line ") and ": body: needs exactly these sections" in line for line in lines)
+    assert f"{second}: line 8: time: must be text" in lines
+    assert any(line.startswith(f"{second}: line 4: category: must be one of: ") for line in lines)
+    assert lines[-1].startswith("2 play file(s) need fixing (4 problem(s)); ")
+    assert not any(words in result.stderr for words in PYDANTIC_WORDING)
+
+
+FIELD_VALUES = st.one_of(st.none(), st.integers(), st.booleans(), st.text(max_size=90),
+                         st.lists(st.one_of(st.text(max_size=35), st.integers()), max_size=8))
+
+
+@settings(max_examples=200, deadline=None)
+@given(field=st.sampled_from(["slug", "title", "category", "summary", "tags", "grades", "time", "source", "credits",
+                              "colour", 7]), value=FIELD_VALUES)
+def test_whatever_a_field_holds_its_problem_is_said_in_plain_words(tmp_path_factory, field: str | int,
+                                                                     value) -> None:
+    front, _, body = STARTER_TEXT.removeprefix("---\n").partition("\n---\n")
+    data = yaml.safe_load(front) | {field: value}
+    path = write_play(tmp_path_factory.mktemp("play"),
+                      "---\n" + yaml.safe_dump(data, allow_unicode=True) + "---\n" + body)
+
+    result = parse_play_file(path)
+
+    if isinstance(result, PlayFile):
+        return
+    assert result, "a file that is no play says why"
+    for error in result:
+        assert not any(words in error.message for words in PYDANTIC_WORDING), error
+        assert error.field.split("[")[0] in (str(field), "front matter", "file"), error
 
 
 # -- syncing into the database, both backends ----------------------------------------------

@@ -505,6 +505,21 @@ def test_rate_limit_answers_429_with_the_seconds_until_the_minute_frees() -> Non
         assert [c.status for c in standin.calls_to("chat.postMessage")] == [200, 200, 429, 200]
 
 
+def test_rate_limit_over_a_window_of_a_second() -> None:
+    clock = FakeClock()
+    with SlackStandIn(clock=clock) as standin:
+        standin.rate_limit("chat.postMessage", 3, window=1)
+        client = WebClient(token="xoxb-test", base_url=standin.api_url)
+        for text in "123":
+            client.chat_postMessage(channel="C1", text=text)
+
+        refused = api_error(lambda: client.chat_postMessage(channel="C1", text="4"))
+
+        assert refused.response.status_code == 429 and refused.response.headers["Retry-After"] == "1"
+        clock.now += 1
+        assert client.chat_postMessage(channel="C1", text="4")["ok"] is True
+
+
 def test_rate_limit_counts_each_workspace_separately_and_can_be_lifted() -> None:
     clock = FakeClock()
     with SlackStandIn(clock=clock) as standin:

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner, Result
 
@@ -182,6 +184,107 @@ def test_bad_csv_rows_are_named_by_their_line(database_url: str, tmp_path: Path)
     assert result.exit_code == 1, result.output
     assert [line.split(":")[0] for line in result.stderr.splitlines()] == ["line 4", "line 5", "line 6"]
     assert [t["text"] for t in stored(database_url, TEAM_A)] == ["Two-line\ntip for class", "Kept for K-2 classes"]
+
+
+GOOD_ROWS = ("Exit tickets every Friday,Ana,assessment,6-8,2026-09-01,\n"
+             "Peer review with a rubric,Cy,feedback,6-8,2026-09-03,\n")
+LATER_ROWS = ('"Gallery walks, with sticky notes",Dee,feedback,K-2,2026-09-04,\n'
+              "Reading journals,Eve,writing,3-5,2026-09-05,\n")
+
+
+@pytest.mark.parametrize("later", [LATER_ROWS, LATER_ROWS.replace('"Gallery walks, with sticky notes"', "Gallery walks with notes")],
+                         ids=["a later quote", "no later quote"])
+def test_an_unclosed_quote_is_named_on_its_line_and_the_rows_after_it_are_kept(database_url: str, tmp_path: Path,
+                                                                                later: str) -> None:
+    path = write(tmp_path, "tips.csv", HEADER + GOOD_ROWS
+                 + '"Think-pair-share before every discussion,Ben,discussion,3-5,2026-09-02,\n'  # line 4
+                 + later)
+
+    result = invoke("tips", "import", str(path), "--team", TEAM_A)
+
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines() == ["line 4: a quote opened here is never closed; end the value with a quote "
+                                          '(and double each quote inside it: "")']
+    assert result.stdout.strip() == "4 tips added, 0 already there, 1 row skipped."
+    assert [tip["text"] for tip in stored(database_url, TEAM_A)] == [
+        "Exit tickets every Friday", "Peer review with a rubric",
+        "Gallery walks, with sticky notes" if '"Gallery' in later else "Gallery walks with notes", "Reading journals"]
+
+
+def test_a_stray_quote_inside_a_value_is_named(database_url: str, tmp_path: Path) -> None:
+    path = write(tmp_path, "tips.csv", HEADER + '"Exit" tickets every Friday,Ana,,,,\n' + GOOD_ROWS)
+
+    result = invoke("tips", "import", str(path), "--team", TEAM_A)
+
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith("line 2: a quote is inside a value; put the whole value in quotes")
+    assert len(stored(database_url, TEAM_A)) == 2
+
+
+def test_a_header_with_a_stray_quote_is_refused_saying_so(database_url: str, tmp_path: Path) -> None:
+    path = write(tmp_path, "tips.csv", '"te"xt,author\n' + GOOD_ROWS)
+
+    result = invoke("tips", "import", str(path), "--team", TEAM_A)
+
+    assert result.exit_code == 2, result.output
+    assert "The header row can't be read: a quote is inside a value" in result.stderr
+
+
+VALUE = st.lists(st.sampled_from([*"abc XYZ.;:!?-,\"\né", "👩‍🏫"]), min_size=3, max_size=40).map("".join).filter(
+    lambda value: value.strip() and not value.startswith(","))
+
+
+@settings(max_examples=200, deadline=None)
+@given(texts=st.lists(VALUE, min_size=1, max_size=12), authors=st.lists(VALUE, min_size=12, max_size=12),
+       broken_at=st.integers(min_value=0, max_value=12))
+def test_one_unclosed_quote_loses_no_other_row(texts: list[str], authors: list[str], broken_at: int) -> None:
+    """Whatever the good rows hold (commas, quotes, line breaks, written as a spreadsheet would), one row with a
+    quote left open is named on its own line and every other row is read as written. (Values starting with a
+    comma are left out: past the first column, the open quote can close there and make a row that looks whole.)"""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["text", "author"])
+    lines_before = []
+    broken_at = min(broken_at, len(texts))
+    for number, (text_, author) in enumerate(zip(texts, authors)):
+        if number == broken_at:
+            lines_before.append(out.getvalue().count("\n") + 1)
+            out.write('"Think-pair-share before every discussion,Ben\n')
+        writer.writerow([text_, author])
+    if broken_at == len(texts):
+        lines_before.append(out.getvalue().count("\n") + 1)
+        out.write('"Think-pair-share before every discussion,Ben\n')
+
+    rows = list(transfer.read_rows(io.StringIO(out.getvalue(), newline=""), "csv"))
+
+    assert [line for line, row in rows if isinstance(row, str)] == lines_before
+    assert [row for _, row in rows if isinstance(row, str)] == [transfer.NEVER_CLOSED]
+    assert [(row["text"], row["author"]) for _, row in rows if not isinstance(row, str)] == list(zip(texts, authors))
+
+
+def test_json_fields_that_are_not_text_are_refused_by_line_and_field(database_url: str, tmp_path: Path) -> None:
+    path = jsonl(tmp_path, "tips.jsonl",
+                 {"text": 5},  # 1
+                 {"text": "Exit tickets every Friday", "author": 7},  # 2
+                 {"text": "Peer review with a rubric", "tags": ["feedback", 3]},  # 3
+                 {"text": "Gallery walks", "grade": 8},  # 4
+                 {"text": "Reading journals", "created_at": 20260901},  # 5
+                 {"text": ["a", "list"]},  # 6
+                 {"text": "Station rotation", "hidden": 1},  # 7
+                 {"text": "Think-pair-share", "tags": ["discussion"], "hidden": False})  # 8, good
+
+    result = invoke("tips", "import", str(path), "--team", TEAM_A)
+
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines() == [
+        'line 1: text: must be text in quotes, like "text": "...", not the number 5',
+        'line 2: author: must be text in quotes, like "author": "...", not the number 7',
+        'line 3: tags: must be text, or a list of text like ["assessment"], not a list',
+        'line 4: grade: must be text in quotes, like "grade": "...", not the number 8',
+        'line 5: created_at: must be text in quotes, like "created_at": "...", not the number 20260901',
+        'line 6: text: must be text in quotes, like "text": "...", not a list',
+        "line 7: hidden: must be true or false, not the number 1"]
+    assert [tip["text"] for tip in stored(database_url, TEAM_A)] == ["Think-pair-share"]
 
 
 def test_times_with_an_offset_are_kept_as_the_same_moment(database_url: str, tmp_path: Path) -> None:

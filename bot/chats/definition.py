@@ -18,7 +18,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from bot.chats.spec import (
     DEFAULT_REMINDERS,
@@ -33,9 +32,9 @@ from bot.chats.spec import (
 )
 from bot.timezones import known_zones
 from bot.unicode_safe import ascii_int
+from bot.yaml_lines import Document, NotReadable, read_mapping, unknown_field
 
 MAX_FILE_BYTES = 64 * 1024
-MAX_NESTING = 16
 MAX_TITLE_CHARS = 150
 MAX_HASHTAG_CHARS = 50
 MIN_DURATION, MAX_DURATION = 15, 240
@@ -111,41 +110,6 @@ def chat_to_yaml(spec: ChatSpec) -> str:
 # --- reading the YAML ---------------------------------------------------------------------------
 
 
-class _Refused(yaml.composer.ComposerError):
-    """Valid YAML that a chat file may not use."""
-
-
-class _ChatLoader(yaml.SafeLoader):
-    """SafeLoader (plain data only) that also refuses aliases and deep nesting: no YAML bombs."""
-
-    def __init__(self, stream: str):
-        super().__init__(stream)
-        self._depth = 0
-
-    def compose_node(self, parent: Node | None, index: Any) -> Node:  # type: ignore[override]
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise _Refused(None, None, "uses an alias (*name); write the value out instead", event.start_mark)
-        self._depth += 1
-        try:
-            if self._depth > MAX_NESTING:
-                raise _Refused(None, None, "is nested too deeply for a chat file", self.peek_event().start_mark)
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
-
-
-def _timestamp_or_text(loader: yaml.SafeLoader, node: ScalarNode) -> Any:
-    """A date that looks like one but is not (2026-02-30) stays text, so validation can point at it."""
-    try:
-        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
-    except ValueError:
-        return loader.construct_scalar(node)
-
-
-_ChatLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
-
-
 def _file_error(message: str, line: int | None = None) -> ChatSpecError:
     return ChatSpecError([FieldProblem("file", message, line)])
 
@@ -167,51 +131,12 @@ def _load(text: str | bytes) -> tuple[dict[Any, Any], dict[str, int], list[Field
     if bad := _NOT_TEXT.search(text):
         line = text.count("\n", 0, bad.start()) + 1
         raise _file_error(f"holds U+{ord(bad.group()):04X}, which is not text; is this a binary file?", line)
-
-    loader = _ChatLoader(text)
     try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        detail = " ".join(part for part in (exc.context, exc.problem) if part)
-        message = detail if isinstance(exc, _Refused) else f"is not valid YAML: {detail}"
-        raise _file_error(message, mark.line + 1 if mark else None) from None
-    except yaml.YAMLError as exc:
-        raise _file_error(f"is not valid YAML: {str(exc).splitlines()[0]}") from None
-    except RecursionError:
-        raise _file_error("is nested too deeply for a chat file") from None
-    finally:
-        loader.dispose()
-
-    if node is None or data is None:
-        raise _file_error("is empty; a chat file is a mapping of fields such as `title: ...`", 1)
-    if not isinstance(node, MappingNode) or not isinstance(data, dict):
-        raise _file_error(
-            "must be a mapping of fields such as `title: ...`, not a list or a single value", node.start_mark.line + 1
-        )
-    lines: dict[str, int] = {}
-    problems: list[FieldProblem] = []
-    _map_lines(node, "", lines, problems)
-    return data, lines, problems
-
-
-def _map_lines(node: MappingNode, prefix: str, lines: dict[str, int], problems: list[FieldProblem]) -> None:
-    """Record the line of every key (and list item) under its field path; report duplicate keys."""
-    for key_node, value_node in node.value:
-        if not isinstance(key_node, ScalarNode):
-            continue  # an unknown key; validation reports it
-        path = f"{prefix}{key_node.value}"
-        line = key_node.start_mark.line + 1
-        if path in lines:
-            problems.append(FieldProblem(path, f"appears twice (also on line {lines[path]}); keep one", line))
-            continue
-        lines[path] = line
-        if isinstance(value_node, SequenceNode):
-            for number, item in enumerate(value_node.value, 1):
-                lines[f"{path}[{number}]"] = item.start_mark.line + 1
-                if isinstance(item, MappingNode):
-                    _map_lines(item, f"{path}[{number}].", lines, problems)
+        document = read_mapping(text, what="a chat file")
+    except NotReadable as exc:
+        raise _file_error(exc.message, exc.line) from None
+    problems = [FieldProblem(duplicate.field, duplicate.message, duplicate.line) for duplicate in document.duplicates]
+    return document.data, document.lines, problems
 
 
 # --- validation ---------------------------------------------------------------------------------
@@ -226,15 +151,7 @@ class _Problems:
     found: list[FieldProblem] = field(default_factory=list)
 
     def add(self, name: str, message: str) -> None:
-        self.found.append(FieldProblem(name, message, self._line(name)))
-
-    def _line(self, name: str) -> int | None:
-        while name:
-            if name in self.lines:
-                return self.lines[name]
-            parent = re.fullmatch(r"(.+?)(?:\.[^.\[\]]*|\[\d+\])", name)
-            name = parent.group(1) if parent else ""
-        return None
+        self.found.append(FieldProblem(name, message, Document({}, self.lines).line_of(name)))
 
 
 def _validate(
@@ -243,7 +160,7 @@ def _validate(
     p = _Problems(lines, list(problems))
     for key in data:
         if key not in FIELDS:
-            p.add(str(key), _unknown(key, FIELDS, "a chat"))
+            p.add(str(key), unknown_field(key, FIELDS, "a chat"))
 
     title = _text(data.get("title"), "title", p, max_chars=MAX_TITLE_CHARS, multiline=False)
     hashtag = _hashtag(data, p, comment_hint=bool(lines))
@@ -282,14 +199,6 @@ def _validate(
         post_to_bluesky=post_to["bluesky"],
         post_to_mastodon=post_to["mastodon"],
     )
-
-
-def _unknown(key: Any, known: tuple[str, ...], what: str) -> str:
-    message = f"is not a field of {what}"
-    close = difflib.get_close_matches(str(key).lower(), known, n=1, cutoff=0.5)
-    if close:
-        return f"{message}; did you mean `{close[0]}`?"
-    return f"{message}; the fields are: {', '.join(known)}"
 
 
 def _text(value: Any, name: str, p: _Problems, *, max_chars: int | None, multiline: bool) -> Any:
@@ -614,7 +523,7 @@ def _questions(value: Any, duration: Any, hashtag: Any, p: _Problems) -> Any:
             continue
         for key in item:
             if key not in QUESTION_FIELDS:
-                p.add(f"{name}.{key}", _unknown(key, QUESTION_FIELDS, "a question"))
+                p.add(f"{name}.{key}", unknown_field(key, QUESTION_FIELDS, "a question"))
                 ok = False
         text = _text(item.get("text"), f"{name}.text", p, max_chars=None, multiline=True)
         at = _at(item.get("at"), f"{name}.at", duration, p)

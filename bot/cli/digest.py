@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
-from typing import Annotated
+from typing import Annotated, Callable, Iterator
 
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress as RichProgress
 from sqlalchemy import func, select
 
 from bot.cli.common import SLACK_TEAM, database_errors, fail, load_settings, operator_database
 from bot.db import transaction
 from bot.delivery import outbox
+from bot.delivery.drain import Drained, Owed, Progress, drain
 from bot.delivery.lease import live_senders
-from bot.delivery.sender import RunReport
 from bot.digests import compose, planner, subscriptions
 from bot.digests.planner import period_of
 from bot.models import DigestSubscriptionRecord
@@ -22,7 +27,7 @@ from bot.models import DigestSubscriptionRecord
 digest_cli = typer.Typer(help="Weekly digests: send what is due, see how delivery stands.", no_args_is_help=True)
 
 TeamFilter = Annotated[str | None, typer.Option("--team", help="Only this workspace (T…).")]
-SEND_FOR_AT_MOST = 600.0  # seconds a `send` keeps going through rate limits before leaving the rest to the worker
+FAILURES_NAMED = 10  # failed digests named one a line; `plchat digest status` counts the rest
 
 
 def _now() -> datetime:
@@ -37,8 +42,12 @@ def _team(team: str | None) -> str | None:
 
 @digest_cli.command("send")
 def digest_send(dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would go out; send nothing.")]
-                = False, team: TeamFilter = None) -> None:
-    """Send the digests due now (the worker does this on its own; this is for operators)."""
+                = False, team: TeamFilter = None, max_wait: Annotated[float, typer.Option(
+                    "--max-wait", min=0, help="Seconds to wait out rate limits and retries, in all, before leaving "
+                    "what is left to the worker.")] = 300) -> None:
+    """Send the digests due now, waiting out rate limits (the worker does this on its own; this is for
+    operators). Exits 0 when every digest due went out (or was skipped or stopped, as designed), 1 naming those
+    that failed or are still waiting."""
     team = _team(team)
     settings = load_settings()
     database = operator_database(settings)
@@ -61,45 +70,85 @@ def digest_send(dry_run: Annotated[bool, typer.Option("--dry-run", help="Show wh
     try:
         with database_errors():
             with transaction(database.sessions) as session:
-                planned = planner.plan(session, _now(), ahead=timedelta(0), team_id=team)
-            total = _send_all(worker, team)
-            with database.sessions() as session:
-                left = outbox.counts(session, live_senders(session, _now()), "digest:")
+                planner.plan(session, _now(), ahead=timedelta(0), team_id=team)
+            with _progress_bar() as show:
+                drained = drain(worker.sender, database.sessions, _now, _sleep, subject_prefix="digest:",
+                                team_id=team, max_wait=timedelta(seconds=max_wait), progress=show)
     finally:
         worker.close()
-    if total.taken_over:
-        typer.echo(f"Recovered {total.taken_over} digest(s) a stopped sender had claimed (each checked against "
+    if drained.taken_over:
+        typer.echo(f"Recovered {drained.taken_over} digest(s) a stopped sender had claimed (each checked against "
                    "Slack first if its send had begun).")
-    typer.echo(f"{planned} digest(s) were due: {total.sent} sent, {total.failed + total.skipped} failed or skipped "
-               "(`plchat digest status` has the reasons).")
-    _say_what_is_left(left, team)
+    if not _summarise(drained):
+        raise typer.Exit(1)
 
 
-def _send_all(worker, team: str | None) -> RunReport:
-    """Send until nothing due is left, waiting out rate limits, for at most SEND_FOR_AT_MOST seconds."""
-    total = RunReport()
-    deadline = time.monotonic() + SEND_FOR_AT_MOST
-    while time.monotonic() < deadline:
-        report = worker.deliver("digest:", team)
-        total.add(report)
-        wake = worker.sender.next_wakeup()
-        if wake is None or not (report.sent or report.deferred or report.failed or report.skipped or report.lost):
-            break
-        time.sleep(max(0.0, min((wake - _now()).total_seconds(), deadline - time.monotonic())))
-    return total
+def _sleep(seconds: float) -> None:
+    time.sleep(seconds)
 
 
-def _say_what_is_left(counts: dict[tuple[str, str], int], team: str | None) -> None:
-    """Digests still owed after the run: held by another live sender (the worker), or waiting."""
-    left: dict[str, int] = defaultdict(int)
-    for (team_id, state), count in counts.items():
-        if team is None or team_id == team:
-            left[state] += count
-    if left["sending"]:
-        typer.echo(f"{left['sending']} digest(s) are being sent by another sender (the worker) right now.")
-    if left["pending"]:
-        typer.echo(f"{left['pending']} digest(s) are still waiting (rate limits, retries, or not due yet); "
-                   "the worker sends them, or run this again.")
+@contextmanager
+def _progress_bar(console: Console | None = None) -> Iterator[Callable[[Progress], None]]:
+    """A bar of the digests done so far and what the run waits for, on a terminal; nothing otherwise. While it
+    shows, the sender's warnings (a rate limit, a failed digest) keep off the screen: the bar and the summary
+    say them."""
+    console = console or Console()
+    if not console.is_terminal:
+        yield lambda _: None
+        return
+    delivery_log = logging.getLogger("bot.delivery")
+    level = delivery_log.level
+    delivery_log.setLevel(logging.ERROR)
+    columns = (TextColumn("Sending digests"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TextColumn("{task.fields[waiting]}"))
+    try:
+        with RichProgress(*columns, console=console, transient=True) as bar:
+            task = bar.add_task("digests", total=None, waiting="")
+
+            def show(progress: Progress) -> None:
+                waiting = f"waiting: {progress.waiting}" if progress.waiting else ""
+                bar.update(task, completed=progress.done, total=progress.total, waiting=waiting)
+
+            yield show
+    finally:
+        delivery_log.setLevel(level)
+
+
+def _summarise(drained: Drained) -> bool:
+    """Say how each digest due now ended, in numbers that add up to those due; True when none failed and none is
+    left waiting."""
+    sent = [row for row in drained.rows if row.state == "sent"]
+    skipped = [row for row in drained.rows if row.state == "skipped"]
+    stopped = [row for row in drained.rows if row.state == "failed" and row.reason in subscriptions.GONE]
+    failed = [row for row in drained.rows if row.state == "failed" and row.reason not in subscriptions.GONE]
+    waiting = [row for row in drained.rows if row.open]
+    due = len(drained.rows) + drained.withdrawn
+    if not due:
+        typer.echo("No digest was due.")
+        return True
+    parts = [f"{len(sent)} sent"] + [f"{count} {what}" for count, what in (
+        (len(skipped), "skipped"), (len(stopped), "stopped"), (len(failed), "failed"), (len(waiting), "still waiting"),
+        (drained.withdrawn, "withdrawn while this ran")) if count]
+    typer.echo(f"{due} digest(s) were due: {', '.join(parts)}.")
+    if skipped:
+        typer.echo(f"Skipped (not sent, by design): {_by_reason(skipped)}.")
+    if stopped:
+        typer.echo(f"Stopped (the person left or the bot lost the channel, so the subscription ended): "
+                   f"{_by_reason(stopped)}.")
+    for row in failed[:FAILURES_NAMED]:
+        typer.echo(f"Failed: {row.team_id} {row.channel}: {row.reason}")
+    if len(failed) > FAILURES_NAMED:
+        typer.echo(f"... and {len(failed) - FAILURES_NAMED} more failed (`plchat digest status`).")
+    if waiting:
+        soonest = max(0, round((min(row.ready_at for row in waiting) - _now()).total_seconds()))
+        typer.echo(f"Still waiting: {_by_reason(waiting)}; the soonest may go in {soonest} s. The worker sends "
+                   "them when it runs, or run this again (`--max-wait` to wait longer).")
+    return not (failed or waiting)
+
+
+def _by_reason(rows: list[Owed]) -> str:
+    return ", ".join(f"{count} {reason or 'no reason given'}"
+                     for reason, count in Counter(row.reason for row in rows).most_common())
 
 
 @digest_cli.command("status")

@@ -23,12 +23,13 @@ MAX_IMPORT_FILES = 500
 
 @plays_cli.command("check")
 def plays_check(directory: PlaysDir = PLAYS_DIR) -> None:
-    """Validate every play file; exit 2 naming each file and field at fault."""
+    """Validate every play file; exit 2 listing every problem in every file, by field and line."""
     found, errors = load_play_dir(directory)
     for error in errors:
         typer.echo(str(error), err=True)
     if errors:
-        fail(f"{len(errors)} play file(s) need fixing; {len(found)} are fine.")
+        fail(f"{len({error.path for error in errors})} play file(s) need fixing ({len(errors)} problem(s)); "
+             f"{len(found)} are fine.")
     typer.echo(f"{len(found)} plays are valid.")
 
 
@@ -100,6 +101,6 @@ def plays_import(directory: Annotated[Path, typer.Argument(help="A folder of pla
     for refused in report.refused:
         typer.echo(f"refused {refused}", err=True)
     typer.echo(f"{len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} unchanged, "
-               f"{len(report.refused)} refused.")
+               f"{len({refused.path for refused in report.refused})} refused.")
     if report.refused:
         raise typer.Exit(1)

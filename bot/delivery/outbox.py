@@ -45,8 +45,12 @@ class Outgoing:
 
     @property
     def rate_lane(self) -> str:
-        """Slack limits each workspace; the bot has one X account for all."""
-        return f"slack:{self.team_id}" if self.target == "slack" else self.target
+        return rate_lane(self.team_id, self.target)
+
+
+def rate_lane(team_id: str, target: str) -> str:
+    """What one rate limit holds: Slack limits each workspace; the bot has one account on each network for all."""
+    return f"slack:{team_id}" if target == "slack" else target
 
 
 def new_row(*, key: str, team_id: str, subject: str, target: str, channel: str, due_at: datetime,
@@ -157,6 +161,26 @@ def next_due(session: Session) -> datetime | None:
                           .order_by(DeliveryRecord.due_at).limit(1))
     held = session.scalar(select(func.min(DeliveryRecord.not_before)).where(pending))
     return min((moment for moment in (free, held) if moment is not None), default=None)
+
+
+def owed(session: Session, now: datetime, subject_prefix: str = "", team_id: str | None = None) -> list[int]:
+    """The rows not yet sent that are due by `now` (of subjects starting with `subject_prefix`, of one
+    workspace), whoever holds them: what a run that must finish them owes."""
+    query = select(DeliveryRecord.id).where(DeliveryRecord.state.in_(OPEN_STATES), DeliveryRecord.due_at <= now)
+    if subject_prefix:
+        query = query.where(DeliveryRecord.subject.startswith(subject_prefix, autoescape=True))
+    if team_id is not None:
+        query = query.where(DeliveryRecord.team_id == team_id)
+    return list(session.scalars(query.order_by(DeliveryRecord.due_at, DeliveryRecord.id)))
+
+
+def rows_by_id(session: Session, row_ids: list[int]) -> list[DeliveryRecord]:
+    """The rows with these ids, as they stand now (read in chunks, within SQLite's limit on parameters)."""
+    found: list[DeliveryRecord] = []
+    for start in range(0, len(row_ids), 1000):
+        found.extend(session.scalars(select(DeliveryRecord).where(
+            DeliveryRecord.id.in_(row_ids[start:start + 1000]))))
+    return sorted(found, key=lambda row: (row.due_at, row.id))
 
 
 def settle_open(session: Session, subject: str, now: datetime, *, reason: str | None, key_prefix: str = "") -> int:

@@ -70,7 +70,7 @@ class Sender:
         self._on_failed = on_failed
         self._pool = ThreadPoolExecutor(places_in_parallel, thread_name_prefix="delivery")
         self._per_lane = per_lane
-        self._blocked: dict[str, datetime] = {}  # rate lane → until when
+        self._blocked: dict[str, tuple[datetime, str]] = {}  # rate lane → until when, and why
         self._progressed = False  # the last run finished some rows: more may be ready at once
         self._lock = Lock()
 
@@ -83,7 +83,7 @@ class Sender:
         happened."""
         now = self._clock()
         with self._lock:
-            self._blocked = {lane: until for lane, until in self._blocked.items() if until > now}
+            self._blocked = {lane: limit for lane, limit in self._blocked.items() if limit[0] > now}
             blocked = set(self._blocked)
         me = self._lease.hold()
         with transaction(self._sessions) as session:
@@ -106,26 +106,32 @@ class Sender:
         if due is None or due > now or self._progressed:
             return due if due is None or due > now else now
         with self._lock:
-            lifts = [until for until in self._blocked.values() if until > now]
+            lifts = [until for until, _ in self._blocked.values() if until > now]
         return min(lifts, default=now + IDLE_RECHECK)
+
+    def rate_limit(self, rate_lane: str) -> tuple[datetime, str] | None:
+        """Until when a rate limit this sender met holds `rate_lane`, and the channel's word for it (None: no
+        limit holds it now)."""
+        with self._lock:
+            limit = self._blocked.get(rate_lane)
+        return limit if limit is not None and limit[0] > self._clock() else None
 
     def _send_place(self, me: int, rows: list[Outgoing]) -> RunReport:
         """One channel's posts, one at a time in due order; other channels' go at the same time."""
         report, waiting = RunReport(), list(rows)
         while waiting:
             outgoing = waiting.pop(0)
-            with self._lock:
-                blocked_until = self._blocked.get(outgoing.rate_lane)
-            if blocked_until is not None and blocked_until > self._clock():  # another channel hit the limit
-                self._defer(me, [outgoing, *waiting], blocked_until, "rate limited", report)
+            limit = self.rate_limit(outgoing.rate_lane)
+            if limit is not None:  # another channel hit the limit
+                self._defer(me, [outgoing, *waiting], *limit, report)
                 return report
             try:
                 self._send_one(me, outgoing, report)
             except RetryAfter as exc:
                 until = self._clock() + timedelta(seconds=exc.seconds)
                 with self._lock:
-                    already = self._blocked.get(outgoing.rate_lane)
-                    self._blocked[outgoing.rate_lane] = max(until, already or until)
+                    already, _ = self._blocked.get(outgoing.rate_lane, (None, ""))
+                    self._blocked[outgoing.rate_lane] = max(until, already or until), exc.reason
                 # Refused, so this attempt posted nothing: no check before the retry unless an earlier one may have.
                 self._defer(me, [outgoing], until, exc.reason, report,
                             verify=None if outgoing.resumed_from is not None else False)

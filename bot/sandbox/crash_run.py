@@ -2,16 +2,22 @@
 (digests) and the networks' crash tests (`chat_sender`: a chat on Bluesky or Mastodon).
 
 `subscribe` makes digest subscribers due now; `sender` (run in a child process) plans and sends them as the
-worker does, on the real clock; `posted` counts, from the Slack stand-in, how many digests each subscriber got.
+worker does, on the real clock, and `start_digest_send` runs `plchat digest send` itself as a process; `posted`
+counts, from the Slack stand-in, how many digests each subscriber got. `SkippedTime` lets a rerun in the test's
+own process wait out rate limits at once.
 """
 
 from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
+import subprocess
+import sys
 import time
 from collections import Counter
 from datetime import datetime, timedelta, timezone
+from threading import Lock
 from typing import Any
 
 from bot.db import transaction
@@ -19,6 +25,32 @@ from bot.digests import subscriptions
 from bot.models import DigestSubscriptionRecord
 
 POST = "chat.postMessage"
+
+
+class SkippedTime:
+    """The real clock plus whatever a test has skipped: what `plchat digest send` waits out in a test passes at
+    once, and the Slack stand-in's rate limits (on `monotonic`) see the same time pass. `now` is a UTC clock for
+    the CLI, `sleep` skips instead of sleeping."""
+
+    def __init__(self) -> None:
+        self._skipped, self._lock = 0.0, Lock()
+        self.waits: list[float] = []  # each wait skipped, in order
+
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc) + timedelta(seconds=self.skipped)
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self.skipped
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self._skipped += seconds
+            self.waits.append(seconds)
+
+    @property
+    def skipped(self) -> float:
+        with self._lock:
+            return self._skipped
 
 
 def subscribe(sessions: Any, teams: tuple[str, ...], per_team: int, now: datetime) -> list[str]:
@@ -62,6 +94,14 @@ def start_sender(url: str, api_url: str, token: str) -> tuple[Any, Any]:
     process = context.Process(target=sender, args=(url, api_url, token, started), name="digest-sender")
     process.start()
     return process, started
+
+
+def start_digest_send(url: str, api_url: str, token: str, **settings: str) -> subprocess.Popen[str]:
+    """`plchat digest send` as an operator runs it, in a process of its own on the real clock (`settings`: more of
+    the bot's settings, by environment variable name)."""
+    env = {**os.environ, "DATABASE_URL": url, "SLACK_API_URL": api_url, "SLACK_BOT_TOKEN": token, **settings}
+    return subprocess.Popen([sys.executable, "-c", "from bot.cli import main; main()", "digest", "send"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def posted(standin: Any, users: list[str]) -> Counter[str]:

@@ -127,7 +127,7 @@ class SlackStandIn(LocalStandIn[RecordedCall]):
         self._clock = clock
         self._wall_clock = wall_clock
         self._last_fake_ts = 0
-        self._rate_limits: dict[str, int] = {}  # method -> calls allowed per rolling minute per workspace
+        self._rate_limits: dict[str, tuple[int, float]] = {}  # method -> (calls, window s) per workspace
         self._rate_calls: dict[tuple[str, str | None], deque[float]] = {}  # (method, token) -> call times
         self._channel_errors: dict[str, str] = {}  # channel -> the Slack error posts to it answer
         self._users: dict[str, dict[str, Any]] = {}  # user id -> {"tz", "deleted"} set by set_user
@@ -281,9 +281,11 @@ class SlackStandIn(LocalStandIn[RecordedCall]):
             retry_after = 1
         self._queue_fault(method, Fault(status, delay, times, reset_in=retry_after, error=error))
 
-    def rate_limit(self, method: str, per_minute: int | None) -> None:
+    def rate_limit(self, method: str, per_minute: int | None, *, window: float = _RATE_WINDOW) -> None:
         """Answer `method` with HTTP 429 and a Retry-After header (whole seconds until the rolling minute
         frees a slot, at least 1) once a workspace has made `per_minute` calls to it within the last minute.
+        `window` makes the rolling window that many seconds instead: Slack holds chat.postMessage to about one
+        a second a channel with short bursts, so `rate_limit(POST, 8, window=1)` is 8 a second.
 
         Workspaces are told apart by their bearer token. Refused calls do not count. None lifts the limit.
         """
@@ -293,7 +295,7 @@ class SlackStandIn(LocalStandIn[RecordedCall]):
             if per_minute is None:
                 self._rate_limits.pop(method, None)
             else:
-                self._rate_limits[method] = per_minute
+                self._rate_limits[method] = (per_minute, window)
             for key in [key for key in self._rate_calls if key[0] == method]:
                 del self._rate_calls[key]
 
@@ -389,17 +391,18 @@ class SlackStandIn(LocalStandIn[RecordedCall]):
     def _rate_limited(self, method: str, token: str | None) -> _Answer | None:
         """The 429 a workspace over its per-minute allowance for `method` gets; None counts the call."""
         with self._changed:
-            per_minute = self._rate_limits.get(method)
-            if per_minute is None:
+            limit = self._rate_limits.get(method)
+            if limit is None:
                 return None
+            allowed, window = limit
             now = self._clock()
             recent = self._rate_calls.setdefault((method, token), deque())
-            while recent and recent[0] <= now - _RATE_WINDOW:
+            while recent and recent[0] <= now - window:
                 recent.popleft()
-            if len(recent) < per_minute:
+            if len(recent) < allowed:
                 recent.append(now)
                 return None
-            wait = recent[len(recent) - per_minute] + _RATE_WINDOW - now
+            wait = recent[len(recent) - allowed] + window - now
         retry_after = max(1, math.ceil(wait))
         return _Answer(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)})
 

@@ -4,7 +4,9 @@
 Importing is idempotent: each row's source reference is a hash of its author and normalised text, so the
 same file (or the same tip in two files) is one tip however often it is imported. Rows are checked with
 the same rules as tips shared in Slack; a bad row is skipped and named by its line, and the good rows are
-kept. Rows go in a batch at a time (one multi-row INSERT ... ON CONFLICT DO NOTHING each), which is what
+kept. CSV is read strictly: a quote left open is named on the line where it opens, and the lines it ran on
+over are read again as rows of their own; a JSON field that must be text is refused when it is a number or a
+list. Rows go in a batch at a time (one multi-row INSERT ... ON CONFLICT DO NOTHING each), which is what
 makes an import of a million tips take a minute rather than an hour.
 """
 
@@ -14,6 +16,7 @@ import csv
 import hashlib
 import io
 import json
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -78,32 +81,109 @@ def read_rows(stream: TextIO, kind: Literal["csv", "jsonl"]) -> Iterator[tuple[i
 
 
 def _csv_rows(stream: TextIO) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    reader = csv.reader(stream)
+    lines = _Lines(stream)
+    reader = csv.reader(lines, strict=True)
     try:
         header = next(reader)
     except StopIteration:
         raise FileRejected("The file is empty; it needs a header row with a `text` column.") from None
-    except csv.Error as exc:
-        raise FileRejected(f"The header row can't be read as CSV ({exc}).") from None
+    except (csv.Error, _RunsOn) as exc:
+        raise FileRejected(f"The header row can't be read: {_unreadable(exc, lines)}.") from None
     names = [name.strip().lower().lstrip("\ufeff") for name in header]
     if "text" not in names:
         raise FileRejected(f"The header row has no `text` column (it has: {', '.join(names)[:200] or 'nothing'}); "
                            f"the columns I read are {', '.join(FIELDS)}.")
     while True:
-        line = reader.line_num + 1
+        lines.new_record()
         try:
             values = next(reader)
         except StopIteration:
             return
-        except csv.Error as exc:
-            yield line, f"can't be read as CSV ({exc})"
+        except (csv.Error, _RunsOn) as exc:
+            yield lines.first, _unreadable(exc, lines)
+            reader = _read_again(lines)  # the lines the broken row ran on to are rows of their own
             continue
         if not any(value.strip() for value in values):
             continue  # blank lines between rows are fine
-        if len(values) > len(names):
-            yield line, f"has {len(values)} values but the header names {len(names)} columns"
+        if lines.spanned and len(values) != len(names):
+            # A value over several lines is fine, but one that ran on past whole rows to close at a later quote
+            # leaves the row's values out of step with the header.
+            yield lines.first, NEVER_CLOSED
+            reader = _read_again(lines)
             continue
-        yield line, {name: _from_cell(value) for name, value in zip(names, values)}
+        if len(values) > len(names):
+            yield lines.first, (f"has {len(values)} values but the header names {len(names)} columns; put quotes "
+                                "around a value that holds a comma")
+            continue
+        yield lines.first, {name: _from_cell(value) for name, value in zip(names, values)}
+
+
+NEVER_CLOSED = 'a quote opened here is never closed; end the value with a quote (and double each quote inside it: "")'
+
+
+class _RunsOn(Exception):
+    """A row has run on past MAX_LINE characters: no tip is that long, so a quote was left open."""
+
+
+class _Lines:
+    """The file's lines, numbered, as a CSV reader pulls them one at a time. The lines of the row being read are
+    kept, so when a row is broken (a quote left open swallows the lines after it) those later lines can be read
+    again as rows of their own: nothing is lost to one stray quote."""
+
+    def __init__(self, stream: TextIO):
+        self._stream = stream
+        self._again: deque[tuple[int, str]] = deque()
+        self._read = 0
+        self.taken: list[tuple[int, str]] = []
+        self._size = 0
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        if self._again:
+            number, line = self._again.popleft()
+        else:
+            line = next(self._stream)
+            self._read += 1
+            number = self._read
+        self.taken.append((number, line))
+        self._size += len(line)
+        if self._size > MAX_LINE:
+            raise _RunsOn
+        return line
+
+    def new_record(self) -> None:
+        self.taken, self._size = [], 0
+
+    @property
+    def first(self) -> int:
+        return self.taken[0][0] if self.taken else self._read
+
+    @property
+    def spanned(self) -> bool:
+        return len(self.taken) > 1
+
+    def read_again_after_first(self) -> None:
+        self._again.extendleft(reversed(self.taken[1:]))
+
+
+def _read_again(lines: _Lines) -> Any:
+    lines.read_again_after_first()
+    return csv.reader(lines, strict=True)  # a fresh reader: the broken row's state is left behind
+
+
+def _unreadable(exc: Exception, lines: _Lines) -> str:
+    """What a row the csv module refused (strict) has wrong, in plain words."""
+    if isinstance(exc, _RunsOn) and not lines.spanned:
+        return f"the line is over {MAX_LINE:,} characters long; a tip is at most {MAX_TEXT:,}"
+    if isinstance(exc, _RunsOn) or lines.spanned or "unexpected end of data" in str(exc):
+        return NEVER_CLOSED
+    if "expected after" in str(exc):
+        return 'a quote is inside a value; put the whole value in quotes and double each quote inside it ("")'
+    if "NUL" in str(exc):
+        return "the line holds a NUL character; save the file as plain text"
+    return f"can't be read as CSV ({exc})"
 
 
 def _jsonl_rows(stream: TextIO) -> Iterator[tuple[int, dict[str, Any] | str]]:
@@ -136,7 +216,9 @@ def row_values(team_id: str, row: dict[str, Any], now: datetime) -> dict[str, An
     """A file row as a tips row, checked with the same rules as a tip shared in Slack (raises TipRejected)."""
     text, author, url = (_string(row, name) for name in ("text", "author", "source_url"))
     raw_tags = row.get("tags") or ""
-    tags = parse_tag_list(" ".join(map(str, raw_tags)) if isinstance(raw_tags, list) else str(raw_tags))
+    if not (isinstance(raw_tags, str) or isinstance(raw_tags, list) and all(isinstance(tag, str) for tag in raw_tags)):
+        raise TipRejected(f'tags: must be text, or a list of text like ["assessment"], not {_kind(raw_tags)}')
+    tags = parse_tag_list(" ".join(raw_tags) if isinstance(raw_tags, list) else raw_tags)
     if url and not (url.startswith(("https://", "http://")) and len(url) <= 500 and not set(url) & set(" |<>")):
         raise TipRejected("source_url must be an http(s) link of at most 500 characters")
     tip = validated(NewTip(team_id, author.strip()[:120] or IMPORT_AUTHOR, "import", text, "import", tags,
@@ -149,16 +231,19 @@ def row_values(team_id: str, row: dict[str, Any], now: datetime) -> dict[str, An
 
 def _flag(value: Any) -> bool:
     """`hidden` as exported (CSV "yes", JSON true), so a hidden tip stays hidden through a round trip."""
+    if not isinstance(value, (bool, str, type(None))):
+        raise TipRejected(f"hidden: must be true or false, not {_kind(value)}")
     return value is True or (isinstance(value, str) and value.strip().lower() in TRUE_WORDS)
 
 
 def _string(row: dict[str, Any], name: str) -> str:
+    """A field that holds text; a number, list or object there is refused, not saved as its digits."""
     value = row.get(name)
     if value is None:
         return ""
-    if not isinstance(value, (str, int, float)):
-        raise TipRejected(f"{name} must be text")
-    text = str(value)
+    if not isinstance(value, str):
+        raise TipRejected(f'{name}: must be text in quotes, like "{name}": "...", not {_kind(value)}')
+    text = value
     try:
         text.encode("utf-8")  # a lone surrogate (from a JSON \ud800 escape) can't be stored
     except UnicodeEncodeError:
@@ -166,6 +251,15 @@ def _string(row: dict[str, Any], name: str) -> str:
     if "\x00" in text:  # PostgreSQL refuses NUL in text, failing the whole batch
         raise TipRejected(f"{name} has a NUL character; save the file as plain text")
     return text
+
+
+def _kind(value: Any) -> str:
+    """A JSON value as a person would call it."""
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (true or false)"
+    if isinstance(value, (int, float)):
+        return f"the number {value:g}" if isinstance(value, float) else f"the number {value}"
+    return "a list" if isinstance(value, list) else "an object" if isinstance(value, dict) else "null"
 
 
 def _timestamp(value: str) -> datetime | None:
