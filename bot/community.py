@@ -48,7 +48,7 @@ _TAG = re.compile(r"^[a-z0-9][a-z0-9 -]{1,29}$")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _HEADING = re.compile(r"^#+ ", re.M)
 _SECTION = re.compile(r"^## .*$", re.M)
-_BULLET = re.compile(r"^\s*(?:\d+[.)]|[-*•])(?:\s+|$)")  # a list item's number or bullet
+_BULLET = re.compile(r"^\s*(?:(?:\d+[.)]|[-*•])(?:\s+|$))+")  # a list item's numbers or bullets ("1. -" too)
 
 
 class DraftRejected(ValueError):
@@ -103,7 +103,7 @@ class ImportReport:
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
-    refused: list[PlayFileError] = field(default_factory=list)
+    refused: list[PlayFileError] = field(default_factory=list)  # every problem of every file refused
 
 
 # -- from a tip to a draft ------------------------------------------------------------------------------------
@@ -501,8 +501,8 @@ def import_plays(session: Session, team: str, paths: Iterable[Path]) -> ImportRe
     shared = set(session.scalars(select(PlayRecord.slug).where(PlayRecord.team_id.is_(None))))
     for path in paths:
         parsed = parse_play_file(path)
-        if isinstance(parsed, PlayFileError):
-            report.refused.append(parsed)
+        if not isinstance(parsed, PlayFile):
+            report.refused.extend(parsed)
             continue
         if parsed.front.slug in shared:
             report.refused.append(PlayFileError(path, "slug", f"'{parsed.front.slug}' is a play of the shared "
