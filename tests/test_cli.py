@@ -66,7 +66,7 @@ def test_run_without_tokens_explains_how_to_get_them() -> None:
     result = invoke("run")
 
     assert result.exit_code == 2
-    assert "manifest.yml" in result.stderr
+    assert "plchat manifest" in result.stderr
     assert "plchat sandbox" in result.stderr
 
 

@@ -27,6 +27,7 @@ from bot.cli.plays import plays_cli
 from bot.cli.tips import tips_cli
 from bot.config import Settings
 from bot.scheduler import run_scheduler
+from bot.slack import manifest as app_manifest
 from bot.slack.services import system_clock
 
 cli = typer.Typer(help="PLChat Bot: playbook plays for teacher communities, in Slack.", no_args_is_help=True,
@@ -41,7 +42,7 @@ cli.add_typer(digest_cli, name="digest")
 NO_TOKENS = """plchat run needs a Slack app to connect to:
   SLACK_BOT_TOKEN  the bot token (xoxb-...), from OAuth & Permissions after installing the app
   SLACK_APP_TOKEN  an app-level token (xapp-...) with connections:write, for Socket Mode
-Create the app from manifest.yml (Create New App > From a manifest), install it, and set both.
+Create the app from `plchat manifest` (Create New App > From a manifest), install it, and set both.
 No workspace handy? Try the bot locally: plchat sandbox"""
 
 
@@ -145,6 +146,19 @@ def db_upgrade() -> None:
     with database_errors():
         db.upgrade(settings.database_url)
     typer.echo("Database is at the newest schema.")
+
+
+@cli.command()
+def manifest(url: Annotated[str | None, typer.Option(
+        help="Where `plchat web` is reachable, as https://HOST: every URL is filled in for HTTP mode. Without "
+             "it, the manifest is for Socket Mode (`plchat run`).")] = None) -> None:
+    """Print the Slack app manifest, for api.slack.com/apps > Create New App > From a manifest.
+
+    It declares exactly the commands, shortcuts, events and scopes the bot answers; manifest.yml is its output."""
+    try:
+        typer.echo(app_manifest.manifest_yaml(url), nl=False)
+    except app_manifest.BadURL as exc:
+        fail(f"--url {exc}")
 
 
 def main() -> None:

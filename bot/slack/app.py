@@ -16,11 +16,10 @@ from bot.slack.client import create_web_client
 from bot.slack.deferred import BoundedExecutor, report_error
 from bot.slack.installs import org_member, remember_enterprise, request_workspace
 from bot.slack.listeners import register_listeners
+from bot.slack.manifest import BOT_SCOPES, INSTALL_PATH, OAUTH_REDIRECT_PATH
 from bot.slack.services import Services
 from bot.unicode_safe import scrub
 
-BOT_SCOPES = ["commands", "chat:write", "chat:write.public", "reactions:read", "channels:history",
-              "groups:history", "im:write", "im:history", "users:read", "files:write"]
 OAUTH_STATE_SECONDS = 600
 
 
@@ -29,9 +28,9 @@ def oauth_settings(settings: Settings, engine: Engine) -> OAuthSettings:
     return OAuthSettings(
         client_id=settings.slack_client_id,
         client_secret=settings.slack_client_secret.get_secret_value(),
-        scopes=BOT_SCOPES,
-        install_path="/slack/install",
-        redirect_uri_path="/slack/oauth_redirect",
+        scopes=list(BOT_SCOPES),
+        install_path=INSTALL_PATH,
+        redirect_uri_path=OAUTH_REDIRECT_PATH,
         installation_store=SQLAlchemyInstallationStore(client_id=settings.slack_client_id, engine=engine),
         state_store=SQLAlchemyOAuthStateStore(expiration_seconds=OAUTH_STATE_SECONDS, engine=engine),
     )
