@@ -113,7 +113,7 @@ def test_sync_then_search_finds_the_play(database_url: str) -> None:
 def test_unmigrated_database_gets_a_message_not_a_traceback(database_url: str, command: tuple[str, ...]) -> None:
     result = invoke(*command)
 
-    assert result.exit_code == 1
+    assert result.exit_code == 2, "a step of the setup is missing, and the message names it"
     assert "plchat db upgrade" in result.stderr
     assert "Traceback" not in result.output
 

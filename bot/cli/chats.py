@@ -14,7 +14,7 @@ from bot import archive
 from bot.chats import answers, store, timetable
 from bot.chats.definition import chat_to_yaml, parse_chat_file
 from bot.chats.spec import NETWORKS, ChatSpec, ChatSpecError, ScheduledChat, not_connected
-from bot.cli.common import TeamOption, database_errors, fail, load_settings, operator_database, workspace
+from bot.cli.common import TeamOption, fail, load_settings, operator_database, workspace
 from bot.config import NETWORK_SETTINGS, Settings
 from bot.db import transaction
 
@@ -69,7 +69,7 @@ def chats_schedule(file: ChatFile, team: TeamOption = None) -> None:
     spec = _read_spec(file, settings)
     database = operator_database(settings)
     team_id = workspace(database.sessions, team)
-    with database_errors(), transaction(database.sessions) as session:
+    with transaction(database.sessions) as session:
         chat = store.create_chat(session, team_id, spec, "cli", _now())
     typer.echo(f"Scheduled. {_describe(chat)}")
     _warn_unconnected(spec, settings)
@@ -81,7 +81,7 @@ def chats_edit(chat_id: ChatId, file: ChatFile) -> None:
     settings = load_settings()
     spec = _read_spec(file, settings)
     database = operator_database(settings)
-    with database_errors(), _known_chat(), transaction(database.sessions) as session:
+    with _known_chat(), transaction(database.sessions) as session:
         chat = store.update_chat(session, chat_id, spec, _now())
     typer.echo(f"Changed. {_describe(chat)}")
     _warn_unconnected(spec, settings)
@@ -91,7 +91,7 @@ def chats_edit(chat_id: ChatId, file: ChatFile) -> None:
 def chats_show(chat_id: ChatId) -> None:
     """Print a chat as a chat file, ready to edit."""
     database = operator_database(load_settings())
-    with database_errors(), _known_chat(), database.sessions() as session:
+    with _known_chat(), database.sessions() as session:
         chat = store.get_chat(session, chat_id, _now())
     typer.echo(chat_to_yaml(chat.spec), nl=False)
 
@@ -101,7 +101,7 @@ def chats_list(as_json: Annotated[bool, typer.Option("--json", help="A JSON arra
                team: Annotated[str | None, typer.Option("--team", help="Only this workspace's chats.")] = None) -> None:
     """Upcoming chats, soonest first."""
     database = operator_database(load_settings())
-    with database_errors(), database.sessions() as session:
+    with database.sessions() as session:
         chats = store.upcoming(session, _now(), team, limit=10_000)
     if as_json:
         typer.echo(json.dumps([{
@@ -121,7 +121,7 @@ def chats_list(as_json: Annotated[bool, typer.Option("--json", help="A JSON arra
 def chats_cancel(chat_id: ChatId) -> None:
     """Cancel a chat: nothing more of it is posted."""
     database = operator_database(load_settings())
-    with database_errors(), _known_chat(), transaction(database.sessions) as session:
+    with _known_chat(), transaction(database.sessions) as session:
         chat = store.cancel_chat(session, chat_id, _now())
     typer.echo(_describe(chat))
 
@@ -135,7 +135,7 @@ def chats_skip(chat_id: ChatId, day: Annotated[str, typer.Argument(
     except ValueError:
         fail(f"{day!r} isn't a date; write it as YYYY-MM-DD, e.g. 2026-12-22.")
     database = operator_database(load_settings())
-    with database_errors(), _known_chat(), transaction(database.sessions) as session:
+    with _known_chat(), transaction(database.sessions) as session:
         chat = store.skip_date(session, chat_id, skipped, _now())
     typer.echo(f"Skipped {skipped:%a %Y-%m-%d}. {_describe(chat)}")
 
@@ -149,7 +149,7 @@ def chats_recap(chat_id: ChatId,
                 ) -> None:
     """Write a chat's recap as a document: its questions, the most helpful answers, who took part."""
     database = operator_database(load_settings())
-    with database_errors(), _known_chat(), database.sessions() as session:
+    with _known_chat(), database.sessions() as session:
         chat = store.get_chat(session, chat_id, _now())
         occurrence = _occurrence(chat, day)
         recap = answers.build_recap(session, chat_id, occurrence)

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from sqlalchemy import func, select
 
-from bot.cli.common import SLACK_TEAM, database_errors, fail, load_settings, operator_database
+from bot.cli.common import SLACK_TEAM, fail, load_settings, operator_database
 from bot.db import transaction
 from bot.delivery import outbox
 from bot.delivery.lease import live_senders
@@ -44,7 +44,7 @@ def digest_send(dry_run: Annotated[bool, typer.Option("--dry-run", help="Show wh
     database = operator_database(settings)
     now = _now()
     if dry_run:
-        with database_errors(), database.sessions() as session:
+        with database.sessions() as session:
             due = planner.due(session, now, team)
             for record in due:
                 subscription = subscriptions.plain(record)
@@ -59,12 +59,11 @@ def digest_send(dry_run: Annotated[bool, typer.Option("--dry-run", help="Show wh
 
     worker = Worker(settings, database, _now)
     try:
-        with database_errors():
-            with transaction(database.sessions) as session:
-                planned = planner.plan(session, _now(), ahead=timedelta(0), team_id=team)
-            total = _send_all(worker, team)
-            with database.sessions() as session:
-                left = outbox.counts(session, live_senders(session, _now()), "digest:")
+        with transaction(database.sessions) as session:
+            planned = planner.plan(session, _now(), ahead=timedelta(0), team_id=team)
+        total = _send_all(worker, team)
+        with database.sessions() as session:
+            left = outbox.counts(session, live_senders(session, _now()), "digest:")
     finally:
         worker.close()
     if total.taken_over:
@@ -106,7 +105,7 @@ def _say_what_is_left(counts: dict[tuple[str, str], int], team: str | None) -> N
 def digest_status() -> None:
     """Digests sent, pending, failed and skipped, and subscriptions active, paused and stopped, per workspace."""
     database = operator_database(load_settings())
-    with database_errors(), database.sessions() as session:
+    with database.sessions() as session:
         rows = outbox.counts(session, live_senders(session, _now()), "digest:")
         subscribed = session.execute(
             select(DigestSubscriptionRecord.team_id, DigestSubscriptionRecord.active, DigestSubscriptionRecord.paused,
