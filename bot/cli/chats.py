@@ -68,7 +68,7 @@ def chats_schedule(file: ChatFile, team: TeamOption = None) -> None:
     settings = load_settings()
     spec = _read_spec(file, settings)
     database = operator_database(settings)
-    team_id = workspace(database.sessions, team)
+    team_id = workspace(database.sessions, team, seen=True)
     with transaction(database.sessions) as session:
         chat = store.create_chat(session, team_id, spec, "cli", _now())
     typer.echo(f"Scheduled. {_describe(chat)}")
@@ -165,15 +165,27 @@ def chats_recap(chat_id: ChatId,
 
 
 def _occurrence(chat: ScheduledChat, day: str | None) -> date:
-    if day is not None:
-        try:
-            return date.fromisoformat(day)
-        except ValueError:
-            fail(f"--date {day!r} isn't a date; write it as YYYY-MM-DD.")
-    started = timetable.last_start(chat.spec, _now())
-    if started is None:
-        fail(f"Chat {chat.id} hasn't run yet; its first date is {chat.spec.starts:%Y-%m-%d}.", 1)
-    return started.date()
+    """The date whose recap to write: --date, or the latest that has started. A date the chat never ran on is
+    bad input (exit 2): its recap would only say that nobody answered."""
+    now = _now()
+    last = timetable.last_start(chat.spec, now)
+    if day is None:
+        if last is None:
+            fail(f"Chat {chat.id} hasn't run yet; its first date is {chat.spec.starts:%Y-%m-%d}.")
+        return last.date()
+    try:
+        chosen = date.fromisoformat(day)
+    except ValueError:
+        fail(f"--date {day!r} isn't a date; write it as YYYY-MM-DD.")
+    ran_until = f"; it last ran on {last:%a %Y-%m-%d}" if last else "; it hasn't run yet"
+    if next(timetable.occurrence_dates(chat.spec, chosen), None) != chosen:
+        why = (" (that date was skipped)" if chosen in chat.spec.skip else
+               f" (it runs on {chat.spec.starts:%A}s from {chat.spec.starts:%Y-%m-%d})" if chat.spec.repeat == "weekly"
+               else "")
+        fail(f"Chat {chat.id} didn't run on {chosen:%a %Y-%m-%d}{why}{ran_until}.")
+    if timetable.local_start(chat.spec, chosen) > now:
+        fail(f"Chat {chat.id}'s {chosen:%a %Y-%m-%d} date hasn't started yet{ran_until}.")
+    return chosen
 
 
 @contextmanager

@@ -50,14 +50,22 @@ def operator_database(settings: Settings) -> Database:
     return open_database(settings)
 
 
-def workspace(sessions: sessionmaker[Session], team: str | None) -> str:
-    """The --team given, or the database's only workspace."""
-    if team is not None:
-        if not SLACK_TEAM.fullmatch(team):
-            fail(f"--team {team!r} isn't a Slack team id; it looks like T0123ABCD (E… for Enterprise Grid).")
+def workspace(sessions: sessionmaker[Session], team: str | None, *, seen: bool = False) -> str:
+    """The --team given, or the database's only workspace. With `seen`, --team must name a workspace the bot
+    already keeps data for (a chat for any other would post nowhere); imports may bring a new one in."""
+    if team is not None and not SLACK_TEAM.fullmatch(team):
+        fail(f"--team {team!r} isn't a Slack team id; it looks like T0123ABCD (E… for Enterprise Grid).")
+    if team is not None and not seen:
         return team
     with sessions() as session:
         teams = known_teams(session)
+    if team is not None:
+        if team not in teams:
+            fail(f"The bot has never seen workspace {team}. " + (
+                f"It knows {', '.join(teams)}; check the id." if teams else
+                "It knows none yet: install the app there (`plchat manifest` prints its manifest) and schedule "
+                "the first chat in Slack with /plchat schedule, or share a tip there with /tip."))
+        return team
     if not teams:
         fail("The database has no workspace yet, so say which one with --team and its Slack team id "
              "(T…, e.g. from the workspace's URL or the bot's install log).")
