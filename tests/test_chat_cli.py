@@ -103,6 +103,15 @@ def line_of(text: str, prefix: str) -> int:
 # -- the example file and scheduling -------------------------------------------------------------------------
 
 
+def test_chats_example_prints_the_example_file_and_it_schedules(tmp_path: Path, team: str) -> None:
+    result = invoke("example")
+
+    assert result.exit_code == 0 and result.stdout == EXAMPLE.read_text(encoding="utf-8")
+    assert schedule(write(tmp_path, result.stdout), team) > 0
+    helped = " ".join(invoke("schedule", "--help").stdout.replace("│", " ").split())  # rich boxes and wraps help
+    assert "plchat chats example" in helped and "examples/" not in helped
+
+
 def test_the_example_file_parses_as_the_contract_describes() -> None:
     spec = parse_chat_file(EXAMPLE.read_text(encoding="utf-8"), default_timezone="UTC")
 

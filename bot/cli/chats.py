@@ -17,13 +17,15 @@ from bot.chats.spec import NETWORKS, ChatSpec, ChatSpecError, ScheduledChat, not
 from bot.cli.common import TeamOption, fail, load_settings, operator_database, workspace
 from bot.config import NETWORK_SETTINGS, Settings
 from bot.db import transaction
+from bot.resources import data_dir
 
 chats_cli = typer.Typer(help="Scheduled hashtag chats: schedule from a YAML file, list, cancel, skip, recap.",
                         no_args_is_help=True)
 
 ChatId = Annotated[int, typer.Argument(help="The chat's id, as `plchat chats list` shows it.", min=1)]
-ChatFile = Annotated[Path, typer.Argument(help="A chat file (YAML); see examples/plchat-chat.yml.")]
+ChatFile = Annotated[Path, typer.Argument(help="A chat file (YAML); `plchat chats example` prints a complete one.")]
 MAX_FILE = 64 * 1024
+EXAMPLE = data_dir("examples") / "plchat-chat.yml"
 
 
 def _now() -> datetime:
@@ -60,6 +62,12 @@ def _describe(chat: ScheduledChat) -> str:
     where = (["Slack"] if chat.spec.slack_channels else []) + [NETWORKS[name] for name in chat.spec.networks]
     return (f"Chat {chat.id}: #{chat.spec.hashtag} “{chat.spec.title}”, next {local:%a %Y-%m-%d %H:%M} "
             f"{chat.spec.timezone}{' (weekly)' if chat.spec.repeat == 'weekly' else ''}, on {', '.join(where)}.")
+
+
+@chats_cli.command("example")
+def chats_example() -> None:
+    """Print a complete chat file, every field explained, to start from: plchat chats example > chat.yml"""
+    typer.echo(EXAMPLE.read_text(encoding="utf-8"), nl=False)
 
 
 @chats_cli.command("schedule")
