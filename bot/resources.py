@@ -1,5 +1,5 @@
-"""Where the playbook, the migrations and the example chat file are: inside the package when it was installed from a wheel
-(bot/_data/…, see pyproject.toml), at the top of the repository in a checkout."""
+"""Where the playbook, the migrations and the example chat file are: inside the package when it was installed from a
+wheel (bot/_data/…, see pyproject.toml), at the top of the repository in a checkout."""
 
 from __future__ import annotations
 

@@ -21,21 +21,21 @@ import typer
 
 from bot import db
 from bot.bootstrap import PlaybookError, build_app, open_database, prepare_embedded
+from bot.chats.spec import NETWORKS
 from bot.cli.chats import chats_cli
 from bot.cli.common import fail, load_settings
 from bot.cli.digest import digest_cli
 from bot.cli.errors import PlchatGroup, configure_logging
 from bot.cli.plays import plays_cli
 from bot.cli.tips import tips_cli
-from bot.chats.spec import NETWORKS
 from bot.config import NETWORK_SETTINGS, Settings
 from bot.scheduler import run_scheduler
 from bot.slack import manifest as app_manifest
 from bot.slack.app import check_bot_token
 from bot.slack.services import system_clock
 
-cli = typer.Typer(help="PLChat Bot: playbook plays, tips, hashtag chats and digests for teacher communities.", no_args_is_help=True,
-                  add_completion=False, pretty_exceptions_enable=False, cls=PlchatGroup)
+cli = typer.Typer(help="PLChat Bot: playbook plays, tips, hashtag chats and digests for teacher communities.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False, cls=PlchatGroup)
 db_cli = typer.Typer(help="The database.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(plays_cli, name="plays")

@@ -15,7 +15,6 @@ import typer
 from sqlalchemy.exc import DBAPIError, NoSuchTableError, SQLAlchemyError
 from typer.core import TyperGroup
 
-from bot.config import POSTGRES_DRIVER_MISSING
 from bot.slack.app import SlackTokenRefused, SlackUnreachable
 
 DEBUG_HINT = "Run it again as `plchat --debug …` (or with PLCHAT_DEBUG=1) to see the traceback."
@@ -50,11 +49,14 @@ def explain(exc: Exception, command: str | None) -> tuple[str, int]:
         # once it is back. A wrong SLACK_API_URL reads the same, so the message names it.
         return (f"Can't reach Slack at {exc.url} ({exc.reason}). Check this machine's network (and SLACK_API_URL "
                 "if you set it), then start again.", 1)
-    if isinstance(exc, ModuleNotFoundError) and (exc.name or "").startswith("psycopg"):
-        return f"DATABASE_URL {POSTGRES_DRIVER_MISSING}", 2
+    if isinstance(exc, ImportError) and "psycopg" in f"{exc.name} {exc}":
+        # Installed without a libpq to load (psycopg alone, not psycopg[binary]); a missing psycopg is a bad setting
+        return (f"DATABASE_URL is a PostgreSQL URL, but psycopg can't load ({_first_line(exc)}): "
+                "pip install 'plchat-bot[postgres]' installs it with its own libpq.", 2)
     if isinstance(exc, SQLAlchemyError):
         return _database_problem(exc, command)
-    return (f"plchat {command or ''} stopped on an unexpected error ({type(exc).__name__}). {DEBUG_HINT}", 1)
+    where = f"plchat {command}" if command else "plchat"
+    return f"{where} stopped on an unexpected error ({type(exc).__name__}). {DEBUG_HINT}", 1
 
 
 def _database_problem(exc: SQLAlchemyError, command: str | None) -> tuple[str, int]:

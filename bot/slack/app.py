@@ -47,15 +47,15 @@ class SlackUnreachable(Exception):
         self.url, self.reason = url, reason
 
 
-def check_bot_token(settings: Settings) -> dict:
+def check_bot_token(settings: Settings) -> None:
     """Ask Slack once, before starting, whether SLACK_BOT_TOKEN works (auth.test), so a wrong or revoked token
     stops `plchat run` and `plchat web` with one message rather than failing in Bolt (or in every gunicorn worker
-    Bolt runs in). Returns what auth.test says (the team and the bot's user)."""
+    Bolt runs in)."""
     assert settings.slack_bot_token
     client = WebClient(settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url, ssl=tls_context(),
                        timeout=10, logger=_TOKEN_CHECK_LOG)
     try:
-        return client.auth_test().data
+        client.auth_test()
     except SlackApiError as exc:
         raise SlackTokenRefused(str(exc.response.get("error") or "unknown_error")) from exc
     except OSError as exc:  # URLError, a refused connection, a timeout
@@ -126,13 +126,13 @@ def create_app(settings: Settings, services: Services, engine: Engine, *,
         oauth = oauth_settings(settings, engine)
         # The store passed to App too: then Bolt's authorization (and its token refresh) uses our client, at
         # SLACK_API_URL; the one OAuthSettings builds alone refreshes tokens through a default slack.com client.
-        with _bolt_without_environment_token():
-            app = App(client=create_web_client(settings), oauth_settings=oauth,
-                      installation_store=oauth.installation_store, **common)
+        auth = dict(client=create_web_client(settings), oauth_settings=oauth,
+                    installation_store=oauth.installation_store)
     else:
         token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-        with _bolt_without_environment_token():
-            app = App(client=create_web_client(settings, token), **common)
+        auth = dict(client=create_web_client(settings, token))
+    with _bolt_without_environment_token():
+        app = App(**auth, **common)
     app.use(_scrub_request)
     app.use(_workspace_identifier(services))
     register_listeners(app, services)

@@ -42,8 +42,8 @@ TIP = SlashCommand("/tip", "Share a classroom tip with your colleagues", "[your 
 TIPS = SlashCommand("/tips", "Search the tips your colleagues shared",
                     "[words #tag from:@person since:YYYY-MM-DD | mine | export-mine | delete-mine]", True)
 DIGEST = SlashCommand("/digest", "Your weekly PLChat digest, in your DMs or a channel",
-                      "subscribe [#channel] [monday..sunday] [HH:MM] | settings | pause | resume | unsubscribe | preview",
-                      True)
+                      "subscribe [#channel] [monday..sunday] [HH:MM] | settings | pause | resume | unsubscribe "
+                      "| preview", True)
 COMMANDS = (PLAY, PLCHAT, TIP, TIPS, DIGEST)
 
 SHARE_TIP = Shortcut("Share a tip", "global", "share_tip", "Share a classroom tip with your colleagues")
@@ -63,7 +63,8 @@ EVENTS: Mapping[str, tuple[str, ...]] = {
 BOT_SCOPES = ("commands", "chat:write", "chat:write.public", "reactions:read", "channels:history", "groups:history",
               "im:write", "im:history", "users:read", "files:write")
 
-DESCRIPTION = "Playbook plays, shared tips and hashtag chats for teacher communities, on Slack, X, Bluesky and Mastodon."
+DESCRIPTION = ("Playbook plays, shared tips and hashtag chats for teacher communities, on Slack, X, Bluesky and "
+               "Mastodon.")
 LONG_DESCRIPTION = (
     "PLChat Bot serves short, practical strategy cards from the personalized-learning playbook: blended learning "
     "and station rotation, the flipped classroom, project-based and competency-based learning, feedback and "
