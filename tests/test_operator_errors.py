@@ -74,6 +74,13 @@ def test_a_database_that_does_not_answer_exits_1_without_sending_you_in_circles(
     assert "db upgrade" not in result.stderr, "running `plchat db upgrade` again would not help"
 
 
+def test_a_setting_out_of_bounds_is_named_in_words(tmp_path: Path) -> None:
+    result = plchat("chats", "list", cwd=tmp_path, PLCHAT_RETENTION_DAYS="5",
+                    DATABASE_URL=f"sqlite:///{tmp_path / 'plchat.db'}")
+
+    assert_plain(result, 2, "Bad setting PLCHAT_RETENTION_DAYS: it must be at least 30.")
+
+
 def test_debug_and_plchat_debug_show_the_traceback_and_nothing_else_does(tmp_path: Path) -> None:
     unmigrated = {"DATABASE_URL": f"sqlite:///{tmp_path / 'new.db'}"}
 
