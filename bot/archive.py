@@ -22,7 +22,11 @@ _MONTHS = (
     "July", "August", "September", "October", "November", "December",
 )
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~=&^$:])")
+# Escaped wherever they stand: code, emphasis, links and images, HTML and autolinks, strikethrough, entities.
+_INLINE_SPECIAL = re.compile(r"[\\`*_\[\]<~]|&(?=#?[A-Za-z0-9]+;)")
+# At the start of a block (a list item's text), these would open a heading, quote, list or rule.
+_LIST_NUMBER = re.compile(r"\d{1,9}(?=[.)])")
+_HEADING_CLOSER = re.compile(r"(^|\s)(#+)$")  # an ATX heading's closing #s, which Markdown would drop
 _HANDLE = re.compile(r"@?([A-Za-z0-9_][A-Za-z0-9_.@-]{0,99})")  # x: ana; bluesky: ana.bsky.social; mastodon: ana@host
 _CSS = """
 body { font: 16px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0;
@@ -40,14 +44,14 @@ blockquote { margin: 0; padding: 0.5rem 0.75rem; background: #fff; border-left: 
 def recap_markdown(recap: Recap, names: Mapping[str, str] = {}) -> str:
     """The archive as Markdown; user text is escaped so it renders as plain text."""
     out = [
-        f"# {_md(recap.title)}",
+        f"# {_md_heading(recap.title)}",
         "",
-        f"**\\#{_md(recap.hashtag)}** · {_when(recap.starts)}",
+        f"**#{_md(recap.hashtag)}** · {_when(recap.starts)}",
         "",
         _people(recap),
     ]
     for question in recap.questions:
-        out += ["", f"## Q{question.number}: {_md(question.text)}", ""]
+        out += ["", f"## Q{question.number}: {_md_heading(question.text)}", ""]
         if not question.answers:
             out.append(f"_{NO_ANSWERS}_")
             continue
@@ -58,7 +62,7 @@ def recap_markdown(recap: Recap, names: Mapping[str, str] = {}) -> str:
             url = _safe_url(answer.link)
             if url:
                 byline.append(f"[link](<{url}>)")
-            out.append(f"{rank}. {_md(answer.text)}  ")
+            out.append(f"{rank}. {_md_block(answer.text)}  ")
             out.append(f"   — {' · '.join(part for part in byline if part)}")
     return "\n".join(out) + "\n"
 
@@ -170,8 +174,23 @@ def _one_line(text: str) -> str:
 
 
 def _md(text: str) -> str:
-    """User text for Markdown: one line, every Markdown special escaped with a backslash."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", _one_line(text))
+    """User text for Markdown: one line, with what would be markup anywhere in a line escaped (and no more, so
+    `Welcome!` stays `Welcome!`); where it starts a block or ends a heading, the callers escape that too."""
+    return _INLINE_SPECIAL.sub(lambda found: "\\" + found.group(0), _one_line(text))
+
+
+def _md_block(text: str) -> str:
+    """User text starting a block (a list item's): what would open a heading, quote, list or rule is escaped."""
+    escaped = _md(text)
+    number = _LIST_NUMBER.match(escaped)
+    if number:
+        return f"{number.group(0)}\\{escaped[number.end():]}"
+    return "\\" + escaped if escaped[:1] in ("#", ">", "+", "-") else escaped
+
+
+def _md_heading(text: str) -> str:
+    """User text as a heading's: a closing run of # (which Markdown would drop) is escaped."""
+    return _HEADING_CLOSER.sub(lambda found: f"{found.group(1)}\\{found.group(2)}", _md(text))
 
 
 def _html_text(text: str) -> str:

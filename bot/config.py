@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import re
+from importlib.util import find_spec
+from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bot.chats.spec import NETWORKS
 from bot.timezones import known_zones
@@ -13,6 +17,28 @@ from bot.timezones import known_zones
 NETWORK_SETTINGS = {"x": "X_API_KEY, X_API_SECRET, X_ACCESS_TOKEN and X_ACCESS_TOKEN_SECRET",
                     "bluesky": "BLUESKY_HANDLE and BLUESKY_APP_PASSWORD",
                     "mastodon": "MASTODON_BASE_URL and MASTODON_ACCESS_TOKEN"}
+
+SUPPORTED_DATABASES = "sqlite:///PATH (a file, the default sqlite:///plchat.db) or postgresql://USER:PASSWORD@HOST/DB"
+POSTGRES_DRIVER_MISSING = ("is a PostgreSQL URL, but the PostgreSQL driver (psycopg) isn't installed: "
+                           "pip install 'plchat-bot[postgres]' (or pipx inject plchat-bot 'psycopg[binary]').")
+
+
+def database_url_problem(url: str) -> str | None:
+    """What is wrong with DATABASE_URL, in words that never repeat it (it may hold a password); None if usable."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return f"isn't a database URL; use {SUPPORTED_DATABASES}."
+    if parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg"):
+        return POSTGRES_DRIVER_MISSING if find_spec("psycopg") is None else None
+    if parsed.drivername not in ("sqlite", "sqlite+pysqlite"):
+        return f"is a {parsed.get_backend_name()} URL; PLChat Bot runs on {SUPPORTED_DATABASES}."
+    if parsed.database and parsed.database != ":memory:" and not parsed.query.get("uri"):
+        folder = Path(parsed.database).expanduser().parent
+        if not folder.is_dir():
+            return (f"names a SQLite file in the folder {folder}, which does not exist; create the folder or "
+                    "point DATABASE_URL at a file in one that does.")
+    return None
 
 
 class Settings(BaseSettings):
@@ -62,6 +88,14 @@ class Settings(BaseSettings):
     plchat_retention_days: int = Field(default=365, ge=30, le=3650, description="Days the record of each post "
                                        "sent and each chat answer collected is kept; the worker deletes older ones")
     port: int = Field(default=3000, ge=1, le=65535)
+
+    @field_validator("database_url")
+    @classmethod
+    def _usable_database(cls, value: str) -> str:
+        problem = database_url_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
 
     @field_validator("plchat_timezone")
     @classmethod

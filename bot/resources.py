@@ -1,5 +1,5 @@
-"""Where the playbook and the migrations are: inside the package when it was installed from a wheel
-(bot/_data/…, see pyproject.toml), at the top of the repository in a checkout."""
+"""Where the playbook, the migrations and the example chat file are: inside the package when it was installed from a
+wheel (bot/_data/…, see pyproject.toml), at the top of the repository in a checkout."""
 
 from __future__ import annotations
 
@@ -9,6 +9,6 @@ _PACKAGE = Path(__file__).resolve().parent
 
 
 def data_dir(name: str) -> Path:
-    """`plays` or `migrations`, wherever this installation keeps it."""
+    """`plays`, `migrations` or `examples`, wherever this installation keeps it."""
     packaged = _PACKAGE / "_data" / name
     return packaged if packaged.is_dir() else _PACKAGE.parent / name

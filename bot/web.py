@@ -23,6 +23,7 @@ from bot.chats.calendar import chats_calendar
 from bot.config import Settings
 from bot.links import Links
 from bot.slack.form_request import FormRequestHandler
+from bot.slack.manifest import EVENTS_PATH
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ def create_wsgi_app(app: App, engine: Engine, sessions: sessionmaker[Session] | 
                     link: Callable[[str], str | None] = lambda _path: None) -> WsgiApp:
     """`GET /healthz`, `/chats.ics` and `/chats/ID` here; `POST /slack/events`, `/slack/install` and
     `/slack/oauth_redirect` go to Bolt."""
-    slack = FormRequestHandler(app, path="/slack/events")
+    slack = FormRequestHandler(app, path=EVENTS_PATH)
     pages = ChatPages(sessions, clock, link) if sessions is not None and clock is not None else None
 
     def wsgi(environ: dict, start_response: Callable) -> Iterable[bytes]:

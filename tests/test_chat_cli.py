@@ -52,6 +52,15 @@ def cli_database(database: Database, monkeypatch: pytest.MonkeyPatch) -> Databas
     return database
 
 
+@pytest.fixture
+def team(cli_database: Database) -> str:
+    """A workspace the bot has seen: a chat for any other is refused."""
+    team = new_team()
+    with transaction(cli_database.sessions) as session:
+        ensure_workspace(session, team)
+    return team
+
+
 def invoke(*args: str | Path) -> Result:
     return runner.invoke(cli, ["chats", *map(str, args)])
 
@@ -92,6 +101,15 @@ def line_of(text: str, prefix: str) -> int:
 
 
 # -- the example file and scheduling -------------------------------------------------------------------------
+
+
+def test_chats_example_prints_the_example_file_and_it_schedules(tmp_path: Path, team: str) -> None:
+    result = invoke("example")
+
+    assert result.exit_code == 0 and result.stdout == EXAMPLE.read_text(encoding="utf-8")
+    assert schedule(write(tmp_path, result.stdout), team) > 0
+    helped = " ".join(invoke("schedule", "--help").stdout.replace("│", " ").split())  # rich boxes and wraps help
+    assert "plchat chats example" in helped and "examples/" not in helped
 
 
 def test_the_example_file_parses_as_the_contract_describes() -> None:
@@ -355,8 +373,8 @@ def test_recap_html_and_markdown_hold_the_answers_escaped(tmp_path: Path, cli_da
     assert "Tuesday, November 17, 2026, 5:00 PM PST" in html
     md = markdown.stdout
     assert md.startswith("# Exit tickets that work")
-    assert r"\<script\>alert\(1\)\</script\> \& \[click\]\(https\://evil\.example\) \*loud\*" in md
-    assert "<script>" not in md and "](https://evil" not in md
+    assert r"\<script>alert(1)\</script> & \[click\](https://evil.example) \*loud\*" in md
+    assert not re.search(r"(?<!\\)<script>|(?<!\\)\]\(https://evil", md)
     assert "## Q2: What do you do with them the next day?" in md and "We read them together" in md
 
 
@@ -374,13 +392,58 @@ def test_recap_of_an_earlier_date_and_to_a_file(tmp_path: Path, cli_database: Da
     assert "Sticky notes on the door" in output.read_text(encoding="utf-8")
 
 
-def test_recap_of_a_chat_that_has_not_run_yet_exits_1(team: str) -> None:
+def test_recap_of_a_chat_that_has_not_run_yet_exits_2(team: str) -> None:
     chat_id = schedule(EXAMPLE, team)
 
     result = invoke("recap", str(chat_id), "--format", "html")
 
-    assert result.exit_code == 1
+    assert result.exit_code == 2 and not result.stdout
     assert f"Chat {chat_id} hasn't run yet; its first date is 2026-12-01." in result.stderr
+
+
+@pytest.mark.parametrize(("day", "says"), [
+    ("2026-11-18", "didn't run on Wed 2026-11-18 (it runs on Tuesdays from 2026-11-10); it last ran on Tue 2026-11-17"),
+    ("2026-11-03", "didn't run on Tue 2026-11-03 (it runs on Tuesdays from 2026-11-10)"),
+    ("2026-11-24", "2026-11-24 date hasn't started yet; it last ran on Tue 2026-11-17"),
+    ("2026-12-01", "2026-12-01 date hasn't started yet"),
+])
+def test_recap_of_a_date_the_chat_never_ran_on_exits_2_saying_why(tmp_path: Path, team: str, day: str,
+                                                                   says: str) -> None:
+    chat_id = schedule(write(tmp_path, PAST_CHAT), team)
+
+    result = invoke("recap", str(chat_id), "--date", day)
+
+    assert result.exit_code == 2 and not result.stdout, result.output
+    assert f"Chat {chat_id}" in result.stderr and says in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_recap_of_a_skipped_date_says_it_was_skipped(tmp_path: Path, team: str) -> None:
+    chat_id = schedule(write(tmp_path, PAST_CHAT.replace("repeat: weekly", "repeat: weekly\nskip: [2026-11-17]")),
+                       team)
+
+    result = invoke("recap", str(chat_id), "--date", "2026-11-17")
+
+    assert result.exit_code == 2
+    assert "didn't run on Tue 2026-11-17 (that date was skipped); it last ran on Tue 2026-11-10" in result.stderr
+
+
+def test_schedule_for_a_workspace_the_bot_has_never_seen_exits_2_naming_those_it_knows(team: str) -> None:
+    result = invoke("schedule", EXAMPLE, "--team", "T0NEVERSEEN")
+
+    assert result.exit_code == 2 and not result.stdout
+    assert "never seen workspace T0NEVERSEEN" in result.stderr and team in result.stderr
+    assert listed("--team", "T0NEVERSEEN") == []
+
+
+def test_schedule_in_a_database_that_knows_no_workspace_says_how_to_get_one(tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'new.db'}")
+
+    result = invoke("schedule", EXAMPLE, "--team", "T0NEVERSEEN")
+
+    assert result.exit_code == 2
+    assert "never seen workspace T0NEVERSEEN" in result.stderr and "/plchat schedule" in result.stderr
 
 
 def test_recap_with_a_bad_format_or_date_exits_2(team: str) -> None:

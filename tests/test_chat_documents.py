@@ -5,9 +5,13 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
+from itertools import groupby
 from zoneinfo import ZoneInfo
 
 import icalendar
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from markdown_it import MarkdownIt
 
 from bot.archive import recap_html, recap_markdown
 from bot.chats.calendar import chats_calendar
@@ -188,7 +192,7 @@ def hostile_recap() -> Recap:
 def test_markdown_archive_has_the_chat_and_its_answers() -> None:
     text = recap_markdown(recap(), names={"U0ANN": "Ann Lee"})
     assert text.startswith("# Feedback that moves learning\n")
-    assert "\\#PLChat" in text
+    assert "**#PLChat** · " in text
     assert "Tuesday, December 1, 2026, 5:00 PM PST" in text
     assert "12 participants, 3 first-timers" in text
     assert "## Q1: How do your students give each other feedback?" in text
@@ -206,10 +210,10 @@ def test_slack_authors_are_anonymous_without_names() -> None:
 
 def test_markdown_escapes_user_text() -> None:
     text = recap_markdown(hostile_recap())
-    assert "<script>" not in text
-    assert "[x](http://evil)" not in text and "](http" not in text
+    assert not re.search(r"(?<!\\)<script>", text)
+    assert "[x](http://evil)" not in text and not re.search(r"(?<!\\)\]\(http", text)
     assert "![img]" not in text
-    assert "\\[x\\]\\(http" in text
+    assert "\\[x\\](http" in text
     assert "javascript:" not in text
     headings = [line for line in text.splitlines() if line.startswith("#")]
     assert len(headings) == 2 and headings[0].startswith("# ") and headings[1].startswith("## Q1: ")
@@ -217,6 +221,43 @@ def test_markdown_escapes_user_text() -> None:
     # The only links are the ones the archive itself makes: [link](<...>) with http(s) and nothing raw in them.
     assert re.findall(r"(?<!\\)\[[^\]\\]*\]\(", text) == ["[link]("]
     assert "https://ok.example/%22%3E%3Cscript%3Ex%3C/script%3E" in text
+
+
+def test_markdown_escapes_only_what_would_be_markup() -> None:
+    text = recap_markdown(recap(title="Welcome! Q&A (and more): 1.5 hours, 100% #PLChat",
+                                questions=(RecapQuestion(1, "What's new? A+B = C", (), 0),)))
+    assert text.startswith("# Welcome! Q&A (and more): 1.5 hours, 100% #PLChat\n")
+    assert "\n**#PLChat** · " in text and "## Q1: What's new? A+B = C\n" in text
+    assert "\\" not in text
+
+
+def rendered_text(children: list) -> str:
+    """The text of inline tokens that must all be plain text (no emphasis, link, code, HTML or entity)."""
+    assert all(token.type == "text" for token in children), [token.type for token in children]
+    return "".join(token.content for token in children)
+
+
+MARKDOWN_TEXT = st.one_of(st.text(), st.text(alphabet=st.sampled_from(list("#>+-=*_`[]()<>!&;:.)\\~|x12 \n\t"))))
+
+
+@settings(max_examples=300, deadline=None)
+@given(MARKDOWN_TEXT.filter(lambda text: text.split()))
+def test_any_text_renders_as_exactly_that_text(text: str) -> None:
+    """Rendered by a CommonMark parser, whatever someone wrote reads back as they wrote it (on one line), in a
+    heading, a question and a list item alike, and makes no markup and no other block."""
+    plain = " ".join(text.replace("\x00", "\ufffd").split())
+    document = recap_markdown(recap(title=text, questions=(
+        RecapQuestion(1, text, (RecapAnswer(text, "U0ANN", "slack", 0, None),), 1),)))
+    tokens = MarkdownIt("commonmark").parse(document)
+    inline = [token for token in tokens if token.type == "inline"]
+    assert [token.type for token in tokens if token.type.endswith("_open")] == [
+        "heading_open", "paragraph_open", "paragraph_open", "heading_open", "ordered_list_open",
+        "list_item_open", "paragraph_open"]
+    assert rendered_text(inline[0].children) == plain
+    assert rendered_text(inline[3].children) == f"Q1: {plain}"
+    answer, *_byline = [list(group) for is_break, group in groupby(inline[4].children,
+                                                                 key=lambda token: token.type == "hardbreak")]
+    assert rendered_text(answer) == plain
 
 
 def test_html_archive_is_a_standalone_page() -> None:

@@ -79,7 +79,7 @@ def test_run_without_tokens_explains_how_to_get_them() -> None:
     result = invoke("run")
 
     assert result.exit_code == 2
-    assert "manifest.yml" in result.stderr
+    assert "plchat manifest" in result.stderr
     assert "plchat sandbox" in result.stderr
 
 
@@ -126,7 +126,7 @@ def test_sync_then_search_finds_the_play(database_url: str) -> None:
 def test_unmigrated_database_gets_a_message_not_a_traceback(database_url: str, command: tuple[str, ...]) -> None:
     result = invoke(*command)
 
-    assert result.exit_code == 1
+    assert result.exit_code == 2, "a step of the setup is missing, and the message names it"
     assert "plchat db upgrade" in result.stderr
     assert "Traceback" not in result.output
 

@@ -66,6 +66,7 @@ def running(tmp_path: Path) -> Iterator[Running]:
             process.terminate()
             output = process.communicate(timeout=30)[0]
             assert "Traceback" not in output, output[-3000:]
+            assert "will be unused" not in output, "Bolt took SLACK_BOT_TOKEN from the environment beside our client"
 
 
 def test_commands_a_shortcut_a_reaction_and_app_home_are_acked_and_answered(running: Running) -> None:

@@ -1,6 +1,7 @@
 """The built wheel carries what the bot reads at run time: installed from it into a fresh venv outside the
-checkout (as pipx or a container would), `plchat db upgrade`, `plchat plays check` and a sandbox script work
-from another folder. Slow (it installs the dependencies into the new venv): about half a minute with a warm
+checkout (as pipx or a container would), `plchat db upgrade`, `plchat plays check`, a sandbox script and
+`plchat chats example` work from another folder, and a postgresql:// URL without the [postgres] extra says how
+to install its driver. Slow (it installs the dependencies into the new venv): about half a minute with a warm
 pip cache."""
 
 from __future__ import annotations
@@ -29,9 +30,10 @@ def test_a_wheel_installed_elsewhere_has_its_playbook_and_migrations(tmp_path: P
     source = tmp_path / "source"  # a copy, so no earlier build/ in the checkout leaks stale files into the wheel
     shutil.copytree(CHECKOUT, source, ignore=shutil.ignore_patterns(
         ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", "*.db*"))
-    built = run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", wheels, source, cwd=tmp_path,
+    built = run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-v", "-w", wheels, source, cwd=tmp_path,
                 env=dict(os.environ))
     assert built.returncode == 0, built.stderr
+    assert "SetuptoolsDeprecationWarning" not in built.stdout + built.stderr, "e.g. project.license as a table"
     [wheel] = list(wheels.glob("plchat_bot-*.whl"))
     venv.create(home, with_pip=True)
     env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "VIRTUAL_ENV")}
@@ -54,3 +56,18 @@ def test_a_wheel_installed_elsewhere_has_its_playbook_and_migrations(tmp_path: P
     assert tried.returncode == 0, tried.stdout + tried.stderr
     assert "Start a three-station rotation" in tried.stdout and "Saved your tip" in tried.stdout
     assert "Traceback" not in tried.stdout + tried.stderr
+    example = run(plchat, "chats", "example", cwd=elsewhere, env=env)
+    assert example.returncode == 0, example.stderr
+    assert example.stdout == (CHECKOUT / "examples" / "plchat-chat.yml").read_text(encoding="utf-8")
+    helped = run(plchat, "chats", "schedule", "--help", cwd=elsewhere, env=env)
+    words = " ".join(helped.stdout.replace("│", " ").split())  # rich wraps help text in a box
+    assert "plchat chats example" in words and "examples/" not in words
+
+    assert run(home / "bin" / "python", "-c", "import psycopg", cwd=elsewhere, env=env).returncode != 0, \
+        "installed without the [postgres] extra, as pipx install . does"
+    env["DATABASE_URL"] = "postgresql://plchat:pw@127.0.0.1/plchat"
+    for command in (("db", "upgrade"), ("chats", "list")):
+        result = run(plchat, *command, cwd=elsewhere, env=env)
+        assert result.returncode == 2, result.stdout + result.stderr
+        assert "DATABASE_URL" in result.stderr and "pip install 'plchat-bot[postgres]'" in result.stderr
+        assert "Traceback" not in result.stdout + result.stderr and len(result.stderr.splitlines()) <= 2

@@ -1,7 +1,8 @@
 """`plchat`: run the bot, serve it over HTTP, migrate, check the playbook, move tips in and out of files,
 or try it in the sandbox.
 
-Exit codes: 0 success, 1 failure, 2 bad usage or bad input (with a message saying what to fix).
+Exit codes: 0 done, 1 some work failed (named), 2 bad settings, usage or input (named, with the fix); every
+failure is a line or two, and a traceback only with `plchat --debug …` or PLCHAT_DEBUG=1 (see `errors`).
 `tips import` exits 1 when it skipped some rows (each named by its line; the good rows are kept) and 2 when
 the file as a whole can't be read; `plays import` likewise exits 1 naming each file refused and 2 when the folder
 can't be read; `tips search` and `plays search` exit 1 when nothing matches.
@@ -20,17 +21,21 @@ import typer
 
 from bot import db
 from bot.bootstrap import PlaybookError, build_app, open_database, prepare_embedded
+from bot.chats.spec import NETWORKS
 from bot.cli.chats import chats_cli
-from bot.cli.common import database_errors, fail, load_settings
+from bot.cli.common import fail, load_settings
 from bot.cli.digest import digest_cli
+from bot.cli.errors import PlchatGroup, configure_logging
 from bot.cli.plays import plays_cli
 from bot.cli.tips import tips_cli
-from bot.config import Settings
+from bot.config import NETWORK_SETTINGS, Settings
 from bot.scheduler import run_scheduler
+from bot.slack import manifest as app_manifest
+from bot.slack.app import check_bot_token
 from bot.slack.services import system_clock
 
-cli = typer.Typer(help="PLChat Bot: playbook plays for teacher communities, in Slack.", no_args_is_help=True,
-                  add_completion=False, pretty_exceptions_enable=False)
+cli = typer.Typer(help="PLChat Bot: playbook plays, tips, hashtag chats and digests for teacher communities.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False, cls=PlchatGroup)
 db_cli = typer.Typer(help="The database.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(plays_cli, name="plays")
@@ -41,14 +46,25 @@ cli.add_typer(digest_cli, name="digest")
 NO_TOKENS = """plchat run needs a Slack app to connect to:
   SLACK_BOT_TOKEN  the bot token (xoxb-...), from OAuth & Permissions after installing the app
   SLACK_APP_TOKEN  an app-level token (xapp-...) with connections:write, for Socket Mode
-Create the app from manifest.yml (Create New App > From a manifest), install it, and set both.
+Create the app from `plchat manifest` (Create New App > From a manifest), install it, and set both.
 No workspace handy? Try the bot locally: plchat sandbox"""
+
+NOTHING_TO_POST_TO = """plchat worker has nowhere to post: no Slack token and no network is set.
+It will plan chats and digests and keep the tables tidy, but post nothing and read no answers until you set
+  Slack: SLACK_BOT_TOKEN (one workspace), or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (workspaces that install it)
+{networks}"""
+
+
+@cli.callback()
+def options(ctx: typer.Context, debug: Annotated[bool, typer.Option(
+        "--debug", envvar="PLCHAT_DEBUG", help="Show the traceback of a failure, and what every command logs "
+        "(PLCHAT_DEBUG=1 does the same).")] = False) -> None:
+    configure_logging(debug, ctx.invoked_subcommand)
 
 
 def prepared(settings: Settings):
     try:
-        with database_errors():
-            return prepare_embedded(settings)
+        return prepare_embedded(settings)
     except PlaybookError as exc:
         fail(f"The playbook has invalid files; fix them and retry:\n{exc}")
 
@@ -59,6 +75,7 @@ def run() -> None:
     settings = load_settings()
     if not (settings.slack_bot_token and settings.slack_app_token):
         fail(NO_TOKENS)
+    check_bot_token(settings)
     # The websocket-client adapter, not slack-sdk's built-in client: on Slack's routine refresh the built-in one
     # closes the old socket on its message thread and waits out that socket's 3 s read timeout, so envelopes on
     # the new socket waited past Slack's 3 s ack deadline; this one hands them to the new socket at once
@@ -87,6 +104,8 @@ def web() -> None:
     if not (settings.slack_bot_token or settings.oauth_enabled):
         fail("plchat web needs SLACK_BOT_TOKEN for one workspace, or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET "
              "to let any workspace install it.")
+    if settings.slack_bot_token and not settings.oauth_enabled:
+        check_bot_token(settings)  # here, before gunicorn forks: a bad token stops it once, not in every worker
 
     def load_app():
         database = open_database(settings)
@@ -98,8 +117,13 @@ def web() -> None:
 
 @cli.command()
 def worker() -> None:
-    """The scheduler worker: plans chats, sends posts, reads answers on X, keeps the tables tidy."""
+    """The scheduler worker: plans chats and digests, posts to Slack, X, Bluesky and Mastodon, reads the answers.
+
+    It also keeps the tables tidy (expired OAuth states, held tips, records past PLCHAT_RETENTION_DAYS)."""
     settings = load_settings()
+    if not (settings.slack_bot_token or settings.oauth_enabled or settings.connected_networks):
+        networks = "\n".join(f"  {NETWORKS[name]}: {names}" for name, names in NETWORK_SETTINGS.items())
+        typer.echo(NOTHING_TO_POST_TO.format(networks=networks), err=True)
     stop = Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
@@ -146,11 +170,22 @@ def _prompt_lines():
 def db_upgrade() -> None:
     """Migrate the database to the newest schema."""
     settings = load_settings()
-    with database_errors():
-        db.upgrade(settings.database_url)
+    db.upgrade(settings.database_url)
     typer.echo("Database is at the newest schema.")
 
 
+@cli.command()
+def manifest(url: Annotated[str | None, typer.Option(
+        help="Where `plchat web` is reachable, as https://HOST: every URL is filled in for HTTP mode. Without "
+             "it, the manifest is for Socket Mode (`plchat run`).")] = None) -> None:
+    """Print the Slack app manifest, for api.slack.com/apps > Create New App > From a manifest.
+
+    It declares exactly the commands, shortcuts, events and scopes the bot answers; manifest.yml is its output."""
+    try:
+        typer.echo(app_manifest.manifest_yaml(url), nl=False)
+    except app_manifest.BadURL as exc:
+        fail(f"--url {exc}")
+
+
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     cli()

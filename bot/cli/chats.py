@@ -14,16 +14,18 @@ from bot import archive
 from bot.chats import answers, store, timetable
 from bot.chats.definition import chat_to_yaml, parse_chat_file
 from bot.chats.spec import NETWORKS, ChatSpec, ChatSpecError, ScheduledChat, not_connected
-from bot.cli.common import TeamOption, database_errors, fail, load_settings, operator_database, workspace
+from bot.cli.common import TeamOption, fail, load_settings, operator_database, workspace
 from bot.config import NETWORK_SETTINGS, Settings
 from bot.db import transaction
+from bot.resources import data_dir
 
 chats_cli = typer.Typer(help="Scheduled hashtag chats: schedule from a YAML file, list, cancel, skip, recap.",
                         no_args_is_help=True)
 
 ChatId = Annotated[int, typer.Argument(help="The chat's id, as `plchat chats list` shows it.", min=1)]
-ChatFile = Annotated[Path, typer.Argument(help="A chat file (YAML); see examples/plchat-chat.yml.")]
+ChatFile = Annotated[Path, typer.Argument(help="A chat file (YAML); `plchat chats example` prints a complete one.")]
 MAX_FILE = 64 * 1024
+EXAMPLE = data_dir("examples") / "plchat-chat.yml"
 
 
 def _now() -> datetime:
@@ -62,14 +64,20 @@ def _describe(chat: ScheduledChat) -> str:
             f"{chat.spec.timezone}{' (weekly)' if chat.spec.repeat == 'weekly' else ''}, on {', '.join(where)}.")
 
 
+@chats_cli.command("example")
+def chats_example() -> None:
+    """Print a complete chat file, every field explained, to start from: plchat chats example > chat.yml"""
+    typer.echo(EXAMPLE.read_text(encoding="utf-8"), nl=False)
+
+
 @chats_cli.command("schedule")
 def chats_schedule(file: ChatFile, team: TeamOption = None) -> None:
     """Schedule a chat from a file. A bad file exits 2, naming each line and field to fix."""
     settings = load_settings()
     spec = _read_spec(file, settings)
     database = operator_database(settings)
-    team_id = workspace(database.sessions, team)
-    with database_errors(), transaction(database.sessions) as session:
+    team_id = workspace(database.sessions, team, seen=True)
+    with transaction(database.sessions) as session:
         chat = store.create_chat(session, team_id, spec, "cli", _now())
     typer.echo(f"Scheduled. {_describe(chat)}")
     _warn_unconnected(spec, settings)
@@ -81,7 +89,7 @@ def chats_edit(chat_id: ChatId, file: ChatFile) -> None:
     settings = load_settings()
     spec = _read_spec(file, settings)
     database = operator_database(settings)
-    with database_errors(), _known_chat(), transaction(database.sessions) as session:
+    with _known_chat(), transaction(database.sessions) as session:
         chat = store.update_chat(session, chat_id, spec, _now())
     typer.echo(f"Changed. {_describe(chat)}")
     _warn_unconnected(spec, settings)
@@ -91,7 +99,7 @@ def chats_edit(chat_id: ChatId, file: ChatFile) -> None:
 def chats_show(chat_id: ChatId) -> None:
     """Print a chat as a chat file, ready to edit."""
     database = operator_database(load_settings())
-    with database_errors(), _known_chat(), database.sessions() as session:
+    with _known_chat(), database.sessions() as session:
         chat = store.get_chat(session, chat_id, _now())
     typer.echo(chat_to_yaml(chat.spec), nl=False)
 
@@ -101,7 +109,7 @@ def chats_list(as_json: Annotated[bool, typer.Option("--json", help="A JSON arra
                team: Annotated[str | None, typer.Option("--team", help="Only this workspace's chats.")] = None) -> None:
     """Upcoming chats, soonest first."""
     database = operator_database(load_settings())
-    with database_errors(), database.sessions() as session:
+    with database.sessions() as session:
         chats = store.upcoming(session, _now(), team, limit=10_000)
     if as_json:
         typer.echo(json.dumps([{
@@ -121,7 +129,7 @@ def chats_list(as_json: Annotated[bool, typer.Option("--json", help="A JSON arra
 def chats_cancel(chat_id: ChatId) -> None:
     """Cancel a chat: nothing more of it is posted."""
     database = operator_database(load_settings())
-    with database_errors(), _known_chat(), transaction(database.sessions) as session:
+    with _known_chat(), transaction(database.sessions) as session:
         chat = store.cancel_chat(session, chat_id, _now())
     typer.echo(_describe(chat))
 
@@ -135,7 +143,7 @@ def chats_skip(chat_id: ChatId, day: Annotated[str, typer.Argument(
     except ValueError:
         fail(f"{day!r} isn't a date; write it as YYYY-MM-DD, e.g. 2026-12-22.")
     database = operator_database(load_settings())
-    with database_errors(), _known_chat(), transaction(database.sessions) as session:
+    with _known_chat(), transaction(database.sessions) as session:
         chat = store.skip_date(session, chat_id, skipped, _now())
     typer.echo(f"Skipped {skipped:%a %Y-%m-%d}. {_describe(chat)}")
 
@@ -149,7 +157,7 @@ def chats_recap(chat_id: ChatId,
                 ) -> None:
     """Write a chat's recap as a document: its questions, the most helpful answers, who took part."""
     database = operator_database(load_settings())
-    with database_errors(), _known_chat(), database.sessions() as session:
+    with _known_chat(), database.sessions() as session:
         chat = store.get_chat(session, chat_id, _now())
         occurrence = _occurrence(chat, day)
         recap = answers.build_recap(session, chat_id, occurrence)
@@ -165,15 +173,27 @@ def chats_recap(chat_id: ChatId,
 
 
 def _occurrence(chat: ScheduledChat, day: str | None) -> date:
-    if day is not None:
-        try:
-            return date.fromisoformat(day)
-        except ValueError:
-            fail(f"--date {day!r} isn't a date; write it as YYYY-MM-DD.")
-    started = timetable.last_start(chat.spec, _now())
-    if started is None:
-        fail(f"Chat {chat.id} hasn't run yet; its first date is {chat.spec.starts:%Y-%m-%d}.", 1)
-    return started.date()
+    """The date whose recap to write: --date, or the latest that has started. A date the chat never ran on is
+    bad input (exit 2): its recap would only say that nobody answered."""
+    now = _now()
+    last = timetable.last_start(chat.spec, now)
+    if day is None:
+        if last is None:
+            fail(f"Chat {chat.id} hasn't run yet; its first date is {chat.spec.starts:%Y-%m-%d}.")
+        return last.date()
+    try:
+        chosen = date.fromisoformat(day)
+    except ValueError:
+        fail(f"--date {day!r} isn't a date; write it as YYYY-MM-DD.")
+    ran_until = f"; it last ran on {last:%a %Y-%m-%d}" if last else "; it hasn't run yet"
+    if next(timetable.occurrence_dates(chat.spec, chosen), None) != chosen:
+        why = (" (that date was skipped)" if chosen in chat.spec.skip else
+               f" (it runs on {chat.spec.starts:%A}s from {chat.spec.starts:%Y-%m-%d})" if chat.spec.repeat == "weekly"
+               else "")
+        fail(f"Chat {chat.id} didn't run on {chosen:%a %Y-%m-%d}{why}{ran_until}.")
+    if timetable.local_start(chat.spec, chosen) > now:
+        fail(f"Chat {chat.id}'s {chosen:%a %Y-%m-%d} date hasn't started yet{ran_until}.")
+    return chosen
 
 
 @contextmanager

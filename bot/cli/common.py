@@ -1,14 +1,12 @@
-"""What every `plchat` command shares: settings, failing with a message and an exit code, database errors."""
+"""What every `plchat` command shares: settings, failing with a message and an exit code, the workspace."""
 
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
-from typing import Annotated, Iterator, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from pydantic import ValidationError
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import db
@@ -31,37 +29,43 @@ def load_settings() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
-        fail(f"Bad setting: {problems}")
+        fail("\n".join(f"Bad setting {'.'.join(map(str, e['loc'])).upper()}: {_in_words(e)}" for e in exc.errors()))
 
 
-@contextmanager
-def database_errors() -> Iterator[None]:
-    """Turn a database failure into one line (the URL may hold a password, so it is never printed)."""
-    try:
-        yield
-    except SQLAlchemyError as exc:
-        fail(f"Database error ({type(exc).__name__}). Check DATABASE_URL, and run `plchat db upgrade` "
-             "if the database is new.", 1)
+def _in_words(error: Any) -> str:
+    """A setting's problem as a sentence: our validators' own words, else pydantic's (never its input)."""
+    if error["type"] == "value_error":
+        return str(error["ctx"]["error"])
+    limits = {"greater_than_equal": "at least {ge}", "less_than_equal": "at most {le}"}
+    if error["type"] in limits:
+        return "it must be " + limits[error["type"]].format(**error["ctx"]) + "."
+    return str(error["msg"]) + "."
 
 
 def operator_database(settings: Settings) -> Database:
     """The database; the embedded one is migrated first, as `run` and `sandbox` do (operator commands need no
     playbook)."""
-    with database_errors():
-        if db.is_embedded(settings.database_url):
-            db.upgrade(settings.database_url)
-        return open_database(settings)
+    if db.is_embedded(settings.database_url):
+        db.upgrade(settings.database_url)
+    return open_database(settings)
 
 
-def workspace(sessions: sessionmaker[Session], team: str | None) -> str:
-    """The --team given, or the database's only workspace."""
-    if team is not None:
-        if not SLACK_TEAM.fullmatch(team):
-            fail(f"--team {team!r} isn't a Slack team id; it looks like T0123ABCD (E… for Enterprise Grid).")
+def workspace(sessions: sessionmaker[Session], team: str | None, *, seen: bool = False) -> str:
+    """The --team given, or the database's only workspace. With `seen`, --team must name a workspace the bot
+    already keeps data for (a chat for any other would post nowhere); imports may bring a new one in."""
+    if team is not None and not SLACK_TEAM.fullmatch(team):
+        fail(f"--team {team!r} isn't a Slack team id; it looks like T0123ABCD (E… for Enterprise Grid).")
+    if team is not None and not seen:
         return team
-    with database_errors(), sessions() as session:
+    with sessions() as session:
         teams = known_teams(session)
+    if team is not None:
+        if team not in teams:
+            fail(f"The bot has never seen workspace {team}. " + (
+                f"It knows {', '.join(teams)}; check the id." if teams else
+                "It knows none yet: install the app there (`plchat manifest` prints its manifest) and schedule "
+                "the first chat in Slack with /plchat schedule, or share a tip there with /tip."))
+        return team
     if not teams:
         fail("The database has no workspace yet, so say which one with --team and its Slack team id "
              "(T…, e.g. from the workspace's URL or the bot's install log).")

@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsed
 from rich.progress import Progress as RichProgress
 from sqlalchemy import func, select
 
-from bot.cli.common import SLACK_TEAM, database_errors, fail, load_settings, operator_database
+from bot.cli.common import SLACK_TEAM, fail, load_settings, operator_database
 from bot.db import transaction
 from bot.delivery import outbox
 from bot.delivery.drain import Drained, Owed, Progress, drain
@@ -53,7 +53,7 @@ def digest_send(dry_run: Annotated[bool, typer.Option("--dry-run", help="Show wh
     database = operator_database(settings)
     now = _now()
     if dry_run:
-        with database_errors(), database.sessions() as session:
+        with database.sessions() as session:
             due = planner.due(session, now, team)
             for record in due:
                 subscription = subscriptions.plain(record)
@@ -68,12 +68,11 @@ def digest_send(dry_run: Annotated[bool, typer.Option("--dry-run", help="Show wh
 
     worker = Worker(settings, database, _now)
     try:
-        with database_errors():
-            with transaction(database.sessions) as session:
-                planner.plan(session, _now(), ahead=timedelta(0), team_id=team)
-            with _progress_bar() as show:
-                drained = drain(worker.sender, database.sessions, _now, _sleep, subject_prefix="digest:",
-                                team_id=team, max_wait=timedelta(seconds=max_wait), progress=show)
+        with transaction(database.sessions) as session:
+            planner.plan(session, _now(), ahead=timedelta(0), team_id=team)
+        with _progress_bar() as show:
+            drained = drain(worker.sender, database.sessions, _now, _sleep, subject_prefix="digest:",
+                            team_id=team, max_wait=timedelta(seconds=max_wait), progress=show)
     finally:
         worker.close()
     if drained.taken_over:
@@ -155,7 +154,7 @@ def _by_reason(rows: list[Owed]) -> str:
 def digest_status() -> None:
     """Digests sent, pending, failed and skipped, and subscriptions active, paused and stopped, per workspace."""
     database = operator_database(load_settings())
-    with database_errors(), database.sessions() as session:
+    with database.sessions() as session:
         rows = outbox.counts(session, live_senders(session, _now()), "digest:")
         subscribed = session.execute(
             select(DigestSubscriptionRecord.team_id, DigestSubscriptionRecord.active, DigestSubscriptionRecord.paused,

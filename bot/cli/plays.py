@@ -10,7 +10,7 @@ import typer
 
 from bot import community, plays
 from bot.bootstrap import PlaybookError, open_database, sync_playbook
-from bot.cli.common import TeamOption, database_errors, fail, load_settings, operator_database, workspace
+from bot.cli.common import TeamOption, fail, load_settings, operator_database, workspace
 from bot.db import transaction
 from bot.play_files import MAX_FILE_BYTES, PLAYS_DIR, load_play_dir
 
@@ -38,8 +38,7 @@ def plays_sync(directory: PlaysDir = PLAYS_DIR) -> None:
     """Load the play files into the database (unchanged files are left alone)."""
     settings = load_settings()
     try:
-        with database_errors():
-            report = sync_playbook(open_database(settings), directory)
+        report = sync_playbook(open_database(settings), directory)
     except PlaybookError as exc:
         fail(f"Nothing synced; fix these first:\n{exc}")
     typer.echo(f"{len(report.added)} added, {len(report.updated)} updated, "
@@ -52,7 +51,7 @@ def plays_search(words: Annotated[list[str], typer.Argument(help="What to look f
                      "--team", help="Also search this workspace's own plays (its Slack team id).")] = None) -> None:
     """Search the playbook the way /play does."""
     database = open_database(load_settings())
-    with database_errors(), database.sessions() as session:
+    with database.sessions() as session:
         result = plays.search_plays(session, " ".join(words), limit=5, team=team)
     if not result.plays:
         fail("No play matches. Try other words, or `plchat plays search feedback`.", 1)
@@ -70,7 +69,7 @@ def plays_export(output: Annotated[Path, typer.Option("--output", help="The fold
     database = operator_database(load_settings())
     team_id = workspace(database.sessions, team)
     try:
-        with database_errors(), database.sessions() as session:
+        with database.sessions() as session:
             written = community.export_plays(session, team_id, output)
     except OSError as exc:
         fail(f"Can't write to {output}: {exc.strerror or exc}.", 1)
@@ -96,7 +95,7 @@ def plays_import(directory: Annotated[Path, typer.Argument(help="A folder of pla
              f"(each under {MAX_FILE_BYTES // 1024} KB).")
     database = operator_database(load_settings())
     team_id = workspace(database.sessions, team)
-    with database_errors(), transaction(database.sessions) as session:
+    with transaction(database.sessions) as session:
         report = community.import_plays(session, team_id, paths)
     for refused in report.refused:
         typer.echo(f"refused {refused}", err=True)

@@ -12,7 +12,7 @@ import rich.progress
 import typer
 from rich.console import Console
 
-from bot.cli.common import TeamOption, database_errors, fail, load_settings, operator_database, workspace
+from bot.cli.common import TeamOption, fail, load_settings, operator_database, workspace
 from bot.tips import transfer
 from bot.tips.records import Tip, TipRejected
 from bot.tips.search import parse_query, search_tips
@@ -34,7 +34,7 @@ def tips_import(file: Annotated[Path, typer.Argument(
     database = operator_database(load_settings())
     team_id = workspace(database.sessions, team)
     try:
-        with database_errors(), _reading(file) as stream:
+        with _reading(file) as stream:
             report = transfer.import_tips(database.sessions, team_id, transfer.read_rows(stream, kind),
                                           datetime.now(timezone.utc))
     except OSError as exc:
@@ -73,7 +73,7 @@ def tips_export(team: TeamOption = None,
     database = operator_database(load_settings())
     team_id = workspace(database.sessions, team)
     try:
-        with database_errors(), database.sessions() as session, _writing(output) as out:
+        with database.sessions() as session, _writing(output) as out:
             count = transfer.write_rows(transfer.export_rows(session, team_id), out, kind)
     except OSError as exc:
         fail(f"Can't write {output or 'the output'}: {exc.strerror or exc}.")
@@ -94,7 +94,7 @@ def tips_search(words: Annotated[list[str], typer.Argument(
         fail(str(refused))
     database = operator_database(load_settings())
     team_id = workspace(database.sessions, team)
-    with database_errors(), database.sessions() as session:
+    with database.sessions() as session:
         found = search_tips(session, team_id, query, now=datetime.now(timezone.utc))
     if not found.tips:
         fail("No tip matches. Try fewer or other words, or a tag: `plchat tips search '#assessment'`.", 1)

@@ -2,27 +2,65 @@
 
 from __future__ import annotations
 
+import logging
+import os
 from concurrent.futures import Executor
-from typing import Callable
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 from slack_bolt import App
 from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import Engine
 
 from bot.config import Settings
 from bot.slack.admins import WorkspaceAdmins, with_workspace_admins
-from bot.slack.client import create_web_client
+from bot.slack.client import create_web_client, tls_context
 from bot.slack.deferred import BoundedExecutor, report_error
 from bot.slack.installs import client_factory, org_member, remember_enterprise, request_workspace
 from bot.slack.listeners import register_listeners
+from bot.slack.manifest import BOT_SCOPES, INSTALL_PATH, OAUTH_REDIRECT_PATH
 from bot.slack.services import Services
 from bot.unicode_safe import scrub
 
-BOT_SCOPES = ["commands", "chat:write", "chat:write.public", "reactions:read", "channels:history",
-              "groups:history", "im:write", "im:history", "users:read", "files:write"]
 OAUTH_STATE_SECONDS = 600
+# The SDK logs each failed attempt of the token check at ERROR; the check's one message says it all.
+_TOKEN_CHECK_LOG = logging.getLogger(__name__ + ".token_check")
+_TOKEN_CHECK_LOG.setLevel(logging.CRITICAL)
+
+
+class SlackTokenRefused(Exception):
+    """Slack answered auth.test with an error (`invalid_auth`, `token_revoked`, `account_inactive` …)."""
+
+    def __init__(self, error: str):
+        super().__init__(error)
+        self.error = error
+
+
+class SlackUnreachable(Exception):
+    """auth.test got no answer from Slack: no network, DNS, a refused connection or a timeout."""
+
+    def __init__(self, url: str, reason: str):
+        super().__init__(f"{url}: {reason}")
+        self.url, self.reason = url, reason
+
+
+def check_bot_token(settings: Settings) -> None:
+    """Ask Slack once, before starting, whether SLACK_BOT_TOKEN works (auth.test), so a wrong or revoked token
+    stops `plchat run` and `plchat web` with one message rather than failing in Bolt (or in every gunicorn worker
+    Bolt runs in)."""
+    assert settings.slack_bot_token
+    client = WebClient(settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url, ssl=tls_context(),
+                       timeout=10, logger=_TOKEN_CHECK_LOG)
+    try:
+        client.auth_test()
+    except SlackApiError as exc:
+        raise SlackTokenRefused(str(exc.response.get("error") or "unknown_error")) from exc
+    except OSError as exc:  # URLError, a refused connection, a timeout
+        raise SlackUnreachable(settings.slack_api_url, str(getattr(exc, "reason", None) or exc)) from exc
 
 
 def oauth_settings(settings: Settings, engine: Engine) -> OAuthSettings:
@@ -30,12 +68,26 @@ def oauth_settings(settings: Settings, engine: Engine) -> OAuthSettings:
     return OAuthSettings(
         client_id=settings.slack_client_id,
         client_secret=settings.slack_client_secret.get_secret_value(),
-        scopes=BOT_SCOPES,
-        install_path="/slack/install",
-        redirect_uri_path="/slack/oauth_redirect",
+        scopes=list(BOT_SCOPES),
+        install_path=INSTALL_PATH,
+        redirect_uri_path=OAUTH_REDIRECT_PATH,
         installation_store=SQLAlchemyInstallationStore(client_id=settings.slack_client_id, engine=engine),
         state_store=SQLAlchemyOAuthStateStore(expiration_seconds=OAUTH_STATE_SECONDS, engine=engine),
     )
+
+
+@contextmanager
+def _bolt_without_environment_token() -> Iterator[None]:
+    """Bolt's `App` takes SLACK_BOT_TOKEN from the environment whenever it is given no `token`, even beside a
+    `client` that carries one, and then warns on every start that the token "will be unused" (in OAuth mode,
+    that it is skipped). The bot's tokens come from its settings alone (which may read them from `.env`, where
+    Bolt doesn't look), so Bolt is built without that fallback; it is built before any thread starts."""
+    token = os.environ.pop("SLACK_BOT_TOKEN", None)
+    try:
+        yield
+    finally:
+        if token is not None:
+            os.environ["SLACK_BOT_TOKEN"] = token
 
 
 def _scrub_request(body: dict, next: Callable[[], None]) -> None:  # noqa: A002 - Bolt passes it by this name
@@ -75,11 +127,13 @@ def create_app(settings: Settings, services: Services, engine: Engine, *,
         oauth = oauth_settings(settings, engine)
         # The store passed to App too: then Bolt's authorization (and its token refresh) uses our client, at
         # SLACK_API_URL; the one OAuthSettings builds alone refreshes tokens through a default slack.com client.
-        app = App(client=create_web_client(settings), oauth_settings=oauth, installation_store=oauth.installation_store,
-                  **common)
+        auth = dict(client=create_web_client(settings), oauth_settings=oauth,
+                    installation_store=oauth.installation_store)
     else:
         token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-        app = App(client=create_web_client(settings, token), **common)
+        auth = dict(client=create_web_client(settings, token))
+    with _bolt_without_environment_token():
+        app = App(**auth, **common)
     app.use(_scrub_request)
     app.use(_workspace_identifier(services))
     services = with_workspace_admins(services, WorkspaceAdmins(client_factory(settings, engine), services.clock))

@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt import App, Respond
 from slack_sdk import WebClient
 
-from bot.slack import blocks, chat_replies, digest_replies, play_replies, tip_blocks, tip_replies
+from bot.slack import blocks, chat_replies, digest_replies, manifest, play_replies, tip_blocks, tip_replies
 from bot.slack.deferred import ack_now, reply_later
 from bot.slack.services import Services
 from bot.slack.tip_replies import workspace_of
@@ -58,9 +58,10 @@ def register(app: App, services: Services) -> None:
             return
         respond(response_type="ephemeral", **digest_replies.answer(services, client, team, user, text))
 
-    for name, reply in (("/play", play_command), ("/plchat", plchat_command), ("/tip", tip_command),
-                        ("/tips", tips_command), ("/digest", digest_command)):
-        app.command(name)(ack=ack_now, lazy=[reply_later(reply)])
+    replies = {manifest.PLAY: play_command, manifest.PLCHAT: plchat_command, manifest.TIP: tip_command,
+               manifest.TIPS: tips_command, manifest.DIGEST: digest_command}
+    for command, reply in manifest.bind(manifest.COMMANDS, replies):
+        app.command(command.command)(ack=ack_now, lazy=[reply_later(reply)])
 
 
 def send_my_tips(services: Services, client: WebClient, team_id: str, user_id: str) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.db import transaction
-from bot.slack import chat_replies
+from bot.slack import chat_replies, manifest
 from bot.slack.deferred import ack_now, reply_later
 from bot.slack.home import home_view
 from bot.slack.messages import permalink, tell_privately
@@ -55,10 +55,11 @@ def register(app: App, services: Services) -> None:
     def thread_reply(event: dict) -> bool:
         return chat_replies.is_thread_reply(event)
 
-    # Every channel message arrives here: only thread replies (maybe answers to a chat question) get reply work.
-    app.event("message", matchers=[thread_reply])(ack=ack_now, lazy=[reply_later(save_chat_answer)])
-    app.event("message")(ack_now)
-    app.event("app_home_opened")(ack=ack_now, lazy=[reply_later(publish_home)])
-    app.event("reaction_added")(ack=ack_now, lazy=[reply_later(save_reacted_message)])
-    app.event("app_uninstalled")(ack=ack_now, lazy=[reply_later(forget_workspace)])
-    app.event("tokens_revoked")(ack=ack_now, lazy=[reply_later(forget_workspace)])
+    replies = {"message": save_chat_answer, "app_home_opened": publish_home, "reaction_added": save_reacted_message,
+               "app_uninstalled": forget_workspace, "tokens_revoked": forget_workspace}
+    for event, reply in manifest.bind(manifest.EVENTS, replies):
+        if event == "message":  # every channel message arrives: only a thread reply (a chat answer?) gets work
+            app.event(event, matchers=[thread_reply])(ack=ack_now, lazy=[reply_later(reply)])
+            app.event(event)(ack_now)
+        else:
+            app.event(event)(ack=ack_now, lazy=[reply_later(reply)])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import App, Respond
 from slack_sdk import WebClient
 
-from bot.slack import tip_blocks, tip_replies
+from bot.slack import manifest, tip_blocks, tip_replies
 from bot.slack.deferred import ack_now, reply_later
 from bot.slack.messages import permalink
 from bot.slack.services import Services
@@ -22,5 +22,7 @@ def register(app: App, services: Services) -> None:
                                            permalink(client, channel, message.get("ts", "")))
         respond(response_type="ephemeral", replace_original=False, **tip_replies.share(services, new))
 
-    app.shortcut("share_tip")(ack=ack_now, lazy=[reply_later(open_tip_form)])
-    app.message_shortcut("save_tip")(ack=ack_now, lazy=[reply_later(save_message)])
+    replies = {manifest.SHARE_TIP: open_tip_form, manifest.SAVE_TIP: save_message}
+    for shortcut, reply in manifest.bind(manifest.SHORTCUTS, replies):
+        listen = app.shortcut if shortcut.type == "global" else app.message_shortcut
+        listen(shortcut.callback_id)(ack=ack_now, lazy=[reply_later(reply)])
