@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import inspect
@@ -23,7 +22,7 @@ from typer.testing import CliRunner, Result
 from bot import db
 from bot.cli import cli
 from bot.play_files import PLAYS_DIR, load_play_dir
-from bot.sandbox.payloads import ESCAPED_COMMANDS, SANDBOX_PEOPLE, escaped_text
+from bot.sandbox.payloads import SANDBOX_PEOPLE, escaped_text
 
 runner = CliRunner()
 
@@ -266,14 +265,6 @@ def test_sandbox_knows_its_people_by_name(tmp_path: Path, root_log_level: None) 
     unknown = out.split("> /tips from:@Bob", 1)[1]
     assert "The sandbox knows @teacher and @Ana, not @Bob" in unknown
     assert "by @U0" not in out and "by @Ana" in out  # people by name, never by id
-
-
-def test_the_sandbox_escapes_mentions_for_the_commands_the_manifest_says_slack_escapes() -> None:
-    manifest = yaml.safe_load((Path(__file__).resolve().parent.parent / "manifest.yml").read_text(encoding="utf-8"))
-
-    escaped = {command["command"] for command in manifest["features"]["slash_commands"] if command["should_escape"]}
-
-    assert ESCAPED_COMMANDS == escaped
 
 
 def test_mentions_are_sent_as_slack_sends_a_person_picked_from_the_menu() -> None:

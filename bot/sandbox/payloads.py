@@ -16,6 +16,8 @@ from urllib.parse import urlencode
 
 from slack_sdk.signature import SignatureVerifier
 
+from bot.slack import manifest
+
 _ids = itertools.count(1)
 
 
@@ -47,7 +49,7 @@ COLLEAGUE = SANDBOX_PEOPLE[1]
 
 # The commands whose manifest entry has should_escape: true. For those Slack sends a person picked from the
 # @ menu as <@U…|handle>, a channel as <#C…|name> and @here as <!here>; the others get the text as typed.
-ESCAPED_COMMANDS = frozenset({"/plchat", "/tips", "/digest"})
+ESCAPED_COMMANDS = frozenset(command.command for command in manifest.COMMANDS if command.should_escape)
 _AT_NAME = re.compile(r"(?<![\w<@])@([A-Za-z0-9][\w.-]*)")
 _HASH_NAME = re.compile(r"(?<![\w<#])#([a-z0-9][\w-]*)")
 _BROADCASTS = frozenset({"here", "channel", "everyone"})
