@@ -8,7 +8,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import text
 
-from bot.db import create_db_engine, transaction
+from bot.db import create_db_engine, transaction, writer
 from bot.scheduler import (
     LEADER_LOCK_KEY,
     Leadership,
@@ -23,10 +23,10 @@ NOW = datetime(2026, 11, 24, 17, 0, tzinfo=timezone.utc)
 
 
 def test_purge_deletes_only_expired_oauth_states(database):
-    store = SQLAlchemyOAuthStateStore(expiration_seconds=600, engine=database.engine)
+    store = SQLAlchemyOAuthStateStore(expiration_seconds=600, engine=writer(database.engine))
     fresh = store.issue()  # slack-sdk stamps it from the real clock, so purge at the real time too
     now = datetime.now(timezone.utc)
-    with database.engine.begin() as connection:
+    with writer(database.engine).begin() as connection:
         connection.execute(text("INSERT INTO slack_oauth_states (state, expire_at) VALUES ('old', :at)"),
                            {"at": (now - timedelta(days=1)).replace(tzinfo=None)})
     assert purge_expired_oauth_states(database.sessions, now) == 1

@@ -149,8 +149,14 @@ def live_on(session: Session, network: str, now: datetime) -> list[tuple[ChatRec
     return live
 
 
+def read_progress(session: Session, chat_id: int, network: str) -> ChatRead | None:
+    """Where reading the chat's hashtag on `network` has got to; None before its first read (a reader's view: it
+    adds no row)."""
+    return session.get(ChatRead, (chat_id, network))
+
+
 def read_state(session: Session, chat_id: int, network: str) -> ChatRead:
-    """Where reading the chat's hashtag on `network` has got to (a fresh row the first time)."""
+    """The chat's reading state on `network` to change, in a transaction (a fresh row the first time)."""
     state = session.get(ChatRead, (chat_id, network))
     if state is None:
         state = ChatRead(chat_id=chat_id, network=network, cursor=None, reads={}, denied=False)

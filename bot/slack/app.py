@@ -12,6 +12,7 @@ from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import Engine
 
 from bot.config import Settings
+from bot.db import writer
 from bot.slack.client import create_web_client
 from bot.slack.deferred import BoundedExecutor, report_error
 from bot.slack.installs import org_member, remember_enterprise, request_workspace
@@ -32,8 +33,8 @@ def oauth_settings(settings: Settings, engine: Engine) -> OAuthSettings:
         scopes=BOT_SCOPES,
         install_path="/slack/install",
         redirect_uri_path="/slack/oauth_redirect",
-        installation_store=SQLAlchemyInstallationStore(client_id=settings.slack_client_id, engine=engine),
-        state_store=SQLAlchemyOAuthStateStore(expiration_seconds=OAUTH_STATE_SECONDS, engine=engine),
+        installation_store=SQLAlchemyInstallationStore(client_id=settings.slack_client_id, engine=writer(engine)),
+        state_store=SQLAlchemyOAuthStateStore(expiration_seconds=OAUTH_STATE_SECONDS, engine=writer(engine)),
     )
 
 

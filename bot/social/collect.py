@@ -59,8 +59,8 @@ def _collect_chat(sessions: sessionmaker[Session], network: Network, chat_id: in
     with sessions() as session:
         record = store.get_record(session, chat_id)
         spec = store.spec_of(record)
-        state = store.read_state(session, chat_id, network.name)
-        cursor, spent = state.cursor, dict(state.reads or {})
+        state = store.read_progress(session, chat_id, network.name)
+        cursor, spent = (state.cursor, dict(state.reads or {})) if state else (None, {})
         day = start.astimezone(ZoneInfo(spec.timezone)).date()
         end = start + timedelta(minutes=spec.duration)
         questions = answers.question_posts(session, chat_id, day, network.name)
