@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session
 
 from bot.chats.posts import chat_post
+from bot.delivery.errors import DeliveryError
 from bot.delivery.outbox import Outgoing
 from bot.delivery.render import Renderers, Skip
 from bot.links import Links
@@ -36,6 +37,7 @@ class Page:
     posts: list[SocialPost]
     cursor: str | None  # where the next read of the same hashtag starts
     reads: int  # what the read cost, in the network's own unit (X: posts; Bluesky, Mastodon: requests)
+    error: DeliveryError | None = None  # why the read stopped short: `posts` and `cursor` are what it got before
 
 
 class Network(Protocol):
@@ -57,10 +59,14 @@ class Network(Protocol):
 
     def read_tag(self, hashtag: str, *, cursor: str | None, since: datetime, until: datetime,
                  budget: int) -> Page:
-        """Posts with `#hashtag` from `since` to `until`, newer than `cursor`, spending at most about `budget`."""
+        """Posts with `#hashtag` from `since` to `until`, newer than `cursor`, spending at most about `budget`. A
+        failed page ends the read with what the pages before it found (`Page.error`), and a cursor from which
+        the next read misses nothing; a refusal for good is a `ReadDenied` there."""
 
     def replies(self, ref: str, *, budget: int) -> Page:
-        """The direct replies to the bot's post `ref` (a question): each one answers it."""
+        """The direct replies to the bot's post `ref` (a question): each one answers it. No replies when the
+        question is gone (deleted); raises `ReadDenied` when the network refuses to read it, and any other
+        `DeliveryError` (a 5xx, a rate limit) as it comes."""
 
 
 class SocialChannel:
