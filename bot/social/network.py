@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -84,20 +84,22 @@ class SocialChannel:
                                       attempted=outgoing.resumed_from)
 
 
-def register(renderers: Renderers, network: Network, links: Links) -> None:
-    """Chat rows for `network` become its plain-text posts, measured by its own rule."""
+def register(renderers: Renderers, network: Network, links: Links, clock: Callable[[], datetime]) -> None:
+    """Chat rows for `network` become its plain-text posts, measured by its own rule, rendered when sent (`clock`:
+    a reminder says how far ahead the start is then)."""
     renderers.register("chat", network.name,
-                       lambda session, outgoing: _chat_text(session, outgoing, network.rule(), links))
+                       lambda session, outgoing: _chat_text(session, outgoing, network.rule(), links, clock()))
 
 
-def _chat_text(session: Session, outgoing: Outgoing, rule: TextRule, links: Links) -> dict[str, Any] | Skip:
+def _chat_text(session: Session, outgoing: Outgoing, rule: TextRule, links: Links,
+               now: datetime) -> dict[str, Any] | Skip:
     found = chat_post(session, outgoing)
     if isinstance(found, Skip):
         return found
     spec, post = found.spec, found.post
     if post.kind == "reminder":
         assert post.lead is not None
-        return chat_text.reminder(spec, post.start, post.lead, rule).message()
+        return chat_text.reminder(spec, post.start, post.lead_at(now), rule).message()
     if post.kind == "welcome":
         return chat_text.welcome(spec, post.start, rule).message()
     if post.kind == "question":
