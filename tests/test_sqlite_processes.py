@@ -128,12 +128,12 @@ def schedule_chat(url: str) -> tuple[int, datetime]:
     start = now.replace(second=0, microsecond=0)
     first = now + timedelta(seconds=3) - start  # a question due before the worker is up goes out when it is
     duration = 1 if first + timedelta(seconds=6) < timedelta(minutes=1) else 2
+    minute = timedelta(minutes=1)
+    questions = (Question(first / minute, "How do your students give feedback?"),
+                 Question((first + timedelta(seconds=2)) / minute, "Which tool made it faster?"))
     spec = ChatSpec(title="Feedback under load", hashtag="PLChat", starts=start.replace(tzinfo=None), timezone="UTC",
                     duration=duration, repeat="none", until=None, skip=(), slack_channels=(CHANNEL,), post_to_x=True,
-                    reminders=(), questions=(Question(first / timedelta(minutes=1), "How do your students give feedback?"),
-                                             Question((first + timedelta(seconds=2)) / timedelta(minutes=1),
-                                                      "Which tool made it faster?")),
-                    post_to_bluesky=True, post_to_mastodon=True)
+                    reminders=(), questions=questions, post_to_bluesky=True, post_to_mastodon=True)
     database = open_database(Settings(_env_file=None, database_url=url))
     try:
         with transaction(database.sessions) as session:
