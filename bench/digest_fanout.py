@@ -147,7 +147,7 @@ def sample_message(database: Any, team: str, now: datetime) -> dict[str, Any]:
         outgoing = Outgoing(0, "digest:sample", team, f"digest:{record.id}", "slack", record.channel, now, None,
                             {"subscription_id": record.id, "period": period_of(now.date())}, 1, None)
         renderers = Renderers()
-        delivery.register(renderers, Links())
+        delivery.register(renderers, Links(), lambda: now)
         message = renderers(session, outgoing)
     assert isinstance(message, dict), message
     return message

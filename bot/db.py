@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from typing import Any, Iterator
 
@@ -29,10 +30,28 @@ def create_db_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
-        return engine
-    engine = create_engine(url, pool_pre_ping=True)
-    event.listen(engine, "before_cursor_execute", _no_nul, retval=True)
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+        event.listen(engine, "before_cursor_execute", _no_nul, retval=True)
+    event.listen(engine, "before_cursor_execute", _writes_only_in_transactions)
     return engine
+
+
+class WriteOutsideTransaction(RuntimeError):
+    """A write on a connection that `transaction()` did not open: a bug in the caller, raised on every backend.
+    On SQLite such a write would run in a deferred transaction and meet "database is locked" under load; on
+    PostgreSQL a plain `sessions()` block never commits, so the write would be lost without a word."""
+
+
+_WRITE = re.compile(r"^\s*(?:INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
+
+
+def _writes_only_in_transactions(connection: Connection, _cursor, statement: str, _parameters: Any, _context,
+                                 _executemany: bool) -> None:
+    if _WRITE.match(statement) and not connection.get_execution_options().get(WRITES, False):
+        raise WriteOutsideTransaction(
+            f"A write outside bot.db.transaction() ({' '.join(statement.split()[:3])} …): writes go in "
+            "`with transaction(sessions) as session`; a plain sessions() block only reads.")
 
 
 def _no_nul(_connection, _cursor, statement: str, parameters: Any, _context, _executemany: bool) -> tuple:
@@ -85,12 +104,19 @@ def create_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-WRITES = "plchat_writes"
+WRITES = "plchat_writes"  # the connection option `transaction()` sets: this connection may write
+
+
+def writer(engine: Engine) -> Engine:
+    """`engine` for code that opens its own connections to write (slack-sdk's OAuth stores, migrations): each of
+    its connections may write, and on SQLite takes the write lock when it begins."""
+    return engine.execution_options(**{WRITES: True})
 
 
 @contextmanager
 def transaction(sessions: sessionmaker[Session]) -> Iterator[Session]:
-    """A session for writing: it commits on success and rolls back on error."""
+    """A session for writing: it commits on success and rolls back on error. The only way to write: a write on
+    any other connection raises `WriteOutsideTransaction`."""
     with sessions.begin() as session:
         session.connection(execution_options={WRITES: True})
         yield session

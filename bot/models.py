@@ -276,6 +276,9 @@ class ChatRead(Base):
                                                doc="X since_id, Mastodon min_id, Bluesky newest time seen")
     reads: Mapped[dict[str, Any]] = mapped_column(default=dict, doc="Posts read, by occurrence date")
     denied: Mapped[bool] = mapped_column(Boolean, default=False, doc="The account may post but not read")
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default=literal_column("0"),
+                                          doc="Passes in a row whose reading failed for a while (5xx, no network)")
+    retry_at: Mapped[datetime | None] = mapped_column(nullable=True, doc="UTC; no read before then (backing off)")
 
 
 class NetworkSession(Base):

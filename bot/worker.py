@@ -53,10 +53,10 @@ class Worker:
             self.slack_client_for, clock, history_per_minute=settings.slack_history_per_minute)}
         links = Links(settings.public_link)
         renderers = Renderers()
-        slack_delivery.register(renderers, links)
+        slack_delivery.register(renderers, links, clock)
         for name, network in self.networks.items():
             channels[name] = SocialChannel(network)
-            social_delivery.register(renderers, network, links)
+            social_delivery.register(renderers, network, links, clock)
         self.sender = Sender(database.sessions, channels, renderers, clock, on_failed=self._stop_gone_subscription)
 
     def close(self) -> None:

@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from bot.db import create_db_engine, include_object
+from bot.db import create_db_engine, include_object, writer
 from bot.models import Base
 
 config = context.config
@@ -18,7 +18,7 @@ def run_migrations_offline() -> None:
 
 def run_migrations_online() -> None:
     engine = create_db_engine(config.get_main_option("sqlalchemy.url"))
-    with engine.connect() as connection:
+    with writer(engine).connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata,
                           include_object=include_object, render_as_batch=connection.dialect.name == "sqlite")
         with context.begin_transaction():

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import random
 import uuid
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Callable, Iterator
 
@@ -106,10 +107,18 @@ def _reset_postgres(url: str) -> None:
     engine.dispose()
 
 
+@contextmanager
+def scratch(database: Database) -> Iterator[Session]:
+    """A session that may write but is never committed: what is written in it is rolled back at its end."""
+    with database.sessions() as session:
+        session.connection(execution_options={db.WRITES: True})
+        yield session
+
+
 @pytest.fixture
 def session(database: Database) -> Iterator[Session]:
     """Never committed: what a test writes is rolled back when it ends."""
-    with database.sessions() as session:
+    with scratch(database) as session:
         yield session
 
 

@@ -29,8 +29,10 @@ from bot.sandbox.mastodon_api import MastodonStandIn
 from bot.slack import chat_replies
 from bot.slack.markup import live_markup
 from bot.slack.services import Services
+from bot.social import chat_text
 from bot.social.bluesky import graphemes, record_key
 from bot.social.mastodon import mastodon_length
+from bot.social.x import X_RULE
 
 CHANNEL = "C0PLCHAT"
 MODERATOR = CHAT_MODERATOR
@@ -336,3 +338,49 @@ def test_every_record_key_is_a_valid_tid_of_its_own(key: str, due: datetime) -> 
 
 def test_bluesky_counts_graphemes() -> None:
     assert graphemes("👩🏽‍🏫") == 1 and graphemes("é") == 1 and graphemes("Q1") == 2
+
+
+# -- a reminder sent late says what is really left ----------------------------------------------------------------
+
+
+def test_a_reminder_sent_late_after_a_restart_says_how_long_is_really_left(harness, mastodon, clock):
+    text = (CHAT_FILE.replace("post_to_x: true", "post_to_x: false").replace("post_to_bluesky: true",
+                                                                             "post_to_bluesky: false")
+            .replace("slack_channels: [C0PLCHAT]", "slack_channels: [C0PLCHAT]\nreminders: [1h, 5m]"))
+    schedule(harness, clock, text)
+    first = sandbox_worker(harness, None, clock, mastodon=mastodon)
+    try:
+        run_until(first, clock, START - timedelta(minutes=6))  # the 1-hour reminder goes out on time
+    finally:
+        first.close()
+    clock.set(START - timedelta(seconds=90))  # down over the 5-minute reminder's due time; within its grace
+    second = sandbox_worker(harness, None, clock, mastodon=mastodon)
+    try:
+        run_until(second, clock, START - timedelta(seconds=30))
+    finally:
+        second.close()
+    slack = [call.args["text"] for call in harness.standin.calls_to("chat.postMessage")
+             if call.args.get("channel") == CHANNEL]
+    toots = [status.text for status in mastodon.statuses_by_me()]
+    assert len(slack) == len(toots) == 2
+    assert "starts in 1 hour" in slack[0] and "(in 1 hour)" in toots[0]
+    assert "starts in 2 minutes" in slack[1] and "(in 2 minutes)" in toots[1], (slack[1], toots[1])
+    assert "5 minutes" not in slack[1] + toots[1]
+
+
+@given(st.sampled_from([timedelta(minutes=m) for m in (5, 30, 60, 90, 1440)]),
+       st.timedeltas(min_value=timedelta(0), max_value=timedelta(minutes=10)))
+def test_a_reminder_never_promises_more_time_than_is_left(lead: timedelta, late: timedelta) -> None:
+    from bot.chats.timetable import Post
+
+    post = Post("reminder", "reminder", START, START - lead, START + timedelta(minutes=10), lead=lead)
+    sent = START - lead + late
+    said = post.lead_at(sent)
+    left = max(START - sent, timedelta(0))
+    assert timedelta(0) <= said <= lead and said - left < timedelta(minutes=1)
+    assert (said == lead) == (late < timedelta(minutes=1))
+    words = chat_text.reminder(ChatSpec(title="T", hashtag="PLChat", starts=START.replace(tzinfo=None),
+                                        timezone="UTC", duration=30, repeat="none", until=None, skip=(),
+                                        slack_channels=(), post_to_x=False, reminders=(lead,), questions=()),
+                               START, said, X_RULE).text
+    assert ("starting now" in words) == (left < timedelta(seconds=30) and said == left)

@@ -8,7 +8,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import text
 
-from bot.db import create_db_engine, transaction
+from bot.db import create_db_engine, transaction, writer
 from bot.scheduler import (
     LEADER_LOCK_KEY,
     Leadership,
@@ -23,10 +23,10 @@ NOW = datetime(2026, 11, 24, 17, 0, tzinfo=timezone.utc)
 
 
 def test_purge_deletes_only_expired_oauth_states(database):
-    store = SQLAlchemyOAuthStateStore(expiration_seconds=600, engine=database.engine)
+    store = SQLAlchemyOAuthStateStore(expiration_seconds=600, engine=writer(database.engine))
     fresh = store.issue()  # slack-sdk stamps it from the real clock, so purge at the real time too
     now = datetime.now(timezone.utc)
-    with database.engine.begin() as connection:
+    with writer(database.engine).begin() as connection:
         connection.execute(text("INSERT INTO slack_oauth_states (state, expire_at) VALUES ('old', :at)"),
                            {"at": (now - timedelta(days=1)).replace(tzinfo=None)})
     assert purge_expired_oauth_states(database.sessions, now) == 1
@@ -104,3 +104,31 @@ def test_worker_jobs_have_fixed_ids(database):
     finally:
         scheduler.shutdown(wait=False)
         worker.close()
+
+
+def test_a_starting_worker_delivers_at_once(database):
+    """Posts that fell due while no worker ran go out when one starts, not after the sender's idle recheck (its
+    next_wakeup waits 30 s when due rows are there and its last run got nowhere, and before any run it has none)."""
+    from bot.bootstrap import Database
+    from bot.config import Settings
+    from bot.delivery import outbox
+    from bot.worker import Worker
+
+    settings = Settings(_env_file=None, database_url=str(database.engine.url))
+    worker = Worker(settings, Database(database.engine, database.sessions), lambda: NOW,
+                    slack_client_for=lambda _team: None)
+    with transaction(database.sessions) as session:
+        store.ensure_workspace(session, "T0STARTS")
+        outbox.enqueue(session, [outbox.new_row(key="test:starts:1", team_id="T0STARTS", subject="test:1",
+                                                target="slack", channel="C0STARTS", due_at=NOW - timedelta(minutes=3),
+                                                expires_at=None, payload={"text": "due while down"}, now=NOW)])
+    scheduler = BackgroundScheduler(timezone="UTC")
+    scheduler.start(paused=True)
+    try:
+        schedule_jobs(scheduler, database.sessions, lambda: NOW, worker)
+        assert scheduler.get_job("deliver").next_run_time == NOW
+    finally:
+        scheduler.shutdown(wait=False)
+        worker.close()
+        with transaction(database.sessions) as session:
+            store.delete_workspace(session, "T0STARTS")

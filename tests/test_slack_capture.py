@@ -15,6 +15,7 @@ from conftest import FIXED_NOW
 from slack_helpers import all_text, button, buttons, reply
 
 from bot.bootstrap import Database
+from bot.db import transaction
 from bot.sandbox import payloads
 from bot.sandbox.harness import BotHarness, Exchange
 from bot.sandbox.render import Button
@@ -256,7 +257,7 @@ def test_editing_through_the_form_changes_only_your_own_tip(bot: BotHarness, dat
 
 
 def test_a_teacher_cannot_edit_or_delete_another_teachers_tip(bot: BotHarness, database, unique: str):
-    with database.sessions.begin() as session:
+    with transaction(database.sessions) as session:
         theirs = store.save_tip(session, NewTip(bot.workspace.team_id, COLLEAGUE, COLLEAGUE,
                                                 f"Their own words {unique}", "command"), FIXED_NOW).tip
 

@@ -12,11 +12,12 @@ from sqlalchemy.orm import Session
 
 from bot import community
 from bot.bootstrap import Database
+from bot.db import transaction
 from bot.models import ModerationEntry, Moderator, SearchWord, TipRecord, TipVote, Workspace
 from bot.tips import moderation, store
 from bot.tips.records import MAX_TEXT, SOURCES, NewTip, TipRejected, TooShort, split_tags
 from bot.tips.search import parse_query, search_tips
-from conftest import FIXED_NOW as NOW, new_team
+from conftest import FIXED_NOW as NOW, new_team, scratch
 
 WARM_UP = "Start each class with a two minute warm up question on the board"
 MODERATOR = "UMOD"
@@ -508,15 +509,15 @@ def test_times_in_other_zones_are_stored_as_the_same_instant(session: Session, t
 @pytest.fixture
 def committed_tip(database: Database, team: str) -> Iterator[store.Tip]:
     """A tip really committed in its own workspace (removed afterwards), for tests of rolled-back work."""
-    with database.sessions.begin() as session:
+    with transaction(database.sessions) as session:
         tip = share(session, team, "Seat new students next to a buddy").tip
     yield tip
-    with database.sessions.begin() as session:
+    with transaction(database.sessions) as session:
         store.delete_workspace(session, team)
 
 
 def test_a_rolled_back_save_leaves_nothing_behind(database: Database, team: str, committed_tip) -> None:
-    with database.sessions() as session:
+    with scratch(database) as session:
         share(session, team, "Walk the room during independent work")
         session.rollback()
 
@@ -525,10 +526,10 @@ def test_a_rolled_back_save_leaves_nothing_behind(database: Database, team: str,
 
 
 def test_a_rolled_back_vote_leaves_nothing_behind(database: Database, team: str, committed_tip) -> None:
-    with database.sessions() as session:
+    with scratch(database) as session:
         store.vote_helpful(session, team, committed_tip.id, "UBEN", NOW)
         session.rollback()
 
-    with database.sessions() as session:
+    with scratch(database) as session:
         assert count(session, TipVote, TipVote.tip_id == committed_tip.id) == 0
         assert store.vote_helpful(session, team, committed_tip.id, "UBEN", NOW)[1] is True  # may still vote

@@ -408,3 +408,22 @@ def test_standin_enforces_the_same_limit(standin: XStandIn, account: XAccount) -
     assert account.post(text)
     with pytest.raises(Permanent):
         account.post("…" * 141)  # 141 characters, weighing 282
+
+
+def test_a_failed_later_page_keeps_the_pages_before_it_and_the_cursor_where_it_was(
+    standin: XStandIn, account: XAccount, clock: Clock
+) -> None:
+    """X answers newest first: after a failed second page the older posts are still unread, so the cursor stays
+    and the next read gets them (the first page again too, which collection saves once)."""
+    old = standin.add_post("teacher0", "A0 before the chat #PLChat", NOW - timedelta(hours=2))
+    for number in range(120):
+        standin.add_post(f"teacher{number % 7}", f"A1 answer {number} #plchat")
+    standin.inject("/2/tweets/search/recent", delay=0.001)  # the first page as usual,
+    standin.inject("/2/tweets/search/recent", status=503)  # the second fails
+
+    page = account.read_tag("PLChat", cursor=old, since=NOW - timedelta(hours=1), until=NOW, budget=150)
+
+    assert isinstance(page.error, Transient) and len(page.posts) == 100 and page.reads == 100
+    assert page.cursor == old, "not moved past the posts the failed page held"
+    again = account.read_tag("PLChat", cursor=page.cursor, since=NOW - timedelta(hours=1), until=NOW, budget=150)
+    assert again.error is None and len(again.posts) == 120 and again.cursor == again.posts[0].ref

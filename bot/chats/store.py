@@ -149,11 +149,23 @@ def live_on(session: Session, network: str, now: datetime) -> list[tuple[ChatRec
     return live
 
 
+def read_progress(session: Session, chat_id: int, network: str) -> ChatRead | None:
+    """Where reading the chat's hashtag on `network` has got to; None before its first read (a reader's view: it
+    adds no row)."""
+    return session.get(ChatRead, (chat_id, network))
+
+
+def may_read(session: Session, chat_id: int, network: str, now: datetime) -> bool:
+    """Whether the chat's answers on `network` may be read now: not while it backs off after a failure."""
+    progress = read_progress(session, chat_id, network)
+    return progress is None or progress.retry_at is None or progress.retry_at <= now
+
+
 def read_state(session: Session, chat_id: int, network: str) -> ChatRead:
-    """Where reading the chat's hashtag on `network` has got to (a fresh row the first time)."""
+    """The chat's reading state on `network` to change, in a transaction (a fresh row the first time)."""
     state = session.get(ChatRead, (chat_id, network))
     if state is None:
-        state = ChatRead(chat_id=chat_id, network=network, cursor=None, reads={}, denied=False)
+        state = ChatRead(chat_id=chat_id, network=network, cursor=None, reads={}, denied=False, failures=0)
         session.add(state)
     return state
 

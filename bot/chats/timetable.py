@@ -32,6 +32,14 @@ class Post:
     def occurrence(self) -> date:
         return self.start.date()
 
+    def lead_at(self, now: datetime) -> timedelta:
+        """How far ahead of the start a reminder sent at `now` is: its own lead when it goes out on time (within a
+        minute of its due time), else what is really left (none once the chat has begun), so a reminder sent late
+        (after a restart, say) never promises more time than there is."""
+        assert self.lead is not None
+        left = max(self.start - now, timedelta(0))
+        return self.lead if self.lead - left < timedelta(minutes=1) else left
+
 
 def local_start(spec: ChatSpec, day: date) -> datetime:
     return datetime.combine(day, spec.starts.time(), tzinfo=ZoneInfo(spec.timezone))

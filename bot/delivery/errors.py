@@ -38,4 +38,6 @@ class Permanent(DeliveryError):
 
 
 class ReadDenied(DeliveryError):
-    """The X account may post but not read (its plan has no read access)."""
+    """The account may post but not read there, for good: an X plan without read access, a Bluesky PDS with no
+    AppView to search (`No service configured for app.bsky.feed.searchPosts`), a Mastodon token without the read
+    scope."""

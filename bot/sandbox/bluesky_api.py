@@ -86,8 +86,12 @@ class BlueskyStandIn(LocalStandIn[RecordedCall]):
     posts (`add_post`)."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, handle: str = "plchat.bsky.social",
-                 password: str = "sandbox-app-password", clock: Callable[[], datetime] | None = None) -> None:
-        self.handle, self.password = handle, password
+                 password: str = "sandbox-app-password", clock: Callable[[], datetime] | None = None,
+                 appview: bool = True) -> None:
+        """`appview=False`: a PDS with no AppView behind it (self-hosted, say), which answers the `app.bsky.*`
+        reads it would pass on with `400 InvalidRequest: No service configured for <method>`, as the reference
+        PDS does; posting still works."""
+        self.handle, self.password, self.appview = handle, password, appview
         self.did = "did:plc:" + hashlib.sha256(handle.encode()).hexdigest()[:24]
         self._clock = clock or (lambda: datetime.now(timezone.utc))
         super().__init__("Bluesky", host, port, logger)
@@ -128,12 +132,16 @@ class BlueskyStandIn(LocalStandIn[RecordedCall]):
             self._access = {token: self._clock() - timedelta(seconds=1) for token in self._access}
 
     def inject(self, key: str, *, status: int | None = None, times: int = 1, reset_in: float = 60,
-               delay: float = 0.0, after: bool = False) -> None:
+               delay: float = 0.0, after: bool = False, error: str | None = None, message: str | None = None) -> None:
         """Make the next `times` requests to `key` (an NSID such as "com.atproto.repo.createRecord", or ANY)
         misbehave: 429 with RateLimit-* headers resetting `reset_in` seconds after the clock's now, another status
-        with XRPC's error body, or an answer only after `delay` seconds (`after`: the request is carried out
-        first, as when a post went out but its answer never reached the sender)."""
-        self._queue_fault(key, Fault(status, delay, times, reset_in=reset_in, after=after))
+        with XRPC's error body (`{"error": error, "message": message}`; a 400 when only `error` is given), or an
+        answer only after `delay` seconds (`after`: the request is carried out first, as when a post went out but
+        its answer never reached the sender)."""
+        if error is not None and status is None:
+            status = 400
+        self._queue_fault(key, Fault(status, delay, times, reset_in=reset_in, after=after,
+                                     error=f"{error}\n{message or ''}" if error else None))
 
     def calls_to(self, nsid: str) -> list[RecordedCall]:
         return [call for call in self.calls if call.nsid == nsid]
@@ -173,6 +181,9 @@ class BlueskyStandIn(LocalStandIn[RecordedCall]):
             return None
         if fault.status == 429:
             return self._limited(fault.reset_in or 0)
+        if fault.error:
+            name, message = fault.error.split("\n", 1)
+            return _error(fault.status, name, message or name)
         return _error(fault.status, "InternalServerError" if fault.status >= 500 else "InvalidRequest",
                       f"HTTP {fault.status}")
 
@@ -202,6 +213,8 @@ class BlueskyStandIn(LocalStandIn[RecordedCall]):
                 if post is None:
                     return _error(400, "RecordNotFound", "Could not locate record")
                 return _Answer(200, {"uri": post.uri, "cid": post.cid, "value": self._record(post)})
+            if nsid.startswith("app.bsky.") and not self.appview:
+                return _error(400, "InvalidRequest", f"No service configured for {nsid}")
             if (method, nsid) == ("GET", "app.bsky.feed.searchPosts"):
                 return self._search(query)
             if (method, nsid) == ("GET", "app.bsky.feed.getPostThread"):

@@ -89,8 +89,10 @@ class MastodonStandIn(LocalStandIn[RecordedCall]):
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, token: str = "sandbox-mastodon-token",
                  max_characters: int = 500, username: str = "plchat", domain: str = "mastodon.example",
-                 clock: Callable[[], datetime] | None = None) -> None:
+                 clock: Callable[[], datetime] | None = None, scopes: tuple[str, ...] = ("read", "write")) -> None:
+        """`scopes`: what the token was granted; without "read", every read answers 403 as Mastodon does."""
         self.token, self.max_characters, self.username, self.domain = token, max_characters, username, domain
+        self.scopes = scopes
         self.account_id = "109000000000000001"
         self._clock = clock or (lambda: datetime.now(timezone.utc))
         super().__init__("Mastodon", host, port, logger)
@@ -122,12 +124,14 @@ class MastodonStandIn(LocalStandIn[RecordedCall]):
             self._keys.clear()
 
     def inject(self, key: str, *, status: int | None = None, times: int = 1, reset_in: float = 60,
-               delay: float = 0.0, after: bool = False) -> None:
+               delay: float = 0.0, after: bool = False, error: str | None = None) -> None:
         """Make the next `times` requests to `key` (a route such as "/api/v1/statuses", or ANY) misbehave: 429
         with X-RateLimit-* headers resetting `reset_in` seconds after the clock's now, another status with
-        Mastodon's error body, or an answer only after `delay` seconds (`after`: the request is carried out
-        first, as when a post went out but its answer never reached the sender)."""
-        self._queue_fault(key, Fault(status, delay, times, reset_in=reset_in, after=after))
+        Mastodon's error body (`{"error": error}`), or an answer only after `delay` seconds (`after`: the request
+        is carried out first, as when a post went out but its answer never reached the sender)."""
+        if error is not None and status is None:
+            raise ValueError("an error needs its status")
+        self._queue_fault(key, Fault(status, delay, times, reset_in=reset_in, after=after, error=error))
 
     def calls_to(self, route: str) -> list[RecordedCall]:
         return [call for call in self.calls if call.route == route]
@@ -159,6 +163,8 @@ class MastodonStandIn(LocalStandIn[RecordedCall]):
                 answer = _Answer(404, {"error": "Record not found"})
             elif route != "/api/v2/instance" and http.headers.get("Authorization") != f"Bearer {self.token}":
                 answer = _Answer(401, {"error": "The access token is invalid"})
+            elif http.command == "GET" and route != "/api/v2/instance" and "read" not in self.scopes:
+                answer = _Answer(403, {"error": "This action is outside the authorized scopes"})
             else:
                 answer = self._answer(route, params, query, form, key)
         with self._changed:
@@ -182,7 +188,7 @@ class MastodonStandIn(LocalStandIn[RecordedCall]):
             return _Answer(429, {"error": "Too many requests"}, {
                 "X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "0",
                 "X-RateLimit-Reset": reset.isoformat(timespec="milliseconds").replace("+00:00", "Z")})
-        return _Answer(fault.status, {"error": f"HTTP {fault.status}"})
+        return _Answer(fault.status, {"error": fault.error or f"HTTP {fault.status}"})
 
     def _answer(self, route: str, params: dict[str, str], query: dict[str, str], form: dict[str, str],
                 key: str | None) -> _Answer:

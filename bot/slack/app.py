@@ -17,6 +17,7 @@ from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import Engine
 
 from bot.config import Settings
+from bot.db import writer
 from bot.slack.admins import WorkspaceAdmins, with_workspace_admins
 from bot.slack.client import create_web_client, tls_context
 from bot.slack.deferred import BoundedExecutor, report_error
@@ -71,8 +72,8 @@ def oauth_settings(settings: Settings, engine: Engine) -> OAuthSettings:
         scopes=list(BOT_SCOPES),
         install_path=INSTALL_PATH,
         redirect_uri_path=OAUTH_REDIRECT_PATH,
-        installation_store=SQLAlchemyInstallationStore(client_id=settings.slack_client_id, engine=engine),
-        state_store=SQLAlchemyOAuthStateStore(expiration_seconds=OAUTH_STATE_SECONDS, engine=engine),
+        installation_store=SQLAlchemyInstallationStore(client_id=settings.slack_client_id, engine=writer(engine)),
+        state_store=SQLAlchemyOAuthStateStore(expiration_seconds=OAUTH_STATE_SECONDS, engine=writer(engine)),
     )
 
 

@@ -68,7 +68,8 @@ _QUESTION_FIELD = re.compile(r"questions\[(\d+)\](?:\.(text|at))?")
 
 
 def how_far_ahead(lead: timedelta) -> str:
-    """"in 1 hour", "in 90 minutes"-style wording for a reminder sent `lead` before the start."""
+    """"in 1 hour", "in 90 minutes"-style wording for a reminder sent `lead` before the start ("now" under a
+    minute)."""
     minutes = round(lead.total_seconds() / 60)
     if minutes < 1:
         return "now"
@@ -99,7 +100,8 @@ def _date_label(day: date) -> str:
 
 
 def reminder_message(spec: ChatSpec, start: datetime, lead: timedelta, calendar_url: str | None) -> dict[str, Any]:
-    """A reminder posted `lead` before `start`, with an "Add to calendar" button when there is a link."""
+    """A reminder sent `lead` before `start` (what is really left when it goes out: `Post.lead_at`), with an "Add
+    to calendar" button when there is a link."""
     when, ahead = slack_date(start), how_far_ahead(lead)
     title, tag = escape(spec.title), hashtag(spec.hashtag)
     text = f"{title} ({tag}) starts {ahead}: {when}"

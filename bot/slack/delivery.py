@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Callable
 
 from sqlalchemy.orm import Session
 
@@ -17,20 +17,21 @@ from bot.links import Links
 from bot.slack import chat_blocks, digest_blocks, play_blocks
 
 
-def register(renderers: Renderers, links: Links) -> None:
-    renderers.register("chat", "slack", lambda session, outgoing: _chat_message(session, outgoing, links))
+def register(renderers: Renderers, links: Links, clock: Callable[[], datetime]) -> None:
+    """`clock`: a message is rendered when it is sent, and a reminder says how far ahead the start is then."""
+    renderers.register("chat", "slack", lambda session, outgoing: _chat_message(session, outgoing, links, clock()))
     renderers.register("digest", "slack", lambda session, outgoing: _digest_message(session, outgoing, links))
     renderers.register("play", "slack", _credit_notice)
 
 
-def _chat_message(session: Session, outgoing: Outgoing, links: Links) -> dict[str, Any] | Skip:
+def _chat_message(session: Session, outgoing: Outgoing, links: Links, now: datetime) -> dict[str, Any] | Skip:
     found = chat_post(session, outgoing)
     if isinstance(found, Skip):
         return found
     spec, post = found.spec, found.post
     if post.kind == "reminder":
         assert post.lead is not None
-        return chat_blocks.reminder_message(spec, post.start, post.lead, links.calendar())
+        return chat_blocks.reminder_message(spec, post.start, post.lead_at(now), links.calendar())
     if post.kind == "welcome":
         return chat_blocks.welcome_message(spec, post.start)
     if post.kind == "question":

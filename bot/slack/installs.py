@@ -18,7 +18,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
-from bot.db import create_session_factory, transaction
+from bot.db import create_session_factory, transaction, writer
 from bot.models import Workspace
 from bot.slack.client import GuardedWebClient, tls_context
 from bot.tips.store import ensure_workspace
@@ -45,7 +45,7 @@ def client_factory(settings: Settings, engine: Engine) -> Callable[[str], WebCli
     if not (settings.oauth_enabled and settings.slack_client_id and settings.slack_client_secret):
         token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
         return lambda _team: build(token) if token else None
-    store = SQLAlchemyInstallationStore(client_id=settings.slack_client_id, engine=engine)
+    store = SQLAlchemyInstallationStore(client_id=settings.slack_client_id, engine=writer(engine))
     rotator = TokenRotator(client_id=settings.slack_client_id,
                            client_secret=settings.slack_client_secret.get_secret_value(),
                            client=WebClient(base_url=settings.slack_api_url, ssl=tls_context(), timeout=10))

@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import sessionmaker
 
 from bot.config import Settings
-from bot.delivery.errors import DeliveryError, Permanent, RetryAfter, Transient
+from bot.delivery.errors import DeliveryError, Permanent, ReadDenied, RetryAfter, Transient
 from bot.social.chat_text import SocialText, TextRule
 from bot.social.network import Page, SocialPost
 from bot.social.vault import Vault
@@ -160,12 +160,17 @@ class BlueskyAccount:
         start = max(since, datetime.fromisoformat(cursor) - timedelta(minutes=2)) if cursor else since
         posts: list[SocialPost] = []
         page_cursor: str | None = None
-        reads, finished = 0, False
+        reads, finished, error = 0, False, None
         me = self.own_id()
         while reads < budget:
             params = models.AppBskyFeedSearchPosts.Params(q=f"#{hashtag}", since=_iso(start), until=_iso(until),
                                                           sort="latest", limit=SEARCH_PAGE, cursor=page_cursor)
-            answer = self._call("searchPosts", lambda client: client.app.bsky.feed.search_posts(params))
+            try:
+                answer = self._call("searchPosts", lambda client: client.app.bsky.feed.search_posts(params),
+                                    read=True)
+            except DeliveryError as exc:  # the pages before it are kept; the cursor stays for the rest
+                error = exc
+                break
             reads += 1
             posts += [self._post(view, me) for view in answer.posts]
             page_cursor = answer.cursor
@@ -175,7 +180,7 @@ class BlueskyAccount:
         newest = max((post.created_at for post in posts), default=None)
         if finished and newest is not None and (not cursor or newest.isoformat() > cursor):
             cursor = newest.isoformat()
-        return Page(posts, cursor, reads)
+        return Page(posts, cursor, reads, error)
 
     def replies(self, ref: str, *, budget: int) -> Page:
         if budget < 1:
@@ -183,8 +188,9 @@ class BlueskyAccount:
         me = self.own_id()
         params = models.AppBskyFeedGetPostThread.Params(uri=f"at://{me}/{POST}/{ref}", depth=1, parent_height=0)
         try:
-            answer = self._call("getPostThread", lambda client: client.app.bsky.feed.get_post_thread(params))
-        except Permanent:  # the question was deleted
+            answer = self._call("getPostThread", lambda client: client.app.bsky.feed.get_post_thread(params),
+                                read=True)
+        except Permanent:  # NotFound: the question was deleted (every other refusal is a ReadDenied)
             return Page([], None, 1)
         replies = getattr(answer.thread, "replies", None) or []
         posts = [self._post(reply.post, me) for reply in replies if getattr(reply, "post", None) is not None]
@@ -241,9 +247,10 @@ class BlueskyAccount:
         client.login(session_string=fresh.export(), fetch_bsky_profile=False)
         self._vault.save(fresh.export())
 
-    def _call(self, what: str, call: Callable[[Client], T]) -> T:
+    def _call(self, what: str, call: Callable[[Client], T], *, read: bool = False) -> T:
         """`call(client)`, renewing the session once if Bluesky says it expired; failures as DeliveryErrors
-        (no chain that would keep a token reachable)."""
+        (no chain that would keep a token reachable). A `read` Bluesky refuses (but for `NotFound`) is a
+        `ReadDenied`: asking again will not change the answer."""
         for attempt in (1, 2):
             with self._lock:
                 client = self._ready()
@@ -254,16 +261,16 @@ class BlueskyAccount:
                     with self._lock:
                         self._renew(client)
                     continue
-                raise self._error(what, exc) from None
+                raise self._error(what, exc, read=read) from None
             except RequestErrorBase as exc:
-                raise self._error(what, exc) from None
+                raise self._error(what, exc, read=read) from None
             except httpx.TransportError as exc:  # the SDK passes on what it does not map (a dropped connection)
                 raise Transient(f"could not reach Bluesky ({what}): {type(exc).__name__}") from None
             except (ModelError, ValueError):  # an answer that is not the JSON the lexicon says
                 raise Transient(f"Bluesky answered something unreadable ({what})") from None
         raise AssertionError("unreachable")
 
-    def _error(self, what: str, exc: Exception) -> DeliveryError:
+    def _error(self, what: str, exc: Exception, *, read: bool = False) -> DeliveryError:
         if isinstance(exc, RateLimitExceededError):
             return RetryAfter(f"Bluesky rate limit reached ({what})", self._seconds(exc))
         if isinstance(exc, NetworkError) and exc.response is None:
@@ -271,10 +278,11 @@ class BlueskyAccount:
         status = exc.response.status_code if isinstance(exc, RequestErrorBase) and exc.response else 0
         if status >= 500 or isinstance(exc, NetworkError):
             return Transient(f"Bluesky server error {status} ({what})")
+        refused = Permanent if not read or _error_name(exc) == "NotFound" else ReadDenied
         if isinstance(exc, (UnauthorizedError, LoginRequiredError)):
-            return Permanent(f"Bluesky refused the session ({what}); check BLUESKY_HANDLE and BLUESKY_APP_PASSWORD")
+            return refused(f"Bluesky refused the session ({what}); check BLUESKY_HANDLE and BLUESKY_APP_PASSWORD")
         name, message = _error_name(exc), _error_message(exc)
-        return Permanent(f"Bluesky refused ({what}): {name or status}{': ' + message if message else ''}"[:300])
+        return refused(f"Bluesky refused ({what}): {name or status}{': ' + message if message else ''}"[:300])
 
     def _seconds(self, exc: RateLimitExceededError) -> float:
         if exc.reset_at is not None:

@@ -62,7 +62,8 @@ class TextRule:
 
 
 def reminder(spec: ChatSpec, start: datetime, lead: timedelta, rule: TextRule) -> SocialText:
-    """'Reminder: #PLChat “Title” is Tue Dec 1 at 5:00 PM PT / 8:00 PM ET / 01:00 UTC (in 1 hour). Join us!'"""
+    """'Reminder: #PLChat “Title” is Tue Dec 1 at 5:00 PM PT / 8:00 PM ET / 01:00 UTC (in 1 hour). Join us!', sent
+    `lead` before `start` (what is really left when it goes out: `Post.lead_at`)."""
     when = f"{_date(start)} at {_times(start)}"
     return _fit(rule, spec.title, lambda title: [
         Part("Reminder: "), _tag(spec), Part(f" “{title}” is {when} ({_lead(lead)}). Join us!")])

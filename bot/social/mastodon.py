@@ -119,10 +119,14 @@ class MastodonAccount:
         """The hashtag timeline forward from `cursor` (a status id; the chat's start the first time): each read
         with `min_id` gives the statuses just after it, so the next starts after the newest of those."""
         posts: list[SocialPost] = []
-        reads = 0
+        reads, error = 0, None
         while reads < budget:
-            page = self._call("GET /api/v1/timelines/tag/:hashtag", self._api.timeline_hashtag, hashtag,
-                              min_id=cursor if cursor else since, limit=PAGE)
+            try:
+                page = self._call("GET /api/v1/timelines/tag/:hashtag", self._api.timeline_hashtag, hashtag,
+                                  min_id=cursor if cursor else since, limit=PAGE, read=True)
+            except DeliveryError as exc:  # the pages before it are kept, the cursor just after them
+                error = exc
+                break
             reads += 1
             if not page:
                 break
@@ -130,14 +134,14 @@ class MastodonAccount:
             cursor = str(max(int(status["id"]) for status in page))
             if len(page) < PAGE:
                 break
-        return Page(posts, cursor, reads)
+        return Page(posts, cursor, reads, error)
 
     def replies(self, ref: str, *, budget: int) -> Page:
         if budget < 1:
             return Page([], None, 0)
         try:
-            context = self._call("GET /api/v1/statuses/:id/context", self._api.status_context, ref)
-        except Permanent:  # the question was deleted
+            context = self._call("GET /api/v1/statuses/:id/context", self._api.status_context, ref, read=True)
+        except Permanent:  # 404: the question was deleted (a refusal is a ReadDenied)
             return Page([], None, 1)
         return Page([self._post(status) for status in context["descendants"]
                      if str(status.get("in_reply_to_id")) == ref], None, 1)
@@ -163,8 +167,10 @@ class MastodonAccount:
                           person=str(account.get("id") or acct), url=str(status.get("url") or status.get("uri") or ""),
                           created_at=created, reply_to=str(reply_to) if reply_to is not None else None)
 
-    def _call(self, what: str, method: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """`method(*args, **kwargs)`, with every failure as a DeliveryError (no chain that would keep the token)."""
+    def _call(self, what: str, method: Callable[..., T], *args: Any, read: bool = False, **kwargs: Any) -> T:
+        """`method(*args, **kwargs)`, with every failure as a DeliveryError (no chain that would keep the token).
+        A `read` refused with 401 or 403 (a token without the read scope, a revoked one, an instance that keeps
+        its timelines closed) is a ReadDenied."""
         try:
             return method(*args, **kwargs)
         except MastodonRatelimitError:
@@ -174,13 +180,14 @@ class MastodonAccount:
         except MastodonServerError as exc:
             error = Transient(f"Mastodon server error {_status(exc)} ({what})")
         except MastodonUnauthorizedError:
-            error = Permanent("Mastodon refused the access token (MASTODON_ACCESS_TOKEN)")
+            refused = ReadDenied if read else Permanent
+            error = refused("Mastodon refused the access token (MASTODON_ACCESS_TOKEN)")
         except MastodonNotFoundError:
             error = Permanent(f"Mastodon has no such thing ({what})")
         except MastodonAPIError as exc:
             status, detail = _status(exc), _detail(exc)
-            if status == 403 and "timelines" in what:
-                error = ReadDenied(f"the instance does not let this account read hashtag timelines ({detail})")
+            if status == 403 and read:
+                error = ReadDenied(f"Mastodon does not let this account read ({what}): {detail or status}"[:300])
             else:
                 error = Permanent(f"Mastodon refused ({what}): {detail or status}"[:300])
         except MastodonError as exc:

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 from sqlalchemy.orm import Session
 
 from bot.chats.posts import chat_post
+from bot.delivery.errors import DeliveryError
 from bot.delivery.outbox import Outgoing
 from bot.delivery.render import Renderers, Skip
 from bot.links import Links
@@ -36,6 +37,7 @@ class Page:
     posts: list[SocialPost]
     cursor: str | None  # where the next read of the same hashtag starts
     reads: int  # what the read cost, in the network's own unit (X: posts; Bluesky, Mastodon: requests)
+    error: DeliveryError | None = None  # why the read stopped short: `posts` and `cursor` are what it got before
 
 
 class Network(Protocol):
@@ -57,10 +59,14 @@ class Network(Protocol):
 
     def read_tag(self, hashtag: str, *, cursor: str | None, since: datetime, until: datetime,
                  budget: int) -> Page:
-        """Posts with `#hashtag` from `since` to `until`, newer than `cursor`, spending at most about `budget`."""
+        """Posts with `#hashtag` from `since` to `until`, newer than `cursor`, spending at most about `budget`. A
+        failed page ends the read with what the pages before it found (`Page.error`), and a cursor from which
+        the next read misses nothing; a refusal for good is a `ReadDenied` there."""
 
     def replies(self, ref: str, *, budget: int) -> Page:
-        """The direct replies to the bot's post `ref` (a question): each one answers it."""
+        """The direct replies to the bot's post `ref` (a question): each one answers it. No replies when the
+        question is gone (deleted); raises `ReadDenied` when the network refuses to read it, and any other
+        `DeliveryError` (a 5xx, a rate limit) as it comes."""
 
 
 class SocialChannel:
@@ -78,20 +84,22 @@ class SocialChannel:
                                       attempted=outgoing.resumed_from)
 
 
-def register(renderers: Renderers, network: Network, links: Links) -> None:
-    """Chat rows for `network` become its plain-text posts, measured by its own rule."""
+def register(renderers: Renderers, network: Network, links: Links, clock: Callable[[], datetime]) -> None:
+    """Chat rows for `network` become its plain-text posts, measured by its own rule, rendered when sent (`clock`:
+    a reminder says how far ahead the start is then)."""
     renderers.register("chat", network.name,
-                       lambda session, outgoing: _chat_text(session, outgoing, network.rule(), links))
+                       lambda session, outgoing: _chat_text(session, outgoing, network.rule(), links, clock()))
 
 
-def _chat_text(session: Session, outgoing: Outgoing, rule: TextRule, links: Links) -> dict[str, Any] | Skip:
+def _chat_text(session: Session, outgoing: Outgoing, rule: TextRule, links: Links,
+               now: datetime) -> dict[str, Any] | Skip:
     found = chat_post(session, outgoing)
     if isinstance(found, Skip):
         return found
     spec, post = found.spec, found.post
     if post.kind == "reminder":
         assert post.lead is not None
-        return chat_text.reminder(spec, post.start, post.lead, rule).message()
+        return chat_text.reminder(spec, post.start, post.lead_at(now), rule).message()
     if post.kind == "welcome":
         return chat_text.welcome(spec, post.start, rule).message()
     if post.kind == "question":

@@ -80,6 +80,7 @@ class SearchResult:
     newest_id: str | None  # the next search's since_id; None when nothing new was found
     reads: int  # posts X returned (what X counts against the plan)
     more: bool = False  # X had more pages, left unread because the budget ran out
+    error: DeliveryError | None = None  # a later page failed: `posts` are the pages before it
 
 
 def x_length(text: str) -> int:
@@ -186,8 +187,13 @@ class XAccount:
                  budget: int) -> Page:
         if budget < SEARCH_MIN_RESULTS:  # X reads at least ten a page
             return Page([], cursor, 0)
-        found = self.search_recent(f"#{hashtag} -is:retweet", since_id=cursor, budget=budget)
-        return Page([post.social() for post in found.posts], found.newest_id or cursor, found.reads)
+        try:
+            found = self.search_recent(f"#{hashtag} -is:retweet", since_id=cursor, budget=budget)
+        except DeliveryError as exc:
+            return Page([], cursor, 0, exc)
+        # Pages come newest first: after a failed one the older posts are still to read, so the cursor stays.
+        newest = cursor if found.error else found.newest_id or cursor
+        return Page([post.social() for post in found.posts], newest, found.reads, found.error)
 
     def replies(self, ref: str, *, budget: int) -> Page:
         """Not read on X: every post read is billed, so only posts with the hashtag are (a reply carries it)."""
@@ -242,26 +248,32 @@ class XAccount:
 
     def search_recent(self, query: str, *, since_id: str | None, budget: int) -> SearchResult:
         """Posts matching `query` newer than `since_id`, newest first, reading pages while fewer than `budget`
-        posts were read. X's smallest page is 10 posts, so `reads` can pass a budget by up to 9."""
+        posts were read. X's smallest page is 10 posts, so `reads` can pass a budget by up to 9. A failed first
+        page raises; a later one ends the search with the pages before it (`error`)."""
         posts: list[XPost] = []
         newest_id: str | None = None
         token: str | None = None
         more = False
         while len(posts) < budget:
             page_size = max(SEARCH_MIN_RESULTS, min(SEARCH_MAX_RESULTS, budget - len(posts)))
-            answer = self._call(
-                "GET /2/tweets/search/recent",
-                self._client.search_recent_tweets,
-                query,
-                since_id=since_id,
-                max_results=page_size,
-                next_token=token,
-                expansions=["author_id"],
-                user_fields=["username"],
-                tweet_fields=_TWEET_FIELDS,
-                user_auth=self._read_user_auth,
-                read=True,
-            )
+            try:
+                answer = self._call(
+                    "GET /2/tweets/search/recent",
+                    self._client.search_recent_tweets,
+                    query,
+                    since_id=since_id,
+                    max_results=page_size,
+                    next_token=token,
+                    expansions=["author_id"],
+                    user_fields=["username"],
+                    tweet_fields=_TWEET_FIELDS,
+                    user_auth=self._read_user_auth,
+                    read=True,
+                )
+            except DeliveryError as exc:
+                if token is None:  # the first page: nothing found to keep
+                    raise
+                return SearchResult(posts=posts, newest_id=newest_id, reads=len(posts), error=exc)
             page = answer.get("data") or []
             usernames = {str(user["id"]): user.get("username", "") for user in (answer.get("includes") or {})
                          .get("users", [])}
