@@ -103,6 +103,15 @@ def test_typos_are_forgiven_and_the_corrected_words_are_shown(bot: BotHarness, u
     assert "showing results for `blended learning playlists`" in all_text(answer)
 
 
+def test_a_search_for_a_person_is_echoed_as_typed_not_as_the_mention_slack_sent(bot: BotHarness, unique: str):
+    reply(bot.slash("/tip", f"Exit slips on sticky notes {unique} every day"))
+    me = bot.workspace.user_id
+    found = all_text(reply(bot.slash("/tips", f"{unique} from:<@{me}|teacher>")))
+    assert f"Tips for `{unique} from:@teacher`" in found and "U0" not in found.split("·")[0]
+    missing = all_text(reply(bot.slash("/tips", f"zzqnothing{unique} from:<@{me}|teacher>")))
+    assert f"No tips match `zzqnothing{unique} from:@teacher`" in missing
+
+
 @pytest.mark.parametrize("hostile", ['"unbalanced', "NEAR(a b)", "*", "-x", "(((", "text:foo", "team:T0OTHER",
                                      "'; DROP TABLE tips; --", "AND OR NOT"])
 def test_query_text_is_data_never_syntax(bot: BotHarness, hostile: str):

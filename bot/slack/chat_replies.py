@@ -15,7 +15,7 @@ from bot.config import NETWORK_SETTINGS
 from bot.db import transaction
 from bot.slack import blocks, chat_blocks
 from bot.slack.services import Services
-from bot.slack.tip_replies import plain_text
+from bot.slack.markup import plain_text
 from bot.tips import moderation
 from bot.tips.records import NewTip, TipRejected, split_tags
 from bot.tips.store import Saved

@@ -175,3 +175,28 @@ def live_markup(payload: Any) -> list[str]:
 
     walk(payload, True)
     return found
+
+
+# One pass over a message's markup and Slack's three entities, so that a decoded `&lt;` is never read as markup.
+_MARKUP = re.compile(r"<([^<>]*)>|&(amp|lt|gt);")
+_ENTITIES = {"amp": "&", "lt": "<", "gt": ">"}
+
+
+def plain_text(slack_text: str) -> str:
+    """A Slack message's mrkdwn as the plain text a person typed: links become "label (url)", mentions "@name",
+    a date its fallback text, and `&lt;` `&gt;` `&amp;` the characters they stand for. What comes out is text:
+    a `<!channel>` someone typed stays those characters, made inert wherever it is shown."""
+    return _MARKUP.sub(lambda m: _ENTITIES[m.group(2)] if m.group(2) else _token_text(m.group(1)), slack_text)
+
+
+def _token_text(token: str) -> str:
+    """`@U1|ana` -> "@ana", `#C1|general` -> "#general", `!here` -> "@here", `!subteam^S1|@team` -> "@team",
+    `!date^…|Dec 1` -> "Dec 1", `https://x|label` -> "label (https://x)"."""
+    target, _, label = token.partition("|")
+    if target.startswith(("@", "#")):
+        return target[0] + (label or target[1:]).lstrip("@#")
+    if target.startswith("!"):
+        if target.startswith("!date^"):
+            return label
+        return "@" + (label or target[1:].split("^")[0]).lstrip("@")
+    return f"{label} ({target})" if label else target

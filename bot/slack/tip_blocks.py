@@ -25,6 +25,7 @@ from bot.slack.markup import (
     escape,
     link,
     mention,
+    plain_text,
 )
 from bot import grades
 from bot.tips.records import MAX_TEXT, Tip, TooShort
@@ -128,13 +129,14 @@ def page_value(raw_query: str, page: int) -> str:
 
 
 def search_results(page: TipPage, raw_query: str, viewer: str, moderator: bool) -> dict[str, Any]:
+    typed = plain_text(raw_query)  # as the person typed it: `from:@Ana`, not the <@U…|ana> Slack sent
     if not page.tips:
         if page.page:
             return message("No more tips for that search.")
-        return message(f"No tips match {echo(raw_query)}.", [
-            section(f"No tips match `{echo(raw_query)}` yet. Try fewer or other words, or share one with `/tip`."),
+        return message(f"No tips match {echo(typed)}.", [
+            section(f"No tips match `{echo(typed)}` yet. Try fewer or other words, or share one with `/tip`."),
         ])
-    lead = f"Tips for `{echo(raw_query)}`" if raw_query.strip() else "The newest tips"
+    lead = f"Tips for `{echo(typed)}`" if typed.strip() else "The newest tips"
     if page.corrected:
         lead += f" (showing results for `{echo(page.corrected)}`)"
     elif page.broadened:
@@ -149,7 +151,8 @@ def search_results(page: TipPage, raw_query: str, viewer: str, moderator: bool) 
         nav.append(button("Next", "tips_page", page_value(raw_query, page.page + 1)))
     if nav:
         blocks.append({"type": "actions", "block_id": "tips_nav", "elements": nav})
-    return message(f"{len(page.tips)} tips for {echo(raw_query)}", blocks)
+    count = f"{len(page.tips)} tip" + ("" if len(page.tips) == 1 else "s")
+    return message(f"{count} for {echo(typed)}" if typed.strip() else f"The newest {count}", blocks)
 
 
 def my_tips(tips: list[Tip], total: int, viewer: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.db import transaction
 from bot.slack import blocks, tip_blocks
-from bot.slack.markup import mention
+from bot.slack.markup import mention, plain_text
 from bot.slack.services import Services
 from bot.tips import moderation, search, store
 from bot.tips.moderation import NotAllowed
@@ -17,31 +17,6 @@ from bot.tips.records import NewTip, Tip, TipRejected, TooShort, split_tags
 MY_TIPS_SHOWN = 10
 NO_MODERATORS = ("This workspace has no moderators yet, so its admins and owners moderate. An admin or owner can "
                  "add moderators with `/plchat moderators add @person`.")
-# One pass over a message's markup and Slack's three entities, so that a decoded `&lt;` is never read as markup.
-_MARKUP = re.compile(r"<([^<>]*)>|&(amp|lt|gt);")
-_ENTITIES = {"amp": "&", "lt": "<", "gt": ">"}
-
-
-def plain_text(slack_text: str) -> str:
-    """A Slack message's mrkdwn as the plain text a person typed: links become "label (url)", mentions "@name",
-    a date its fallback text, and `&lt;` `&gt;` `&amp;` the characters they stand for. What comes out is text:
-    a `<!channel>` someone typed stays those characters, made inert wherever it is shown."""
-    return _MARKUP.sub(lambda m: _ENTITIES[m.group(2)] if m.group(2) else _token_text(m.group(1)), slack_text)
-
-
-def _token_text(token: str) -> str:
-    """`@U1|ana` -> "@ana", `#C1|general` -> "#general", `!here` -> "@here", `!subteam^S1|@team` -> "@team",
-    `!date^…|Dec 1` -> "Dec 1", `https://x|label` -> "label (https://x)"."""
-    target, _, label = token.partition("|")
-    if target.startswith(("@", "#")):
-        return target[0] + (label or target[1:]).lstrip("@#")
-    if target.startswith("!"):
-        if target.startswith("!date^"):
-            return label
-        return "@" + (label or target[1:].split("^")[0]).lstrip("@")
-    return f"{label} ({target})" if label else target
-
-
 def workspace_of(context: dict) -> str:
     """The workspace a request belongs to: as `bot.slack.installs.request_workspace` found it (an org-wide
     install's events name the workspace only in the body), else Bolt's team, else the enterprise."""
