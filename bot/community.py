@@ -476,7 +476,7 @@ def ready_tips(session: Session, team: str, limit: int = 3, votes: int = READY_V
         used.update(tip_ids)
     for tip_ids in session.scalars(select(PlayCredit.tip_ids).where(PlayCredit.team_id == team)):
         used.update(tip_ids)
-    helpful = store.most_helpful(session, team, limit + len(used), minimum_votes=votes)  # colleagues' votes only
+    helpful = store.most_helpful(session, team, limit + len(used), minimum_votes=votes)
     return [tip for tip in helpful if tip.id not in used][:limit]
 
 

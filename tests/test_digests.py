@@ -87,16 +87,16 @@ def subscribe(database, team: str, channel: str, *, user: str | None = None, zon
 
 
 def add_tip(session, team: str, text: str, *, helpful: int = 0, created: datetime, hidden: bool = False,
-            pending: bool = False, author: str = "U0AUTHOR", own_vote: bool = False) -> int:
-    """A tip with `helpful` colleagues' votes (and, `own_vote`, one its author cast before those were refused)."""
+            pending: bool = False, author: str = "U0AUTHOR") -> int:
+    """A tip with `helpful` colleagues' votes."""
     ensure_workspace(session, team)
     record = TipRecord(team_id=team, author=author, shared_by=author, text=text,
                        text_hash=hashlib.sha256(f"{team}:{text}".encode()).hexdigest(), source="command",
-                       created_at=created, updated_at=created, helpful_count=helpful + own_vote, hidden=hidden,
+                       created_at=created, updated_at=created, helpful_count=helpful, hidden=hidden,
                        pending=pending)
     session.add(record)
     session.flush()
-    voters = [f"U0VOTER{n}" for n in range(helpful)] + ([author] if own_vote else [])
+    voters = [f"U0VOTER{n}" for n in range(helpful)]
     session.add_all(TipVote(tip_id=record.id, user_id=voter, created_at=created) for voter in voters)
     session.flush()
     return record.id
@@ -212,8 +212,7 @@ def test_a_digest_holds_the_weeks_best_visible_tips_of_its_own_workspace_chats_a
     subscription_id = subscribe(database, team, "U0READER")
     since = FIRST - WEEK
     with transaction(database.sessions) as session:
-        ranked = [add_tip(session, team, f"Tip helped by {votes}", helpful=votes, created=since + timedelta(hours=h),
-                          own_vote=votes == 2)  # counted, its author's vote would tie it with the older 3 and win
+        ranked = [add_tip(session, team, f"Tip helped by {votes}", helpful=votes, created=since + timedelta(hours=h))
                   for h, votes in enumerate((3, 9, 0, 5, 1, 7, 2), start=1)]
         add_tip(session, team, "Hidden by a moderator", helpful=50, created=NOW, hidden=True)
         add_tip(session, team, "Held as a near-duplicate", helpful=40, created=NOW, pending=True)

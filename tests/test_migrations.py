@@ -117,3 +117,27 @@ def test_models_and_migration_agree(empty_url: str, engine: Engine) -> None:
         differences = compare_metadata(context, Base.metadata)
 
     assert differences == []
+
+
+def test_own_votes_stored_before_they_were_refused_are_removed_and_no_longer_counted(empty_url: str,
+                                                                                  engine: Engine) -> None:
+    db.upgrade(empty_url, "0010")
+    with db.writer(engine).begin() as connection:
+        connection.execute(text("INSERT INTO workspaces (team_id, created_at) VALUES ('T1', CURRENT_TIMESTAMP)"))
+        for tip_id, author, count in ((1, "UANA", 2), (2, "UBEN", 3)):
+            connection.execute(text(
+                "INSERT INTO tips (id, team_id, author, shared_by, text, text_hash, tags, grade, source, created_at, "
+                "updated_at, helpful_count, hidden, pending) VALUES (:id, 'T1', :author, :author, 'A tip to vote on', "
+                ":hash, ' ', '', 'command', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, :count, false, false)"),
+                {"id": tip_id, "author": author, "hash": f"h{tip_id}", "count": count})
+        votes = [(1, "UANA"), (1, "UCARA"), (2, "UANA"), (2, "UCARA"), (2, "UDEE")]  # Ana voted for her own tip 1
+        for tip_id, voter in votes:
+            connection.execute(text("INSERT INTO tip_votes (tip_id, user_id, created_at) "
+                                    "VALUES (:tip, :voter, CURRENT_TIMESTAMP)"), {"tip": tip_id, "voter": voter})
+
+    db.upgrade(empty_url)
+
+    with engine.connect() as connection:
+        assert dict(connection.execute(text("SELECT id, helpful_count FROM tips ORDER BY id")).all()) == {1: 1, 2: 3}
+        assert set(connection.execute(text("SELECT tip_id, user_id FROM tip_votes")).all()) == {
+            (1, "UCARA"), (2, "UANA"), (2, "UCARA"), (2, "UDEE")}

@@ -7,10 +7,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Iterator
 
 import pytest
-from sqlalchemy import exists, false, func, select, update
+from sqlalchemy import exists, false, func, select
 from sqlalchemy.orm import Session
 
-from bot import community
 from bot.bootstrap import Database
 from bot.db import transaction
 from bot.models import ModerationEntry, Moderator, SearchWord, TipRecord, TipVote, Workspace
@@ -376,20 +375,6 @@ def test_an_authors_vote_for_their_own_tip_is_refused(session: Session, team: st
 
     assert count(session, TipVote, TipVote.tip_id == reacted.id) == 0
     assert store.vote_helpful(session, team, reacted.id, "UBEN", NOW)[1] is True, "who saved it is a colleague"
-
-
-def test_own_votes_stored_before_they_were_refused_never_count(session: Session, team: str) -> None:
-    self_voted = share(session, team, "Give every group a timer card", author="UANA").tip
-    liked = share(session, team, "Let students pick their station order", author="UBEN").tip
-    session.add_all([TipVote(tip_id=self_voted.id, user_id="UANA", created_at=NOW),
-                     TipVote(tip_id=self_voted.id, user_id="UCARA", created_at=NOW),
-                     *(TipVote(tip_id=liked.id, user_id=voter, created_at=NOW) for voter in ("U1", "U2", "U3"))])
-    session.execute(update(TipRecord).where(TipRecord.id == self_voted.id).values(helpful_count=2))
-    session.execute(update(TipRecord).where(TipRecord.id == liked.id).values(helpful_count=3))
-
-    assert [t.id for t in store.most_helpful(session, team, limit=10)] == [liked.id, self_voted.id]
-    assert [t.id for t in store.most_helpful(session, team, limit=10, minimum_votes=2)] == [liked.id]
-    assert [t.id for t in community.ready_tips(session, team, limit=10, votes=2)] == [liked.id]
 
 
 def test_vote_on_another_workspaces_tip_finds_nothing(session: Session, team: str, reacted) -> None:

@@ -14,7 +14,6 @@ from bot.delivery.render import Skip
 from bot.digests import subscriptions
 from bot.digests.records import Digest, DigestTip, Subscription
 from bot.models import DigestPlay, TipRecord
-from bot.tips import store as tip_store
 
 WEEK = timedelta(days=7)
 TOP_TIPS = 5
@@ -36,18 +35,16 @@ def _visible_since(team_id: str, since: datetime):
 
 
 def _top_tips(session: Session, team_id: str, since: datetime) -> tuple[DigestTip, ...]:
-    """The week's tips through the (workspace, created) index, newest WEEK_TIPS at most, then the most helpful
-    (colleagues' votes: an author's own never counts): ordering the workspace by votes instead would walk its whole
-    history of well-liked tips."""
-    votes = tip_store.colleague_votes(team_id, since)
-    count = func.coalesce(votes.c.votes, 0).label("votes")
+    """The week's tips through the (workspace, created) index, newest WEEK_TIPS at most, then the most helpful:
+    ordering the workspace by votes instead would walk its whole history of well-liked tips."""
     week = session.execute(
-        select(TipRecord.id, count, TipRecord.created_at).outerjoin(votes, votes.c.tip_id == TipRecord.id)
-        .where(*_visible_since(team_id, since)).order_by(TipRecord.created_at.desc()).limit(WEEK_TIPS)).all()
-    best = sorted(week, key=lambda row: (-row.votes, -row.created_at.timestamp()))[:TOP_TIPS]
-    records = {r.id: r for r in session.scalars(select(TipRecord).where(TipRecord.id.in_([row.id for row in best])))}
-    return tuple(DigestTip(row.id, _teaser(records[row.id].text), records[row.id].author, row.votes,
-                           records[row.id].permalink) for row in best)
+        select(TipRecord.id, TipRecord.helpful_count, TipRecord.created_at).where(*_visible_since(team_id, since))
+        .order_by(TipRecord.created_at.desc()).limit(WEEK_TIPS)).all()
+    best = [row.id for row in sorted(week, key=lambda row: (-row.helpful_count, -row.created_at.timestamp()))]
+    best = best[:TOP_TIPS]
+    records = {r.id: r for r in session.scalars(select(TipRecord).where(TipRecord.id.in_(best)))}
+    return tuple(DigestTip(r.id, _teaser(r.text), r.author, r.helpful_count, r.permalink)
+                 for r in (records[i] for i in best))
 
 
 def _teaser(text: str) -> str:

@@ -11,7 +11,6 @@ from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import Subquery
 
 from bot.models import (
     ModerationEntry,
@@ -209,26 +208,12 @@ def newest(session: Session, team_id: str, limit: int = 3) -> list[Tip]:
 
 
 def most_helpful(session: Session, team_id: str, limit: int = 3, *, minimum_votes: int = 1) -> list[Tip]:
-    """The visible tips with the most Helpful votes from colleagues (at least `minimum_votes`), newest first among
-    equals. Votes are counted here, not read from `helpful_count`, so an author's vote for their own tip, stored
-    before such votes were refused, never counts."""
-    votes = colleague_votes(team_id)
-    count = func.coalesce(votes.c.votes, 0)
-    query = (select(TipRecord).join(votes, votes.c.tip_id == TipRecord.id, isouter=minimum_votes < 1)
-             .where(TipRecord.team_id == team_id, TipRecord.hidden.is_(False), TipRecord.pending.is_(False),
-                    count >= minimum_votes)
-             .order_by(count.desc(), TipRecord.created_at.desc(), TipRecord.id.desc()).limit(limit))
+    """The visible tips with the most Helpful votes (at least `minimum_votes`), newest first among equals. An
+    author can't vote for their own tip (`vote_helpful`), so the count is colleagues' votes alone."""
+    query = (select(TipRecord).where(TipRecord.team_id == team_id, TipRecord.hidden.is_(False),
+                                     TipRecord.pending.is_(False), TipRecord.helpful_count >= minimum_votes)
+             .order_by(TipRecord.helpful_count.desc(), TipRecord.created_at.desc(), TipRecord.id.desc()).limit(limit))
     return [Tip.from_record(r) for r in session.scalars(query)]
-
-
-def colleague_votes(team_id: str, since: datetime | None = None) -> Subquery:
-    """(tip_id, votes): the workspace's tips (shared `since`, if given) with their Helpful votes from people other
-    than their author."""
-    query = (select(TipVote.tip_id, func.count().label("votes")).join(TipRecord, TipRecord.id == TipVote.tip_id)
-             .where(TipRecord.team_id == team_id, TipVote.user_id != TipRecord.author))
-    if since is not None:
-        query = query.where(TipRecord.created_at >= since)
-    return query.group_by(TipVote.tip_id).subquery()
 
 
 def _visible(session: Session, team_id: str, limit: int, *order) -> list[Tip]:
