@@ -211,6 +211,15 @@ def test_three_words_or_fifteen_characters_are_a_tip(session: Session, team: str
     assert share(session, team, text).tip.text == text
 
 
+@pytest.mark.parametrize("source", ["chat", "x", "bluesky", "mastodon"])
+def test_a_chat_answer_may_be_two_words_its_question_says_the_rest(session: Session, team: str, source: str) -> None:
+    assert share(session, team, "Gallery walks", source=source).tip.text == "Gallery walks"
+    with pytest.raises(TooShort):
+        share(session, team, "Pizza", source=source)
+    with pytest.raises(TooShort):
+        share(session, team, "Gallery walks ", source="command")  # typed to the bot: it can ask for more
+
+
 def test_oversized_text_message_gives_the_limit(session: Session, team: str) -> None:
     with pytest.raises(TipRejected, match="3,001 characters; tips can be up to 3,000"):
         share(session, team, LONGEST + "!")

@@ -58,7 +58,7 @@ def may_become_question(session: Session, channel: str) -> bool:
 
 def keep_waiting(session: Session, channel: str, thread_ts: str, tip: NewTip, now: datetime) -> None:
     """Keep a thread reply until its thread is known (`adopt_waiting`). Raises TipRejected for junk."""
-    text = clean_text(tip.text)
+    text = clean_text(tip.text, answer=True)
     if session.scalar(select(WaitingReply.id).where(WaitingReply.source_ref == tip.source_ref)) is None:
         session.add(WaitingReply(team_id=tip.team_id, channel=channel, thread_ts=thread_ts, author=tip.author,
                                  text=text, tags=list(tip.tags), source_ref=tip.source_ref or "",

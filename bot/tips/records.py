@@ -15,8 +15,11 @@ from bot.unicode_safe import junk_share
 
 MAX_TEXT = 3000
 # The shortest tip: three words ("Exit tickets daily") or fifteen characters ("Think-pair-share"), so "hi", "test" or
-# "+1" are not saved, and the shortest real advice is.
+# "+1" are not saved, and the shortest real advice is. An answer in a chat may be shorter ("Gallery walks"): its
+# question says what it is about, and nobody can be asked to say more.
 MIN_WORDS, MIN_CHARACTERS = 3, 15
+MIN_ANSWER_WORDS, MIN_ANSWER_CHARACTERS = 2, 10
+ANSWER_SOURCES = ("chat", "x", "bluesky", "mastodon")
 MAX_TAGS = 10
 MAX_TAG_LENGTH = 30
 SOURCES = ("command", "modal", "shortcut", "reaction", "import", "chat", "x", "bluesky", "mastodon")
@@ -96,8 +99,9 @@ def owns(user_id: str, author: str, shared_by: str) -> bool:
     return user_id in (author, shared_by)
 
 
-def clean_text(raw: str) -> str:
-    """The tip's text, tidied; refuse empty, oversized and binary text with a message a teacher understands."""
+def clean_text(raw: str, *, answer: bool = False) -> str:
+    """The tip's text (or a chat `answer`'s), tidied; refuse empty, too short, oversized and binary text with a
+    message a teacher understands."""
     if "\x00" in raw or junk_share(raw) > 0.1:
         raise TipRejected("That doesn't look like text I can save (it has binary or control characters). "
                           "Paste the tip as plain text.")
@@ -105,7 +109,8 @@ def clean_text(raw: str) -> str:
     text = "\n".join(line.rstrip() for line in text.split("\n"))
     if not text:
         raise TipRejected("A tip needs some text, e.g. `/tip Start with a two-minute warm-up question #routines`.")
-    if len(text.split()) < MIN_WORDS and len(text) < MIN_CHARACTERS:
+    words, characters = (MIN_ANSWER_WORDS, MIN_ANSWER_CHARACTERS) if answer else (MIN_WORDS, MIN_CHARACTERS)
+    if len(text.split()) < words and len(text) < characters:
         raise TooShort(text)
     if len(text) > MAX_TEXT:
         raise TipRejected(f"That tip is {len(text):,} characters; tips can be up to {MAX_TEXT:,}. "

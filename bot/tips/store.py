@@ -22,6 +22,7 @@ from bot.models import (
 )
 from bot.search_text import words
 from bot.tips.records import (
+    ANSWER_SOURCES,
     NewTip,
     Tip,
     TipRejected,
@@ -62,7 +63,8 @@ def known_teams(session: Session) -> list[str]:
 
 def validated(new: NewTip) -> NewTip:
     """The tip with clean text, tags and grade, or TipRejected saying what is wrong."""
-    return NewTip(new.team_id, new.author[:120], new.shared_by, clean_text(new.text), new.source,
+    return NewTip(new.team_id, new.author[:120], new.shared_by,
+                  clean_text(new.text, answer=new.source in ANSWER_SOURCES), new.source,
                   normalise_tags(new.tags), clean_grade(new.grade), new.source_ref, new.permalink, new.created_at)
 
 
