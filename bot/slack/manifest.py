@@ -40,7 +40,7 @@ PLCHAT = SlashCommand("/plchat", "PLChat Bot help, scheduled chats, and moderato
 TIP = SlashCommand("/tip", "Share a classroom tip with your colleagues", "[your tip #tag ...] (no text opens a form)",
                    False)
 TIPS = SlashCommand("/tips", "Search the tips your colleagues shared",
-                    "[words #tag from:@person since:YYYY-MM-DD | mine | export-mine | delete-mine]", True)
+                    "[words #tag from:@person since:YYYY-MM-DD grade:3-5 | mine | export-mine | delete-mine]", True)
 DIGEST = SlashCommand("/digest", "Your weekly PLChat digest, in your DMs or a channel",
                       "subscribe [#channel] [monday..sunday] [HH:MM] | settings | pause | resume | unsubscribe "
                       "| preview", True)
