@@ -41,7 +41,7 @@ def rows(database: Database, count: int) -> tuple[str, list[int]]:
 
 def claim(database: Database, sender: int, team: str) -> list[outbox.Outgoing]:
     with transaction(database.sessions) as session:
-        return outbox.claim_due(session, NOW, sender, live_senders(session, NOW), team_id=team)
+        return outbox.claim_due(session, NOW, sender, team_id=team)
 
 
 def dead_pid() -> int:

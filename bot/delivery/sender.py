@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.db import transaction
 from bot.delivery import outbox
 from bot.delivery.errors import Deferred, DeliveryError, Permanent, RetryAfter
-from bot.delivery.lease import Lease, live_senders
+from bot.delivery.lease import Lease
 from bot.delivery.outbox import Outgoing
 from bot.delivery.render import Render, Skip
 
@@ -87,8 +87,8 @@ class Sender:
             blocked = set(self._blocked)
         me = self._lease.hold()
         with transaction(self._sessions) as session:
-            claimed = outbox.claim_due(session, now, me, live_senders(session, now), per_lane=self._per_lane,
-                                       blocked_lanes=blocked, subject_prefix=subject_prefix, team_id=team_id)
+            claimed = outbox.claim_due(session, now, me, per_lane=self._per_lane, blocked_lanes=blocked,
+                                       subject_prefix=subject_prefix, team_id=team_id)
         report = RunReport(taken_over=sum(outgoing.taken_over for outgoing in claimed))
         if report.taken_over:
             log.info("Took over %d post(s) a stopped sender had claimed", report.taken_over)
