@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import create_engine, select, text, update
 
 from bot.bootstrap import Database
 from bot.db import transaction
@@ -155,3 +155,21 @@ def test_an_id_whose_lock_another_session_still_holds_is_passed_over_not_waited_
             assert got in live_senders(session, NOW)
         mine.release()
 
+
+def test_a_postgres_sender_is_not_kept_alive_by_the_same_lock_in_another_database(database: Database) -> None:
+    """Advisory locks belong to a database, while pg_locks lists the server's: a sender of another database
+    with the same id (ids start at 1 in each) does not keep this one's rows from being taken over."""
+    if database.engine.dialect.name != "postgresql":
+        pytest.skip("the advisory lock is PostgreSQL's")
+    gone = lease(database)
+    dead = gone.hold()
+    drop_lock_connection(database, gone)  # its row stays, its lock is gone: it died
+    elsewhere = create_engine(database.engine.url.set(database="postgres"))
+    try:
+        with elsewhere.connect() as other:
+            other.execute(text("SELECT pg_advisory_lock(:cls, :id)"), {"cls": LOCK_CLASS, "id": dead})
+            other.commit()
+            with database.sessions() as session:
+                assert dead not in live_senders(session, NOW)
+    finally:
+        elsewhere.dispose()
