@@ -71,7 +71,7 @@ class Sender:
         self._pool = ThreadPoolExecutor(places_in_parallel, thread_name_prefix="delivery")
         self._per_lane = per_lane
         self._blocked: dict[str, tuple[datetime, str]] = {}  # rate lane → until when, and why
-        self._progressed = False  # the last run finished some rows: more may be ready at once
+        self._progressed = True  # no run yet, or the last one finished some rows: more may be ready at once
         self._lock = Lock()
 
     def close(self) -> None:
@@ -98,8 +98,9 @@ class Sender:
         return report
 
     def next_wakeup(self) -> datetime | None:
-        """When `run_due` has something to do: at once after a run that got somewhere (there may be more), else
-        when the next row falls due, or a rate limit lifts."""
+        """When `run_due` has something to do: at once before the first run (rows may have fallen due while no
+        sender ran) and after a run that got somewhere (there may be more), else when the next row falls due, or
+        a rate limit lifts."""
         with self._sessions() as session:
             due = outbox.next_due(session)
         now = self._clock()
