@@ -78,10 +78,10 @@ def schedule_jobs(scheduler: BaseScheduler, sessions: sessionmaker[Session], clo
 def _schedule_worker(scheduler: BaseScheduler, worker: Worker) -> None:
     sending = Lock()
 
-    def arm_delivery(at: datetime | None = None) -> None:
+    def arm_delivery() -> None:
         # Two instances may overlap for a moment (a re-arm while a run ends): APScheduler would otherwise skip
         # the new run and, the job being one-off, drop it. The lock makes the overlapping run return at once.
-        scheduler.add_job(deliver, DateTrigger(run_date=at or worker.next_delivery()), id="deliver",
+        scheduler.add_job(deliver, DateTrigger(run_date=worker.next_delivery()), id="deliver",
                           replace_existing=True, misfire_grace_time=None, max_instances=2)
 
     def deliver() -> None:
@@ -108,7 +108,7 @@ def _schedule_worker(scheduler: BaseScheduler, worker: Worker) -> None:
                       id="purge-retention", **every)
     scheduler.add_job(worker.save_queued_reactions, IntervalTrigger(seconds=QUEUED_READS_EVERY.total_seconds()),
                       id="queued-reactions", **every)
-    arm_delivery(worker.clock())  # at once: what fell due while no worker ran goes out now, not at a recheck
+    arm_delivery()  # at once if anything is due: a sender that has not run yet does not wait for a recheck
 
 
 class Leadership:

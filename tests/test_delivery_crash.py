@@ -10,10 +10,10 @@ import re
 import uuid
 from collections import Counter
 from datetime import datetime, timezone
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, event, select
 from typer.testing import CliRunner, Result
 
 from bot.bootstrap import Database
@@ -98,12 +98,21 @@ def test_the_worker_and_plchat_digest_send_at_the_same_time_repeat_nothing(datab
                                                                            slack: SlackStandIn) -> None:
     users = subscribe(database.sessions, teams(), PER_TEAM, datetime.now(timezone.utc))
     url = database.engine.url.render_as_string(hide_password=False)
-    slack.inject(POST, delay=0.3, times=10**9)  # slower still: the worker is mid-send when the CLI starts
+    held = slack.hold(POST)  # the worker's posts wait in the stand-in: it is mid-send when the CLI starts
     process, started = start_sender(url, slack.api_url, SANDBOX_TOKEN)
     assert started.wait(60), "the sender planned"
-    wait_for_posts(slack, users, 1)
+    assert held.wait_arrived(60), "the worker claimed the digests and is sending them"
 
-    result = send_digests()  # while the worker sends
+    def release_after_claim(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "row_number() OVER" in statement:  # the CLI has claimed what it could: let the worker's posts go
+            held.release()
+
+    event.listen(Engine, "after_cursor_execute", release_after_claim)  # the CLI's engine, in this process
+    try:
+        result = send_digests()  # while the worker sends
+    finally:
+        event.remove(Engine, "after_cursor_execute", release_after_claim)
+        held.release()
 
     assert result.exit_code == 0, result.output
     assert re.search(r"^(\d+) digest\(s\) were due: \1 sent\.$", result.stdout, re.MULTILINE), \

@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import create_engine, select, text, update
 
 from bot.bootstrap import Database
 from bot.db import transaction
@@ -41,7 +41,18 @@ def rows(database: Database, count: int) -> tuple[str, list[int]]:
 
 def claim(database: Database, sender: int, team: str) -> list[outbox.Outgoing]:
     with transaction(database.sessions) as session:
-        return outbox.claim_due(session, NOW, sender, live_senders(session, NOW), team_id=team)
+        return outbox.claim_due(session, NOW, sender, team_id=team)
+
+
+def drop_lock_connection(database: Database, held: Lease) -> None:
+    """The lease's connection drops as a dead process's does: its server backend is ended (from another
+    connection, which waits until it has), and the lock with it."""
+    assert held._connection is not None
+    pid = held._connection.execute(text("SELECT pg_backend_pid()")).scalar()
+    held._connection.commit()
+    with database.engine.connect() as other:
+        assert other.execute(text("SELECT pg_terminate_backend(:pid, 10000)"), {"pid": pid}).scalar(), \
+            "the backend ended within 10 s"
 
 
 def dead_pid() -> int:
@@ -78,8 +89,7 @@ def test_the_rows_of_a_killed_sender_are_taken_over_at_once_and_a_live_senders_a
     assert claim(database, second_id, team) == [], "held by a live sender"
 
     if database.engine.dialect.name == "postgresql":
-        assert first._connection is not None
-        first._connection.invalidate()  # the process died: its connection, and so its lock, is gone
+        drop_lock_connection(database, first)  # the process died: its connection, and so its lock, is gone
     else:
         with transaction(database.sessions) as session:
             session.execute(update(DeliverySender).where(DeliverySender.id == first_id).values(pid=dead_pid()))
@@ -115,8 +125,7 @@ def test_a_postgres_sender_whose_lock_connection_dropped_takes_a_new_lease(datab
         pytest.skip("the advisory lock is PostgreSQL's")
     mine = lease(database)
     before = mine.hold()
-    assert mine._connection is not None
-    mine._connection.invalidate()
+    drop_lock_connection(database, mine)
     after = mine.hold()
     assert after != before
     with database.sessions() as session:
@@ -145,3 +154,22 @@ def test_an_id_whose_lock_another_session_still_holds_is_passed_over_not_waited_
         with database.sessions() as session:
             assert got in live_senders(session, NOW)
         mine.release()
+
+
+def test_a_postgres_sender_is_not_kept_alive_by_the_same_lock_in_another_database(database: Database) -> None:
+    """Advisory locks belong to a database, while pg_locks lists the server's: a sender of another database
+    with the same id (ids start at 1 in each) does not keep this one's rows from being taken over."""
+    if database.engine.dialect.name != "postgresql":
+        pytest.skip("the advisory lock is PostgreSQL's")
+    gone = lease(database)
+    dead = gone.hold()
+    drop_lock_connection(database, gone)  # its row stays, its lock is gone: it died
+    elsewhere = create_engine(database.engine.url.set(database="postgres"))
+    try:
+        with elsewhere.connect() as other:
+            other.execute(text("SELECT pg_advisory_lock(:cls, :id)"), {"cls": LOCK_CLASS, "id": dead})
+            other.commit()
+            with database.sessions() as session:
+                assert dead not in live_senders(session, NOW)
+    finally:
+        elsewhere.dispose()

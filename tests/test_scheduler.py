@@ -108,7 +108,7 @@ def test_worker_jobs_have_fixed_ids(database):
 
 def test_a_starting_worker_delivers_at_once(database):
     """Posts that fell due while no worker ran go out when one starts, not after the sender's idle recheck (its
-    next_wakeup waits 30 s when due rows are there and its last run got nowhere, and before any run it has none)."""
+    next_wakeup waits 30 s when due rows are there and its last run got nowhere; before any run it looks at once)."""
     from bot.bootstrap import Database
     from bot.config import Settings
     from bot.delivery import outbox

@@ -128,9 +128,10 @@ def live_senders(session: Session, now: datetime) -> set[int]:
     renewed = {row.id: row for row in session.scalars(
         select(DeliverySender).where(DeliverySender.renewed_at >= now - LAPSES_AFTER))}
     if session.get_bind().dialect.name == "postgresql":
-        locked = set(session.scalars(text(
+        locked = set(session.scalars(text(  # advisory locks are per database; pg_locks shows the whole server's
             "SELECT objid::bigint FROM pg_locks WHERE locktype = 'advisory' AND classid = :cls AND objsubid = 2 "
-            "AND granted"), {"cls": LOCK_CLASS}))
+            "AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"),
+            {"cls": LOCK_CLASS}))
         return {sender for sender in renewed if sender in locked}
     return {sender for sender, row in renewed.items() if row.host != HOST or process_alive(row.pid)}
 

@@ -16,6 +16,7 @@ from sqlalchemy import case, delete, false, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from bot.delivery.lease import live_senders
 from bot.models import DeliveryRecord
 
 OPEN_STATES = ("pending", "sending")
@@ -71,18 +72,25 @@ def enqueue(session: Session, rows: list[dict[str, Any]]) -> None:
     session.execute(dialect.insert(DeliveryRecord.__table__).on_conflict_do_nothing(index_elements=["key"]), rows)
 
 
-def claim_due(session: Session, now: datetime, sender: int, live: set[int], *, per_lane: int = 25,
+def claim_due(session: Session, now: datetime, sender: int, *, per_lane: int = 25,
               blocked_lanes: Iterable[str] = (), subject_prefix: str = "", team_id: str | None = None
               ) -> list[Outgoing]:
     """Claim for `sender` what is due, oldest first, at most `per_lane` for each workspace (what it can send
     soon, and so a workspace with thousands due never crowds out the others), in each place's order: a place
-    stops at its first row still waiting (rate limited or backing off), so a later post never overtakes an
-    earlier one. Rows a sender no longer `live` left in `sending` are taken over. On PostgreSQL, rows another
-    sender is claiming at this moment are skipped, not waited for."""
+    stops at its first row still waiting (rate limited or backing off, or just claimed by another sender), so a
+    later post never overtakes an earlier one. Rows a sender no longer alive left in `sending` are taken over.
+    On PostgreSQL, rows another sender is claiming at this moment are skipped, not waited for.
+
+    Whether a row is free is decided on the row as it is once locked, against who is alive after that: on
+    PostgreSQL each statement sees the database anew (READ COMMITTED), and the lock returns a row's newest
+    version, which another sender may have claimed (even begun sending) after the rows were chosen, and the
+    senders alive before the rows were read need not include one that started since. Taking such a row over
+    would send it twice."""
     blocked = set(blocked_lanes)
+    seen_alive = live_senders(session, now)  # their rows are not even considered
     due = [DeliveryRecord.state.in_(OPEN_STATES), DeliveryRecord.due_at <= now,
            or_(DeliveryRecord.state == "pending", DeliveryRecord.claimed_by.is_(None),
-               DeliveryRecord.claimed_by.not_in(live) if live else DeliveryRecord.claimed_by.is_not(None))]
+               DeliveryRecord.claimed_by.not_in(seen_alive) if seen_alive else DeliveryRecord.claimed_by.is_not(None))]
     if subject_prefix:
         due.append(DeliveryRecord.subject.startswith(subject_prefix, autoescape=True))
     if team_id is not None:
@@ -95,12 +103,15 @@ def claim_due(session: Session, now: datetime, sender: int, live: set[int], *, p
              .order_by(DeliveryRecord.due_at, DeliveryRecord.id))
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
+    rows = list(session.scalars(query))
+    alive = live_senders(session, now)  # read after the rows are locked: any sender that claimed one is in it
     stopped: set[tuple[str, str, str]] = set()
     claimed: list[Outgoing] = []
-    for row in session.scalars(query):
+    for row in rows:
         outgoing = _outgoing(row)
         lane = outgoing.order_lane
-        if lane in stopped or outgoing.rate_lane in blocked or (row.not_before and row.not_before > now):
+        if (lane in stopped or outgoing.rate_lane in blocked or (row.not_before and row.not_before > now)
+                or not _free(row, now, alive)):
             stopped.add(lane)
             continue
         claimed.append(replace(outgoing, taken_over=row.state == "sending"))
@@ -109,6 +120,12 @@ def claim_due(session: Session, now: datetime, sender: int, live: set[int], *, p
         row.state, row.claimed_by, row.attempts = "sending", sender, row.attempts + 1
     session.flush()
     return claimed
+
+
+def _free(row: DeliveryRecord, now: datetime, alive: set[int]) -> bool:
+    """Whether a locked row, as it is now, may be claimed: still open and due, and held by no live sender."""
+    return (row.state in OPEN_STATES and row.due_at <= now
+            and (row.state == "pending" or row.claimed_by is None or row.claimed_by not in alive))
 
 
 def _outgoing(row: DeliveryRecord) -> Outgoing:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.db import transaction
 from bot.delivery import outbox
 from bot.delivery.errors import Deferred, DeliveryError, Permanent, RetryAfter
-from bot.delivery.lease import Lease, live_senders
+from bot.delivery.lease import Lease
 from bot.delivery.outbox import Outgoing
 from bot.delivery.render import Render, Skip
 
@@ -71,7 +71,7 @@ class Sender:
         self._pool = ThreadPoolExecutor(places_in_parallel, thread_name_prefix="delivery")
         self._per_lane = per_lane
         self._blocked: dict[str, tuple[datetime, str]] = {}  # rate lane → until when, and why
-        self._progressed = False  # the last run finished some rows: more may be ready at once
+        self._progressed = True  # no run yet, or the last one finished some rows: more may be ready at once
         self._lock = Lock()
 
     def close(self) -> None:
@@ -87,8 +87,8 @@ class Sender:
             blocked = set(self._blocked)
         me = self._lease.hold()
         with transaction(self._sessions) as session:
-            claimed = outbox.claim_due(session, now, me, live_senders(session, now), per_lane=self._per_lane,
-                                       blocked_lanes=blocked, subject_prefix=subject_prefix, team_id=team_id)
+            claimed = outbox.claim_due(session, now, me, per_lane=self._per_lane, blocked_lanes=blocked,
+                                       subject_prefix=subject_prefix, team_id=team_id)
         report = RunReport(taken_over=sum(outgoing.taken_over for outgoing in claimed))
         if report.taken_over:
             log.info("Took over %d post(s) a stopped sender had claimed", report.taken_over)
@@ -98,8 +98,9 @@ class Sender:
         return report
 
     def next_wakeup(self) -> datetime | None:
-        """When `run_due` has something to do: at once after a run that got somewhere (there may be more), else
-        when the next row falls due, or a rate limit lifts."""
+        """When `run_due` has something to do: at once before the first run (rows may have fallen due while no
+        sender ran) and after a run that got somewhere (there may be more), else when the next row falls due, or
+        a rate limit lifts."""
         with self._sessions() as session:
             due = outbox.next_due(session)
         now = self._clock()
