@@ -16,6 +16,7 @@ from bot.sandbox import payloads
 from bot.sandbox.harness import BotHarness, Exchange
 from bot.sandbox.slack_api import TRIGGER_LIFETIME, SlackStandIn
 from bot.sandbox.render import Button
+from bot.slack import tip_blocks
 from bot.slack.tip_blocks import TIP_MODAL
 from bot.db import transaction
 from bot.slack.markup import live_markup
@@ -177,6 +178,36 @@ def test_too_short_a_tip_is_not_saved_and_comes_back_to_edit(bot: BotHarness, da
     assert f"```{echoed}```" in shown and not BROADCAST.search(all_text(answer))
     with database.sessions() as session:
         assert store.count_by(session, bot.workspace.team_id, bot.workspace.user_id) == before
+
+
+def test_whoever_saved_a_colleagues_message_may_delete_it_but_never_edit_its_words(
+        bot: BotHarness, database, unique: str):
+    words = f"Exit slips on sticky notes {unique} every Friday"
+    message = bot.standin.seed_message(bot.workspace.channel_id, "U0COLLEAGUE", words)
+    saved = reply(bot.message_shortcut("save_tip", message))
+    tip_id = int(button(saved, "tip_undo").value)
+
+    found = reply(bot.slash("/tips", unique))  # as its saver sees it
+    assert {b.action_id for b in buttons(found)} >= {"tip_delete", "tip_helpful"}
+    assert not [b for b in buttons(found) if b.action_id == "tip_edit"], "no Edit on a colleague's words"
+    pressed = bot.press(Button(0, "Edit", "tip_edit", str(tip_id), None))  # a button forged or from before
+    assert "Only the tip's author can edit it" in reply(pressed)["text"] and not pressed.api("views.open")
+    with database.sessions() as session:
+        tip = store.get_tip(session, bot.workspace.team_id, tip_id)
+    form = tip_blocks.tip_modal(channel=None, tip=tip)  # the edit form, submitted by hand
+    forged = bot.submit_view(form, payloads.form_state(form, text=f"Words {unique} the colleague never wrote"))
+    [told] = [c for c in forged.api("chat.postMessage") if c.args["channel"] == bot.workspace.user_id]
+    assert "Only the tip's author can edit it" in told.args["text"]
+    with database.sessions() as session:
+        assert store.get_tip(session, bot.workspace.team_id, tip_id).text == words, "nothing changed"
+
+    author = dataclasses.replace(bot.workspace, user_id="U0COLLEAGUE")
+    bot.workspace, saver = author, bot.workspace
+    assert {"tip_edit", "tip_delete"} <= {b.action_id for b in buttons(reply(bot.slash("/tips", unique)))}
+    bot.workspace = saver
+    assert "Deleted that tip" in reply(bot.press(button(found, "tip_delete")))["text"]
+    with database.sessions() as session:
+        assert store.get_tip(session, bot.workspace.team_id, tip_id) is None
 
 
 def test_report_tells_moderators_privately_and_is_recorded(bot: BotHarness, services, unique: str):

@@ -111,10 +111,11 @@ def _tip_actions(tip: Tip, viewer: str, moderator: bool) -> dict[str, Any]:
     elements = [button("Share in channel", "tip_share", value)]
     if viewer != tip.author:  # Helpful is what colleagues say (an author's own vote is refused)
         elements.append(button("Helpful", "tip_helpful", value))
-    if tip.changeable_by(viewer):
-        elements += [button("Edit", "tip_edit", value),
-                     button("Delete", "tip_delete", value, danger=True,
-                            confirm=confirm_dialog("Delete this tip?", "It will be gone for everyone.", "Delete"))]
+    if tip.editable_by(viewer):  # its author alone: whoever saved a colleague's words may not change them
+        elements.append(button("Edit", "tip_edit", value))
+    if tip.deletable_by(viewer):
+        elements.append(button("Delete", "tip_delete", value, danger=True,
+                               confirm=confirm_dialog("Delete this tip?", "It will be gone for everyone.", "Delete")))
     else:
         elements.append(button("Report", "tip_report", value))
     if moderator:

@@ -122,7 +122,8 @@ def answer_moderators(services: Services, team_id: str, user_id: str, words: lis
     return blocks.message(f"{who} is no longer a moderator." if changed else f"{who} wasn't a moderator.")
 
 
-def tip_for_owner(services: Services, team_id: str, tip_id: int, user_id: str) -> Tip | None:
+def tip_for_author(services: Services, team_id: str, tip_id: int, user_id: str) -> Tip | None:
+    """The tip, for its author to edit; None when it is gone or someone else's words."""
     with services.sessions() as session:
         tip = store.get_tip(session, team_id, tip_id)
-    return tip if tip and tip.changeable_by(user_id) else None
+    return tip if tip and tip.editable_by(user_id) else None

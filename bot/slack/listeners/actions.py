@@ -214,9 +214,10 @@ def register(app: App, services: Services) -> None:
         respond(replace_original=False, **answer)
 
     def edit_tip(action: dict, body: dict, context: dict, client: WebClient, respond: Respond) -> None:
-        tip = tip_replies.tip_for_owner(services, workspace_of(context), _number(action), body["user"]["id"])
+        tip = tip_replies.tip_for_author(services, workspace_of(context), _number(action), body["user"]["id"])
         if tip is None:
-            respond(replace_original=False, **blocks.problem("Only the tip's author can edit it."))
+            respond(replace_original=False, **blocks.problem("Only the tip's author can edit it (whoever saved it can "
+                                                             "delete it)."))
             return
         client.views_open(trigger_id=body["trigger_id"], view=tip_blocks.tip_modal(channel=None, tip=tip))
 
@@ -224,7 +225,7 @@ def register(app: App, services: Services) -> None:
         with transaction(services.sessions) as session:
             tip = store.delete_tip(session, workspace_of(context), _number(action), body["user"]["id"])
         answer = blocks.message("Deleted that tip.") if tip else blocks.problem(
-            "Only the tip's author can delete it (moderators can hide it).")
+            "Only the tip's author, or whoever saved it, can delete it (moderators can hide it).")
         respond(replace_original=False, **answer)
 
     def page_tips(action: dict, body: dict, context: dict, respond: Respond) -> None:
