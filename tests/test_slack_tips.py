@@ -217,7 +217,44 @@ def test_report_tells_moderators_privately_and_is_recorded(bot: BotHarness, serv
     report = Button(0, "Report", "tip_report", button(found, "tip_share").value, None)
     exchange = bot.press(report)
     said = reply(exchange)["text"]
-    assert "no moderators yet" in said and "admins and owners" in said and "/plchat moderators add" in said
+    assert "no moderators yet" in said and "nobody was told" in said and "admins and owners" in said
+    assert "App Home" in said and "/plchat moderators add" in said
+
+
+def test_a_report_in_a_workspace_without_moderators_waits_on_its_admins_app_home(database, services, unique: str):
+    workspace = payloads.Workspace(team_id=new_team(), user_id="U0MEMBER")
+    with BotHarness(database, services=services, workspace=workspace) as slack:
+        slack.standin.set_user("U0ADMIN", role="admin")
+        first = share_as(database, workspace.team_id, "U0COLLEAGUE", f"Seat pairs by reading level {unique}")
+        second = share_as(database, workspace.team_id, "U0COLLEAGUE", f"Quiet corner {unique} for readers")
+
+        def as_(user: str) -> BotHarness:
+            slack.workspace = dataclasses.replace(workspace, user_id=user)
+            return slack
+
+        def home(user: str) -> dict:
+            return as_(user).open_home().api("views.publish")[0].args["view"]
+
+        for tip_id in (first, first, second):
+            pressed = as_("U0MEMBER").press(Button(0, "Report", "tip_report", str(tip_id), None))
+            assert "no moderators yet" in reply(pressed)["text"] and not pressed.api("chat.postMessage")
+        assert "Reported tips" not in all_text(home("U0MEMBER")), "members see no reports"
+        shown = home("U0ADMIN")
+        assert "Reported tips* (2 open)" in all_text(shown) and "Reported 2 times" in all_text(shown)
+        assert f"Seat pairs by reading level {unique}" in all_text(shown)
+
+        kept = as_("U0ADMIN").press(button(shown, "tip_keep", nth=1), view_id="V0HOME")  # the first tip
+        assert "Reported tips* (1 open)" in all_text(kept.api("views.publish")[0].args["view"])
+        hidden = as_("U0ADMIN").press(button(shown, "tip_hide", nth=0), view_id="V0HOME")  # the second
+        assert "Reported tips" not in all_text(hidden.api("views.publish")[0].args["view"])
+        assert "went wrong" not in all_text([call.args for call in kept.calls + hidden.calls])
+        with database.sessions() as session:
+            assert store.get_tip(session, workspace.team_id, second).hidden
+            assert not store.get_tip(session, workspace.team_id, first).hidden
+        as_("U0MEMBER").press(Button(0, "Report", "tip_report", str(first), None))
+        assert "Reported tips* (1 open)" in all_text(home("U0ADMIN")), "a new report after Keep is open again"
+        refused = reply(as_("U0MEMBER").press(Button(0, "Keep it", "tip_keep", str(first), None)))
+        assert "Only moderators" in refused["text"]
 
 
 def test_a_teacher_cannot_hide_a_tip(bot: BotHarness, unique: str):
