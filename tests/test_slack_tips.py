@@ -255,6 +255,10 @@ def test_a_report_in_a_workspace_without_moderators_waits_on_its_admins_app_home
         assert "Reported tips* (1 open)" in all_text(home("U0ADMIN")), "a new report after Keep is open again"
         refused = reply(as_("U0MEMBER").press(Button(0, "Keep it", "tip_keep", str(first), None)))
         assert "Only moderators" in refused["text"]
+        reply(as_("U0ADMIN").slash("/plchat", "moderators add <@U0ADMIN|admin>"))
+        mine = as_("U0ADMIN").press(Button(0, "Report", "tip_report", str(second), None))
+        assert "only moderator, so nobody else was told" in reply(mine)["text"]
+        assert not mine.api("chat.postMessage"), "a moderator is not told of their own report"
 
 
 def test_a_teacher_cannot_hide_a_tip(bot: BotHarness, unique: str):

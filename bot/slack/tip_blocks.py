@@ -184,10 +184,13 @@ def report_notice(tip: Tip, reporter: str) -> dict[str, Any]:
     return message(f"A tip was reported: {_preview(tip)}", blocks)
 
 
-def report_recorded(told: bool) -> dict[str, Any]:
+def report_recorded(told: bool, moderated: bool) -> dict[str, Any]:
     """What the reporter hears: whether anyone was told now, and where a report waits when nobody could be."""
     if told:
         return message("Thanks. The moderators have been told, privately.")
+    if moderated:  # the reporter is its only moderator
+        return message("Recorded. You are this workspace's only moderator, so nobody else was told: the tip waits "
+                       "among the reported tips on my App Home, to hide or keep.")
     return message("Thanks. I've recorded your report. This workspace has no moderators yet, so nobody was told "
                    "right away: its admins and owners moderate until it has some, and see open reports on my App "
                    "Home. An admin or owner can add moderators, who hear of each report, with "

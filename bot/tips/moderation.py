@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable, Iterable
 
-from sqlalchemy import delete, exists, func, select
+from sqlalchemy import Select, delete, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from bot.models import ModerationEntry, Moderator, TipRecord
@@ -146,7 +146,7 @@ def keep(session: Session, team_id: str, tip_id: int, actor: str, configured: Co
 SETTLED = ("hide", "restore", "keep")  # a moderator's look at a tip: reports made before it are settled
 
 
-def _open_reports(team_id: str):
+def _open_reports(team_id: str) -> Select:
     """(tip id, reports, last report id) for each visible tip reported since a moderator last hid, restored or
     kept it."""
     report, settled = aliased(ModerationEntry), aliased(ModerationEntry)

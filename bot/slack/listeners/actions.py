@@ -198,9 +198,10 @@ def register(app: App, services: Services) -> None:
             respond(replace_original=False, **blocks.problem(GONE))
             return
         tip, moderators = reported
-        for moderator in sorted(moderators):
+        told = sorted(moderators - {reporter})  # a moderator who reports knows of it
+        for moderator in told:
             client.chat_postMessage(channel=moderator, **tip_blocks.report_notice(tip, reporter))
-        respond(replace_original=False, **tip_blocks.report_recorded(bool(moderators)))
+        respond(replace_original=False, **tip_blocks.report_recorded(bool(told), bool(moderators)))
 
     def settle(body: dict, context: dict, client: WebClient, respond: Respond,
                outcome: tuple[dict[str, Any], bool]) -> None:
