@@ -94,8 +94,9 @@ class Draft:
 @dataclass(frozen=True)
 class Published:
     play: Play
-    told: tuple[str, ...]  # the credited people who will hear about it in a DM
+    told: tuple[str, ...]  # the credited people who will hear about it in a DM (never the one who published)
     edited: bool = False  # it replaced a published play (only people newly credited are told)
+    credits_you: bool = False  # the one who published it is newly credited (their own tip): they know already
 
 
 @dataclass
@@ -327,8 +328,9 @@ def discard(session: Session, team: str, actor: str, configured: moderation.Conf
 
 def publish(session: Session, team: str, actor: str, configured: moderation.Configured, draft_id: int,
             now: datetime) -> Published | None:
-    """The draft as a play in the workspace's playbook. Its credited Slack users are told in a DM, through the
-    outbox in this same transaction (so exactly once). None when the draft is gone."""
+    """The draft as a play in the workspace's playbook. Its newly credited Slack users are told in a DM, through
+    the outbox in this same transaction (so exactly once), except the one publishing it: they know. None when the
+    draft is gone."""
     moderation.require_moderator(session, team, actor, configured)
     record = _draft_record(session, team, draft_id)
     if record is None:
@@ -346,13 +348,14 @@ def publish(session: Session, team: str, actor: str, configured: moderation.Conf
     session.delete(_draft_record(session, team, draft_id))
     moderation.record(session, team, actor, "play_edit" if edited else "play_publish", now, detail=record.title)
     play = plays.with_credits(session, [record])[0]
-    told = tuple(author for author in play.credits if is_slack_user(author) and author not in before)
+    credited = tuple(author for author in play.credits if is_slack_user(author) and author not in before)
+    told = tuple(author for author in credited if author != actor)
     outbox.enqueue(session, [
         outbox.new_row(key=f"play:{record.id}:credit:{author}", team_id=team, subject=f"play:{record.id}",
                        target="slack", channel=author, due_at=now, expires_at=now + CREDIT_NOTICE_KEPT,
                        payload={"slug": record.slug}, now=now)
         for author in told])
-    return Published(play, told, edited is not None)
+    return Published(play, told, edited is not None, actor in credited)
 
 
 def edit_play(session: Session, team: str, actor: str, configured: moderation.Configured, slug: str) -> Draft | None:

@@ -156,6 +156,35 @@ def test_a_tip_becomes_a_published_play_credited_and_found_by_play(harness: Harn
     assert "No play" in reply(harness(COLLEAGUE, new_team()).slash("/play", "mine"))["text"]
 
 
+def test_a_moderator_publishing_a_play_from_their_own_tip_is_not_told_about_it(
+        harness: Harness, database: Database, workspace: str, unique: str) -> None:
+    own = share_tip(database, workspace, MODERATOR, f"Hang a sand timer {unique} at every station.")
+    share_tip(database, workspace, COLLEAGUE, f"Give the {unique} quiet station a clean-up minute.")
+    moderator = harness(MODERATOR)
+    view = opened_view(moderator.press(payloads_button("tip_to_play", str(own))))
+    view = moderator.act_in_view(view, form_state(view), {
+        "type": "plain_text_input", "action_id": play_blocks.ADD_TIP, "block_id": f"{play_blocks.ADD_TIP}~0",
+        "value": f"{unique} clean-up minute"}).api("views.update")[0].args["view"]
+    submitted = moderator.submit_view(view, form_state(view, title=f"Sand timers {unique}", looks_like=LOOKS_LIKE,
+                                                      watch_out=WATCH_OUT))
+
+    answer = reply(moderator.press(button(dm_to(submitted, MODERATOR), "play_draft_publish")))
+
+    lead = answer["blocks"][0]["text"]["text"]
+    assert "It credits you for your tip." in lead and f"I'm letting <@{COLLEAGUE}> know." in lead
+    assert f"<@{MODERATOR}>" not in lead
+    moderator.standin.clear()
+    worker = sandbox_worker(moderator, None, FakeClock(FIXED_NOW))
+    try:
+        worker.deliver("play:", workspace)
+    finally:
+        worker.close()
+    assert [c.args["channel"] for c in moderator.standin.calls_to("chat.postMessage")] == [COLLEAGUE]
+    with database.sessions() as session:
+        slug = session.scalar(select(PlayRecord.slug).where(PlayRecord.team_id == workspace))
+        assert plays.get_play(session, slug, team=workspace).credits == (MODERATOR, COLLEAGUE), "credited all the same"
+
+
 def test_only_moderators_draft_see_drafts_and_publish(harness: Harness, database: Database, workspace: str,
                                                        unique: str) -> None:
     tip_id = share_tip(database, workspace, TEACHER, f"Exit tickets {unique} sorted into three piles each day.")

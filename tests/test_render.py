@@ -140,7 +140,7 @@ def test_a_modal_view_shows_title_blocks_inputs_and_closers() -> None:
     assert rendered.text.splitlines() == [
         "Share a tip",
         "===========",
-        "Your tip: (Type here)",
+        "Your tip: (empty, showing “Type here”)",
         "[1] Preview",
         "(submit: Share)  (close: Cancel)",
     ]
@@ -177,7 +177,7 @@ def test_a_form_shows_what_each_input_holds_before_anyone_types() -> None:
     assert render_view(view, Reader(channels={"C1": "general"})).text.splitlines()[2:] == [
         "Steps: One", "    Two", "Repeat: Weekly", "    one of: weekly (Weekly), none (Just once)", "Grades: Weekly",
         "    any of, comma separated: weekly (Weekly)", "Until: 2027-06-01", "Channels: #general, #C2",
-        "Time: (timepicker)",
+        "Time: (empty)",
     ]
 
 

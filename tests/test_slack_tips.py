@@ -16,6 +16,7 @@ from bot.sandbox import payloads
 from bot.sandbox.harness import BotHarness, Exchange
 from bot.sandbox.slack_api import TRIGGER_LIFETIME, SlackStandIn
 from bot.sandbox.render import Button
+from bot.slack import tip_blocks
 from bot.slack.tip_blocks import TIP_MODAL
 from bot.db import transaction
 from bot.slack.markup import live_markup
@@ -179,6 +180,36 @@ def test_too_short_a_tip_is_not_saved_and_comes_back_to_edit(bot: BotHarness, da
         assert store.count_by(session, bot.workspace.team_id, bot.workspace.user_id) == before
 
 
+def test_whoever_saved_a_colleagues_message_may_delete_it_but_never_edit_its_words(
+        bot: BotHarness, database, unique: str):
+    words = f"Exit slips on sticky notes {unique} every Friday"
+    message = bot.standin.seed_message(bot.workspace.channel_id, "U0COLLEAGUE", words)
+    saved = reply(bot.message_shortcut("save_tip", message))
+    tip_id = int(button(saved, "tip_undo").value)
+
+    found = reply(bot.slash("/tips", unique))  # as its saver sees it
+    assert {b.action_id for b in buttons(found)} >= {"tip_delete", "tip_helpful"}
+    assert not [b for b in buttons(found) if b.action_id == "tip_edit"], "no Edit on a colleague's words"
+    pressed = bot.press(Button(0, "Edit", "tip_edit", str(tip_id), None))  # a button forged or from before
+    assert "Only the tip's author can edit it" in reply(pressed)["text"] and not pressed.api("views.open")
+    with database.sessions() as session:
+        tip = store.get_tip(session, bot.workspace.team_id, tip_id)
+    form = tip_blocks.tip_modal(channel=None, tip=tip)  # the edit form, submitted by hand
+    forged = bot.submit_view(form, payloads.form_state(form, text=f"Words {unique} the colleague never wrote"))
+    [told] = [c for c in forged.api("chat.postMessage") if c.args["channel"] == bot.workspace.user_id]
+    assert "Only the tip's author can edit it" in told.args["text"]
+    with database.sessions() as session:
+        assert store.get_tip(session, bot.workspace.team_id, tip_id).text == words, "nothing changed"
+
+    author = dataclasses.replace(bot.workspace, user_id="U0COLLEAGUE")
+    bot.workspace, saver = author, bot.workspace
+    assert {"tip_edit", "tip_delete"} <= {b.action_id for b in buttons(reply(bot.slash("/tips", unique)))}
+    bot.workspace = saver
+    assert "Deleted that tip" in reply(bot.press(button(found, "tip_delete")))["text"]
+    with database.sessions() as session:
+        assert store.get_tip(session, bot.workspace.team_id, tip_id) is None
+
+
 def test_report_tells_moderators_privately_and_is_recorded(bot: BotHarness, services, unique: str):
     reply(bot.slash("/tip", f"A tip to report {unique}"))
     found = reply(bot.slash("/tips", unique))
@@ -186,7 +217,48 @@ def test_report_tells_moderators_privately_and_is_recorded(bot: BotHarness, serv
     report = Button(0, "Report", "tip_report", button(found, "tip_share").value, None)
     exchange = bot.press(report)
     said = reply(exchange)["text"]
-    assert "no moderators yet" in said and "admins and owners" in said and "/plchat moderators add" in said
+    assert "no moderators yet" in said and "nobody was told" in said and "admins and owners" in said
+    assert "App Home" in said and "/plchat moderators add" in said
+
+
+def test_a_report_in_a_workspace_without_moderators_waits_on_its_admins_app_home(database, services, unique: str):
+    workspace = payloads.Workspace(team_id=new_team(), user_id="U0MEMBER")
+    with BotHarness(database, services=services, workspace=workspace) as slack:
+        slack.standin.set_user("U0ADMIN", role="admin")
+        first = share_as(database, workspace.team_id, "U0COLLEAGUE", f"Seat pairs by reading level {unique}")
+        second = share_as(database, workspace.team_id, "U0COLLEAGUE", f"Quiet corner {unique} for readers")
+
+        def as_(user: str) -> BotHarness:
+            slack.workspace = dataclasses.replace(workspace, user_id=user)
+            return slack
+
+        def home(user: str) -> dict:
+            return as_(user).open_home().api("views.publish")[0].args["view"]
+
+        for tip_id in (first, first, second):
+            pressed = as_("U0MEMBER").press(Button(0, "Report", "tip_report", str(tip_id), None))
+            assert "no moderators yet" in reply(pressed)["text"] and not pressed.api("chat.postMessage")
+        assert "Reported tips" not in all_text(home("U0MEMBER")), "members see no reports"
+        shown = home("U0ADMIN")
+        assert "Reported tips* (2 open)" in all_text(shown) and "Reported 2 times" in all_text(shown)
+        assert f"Seat pairs by reading level {unique}" in all_text(shown)
+
+        kept = as_("U0ADMIN").press(button(shown, "tip_keep", nth=1), view_id="V0HOME")  # the first tip
+        assert "Reported tips* (1 open)" in all_text(kept.api("views.publish")[0].args["view"])
+        hidden = as_("U0ADMIN").press(button(shown, "tip_hide", nth=0), view_id="V0HOME")  # the second
+        assert "Reported tips" not in all_text(hidden.api("views.publish")[0].args["view"])
+        assert "went wrong" not in all_text([call.args for call in kept.calls + hidden.calls])
+        with database.sessions() as session:
+            assert store.get_tip(session, workspace.team_id, second).hidden
+            assert not store.get_tip(session, workspace.team_id, first).hidden
+        as_("U0MEMBER").press(Button(0, "Report", "tip_report", str(first), None))
+        assert "Reported tips* (1 open)" in all_text(home("U0ADMIN")), "a new report after Keep is open again"
+        refused = reply(as_("U0MEMBER").press(Button(0, "Keep it", "tip_keep", str(first), None)))
+        assert "Only moderators" in refused["text"]
+        reply(as_("U0ADMIN").slash("/plchat", "moderators add <@U0ADMIN|admin>"))
+        mine = as_("U0ADMIN").press(Button(0, "Report", "tip_report", str(second), None))
+        assert "only moderator, so nobody else was told" in reply(mine)["text"]
+        assert not mine.api("chat.postMessage"), "a moderator is not told of their own report"
 
 
 def test_a_teacher_cannot_hide_a_tip(bot: BotHarness, unique: str):

@@ -107,6 +107,7 @@ ACTIONS: dict[str, Callable[[Session, str, int], object]] = {
                                                                             NOW),
     "hide": lambda s, team, tip_id: moderation.set_hidden(s, team, tip_id, TEACHER, True, CONFIGURED, NOW),
     "restore": lambda s, team, tip_id: moderation.set_hidden(s, team, tip_id, TEACHER, False, CONFIGURED, NOW),
+    "keep": lambda s, team, tip_id: moderation.keep(s, team, tip_id, TEACHER, CONFIGURED, NOW),
 }
 
 

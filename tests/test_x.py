@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import traceback
 from datetime import date, datetime, timedelta, timezone
 from typing import Iterator
@@ -10,6 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import requests
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.chats.spec import X_MAX_CHARS, ChatSpec, Question, x_question_text
 from bot.config import Settings
@@ -359,20 +362,50 @@ def test_reminder_gives_the_date_and_times_in_pt_et_utc_across_the_dst_change() 
     after = reminder_text(spec, _start(2026, 11, 3).astimezone(timezone.utc), timedelta(hours=24))
 
     assert before == (
-        "Reminder: #PLChat “Feedback that moves learning” is Tue Oct 27 at 5:00 PM PT / 8:00 PM ET / 00:00 UTC "
+        "Reminder: #PLChat “Feedback that moves learning” is Tue Oct 27 at 5:00 PM PT / 8:00 PM ET / 00:00 UTC Wed "
         "(in 1 hour). Join us!"
     )
-    assert "is Tue Nov 3 at 5:00 PM PT / 8:00 PM ET / 01:00 UTC (in 24 hours)" in after
-    assert "Tue Dec 1 at 5:00 PM PT / 8:00 PM ET / 01:00 UTC" in reminder_text(
+    assert "is Tue Nov 3 at 5:00 PM PT / 8:00 PM ET / 01:00 UTC Wed (in 24 hours)" in after
+    assert "Tue Dec 1 at 5:00 PM PT / 8:00 PM ET / 01:00 UTC Wed" in reminder_text(
         spec, _start(2026, 12, 1), timedelta(hours=1)
     )
     assert reminder_text(spec, _start(2026, 12, 8), timedelta(hours=1)) != reminder_text(
         spec, _start(2026, 12, 1), timedelta(hours=1)
     )
     assert "(in 30 minutes)" in reminder_text(spec, _start(2026, 12, 1), timedelta(minutes=30))
-    assert "9:30 AM PT / 12:30 PM ET / 17:30 UTC" in reminder_text(
+    assert "9:30 AM PT / 12:30 PM ET / 17:30 UTC (" in reminder_text(
         spec, datetime(2026, 12, 1, 9, 30, tzinfo=LA), timedelta(hours=1)
     )
+
+
+def test_a_time_on_another_day_names_its_own_day() -> None:
+    spec = _spec()
+    assert "is Sun Dec 6 at 8:24 PM PT / 11:24 PM ET / 04:24 UTC Mon (in 1 hour)" in reminder_text(
+        spec, datetime(2026, 12, 6, 20, 24, tzinfo=LA), timedelta(hours=1))
+    assert "is Sun Dec 6 at 9:30 PM PT / 12:30 AM ET Mon / 05:30 UTC Mon (" in reminder_text(
+        spec, datetime(2026, 12, 6, 21, 30, tzinfo=LA), timedelta(hours=1))
+
+
+_PRINTED = re.compile(r"(\d{1,2}):(\d{2})(?: ([AP]M))? (Z\d)(?: (Mon|Tue|Wed|Thu|Fri|Sat|Sun))?")
+
+
+@given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.timezones()),
+       st.lists(st.timezones(), min_size=1, max_size=4), st.lists(st.booleans(), min_size=4, max_size=4))
+def test_each_printed_time_names_its_own_local_day(start: datetime, zones: list, twelve_hour: list[bool]) -> None:
+    """Each time a network text gives is right in its zone, and on the day it names: the first zone's day (the
+    date the text names) unless it says another."""
+    where = tuple(chat_text.Zone(zone, f"Z{n}", chat_text._clock if twelve else chat_text._clock24)
+                  for n, (zone, twelve) in enumerate(zip(zones, twelve_hour)))
+    printed = chat_text.times(start, where).split(" / ")
+    first = start.astimezone(zones[0])
+    assert len(printed) == len(zones)
+    for text, zone in zip(printed, where):
+        local = start.astimezone(zone.zone)
+        hour, minute, half, label, day = _PRINTED.fullmatch(text).groups()
+        assert label == zone.label and int(minute) == local.minute
+        assert (int(hour) % 12 + (12 if half == "PM" else 0) if half else int(hour)) == local.hour
+        assert (day or f"{first:%a}") == f"{local:%a}"
+        assert (day is None) == (local.date() == first.date())
 
 
 def test_welcome_question_and_wrapup() -> None:

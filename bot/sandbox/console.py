@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import platformdirs
 from sqlalchemy.engine import make_url
 
+from bot import grades
 from bot.chats.definition import parse_chat_file
 from bot.chats.spec import ChatSpecError
 from bot.sandbox import payloads
@@ -37,6 +38,8 @@ CONSOLE_HELP = """You are @teacher in #general of a local stand-in workspace, wi
   react TEXT             Ana posts TEXT; you react to it with :bulb:
   submit TEXT | TAGS | GRADE    fill in and send the tip form
   submit NAME=VALUE | ...       fill in and send any other form (a field left out keeps what it shows)
+  enter NAME=VALUE       type VALUE into a form's field that acts on Enter (Make a play's play_draft_add_tip)
+                         and press Enter
   1, 2, ...              press a button shown as [1], [2] ...
   chat [FILE]            run a scheduled chat (a demo one, or FILE) in accelerated time: the reminders,
                          questions, answers on Slack, X, Bluesky and Mastodon, wrap-up and recap, as sent
@@ -136,6 +139,8 @@ class Console:
                 self._show(self.harness.react(self.harness.settings.plchat_tip_reaction, message))
         elif line.startswith("submit"):
             self._submit(line.removeprefix("submit"))
+        elif line == "enter" or line.startswith("enter "):
+            self._enter(line.removeprefix("enter"))
         elif line.startswith("/"):
             self._slash(*line.partition(" ")[::2])
         else:
@@ -200,6 +205,13 @@ class Console:
             if unknown := sorted(set(changes) - set(payloads.form_fields(self.open_view))):
                 self._print(f"The form has no field {', '.join(unknown)}. {_field_names(self.open_view)}")
                 return
+            on_enter = payloads.enter_fields(self.open_view)
+            if typed_there := [name for name in changes if name in on_enter and changes[name]]:
+                name = typed_there[0]
+                self._print(f"{name} acts only when you press Enter in it: submitting the form with words there "
+                            f"does nothing with them. Type `enter {name}={changes[name]}` first, then submit. "
+                            "Nothing was sent.")
+                return
         try:
             changes = _chosen_options(self.open_view, changes, self.channels)
         except ValueError as refused:
@@ -213,6 +225,26 @@ class Console:
             return
         self.open_view = None
         self._show(exchange)
+
+    def _enter(self, typed: str) -> None:
+        """Type into a field that acts on Enter (`dispatch_action`) and press Enter: Slack sends the form as it
+        stands as a block_actions payload, and the bot answers by updating the form."""
+        if self.open_view is None:
+            self._print("No form is open. `enter NAME=VALUE` presses Enter in a form's field.")
+            return
+        name, sep, value = (part.strip() for part in typed.partition("="))
+        on_enter = payloads.enter_fields(self.open_view)
+        if not sep or name not in on_enter:
+            fields = ", ".join(on_enter) or "none"
+            self._print(f"`enter NAME=VALUE` types into a field that acts on Enter; this form's: {fields}. Fill in the "
+                        "others with submit.")
+            return
+        block, element = on_enter[name]
+        values = payloads.form_state(self.open_view, current_channel=self.harness.workspace.channel_id,
+                                     **{name: value})
+        action = {"type": element["type"], "action_id": element["action_id"], "block_id": block["block_id"],
+                  "value": value}
+        self._show(self.harness.act_in_view(self.open_view, values, action))
 
     def _show(self, exchange: Exchange, reader: Reader | None = None) -> None:
         if exchange.status == 404:
@@ -243,15 +275,19 @@ class Console:
             return f"PLChat Bot ({verb})", render_message(args.get("text"), args.get("blocks"), reader), None
         if call.method == "views.publish":
             return "App Home", render_view(args.get("view") or {}, reader), f"V-home-{args.get('user_id')}"
-        if call.method == "views.open":
-            self.open_view = args.get("view") or {}
+        if call.method in ("views.open", "views.update"):
+            view = args.get("view") or {}
+            shown = self.harness.standin.shown_view(view.get("callback_id") or "")
+            # As Slack shows it, with the id and hash an update or Enter in it must name.
+            self.open_view = shown if shown and shown.get("blocks") == view.get("blocks") else view
             form = render_view(self.open_view, reader)
             if self.open_view.get("callback_id") == TIP_MODAL:
                 hint = "\n(fill it in with: submit your tip | tags, comma separated | grade band)"
             else:
                 hint = (f"\n(fill it in with: submit NAME=VALUE | NAME=VALUE; a field left out keeps what it shows, "
                         f"and \\n starts a new line. {_field_names(self.open_view)})")
-            return "a form opens", Rendered(form.text + hint, form.buttons), None
+            heading = "a form opens" if call.method == "views.open" else "the form changes"
+            return heading, Rendered(form.text + hint, form.buttons), None
         if call.method in ("chat.postMessage", "chat.postEphemeral"):
             where = "only you can see this" if call.method == "chat.postEphemeral" else self._where(args.get("channel"))
             status = "" if call.status == 200 else f" [Slack answered {call.status}]"
@@ -289,15 +325,30 @@ def _chosen(name: str, element: dict, typed: str, channels: dict[str, str]) -> s
         return typed
     values = []
     for part in parts if kind == "checkboxes" else [typed.strip()] if typed.strip() else []:
-        value = payloads.option_value(element, part)
-        if value is None:
+        ticked = _ticked(element, part) if kind == "checkboxes" else [payloads.option_value(element, part)]
+        if None in ticked:
             raise ValueError(f"{name} has no option {part!r}. Choose {options_line(element)}.")
-        values.append(value)
-    return ",".join(values)
+        values += ticked
+    return ",".join(dict.fromkeys(values))
+
+
+def _ticked(element: dict, typed: str) -> list[str | None]:
+    """The boxes a checkbox choice ticks: the one it names; for a grade band the boxes leave out because they
+    cover it (K-5 is K-2 and 3-5: a form offering both would let one tip be K-5 and K-2 at once), every box it
+    covers, as a teacher ticks them."""
+    value = payloads.option_value(element, typed)
+    band = grades.band(typed)
+    if value is not None or band is None:
+        return [value]
+    return [payloads.option_value(element, box) for box in grades.covering((band,))]
 
 
 def _field_names(view: dict) -> str:
-    return "Fields: " + ", ".join(payloads.form_fields(view)) + "."
+    on_enter = payloads.enter_fields(view)
+    names = "Fields: " + ", ".join(name for name in payloads.form_fields(view) if name not in on_enter) + "."
+    if on_enter:
+        names += " Acting on Enter: " + ", ".join(on_enter) + " (`enter NAME=VALUE`)."
+    return names
 
 
 def _form_errors(ack_body: bytes) -> list[str]:

@@ -70,7 +70,7 @@ def _private(call: Any) -> bool:
 
 ACTIONS = ("digest_unsubscribe", "digest_settings", "chat_edit", "chat_cancel", "chat_skip", "play_another",
            "play_open", "play_share", "home_another_play", "tip_undo", "tip_confirm", "tip_cancel", "tip_share",
-           "tip_helpful", "tip_report", "tip_hide", "tip_restore", "tip_edit", "tip_delete", "tips_page",
+           "tip_helpful", "tip_report", "tip_hide", "tip_restore", "tip_keep", "tip_edit", "tip_delete", "tips_page",
            "tips_delete_mine", "tips_keep_mine", "chat_calendar", "digest_calendar", "tip_to_play",
            "play_draft_edit", "play_draft_publish", "play_draft_discard", "play_edit", "play_unpublish")
 COMMANDS = ("/play", "/tip", "/tips", "/plchat", "/digest")

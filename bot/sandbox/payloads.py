@@ -227,6 +227,13 @@ def form_elements(view: dict[str, Any]) -> dict[str, dict[str, Any]]:
             if block.get("type") == "input"}
 
 
+def enter_fields(view: dict[str, Any]) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
+    """The inputs that act when Enter is pressed in them (`dispatch_action`), by field name: (block, element).
+    Slack sends a block_actions payload on Enter; a submitted form carries what they hold, which no listener reads."""
+    return {field_name(block): (block, block.get("element") or {}) for block in view.get("blocks") or []
+            if block.get("type") == "input" and block.get("dispatch_action")}
+
+
 def option_value(element: dict[str, Any], typed: str) -> str | None:
     """The value of the option `typed` names (its value, or its label, in any case), or None when it names none
     of the element's options."""

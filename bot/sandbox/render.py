@@ -252,7 +252,7 @@ class _BlockRenderer:
             if element.get("type") in OPTION_ELEMENTS:
                 return [f"{_text(block.get('label'), self.reader)}: {shown or '(none chosen)'}",
                         f"    {options_line(element, self.reader)}"]
-            return [f"{_text(block.get('label'), self.reader)}: {shown or self._element(element, block_id)}"]
+            return [f"{_text(block.get('label'), self.reader)}: {shown or _empty(element, self.reader)}"]
         if kind == "rich_text":
             fallback, self.fallback_text = self.fallback_text, None  # the text stands for the whole message
             return [mrkdwn_to_text(fallback, self.reader)] if fallback else []
@@ -277,6 +277,12 @@ class _BlockRenderer:
             return _text(element, self.reader)
         shown = f"({_text(element.get('placeholder'), self.reader) or kind})"
         return f"{shown} {options_line(element, self.reader)}" if kind in OPTION_ELEMENTS else shown
+
+
+def _empty(element: dict[str, Any], reader: Reader) -> str:
+    """An input nobody has filled in: '(empty)', with the greyed-out text Slack shows in it, if any."""
+    placeholder = _text(element.get("placeholder"), reader)
+    return f"(empty, showing “{placeholder}”)" if placeholder else "(empty)"
 
 
 def _image(image: dict[str, Any]) -> str:

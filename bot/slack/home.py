@@ -1,5 +1,5 @@
-"""The App Home tab: a play to try, the workspace's newest and most helpful tips (and, for moderators, those ready
-to become a play), and your digests."""
+"""The App Home tab: a play to try, the workspace's newest and most helpful tips (and, for moderators, the tips
+reported and not yet hidden or kept, and those ready to become a play), and your digests."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ def home_view(services: Services, team_id: str, user_id: str, *, other_than: str
         tips = tip_blocks.home_tips(store.newest(session, team_id, HOME_TIPS),
                                     store.most_helpful(session, team_id, HOME_TIPS))
         if moderation.is_moderator(session, team_id, user_id, services.moderators):
+            tips += tip_blocks.open_reports_blocks(*moderation.open_reports(session, team_id, HOME_TIPS))
             tips += play_blocks.ready_blocks(community.ready_tips(session, team_id, HOME_TIPS),
                                              community.draft_count(session, team_id))
         digests = digest_blocks.subscriptions_home_blocks(subscriptions.mine(session, team_id, user_id))

@@ -210,10 +210,13 @@ def matching_plays(words: str, own: list[Play]) -> dict[str, Any]:
     return message(f"{len(own)} of your community's plays match", blocks)
 
 
-def published(play: Play, told: tuple[str, ...], edited: bool = False) -> dict[str, Any]:
+def published(play: Play, told: tuple[str, ...], edited: bool = False, credits_you: bool = False) -> dict[str, Any]:
+    """What the moderator who published sees: who else is being told (never themselves, credited or not)."""
     card = play_card(play, buttons=False)
     lead = (":pencil2: *Updated.* `/play` shows the new version from now on." if edited else
             ":tada: *Published.* Everyone in this workspace can find it with `/play`.")
+    if credits_you:
+        lead += " It credits you for your tip."
     if told:
         lead += " I'm letting " + ", ".join(person(author) for author in told) + " know."
     return message(f"Published {play.title}", [section(lead), *card["blocks"]])

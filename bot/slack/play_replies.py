@@ -190,7 +190,7 @@ def publish(services: Services, team: str, user: str, draft_id: int) -> dict[str
         return blocks.problem(f"The draft can't be published yet: {refused} Press *Edit* to fix it.")
     if done is None:
         return blocks.problem(GONE_DRAFT)
-    return play_blocks.published(done.play, done.told, done.edited)
+    return play_blocks.published(done.play, done.told, done.edited, done.credits_you)
 
 
 def discard(services: Services, team: str, user: str, draft_id: int) -> dict[str, Any]:

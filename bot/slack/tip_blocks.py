@@ -111,10 +111,11 @@ def _tip_actions(tip: Tip, viewer: str, moderator: bool) -> dict[str, Any]:
     elements = [button("Share in channel", "tip_share", value)]
     if viewer != tip.author:  # Helpful is what colleagues say (an author's own vote is refused)
         elements.append(button("Helpful", "tip_helpful", value))
-    if tip.changeable_by(viewer):
-        elements += [button("Edit", "tip_edit", value),
-                     button("Delete", "tip_delete", value, danger=True,
-                            confirm=confirm_dialog("Delete this tip?", "It will be gone for everyone.", "Delete"))]
+    if tip.editable_by(viewer):  # its author alone: whoever saved a colleague's words may not change them
+        elements.append(button("Edit", "tip_edit", value))
+    if tip.deletable_by(viewer):
+        elements.append(button("Delete", "tip_delete", value, danger=True,
+                               confirm=confirm_dialog("Delete this tip?", "It will be gone for everyone.", "Delete")))
     else:
         elements.append(button("Report", "tip_report", value))
     if moderator:
@@ -171,11 +172,43 @@ def shared_tip(tip: Tip, shared_by: str) -> dict[str, Any]:
     return message(f"A tip: {_preview(tip)}", blocks)
 
 
+def _report_actions(tip: Tip) -> dict[str, Any]:
+    """What a moderator does with a reported tip: hide it, or keep it as it is (either settles its reports)."""
+    return {"type": "actions", "block_id": f"report:{tip.id}", "elements": [
+        button("Hide it", "tip_hide", str(tip.id), danger=True), button("Keep it", "tip_keep", str(tip.id))]}
+
+
 def report_notice(tip: Tip, reporter: str) -> dict[str, Any]:
     blocks = [section(f":triangular_flag_on_post: {mention(reporter)} reported this tip:"), *tip_blocks(tip),
-              {"type": "actions", "block_id": f"report:{tip.id}", "elements": [
-                  button("Hide it", "tip_hide", str(tip.id), danger=True)]}]
+              _report_actions(tip)]
     return message(f"A tip was reported: {_preview(tip)}", blocks)
+
+
+def report_recorded(told: bool, moderated: bool) -> dict[str, Any]:
+    """What the reporter hears: whether anyone was told now, and where a report waits when nobody could be."""
+    if told:
+        return message("Thanks. The moderators have been told, privately.")
+    if moderated:  # the reporter is its only moderator
+        return message("Recorded. You are this workspace's only moderator, so nobody else was told: the tip waits "
+                       "among the reported tips on my App Home, to hide or keep.")
+    return message("Thanks. I've recorded your report. This workspace has no moderators yet, so nobody was told "
+                   "right away: its admins and owners moderate until it has some, and see open reports on my App "
+                   "Home. An admin or owner can add moderators, who hear of each report, with "
+                   "`/plchat moderators add @person`.")
+
+
+def open_reports_blocks(count: int, reported: list[tuple[Tip, int]]) -> Blocks:
+    """App Home, for moderators: tips reported since a moderator last looked at them, each to hide or keep."""
+    if not count:
+        return []
+    blocks: Blocks = [{"type": "divider"}, section(f"*Reported tips* ({count} open)")]
+    for tip, reports in reported:
+        times = "once" if reports == 1 else f"{reports} times"
+        blocks += [*tip_blocks(tip), context(f"Reported {times}"), _report_actions(tip)]
+    if count > len(reported):
+        blocks.append(context(f"Showing the {len(reported)} reported most recently; hide or keep them to see the "
+                              "rest."))
+    return blocks
 
 
 def delete_mine_confirm(count: int) -> dict[str, Any]:

@@ -84,17 +84,30 @@ def answer_tips(services: Services, team_id: str, user_id: str, text: str) -> di
     return search_answer(services, team_id, user_id, text.strip())
 
 
-def moderate(services: Services, team_id: str, user_id: str, tip_id: int, hide: bool) -> dict[str, Any]:
+def moderate(services: Services, team_id: str, user_id: str, tip_id: int, hide: bool) -> tuple[dict[str, Any], bool]:
+    """Hide or restore a tip: the answer, and whether it was done."""
     try:
         with transaction(services.sessions) as session:
             tip = moderation.set_hidden(session, team_id, tip_id, user_id, hide, services.moderators,
                                         services.clock())
     except NotAllowed as refused:
-        return blocks.problem(str(refused))
+        return blocks.problem(str(refused)), False
     if tip is None:
-        return blocks.problem("That tip is gone; it may have been deleted.")
+        return blocks.problem("That tip is gone; it may have been deleted."), False
     verb = "Hidden: nobody but moderators sees it now." if hide else "Restored: everyone can find it again."
-    return blocks.message(verb, [blocks.section(f":white_check_mark: {verb}"), *tip_blocks.tip_blocks(tip)])
+    return blocks.message(verb, [blocks.section(f":white_check_mark: {verb}"), *tip_blocks.tip_blocks(tip)]), True
+
+
+def keep(services: Services, team_id: str, user_id: str, tip_id: int) -> tuple[dict[str, Any], bool]:
+    """A moderator keeps a reported tip as it is, settling its reports: the answer, and whether it was done."""
+    try:
+        with transaction(services.sessions) as session:
+            tip = moderation.keep(session, team_id, tip_id, user_id, services.moderators, services.clock())
+    except NotAllowed as refused:
+        return blocks.problem(str(refused)), False
+    if tip is None:
+        return blocks.problem("That tip is gone; it may have been deleted."), False
+    return blocks.message("Kept: its reports are settled, and it stays as it is."), True
 
 
 def answer_moderators(services: Services, team_id: str, user_id: str, words: list[str]) -> dict[str, Any]:
@@ -122,7 +135,8 @@ def answer_moderators(services: Services, team_id: str, user_id: str, words: lis
     return blocks.message(f"{who} is no longer a moderator." if changed else f"{who} wasn't a moderator.")
 
 
-def tip_for_owner(services: Services, team_id: str, tip_id: int, user_id: str) -> Tip | None:
+def tip_for_author(services: Services, team_id: str, tip_id: int, user_id: str) -> Tip | None:
+    """The tip, for its author to edit; None when it is gone or someone else's words."""
     with services.sessions() as session:
         tip = store.get_tip(session, team_id, tip_id)
-    return tip if tip and tip.changeable_by(user_id) else None
+    return tip if tip and tip.editable_by(user_id) else None

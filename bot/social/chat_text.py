@@ -5,14 +5,15 @@ short with '…' when the whole would not fit.
 
 Times are given in PT, ET and UTC (zoneinfo, so PST/PDT and EST/EDT are right on either side of a change), and
 every text but a question names the chat's date: two weeks' posts differ, so no network refuses one as a
-duplicate. The date is the date in PT, the first time given.
+duplicate. The date is the date in PT, the first time given; a time that falls on another day where it is given
+names its own day ('5:00 PM PT / 8:00 PM ET / 01:00 UTC Wed').
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -62,9 +63,9 @@ class TextRule:
 
 
 def reminder(spec: ChatSpec, start: datetime, lead: timedelta, rule: TextRule) -> SocialText:
-    """'Reminder: #PLChat “Title” is Tue Dec 1 at 5:00 PM PT / 8:00 PM ET / 01:00 UTC (in 1 hour). Join us!', sent
-    `lead` before `start` (what is really left when it goes out: `Post.lead_at`)."""
-    when = f"{_date(start)} at {_times(start)}"
+    """'Reminder: #PLChat “Title” is Tue Dec 1 at 5:00 PM PT / 8:00 PM ET / 01:00 UTC Wed (in 1 hour). Join us!',
+    sent `lead` before `start` (what is really left when it goes out: `Post.lead_at`)."""
+    when = f"{_date(start)} at {times(start)}"
     return _fit(rule, spec.title, lambda title: [
         Part("Reminder: "), _tag(spec), Part(f" “{title}” is {when} ({_lead(lead)}). Join us!")])
 
@@ -116,18 +117,41 @@ def _fit(rule: TextRule, words: str, render: Callable[[str], list[Part]]) -> Soc
 
 
 def _date(start: datetime) -> str:
-    local = _aware(start).astimezone(PACIFIC)
+    local = _aware(start).astimezone(ZONES[0].zone)
     return f"{local:%a} {local:%b} {local.day}"
-
-
-def _times(start: datetime) -> str:
-    moment = _aware(start)
-    utc = moment.astimezone(timezone.utc)
-    return f"{_clock(moment.astimezone(PACIFIC))} PT / {_clock(moment.astimezone(EASTERN))} ET / {utc:%H:%M} UTC"
 
 
 def _clock(moment: datetime) -> str:
     return f"{moment.hour % 12 or 12}:{moment.minute:02d} {'AM' if moment.hour < 12 else 'PM'}"
+
+
+def _clock24(moment: datetime) -> str:
+    return f"{moment:%H:%M}"
+
+
+@dataclass(frozen=True)
+class Zone:
+    """Where a time is given, and how it is written there."""
+
+    zone: tzinfo
+    label: str
+    clock: Callable[[datetime], str] = _clock
+
+
+ZONES = (Zone(PACIFIC, "PT"), Zone(EASTERN, "ET"), Zone(timezone.utc, "UTC", _clock24))
+
+
+def times(start: datetime, zones: tuple[Zone, ...] = ZONES) -> str:
+    """'5:00 PM PT / 8:00 PM ET / 01:00 UTC Wed': `start` in each zone, the first on the date the text names and
+    every other that falls on another day with that day's name."""
+    moment = _aware(start)
+    first = moment.astimezone(zones[0].zone).date()
+    shown = []
+    for where in zones:
+        local = moment.astimezone(where.zone)
+        day = f" {local:%a}" if local.date() != first else ""
+        shown.append(f"{where.clock(local)} {where.label}{day}")
+    return " / ".join(shown)
 
 
 def _lead(lead: timedelta) -> str:

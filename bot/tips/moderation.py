@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable, Iterable
 
-from sqlalchemy import delete, exists, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, delete, exists, func, select
+from sqlalchemy.orm import Session, aliased
 
 from bot.models import ModerationEntry, Moderator, TipRecord
 from bot.tips.records import Tip
@@ -123,12 +123,51 @@ def set_hidden(session: Session, team_id: str, tip_id: int, actor: str, hidden: 
 
 def report(session: Session, team_id: str, tip_id: int, reporter: str, configured: Configured,
            now: datetime) -> tuple[Tip, set[str]] | None:
-    """Record a report on a tip; returns the tip and the moderators to tell privately."""
+    """Record a report on a tip; returns the tip and the moderators to tell privately (none where the workspace
+    has none yet: its admins find the report among the open ones, `open_reports`)."""
     tip = session.get(TipRecord, tip_id)
     if tip is None or tip.team_id != team_id:
         return None
     record(session, team_id, reporter, "report", now, tip_id=tip_id)
     return Tip.from_record(tip), moderators(session, team_id, configured)
+
+
+def keep(session: Session, team_id: str, tip_id: int, actor: str, configured: Configured,
+         now: datetime) -> Tip | None:
+    """A moderator read the reports on a tip and keeps it as it is: they are no longer open. None when it is gone."""
+    require_moderator(session, team_id, actor, configured)
+    tip = session.get(TipRecord, tip_id)
+    if tip is None or tip.team_id != team_id:
+        return None
+    record(session, team_id, actor, "keep", now, tip_id=tip_id)
+    return Tip.from_record(tip)
+
+
+SETTLED = ("hide", "restore", "keep")  # a moderator's look at a tip: reports made before it are settled
+
+
+def _open_reports(team_id: str) -> Select:
+    """(tip id, reports, last report id) for each visible tip reported since a moderator last hid, restored or
+    kept it."""
+    report, settled = aliased(ModerationEntry), aliased(ModerationEntry)
+    last_look = (select(func.max(settled.id)).where(settled.tip_id == report.tip_id, settled.team_id == team_id,
+                                                    settled.action.in_(SETTLED)).scalar_subquery())
+    return (select(report.tip_id, func.count().label("reports"), func.max(report.id).label("last"))
+            .join(TipRecord, TipRecord.id == report.tip_id)
+            .where(report.team_id == team_id, report.action == "report", TipRecord.team_id == team_id,
+                   TipRecord.hidden.is_(False), TipRecord.pending.is_(False),
+                   report.id > func.coalesce(last_look, 0))
+            .group_by(report.tip_id))
+
+
+def open_reports(session: Session, team_id: str, limit: int) -> tuple[int, list[tuple[Tip, int]]]:
+    """How many tips have open reports, and the most recently reported of them with their number of reports, for
+    moderators (App Home), so no report is lost however many moderators there were when it was made."""
+    found = _open_reports(team_id).subquery()
+    count = session.scalar(select(func.count()).select_from(found)) or 0
+    rows = session.execute(select(TipRecord, found.c.reports).join(found, found.c.tip_id == TipRecord.id)
+                           .order_by(found.c.last.desc()).limit(limit)).all()
+    return count, [(Tip.from_record(tip), reports) for tip, reports in rows]
 
 
 def history(session: Session, team_id: str, limit: int = 20) -> list[ModerationEntry]:

@@ -59,8 +59,11 @@ class Tip:
     hidden: bool
     pending: bool
 
-    def changeable_by(self, user_id: str) -> bool:
-        return owns(user_id, self.author, self.shared_by)
+    def editable_by(self, user_id: str) -> bool:
+        return may_edit(user_id, self.author)
+
+    def deletable_by(self, user_id: str) -> bool:
+        return may_delete(user_id, self.author, self.shared_by)
 
     @property
     def author_is_slack_user(self) -> bool:
@@ -94,8 +97,14 @@ def is_slack_user(author: str) -> bool:
     return bool(_SLACK_USER.match(author))
 
 
-def owns(user_id: str, author: str, shared_by: str) -> bool:
-    """A tip's author, or whoever saved it, may edit or delete it."""
+def may_edit(user_id: str, author: str) -> bool:
+    """Only a tip's author may change its words: whoever saved a colleague's message may not put words in their
+    mouth."""
+    return user_id == author
+
+
+def may_delete(user_id: str, author: str, shared_by: str) -> bool:
+    """A tip's author, or whoever saved it (taking back their own save), may delete it; moderators hide."""
     return user_id in (author, shared_by)
 
 

@@ -28,8 +28,9 @@ from bot.tips.records import (
     TipRejected,
     clean_grade,
     clean_text,
+    may_delete,
+    may_edit,
     normalise_tags,
-    owns,
     stored_tags,
     text_hash,
 )
@@ -141,7 +142,7 @@ def confirm_held(session: Session, team_id: str, tip_id: int, user_id: str) -> T
 def delete_tip(session: Session, team_id: str, tip_id: int, user_id: str) -> Tip | None:
     """Its author (or whoever saved it) deletes a tip; Undo is the same. None when not theirs or gone."""
     record = _owned_by_team(session, team_id, tip_id)
-    if record is None or not owns(user_id, record.author, record.shared_by):
+    if record is None or not may_delete(user_id, record.author, record.shared_by):
         return None
     tip = Tip.from_record(record)
     session.delete(record)
@@ -153,8 +154,9 @@ def edit_tip(session: Session, team_id: str, tip_id: int, user_id: str, *, text:
     record = _owned_by_team(session, team_id, tip_id)
     if record is None:
         raise TipRejected("That tip is gone; it may have been deleted.")
-    if not owns(user_id, record.author, record.shared_by):
-        raise TipRejected("Only the tip's author can edit it.")
+    if not may_edit(user_id, record.author):
+        raise TipRejected("Only the tip's author can edit it. Whoever saved it can delete it; moderators can "
+                          "hide it.")
     record.text = clean_text(text)
     record.text_hash = text_hash(record.text)
     record.tags = stored_tags(normalise_tags(tags))

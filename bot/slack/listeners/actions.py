@@ -198,25 +198,37 @@ def register(app: App, services: Services) -> None:
             respond(replace_original=False, **blocks.problem(GONE))
             return
         tip, moderators = reported
-        for moderator in sorted(moderators):
+        told = sorted(moderators - {reporter})  # a moderator who reports knows of it
+        for moderator in told:
             client.chat_postMessage(channel=moderator, **tip_blocks.report_notice(tip, reporter))
-        note = ("Thanks. The moderators have been told, privately." if moderators else
-                "Thanks. I've recorded it. This workspace has no moderators yet: its admins and owners can hide the "
-                "tip, and can add moderators, who hear of reports, with `/plchat moderators add @person`.")
-        respond(replace_original=False, **blocks.message(note))
+        respond(replace_original=False, **tip_blocks.report_recorded(bool(told), bool(moderators)))
 
-    def hide_tip(action: dict, body: dict, context: dict, respond: Respond) -> None:
-        answer = tip_replies.moderate(services, workspace_of(context), body["user"]["id"], _number(action), True)
-        respond(replace_original=False, **answer)
+    def settle(body: dict, context: dict, client: WebClient, respond: Respond,
+               outcome: tuple[dict[str, Any], bool]) -> None:
+        """A moderator's answer beside the button; pressed on App Home (its reported tips), Home itself shows it."""
+        (answer, done), team, user = outcome, workspace_of(context), body["user"]["id"]
+        if done and not respond.response_url:
+            client.views_publish(user_id=user, view=home_view(services, team, user))
+        else:
+            reply_or_dm(respond, client, user, answer)
 
-    def restore_tip(action: dict, body: dict, context: dict, respond: Respond) -> None:
-        answer = tip_replies.moderate(services, workspace_of(context), body["user"]["id"], _number(action), False)
-        respond(replace_original=False, **answer)
+    def hide_tip(action: dict, body: dict, context: dict, client: WebClient, respond: Respond) -> None:
+        settle(body, context, client, respond,
+               tip_replies.moderate(services, workspace_of(context), body["user"]["id"], _number(action), True))
+
+    def restore_tip(action: dict, body: dict, context: dict, client: WebClient, respond: Respond) -> None:
+        settle(body, context, client, respond,
+               tip_replies.moderate(services, workspace_of(context), body["user"]["id"], _number(action), False))
+
+    def keep_tip(action: dict, body: dict, context: dict, client: WebClient, respond: Respond) -> None:
+        settle(body, context, client, respond,
+               tip_replies.keep(services, workspace_of(context), body["user"]["id"], _number(action)))
 
     def edit_tip(action: dict, body: dict, context: dict, client: WebClient, respond: Respond) -> None:
-        tip = tip_replies.tip_for_owner(services, workspace_of(context), _number(action), body["user"]["id"])
+        tip = tip_replies.tip_for_author(services, workspace_of(context), _number(action), body["user"]["id"])
         if tip is None:
-            respond(replace_original=False, **blocks.problem("Only the tip's author can edit it."))
+            respond(replace_original=False, **blocks.problem("Only the tip's author can edit it (whoever saved it can "
+                                                             "delete it)."))
             return
         client.views_open(trigger_id=body["trigger_id"], view=tip_blocks.tip_modal(channel=None, tip=tip))
 
@@ -224,7 +236,7 @@ def register(app: App, services: Services) -> None:
         with transaction(services.sessions) as session:
             tip = store.delete_tip(session, workspace_of(context), _number(action), body["user"]["id"])
         answer = blocks.message("Deleted that tip.") if tip else blocks.problem(
-            "Only the tip's author can delete it (moderators can hide it).")
+            "Only the tip's author, or whoever saved it, can delete it (moderators can hide it).")
         respond(replace_original=False, **answer)
 
     def page_tips(action: dict, body: dict, context: dict, respond: Respond) -> None:
@@ -279,7 +291,8 @@ def register(app: App, services: Services) -> None:
         ("play_another", another_play), ("play_open", open_play), ("play_share", share_play),
         ("home_another_play", home_another_play), ("tip_undo", undo_tip), ("tip_confirm", confirm_tip),
         ("tip_cancel", cancel_tip), ("tip_share", share_tip), ("tip_helpful", helpful_tip),
-        ("tip_report", report_tip), ("tip_hide", hide_tip), ("tip_restore", restore_tip), ("tip_edit", edit_tip),
+        ("tip_report", report_tip), ("tip_hide", hide_tip), ("tip_restore", restore_tip), ("tip_keep", keep_tip),
+        ("tip_edit", edit_tip),
         ("tip_delete", delete_tip), ("tips_page", page_tips), ("tips_delete_mine", delete_my_tips),
         ("tips_keep_mine", keep_my_tips), ("tip_to_play", tip_to_play), ("play_draft_edit", edit_draft),
         ("play_draft_publish", publish_draft), ("play_draft_discard", discard_draft), ("play_edit", edit_play),
