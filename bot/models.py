@@ -212,7 +212,8 @@ class ModerationEntry(Base):
     """Who did what to which tip, and when: every moderator action and every report."""
 
     __tablename__ = "moderation_log"
-    __table_args__ = (Index("ix_moderation_log_team_at", "team_id", "at"),)
+    __table_args__ = (Index("ix_moderation_log_team_at", "team_id", "at"),
+                      Index("ix_moderation_log_team_action_tip", "team_id", "action", "tip_id", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[str] = mapped_column(String(32), ForeignKey("workspaces.team_id", ondelete="CASCADE"))
