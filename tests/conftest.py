@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from typing import Callable, Iterator
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, delete, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -26,7 +26,10 @@ from bot.chats import store
 from bot.chats.definition import parse_chat_file
 from bot.config import Settings
 from bot.db import transaction
+from bot.models import ChatAnswer, ChatRead, ChatRecord, DeliveryRecord, NetworkSession, TipRecord
+from bot.sandbox.bluesky_api import BlueskyStandIn
 from bot.sandbox.harness import BotHarness
+from bot.sandbox.mastodon_api import MastodonStandIn
 from bot.sandbox.x_api import XStandIn
 from bot.slack.services import Services
 
@@ -162,3 +165,26 @@ def bot(database: Database, services: Services) -> Iterator[BotHarness]:
     """The production Bolt app over HTTP, its Web API calls going to a local Slack stand-in."""
     with BotHarness(database, services=services) as harness:
         yield harness
+
+
+@pytest.fixture
+def no_chats(database: Database) -> None:
+    """No chats, deliveries, answers, tips or network sessions: for tests that share a module database and count
+    what a chat did."""
+    with transaction(database.sessions) as session:
+        for table in (ChatAnswer, ChatRead, DeliveryRecord, ChatRecord, TipRecord, NetworkSession):
+            session.execute(delete(table))
+
+
+@pytest.fixture
+def bluesky(clock) -> Iterator[BlueskyStandIn]:
+    """A Bluesky stand-in on the test module's own `clock`."""
+    with BlueskyStandIn(clock=clock) as standin:
+        yield standin
+
+
+@pytest.fixture
+def mastodon(clock) -> Iterator[MastodonStandIn]:
+    """A Mastodon stand-in on the test module's own `clock`."""
+    with MastodonStandIn(clock=clock) as standin:
+        yield standin

@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta, timezone
-from typing import Iterator
 
 import pytest
 from conftest import CHAT_MODERATOR
 from conftest import schedule as schedule_chat
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
-from bot.db import transaction
 from bot.delivery.errors import ReadDenied
-from bot.models import ChatAnswer, ChatRead, ChatRecord, DeliveryRecord, NetworkSession, TipRecord
+from bot.models import ChatRead, DeliveryRecord, TipRecord
 from bot.sandbox.bluesky_api import BlueskyStandIn
 from bot.sandbox.chat_run import FakeClock, run_until, sandbox_worker
 from bot.sandbox.mastodon_api import MastodonStandIn
@@ -46,27 +44,13 @@ TIMELINE = "/api/v1/timelines/tag/:hashtag"
 
 
 @pytest.fixture(autouse=True)
-def _only_this_tests_chats(database) -> None:
-    with transaction(database.sessions) as session:
-        for table in (ChatAnswer, ChatRead, DeliveryRecord, ChatRecord, TipRecord, NetworkSession):
-            session.execute(delete(table))
+def _only_this_tests_chats(no_chats) -> None:
+    """Tests here share a module database: each starts with no chats (conftest's `no_chats`)."""
 
 
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(START - timedelta(hours=2))
-
-
-@pytest.fixture
-def bluesky(clock) -> Iterator[BlueskyStandIn]:
-    with BlueskyStandIn(clock=clock) as standin:
-        yield standin
-
-
-@pytest.fixture
-def mastodon(clock) -> Iterator[MastodonStandIn]:
-    with MastodonStandIn(clock=clock) as standin:
-        yield standin
 
 
 def schedule(harness, clock, *, bluesky: bool = False, mastodon: bool = False) -> int:

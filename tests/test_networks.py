@@ -6,21 +6,20 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date, datetime, timedelta, timezone
-from typing import Iterator
 
 import pytest
 from conftest import CHAT_MODERATOR
 from conftest import schedule as schedule_chat
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from bot.chats import store
 from bot.chats.answers import build_recap
 from bot.chats.definition import parse_chat_file
 from bot.chats.spec import ChatSpec, Question
 from bot.db import transaction
-from bot.models import ChatAnswer, ChatRead, ChatRecord, DeliveryRecord, NetworkSession, TipRecord
+from bot.models import ChatAnswer, DeliveryRecord, NetworkSession, TipRecord
 from bot.sandbox.bluesky_api import BlueskyStandIn
 from bot.sandbox.chat_run import FakeClock, run_until, sandbox_worker
 from bot.sandbox.crash_run import start_chat_sender
@@ -58,27 +57,13 @@ SLUGS = ["reminder-1440m", "reminder-60m", "welcome", "q1", "q2", "wrapup", "rec
 
 
 @pytest.fixture(autouse=True)
-def _only_this_tests_chats(database) -> None:
-    with transaction(database.sessions) as session:
-        for table in (ChatAnswer, ChatRead, DeliveryRecord, ChatRecord, TipRecord, NetworkSession):
-            session.execute(delete(table))
+def _only_this_tests_chats(no_chats) -> None:
+    """Tests here share a module database: each starts with no chats (conftest's `no_chats`)."""
 
 
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(START - timedelta(days=2))
-
-
-@pytest.fixture
-def bluesky(clock) -> Iterator[BlueskyStandIn]:
-    with BlueskyStandIn(clock=clock) as standin:
-        yield standin
-
-
-@pytest.fixture
-def mastodon(clock) -> Iterator[MastodonStandIn]:
-    with MastodonStandIn(clock=clock) as standin:
-        yield standin
 
 
 def schedule(harness: BotHarness, clock: FakeClock, text: str = CHAT_FILE) -> int:
