@@ -18,11 +18,10 @@ from bot.config import Settings, unknown_settings
 from bot.tips.store import known_teams
 
 TeamOption = Annotated[str | None, typer.Option(
-    "--team", help="The workspace's Slack team id (T…); needed when the database has more or fewer than one.")]
+    "--team", help="The Slack team id (T…) of a workspace the bot knows (the app is installed there); needed when "
+    "it knows more than one.")]
 
 SLACK_TEAM = re.compile(r"[TE][A-Z0-9]{2,31}")
-
-
 LIMITS = {"greater_than_equal": "at least {ge}", "less_than_equal": "at most {le}", "greater_than": "more than {gt}",
           "less_than": "less than {lt}"}
 SHAPES = {"int_parsing": "a whole number", "int_type": "a whole number", "int_from_float": "a whole number",
@@ -71,6 +70,7 @@ def operator_database(settings: Settings) -> Database:
 
 INSTALL_FIRST = ("Install the app in your workspace first (plchat run or plchat web with SLACK_BOT_TOKEN, or OAuth: "
                  "see README), then {then}")
+AGAIN = "run this again (with one workspace known, no --team is needed)."
 INSTALLED_TEAMS = text("SELECT team_id FROM slack_installations WHERE team_id IS NOT NULL "
                        "UNION SELECT team_id FROM slack_bots WHERE team_id IS NOT NULL")
 
@@ -88,7 +88,7 @@ def workspace(sessions: sessionmaker[Session], team: str | None) -> str:
     if team is not None:
         return known_workspace(team, teams)
     if not teams:
-        fail(INSTALL_FIRST.format(then="run this again."))
+        fail(INSTALL_FIRST.format(then=AGAIN))
     if len(teams) > 1:
         fail(f"The database has {len(teams)} workspaces ({', '.join(teams)}); say which with --team.")
     return teams[0]
@@ -100,10 +100,10 @@ def team_filter(sessions: sessionmaker[Session], team: str | None) -> str | None
 
 
 def known_workspace(team: str, teams: list[str]) -> str:
+    """`team`, if it is a Slack team id among `teams`; else exit 2 saying what to do."""
     if not SLACK_TEAM.fullmatch(team):
         fail(f"--team {team!r} isn't a Slack team id; it looks like T0123ABCD (E… for Enterprise Grid).")
     if team not in teams:
         fail(f"The bot doesn't know workspace {team}; it knows {', '.join(teams)}. Check the id." if teams else
-             f"The bot doesn't know workspace {team}, or any yet. " + INSTALL_FIRST.format(
-                 then="use the team id it was installed in (T…, on the install log's first line)."))
+             f"The bot doesn't know workspace {team}, or any yet. " + INSTALL_FIRST.format(then=AGAIN))
     return team
