@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from importlib.util import find_spec
 from pathlib import Path
 
+from dotenv import dotenv_values
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
@@ -19,8 +21,10 @@ NETWORK_SETTINGS = {"x": "X_API_KEY, X_API_SECRET, X_ACCESS_TOKEN and X_ACCESS_T
                     "mastodon": "MASTODON_BASE_URL and MASTODON_ACCESS_TOKEN"}
 
 SUPPORTED_DATABASES = "sqlite:///PATH (a file, the default sqlite:///plchat.db) or postgresql://USER:PASSWORD@HOST/DB"
+POSTGRES_INSTALL = ("pip install 'plchat-bot[postgres]' (in a clone: pip install -e '.[postgres]'; with pipx: "
+                    "pipx inject plchat-bot 'psycopg[binary]')")
 POSTGRES_DRIVER_MISSING = ("is a PostgreSQL URL, but the PostgreSQL driver (psycopg) isn't installed: "
-                           "pip install 'plchat-bot[postgres]' (or pipx inject plchat-bot 'psycopg[binary]').")
+                           f"{POSTGRES_INSTALL}.")
 
 
 def database_url_problem(url: str) -> str | None:
@@ -38,6 +42,33 @@ def database_url_problem(url: str) -> str | None:
         if not folder.is_dir():
             return (f"names a SQLite file in the folder {folder}, which does not exist; create the folder or "
                     "point DATABASE_URL at a file in one that does.")
+    return None
+
+
+BOT_TOKEN_PREFIXES = ("xoxb-", "xoxe.xoxb-")  # a bot token; with token rotation on, an expiring one
+APP_TOKEN_PREFIX = "xapp-"
+BOT_TOKEN_FIX = "the Bot User OAuth Token (xoxb-…) from your app's OAuth & Permissions page"
+APP_TOKEN_FIX = "an app-level token (xapp-…) with connections:write, from your app's Basic Information page"
+
+
+def slack_token_problem(bot_token: str | None, app_token: str | None) -> str | None:
+    """What is wrong with the shape of the Slack tokens (swapped, or not tokens of their kind), before asking Slack;
+    in words that never repeat them."""
+    bot_is_app = bool(bot_token) and bot_token.startswith(APP_TOKEN_PREFIX)
+    app_is_bot = bool(app_token) and app_token.startswith(BOT_TOKEN_PREFIXES)
+    if bot_is_app and app_is_bot:
+        return "SLACK_BOT_TOKEN and SLACK_APP_TOKEN are swapped: the xoxb-… token is SLACK_BOT_TOKEN, the xapp-… one " \
+               "SLACK_APP_TOKEN."
+    if bot_is_app:
+        return f"SLACK_BOT_TOKEN holds an app-level token (xapp-…), which belongs in SLACK_APP_TOKEN; set " \
+               f"SLACK_BOT_TOKEN to {BOT_TOKEN_FIX}."
+    if bot_token and not bot_token.startswith(BOT_TOKEN_PREFIXES):
+        return f"SLACK_BOT_TOKEN isn't a bot token (those start with xoxb-); set it to {BOT_TOKEN_FIX}."
+    if app_is_bot:
+        return f"SLACK_APP_TOKEN holds a bot token (xoxb-…), which belongs in SLACK_BOT_TOKEN; set SLACK_APP_TOKEN " \
+               f"to {APP_TOKEN_FIX}."
+    if app_token and not app_token.startswith(APP_TOKEN_PREFIX):
+        return f"SLACK_APP_TOKEN isn't an app-level token (those start with xapp-); set it to {APP_TOKEN_FIX}."
     return None
 
 
@@ -148,3 +179,17 @@ class Settings(BaseSettings):
     def oauth_enabled(self) -> bool:
         """Multi-workspace mode: installations are kept in the database."""
         return bool(self.slack_client_id and self.slack_client_secret)
+
+
+SETTING_PREFIXES = ("PLCHAT_", "SLACK_", "BLUESKY_", "MASTODON_", "X_")
+OTHER_VARIABLES = frozenset({"PLCHAT_DEBUG"})  # read by the command line itself, not a setting
+
+
+def unknown_settings(environment: dict[str, str], env_file: str | Path = ".env") -> list[tuple[str, str | None]]:
+    """Variables in the environment or `env_file` that look like settings but aren't one (a typo such as
+    PLCHAT_MODERATOR is otherwise silently ignored), each with the closest setting's name, if one is close."""
+    known = [name.upper() for name in Settings.model_fields]
+    names = {*environment, *(dotenv_values(env_file) if Path(env_file).is_file() else {})}
+    return [(name, next(iter(difflib.get_close_matches(name.upper(), known, n=1)), None))
+            for name in sorted(names) if name.upper().startswith(SETTING_PREFIXES)
+            and name.upper() not in known and name.upper() not in OTHER_VARIABLES]

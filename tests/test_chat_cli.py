@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import FIXED_NOW, new_team
 from typer.testing import CliRunner, Result
 
@@ -28,6 +29,7 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "plchat-chat.yml
 NEXT_START = datetime(2026, 12, 2, 1, 0, tzinfo=UTC)  # Tue 2026-12-01 17:00 in Los Angeles
 runner = CliRunner()
 
+BEFORE_PAST_CHAT = datetime(2026, 11, 1, tzinfo=UTC)  # PAST_CHAT scheduled before its first date
 PAST_CHAT = """\
 title: "Exit tickets that work"
 hashtag: PLChat
@@ -52,13 +54,18 @@ def cli_database(database: Database, monkeypatch: pytest.MonkeyPatch) -> Databas
     return database
 
 
+def known_team(database: Database) -> str:
+    """A new workspace the bot knows (as if installed there)."""
+    team = new_team()
+    with transaction(database.sessions) as session:
+        ensure_workspace(session, team)
+    return team
+
+
 @pytest.fixture
 def team(cli_database: Database) -> str:
     """A workspace the bot has seen: a chat for any other is refused."""
-    team = new_team()
-    with transaction(cli_database.sessions) as session:
-        ensure_workspace(session, team)
-    return team
+    return known_team(cli_database)
 
 
 def invoke(*args: str | Path) -> Result:
@@ -71,6 +78,15 @@ def schedule(file: Path, team: str) -> int:
     found = re.search(r"Chat (\d+):", result.stdout)
     assert found, result.stdout
     return int(found.group(1))
+
+
+def schedule_at(when: datetime, file: Path, team: str, monkeypatch: pytest.MonkeyPatch) -> int:
+    """Schedule the chat as if at `when`; the commands after it run at FIXED_NOW again."""
+    monkeypatch.setattr("bot.cli.chats._now", lambda: when)
+    try:
+        return schedule(file, team)
+    finally:
+        monkeypatch.setattr("bot.cli.chats._now", lambda: FIXED_NOW)
 
 
 def listed(*args: str) -> list[dict]:
@@ -112,6 +128,26 @@ def test_chats_example_prints_the_example_file_and_it_schedules(tmp_path: Path, 
     assert "plchat chats example" in helped and "examples/" not in helped
 
 
+def test_the_example_file_says_how_to_save_and_schedule_it_from_any_folder() -> None:
+    """A wheel install has no examples/ folder: the file says to save it with `plchat chats example` first."""
+    header = EXAMPLE.read_text(encoding="utf-8").split("\n\n")[0]
+
+    assert "plchat chats example > plchat-chat.yml" in header
+    assert "plchat chats schedule plchat-chat.yml" in header and "examples/" not in header
+
+
+def test_the_readme_shows_the_example_file_as_it_is() -> None:
+    """The README's chat file is the example, its settings unchanged and its questions the first ones."""
+    readme = (EXAMPLE.parent.parent / "README.md").read_text(encoding="utf-8")
+    found = re.search(r"is a complete example.*?```yaml\n(.*?)```", readme, re.DOTALL)
+    assert found, "the README shows the example"
+    shown, example = yaml.safe_load(found.group(1)), yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+
+    assert {name: value for name, value in shown.items() if name != "questions"} == \
+        {name: value for name, value in example.items() if name != "questions"}
+    assert shown["questions"] == example["questions"][:len(shown["questions"])]
+
+
 def test_the_example_file_parses_as_the_contract_describes() -> None:
     spec = parse_chat_file(EXAMPLE.read_text(encoding="utf-8"), default_timezone="UTC")
 
@@ -128,7 +164,7 @@ def test_the_example_file_parses_as_the_contract_describes() -> None:
     assert max(len(line) for line in lines) <= 120
 
 
-def test_schedule_the_example_prints_its_id_and_list_json_shows_it(team: str) -> None:
+def test_schedule_the_example_prints_its_id_and_list_json_shows_it(cli_database: Database, team: str) -> None:
     result = invoke("schedule", EXAMPLE, "--team", team)
 
     assert result.exit_code == 0, result.output
@@ -138,7 +174,7 @@ def test_schedule_the_example_prints_its_id_and_list_json_shows_it(team: str) ->
     assert chat["title"] == "Feedback that moves learning" and chat["team_id"] == team
     assert datetime.fromisoformat(chat["next_start"]) == NEXT_START
     assert listed("--team", team) == [chat]
-    assert listed("--team", new_team()) == []
+    assert listed("--team", known_team(cli_database)) == []
 
 
 def test_show_prints_a_chat_file_that_schedules_the_same_chat(tmp_path: Path, team: str) -> None:
@@ -151,8 +187,8 @@ def test_show_prints_a_chat_file_that_schedules_the_same_chat(tmp_path: Path, te
     assert parse_chat_file(shown.stdout, default_timezone="UTC") == expected
 
 
-def test_list_without_chats_for_a_team_says_how_to_schedule_one() -> None:
-    result = invoke("list", "--team", new_team())
+def test_list_without_chats_for_a_team_says_how_to_schedule_one(cli_database: Database) -> None:
+    result = invoke("list", "--team", known_team(cli_database))
 
     assert result.exit_code == 0
     assert "plchat chats schedule FILE" in result.stdout
@@ -252,22 +288,22 @@ def test_a_malformed_team_is_refused(team: str) -> None:
 # -- skip, cancel, edit, unknown ids -----------------------------------------------------------------------
 
 
-def test_skip_on_a_day_the_chat_does_not_run_exits_1_with_the_reason(team: str) -> None:
+def test_skip_on_a_day_the_chat_does_not_run_exits_2_with_the_reason(team: str) -> None:
     chat_id = schedule(EXAMPLE, team)
 
     result = invoke("skip", str(chat_id), "2026-12-09")
 
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert f"Chat {chat_id} does not run on Wed 2026-12-09 (it runs on Tuesdays)." in result.stderr
     assert "2026-12-09" not in invoke("show", str(chat_id)).stdout
 
 
-def test_skip_on_a_wrong_day_of_a_chat_without_until_exits_1_with_the_reason(tmp_path: Path, team: str) -> None:
+def test_skip_on_a_wrong_day_of_a_chat_without_until_exits_2_with_the_reason(tmp_path: Path, team: str) -> None:
     chat_id = schedule(write(tmp_path, example_with(until="# runs on")), team)
 
     result = invoke("skip", str(chat_id), "2026-12-09")
 
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert f"Chat {chat_id} does not run on Wed 2026-12-09 (it runs on Tuesdays)." in result.stderr
 
 
@@ -284,13 +320,26 @@ def test_skip_a_date_it_runs_on_then_show_lists_it(team: str) -> None:
     assert datetime.fromisoformat(chat["next_start"]) == datetime(2026, 12, 9, 1, 0, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("day, says", [("2026-13-01", "isn't a date"), ("2026-12-22", "does not run on")])
-def test_skip_a_bad_or_already_skipped_date(team: str, day: str, says: str) -> None:
+def test_skip_a_bad_date_exits_2(team: str) -> None:
     chat_id = schedule(EXAMPLE, team)
+
+    result = invoke("skip", str(chat_id), "2026-13-01")
+
+    assert result.exit_code == 2 and "isn't a date" in result.stderr
+
+
+@pytest.mark.parametrize("day", ["2026-12-22", "2026-12-15"])  # skipped in the file, or by the first skip
+def test_skipping_a_date_again_says_it_is_already_skipped_and_exits_0(cli_database: Database, team: str,
+                                                                      day: str) -> None:
+    chat_id = schedule(EXAMPLE, team)
+    assert invoke("skip", str(chat_id), "2026-12-15").exit_code == 0
 
     result = invoke("skip", str(chat_id), day)
 
-    assert result.exit_code in (1, 2) and says in result.stderr
+    assert result.exit_code == 0, result.output
+    assert f"Chat {chat_id} already skips Tue {day}; nothing to do." in result.stdout
+    with cli_database.sessions() as session:
+        assert store.get_chat(session, chat_id, FIXED_NOW).spec.skip.count(date.fromisoformat(day)) == 1
 
 
 def test_cancel_removes_the_chat_from_the_list(team: str) -> None:
@@ -302,14 +351,14 @@ def test_cancel_removes_the_chat_from_the_list(team: str) -> None:
     assert result.exit_code == 0, result.output
     assert "is cancelled" in result.stdout
     assert chat_id not in [c["id"] for c in listed()]
-    assert invoke("skip", str(chat_id), "2026-12-08").exit_code == 1
+    assert invoke("skip", str(chat_id), "2026-12-08").exit_code == 2
 
 
 @pytest.mark.parametrize("command", [("show",), ("cancel",), ("skip", "2026-12-08"), ("recap",)])
-def test_an_unknown_id_exits_1(command: tuple[str, ...]) -> None:
+def test_an_unknown_id_is_bad_input_and_exits_2(command: tuple[str, ...]) -> None:
     result = invoke(command[0], "987654321", *command[1:])
 
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "There is no chat 987654321." in result.stderr and "Traceback" not in result.output
 
 
@@ -335,10 +384,10 @@ def test_edit_with_a_bad_file_changes_nothing(tmp_path: Path, team: str) -> None
     assert [c["title"] for c in listed("--team", team)] == ["Feedback that moves learning"]
 
 
-def test_edit_an_unknown_id_exits_1() -> None:
+def test_edit_an_unknown_id_exits_2() -> None:
     result = invoke("edit", "987654321", EXAMPLE)
 
-    assert result.exit_code == 1 and "There is no chat 987654321." in result.stderr
+    assert result.exit_code == 2 and "There is no chat 987654321." in result.stderr
 
 
 # -- recaps ------------------------------------------------------------------------------------------------
@@ -357,8 +406,9 @@ def seed_answers(database: Database, team: str, chat_id: int, day: date) -> None
             assert answers.save_answer(session, ref, tip, user, FIXED_NOW).status == "created"
 
 
-def test_recap_html_and_markdown_hold_the_answers_escaped(tmp_path: Path, cli_database: Database, team) -> None:
-    chat_id = schedule(write(tmp_path, PAST_CHAT), team)
+def test_recap_html_and_markdown_hold_the_answers_escaped(tmp_path: Path, cli_database: Database, team,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    chat_id = schedule_at(BEFORE_PAST_CHAT, write(tmp_path, PAST_CHAT), team, monkeypatch)
     seed_answers(cli_database, team, chat_id, date(2026, 11, 17))  # the latest start before FIXED_NOW
 
     page = invoke("recap", str(chat_id), "--format", "html")
@@ -378,8 +428,9 @@ def test_recap_html_and_markdown_hold_the_answers_escaped(tmp_path: Path, cli_da
     assert "## Q2: What do you do with them the next day?" in md and "We read them together" in md
 
 
-def test_recap_of_an_earlier_date_and_to_a_file(tmp_path: Path, cli_database: Database, team: str) -> None:
-    chat_id = schedule(write(tmp_path, PAST_CHAT), team)
+def test_recap_of_an_earlier_date_and_to_a_file(tmp_path: Path, cli_database: Database, team: str,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    chat_id = schedule_at(BEFORE_PAST_CHAT, write(tmp_path, PAST_CHAT), team, monkeypatch)
     seed_answers(cli_database, team, chat_id, date(2026, 11, 10))
     output = tmp_path / "recap.md"
 
@@ -408,8 +459,8 @@ def test_recap_of_a_chat_that_has_not_run_yet_exits_2(team: str) -> None:
     ("2026-12-01", "2026-12-01 date hasn't started yet"),
 ])
 def test_recap_of_a_date_the_chat_never_ran_on_exits_2_saying_why(tmp_path: Path, team: str, day: str,
-                                                                   says: str) -> None:
-    chat_id = schedule(write(tmp_path, PAST_CHAT), team)
+                                                                   says: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    chat_id = schedule_at(BEFORE_PAST_CHAT, write(tmp_path, PAST_CHAT), team, monkeypatch)
 
     result = invoke("recap", str(chat_id), "--date", day)
 
@@ -418,9 +469,10 @@ def test_recap_of_a_date_the_chat_never_ran_on_exits_2_saying_why(tmp_path: Path
     assert "Traceback" not in result.output
 
 
-def test_recap_of_a_skipped_date_says_it_was_skipped(tmp_path: Path, team: str) -> None:
-    chat_id = schedule(write(tmp_path, PAST_CHAT.replace("repeat: weekly", "repeat: weekly\nskip: [2026-11-17]")),
-                       team)
+def test_recap_of_a_skipped_date_says_it_was_skipped(tmp_path: Path, team: str,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    chat_id = schedule_at(BEFORE_PAST_CHAT, write(
+        tmp_path, PAST_CHAT.replace("repeat: weekly", "repeat: weekly\nskip: [2026-11-17]")), team, monkeypatch)
 
     result = invoke("recap", str(chat_id), "--date", "2026-11-17")
 
@@ -428,22 +480,53 @@ def test_recap_of_a_skipped_date_says_it_was_skipped(tmp_path: Path, team: str) 
     assert "didn't run on Tue 2026-11-17 (that date was skipped); it last ran on Tue 2026-11-10" in result.stderr
 
 
-def test_schedule_for_a_workspace_the_bot_has_never_seen_exits_2_naming_those_it_knows(team: str) -> None:
-    result = invoke("schedule", EXAMPLE, "--team", "T0NEVERSEEN")
+def test_a_chat_scheduled_after_its_first_dates_has_not_run_on_them(tmp_path: Path, team: str) -> None:
+    """PAST_CHAT's file starts on 2026-11-10, but it is scheduled now (Tue 2026-11-24, 9 AM in Los Angeles): its
+    first date is today at 17:00, not yet begun, and the dates before were never run."""
+    chat_id = schedule(write(tmp_path, PAST_CHAT), team)
+
+    latest = invoke("recap", str(chat_id))
+    earlier = invoke("recap", str(chat_id), "--date", "2026-11-17")
+
+    for result in (latest, earlier):
+        assert result.exit_code == 2 and not result.stdout, result.output
+        assert f"Chat {chat_id} hasn't run yet; its first date is 2026-11-24." in result.stderr
+
+
+def test_a_date_before_a_chat_was_scheduled_did_not_run_though_a_later_one_did(tmp_path: Path, team: str,
+                                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    scheduled = datetime(2026, 11, 15, tzinfo=UTC)  # between the file's first date (11-10) and its second (11-17)
+    chat_id = schedule_at(scheduled, write(tmp_path, PAST_CHAT), team, monkeypatch)
+
+    result = invoke("recap", str(chat_id), "--date", "2026-11-10")
+
+    assert result.exit_code == 2 and not result.stdout, result.output
+    assert (f"Chat {chat_id} didn't run on Tue 2026-11-10: it was scheduled later, on Sat 2026-11-14; it last ran "
+            "on Tue 2026-11-17") in result.stderr
+    assert invoke("recap", str(chat_id), "--date", "2026-11-17").exit_code == 0
+
+
+@pytest.mark.parametrize("command", [("schedule", EXAMPLE), ("list",)])
+def test_a_workspace_the_bot_has_never_seen_exits_2_naming_those_it_knows(cli_database: Database, team: str,
+                                                                          command: tuple) -> None:
+    result = invoke(*command, "--team", "T0NEVERSEEN")
 
     assert result.exit_code == 2 and not result.stdout
-    assert "never seen workspace T0NEVERSEEN" in result.stderr and team in result.stderr
-    assert listed("--team", "T0NEVERSEEN") == []
+    assert "doesn't know workspace T0NEVERSEEN" in result.stderr and team in result.stderr
+    with cli_database.sessions() as session:
+        assert "T0NEVERSEEN" not in known_teams(session)
 
 
-def test_schedule_in_a_database_that_knows_no_workspace_says_how_to_get_one(tmp_path: Path,
-                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("team_option", [(), ("--team", "T0NEVERSEEN")])
+def test_schedule_in_a_database_that_knows_no_workspace_says_to_install_the_app_first(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, team_option: tuple[str, ...]) -> None:
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'new.db'}")
 
-    result = invoke("schedule", EXAMPLE, "--team", "T0NEVERSEEN")
+    result = invoke("schedule", EXAMPLE, *team_option)
 
     assert result.exit_code == 2
-    assert "never seen workspace T0NEVERSEEN" in result.stderr and "/plchat schedule" in result.stderr
+    assert "Install the app in your workspace first (plchat run or plchat web" in result.stderr
+    assert "say which with --team" not in result.stderr, "a --team it would refuse sends people in a circle"
 
 
 def test_recap_with_a_bad_format_or_date_exits_2(team: str) -> None:

@@ -279,3 +279,15 @@ def test_mentions_are_sent_as_slack_sends_a_person_picked_from_the_menu() -> Non
 @given(st.text(alphabet=st.characters(blacklist_characters="@#<>&")))
 def test_text_without_a_mention_is_sent_as_typed(text: str) -> None:
     assert escaped_text(text, SANDBOX_PEOPLE, {"C0GENERAL": "general"}) == (text, [])
+
+
+def test_the_sandbox_runs_the_readme_example_chat_from_any_folder(tmp_path: Path, root_log_level: None) -> None:
+    """The README's `chat examples/plchat-chat.yml`, typed where there is no examples/ folder (a wheel install,
+    or any folder but the clone's): the example shipped with the package runs."""
+    assert not (Path.cwd() / "examples").exists()
+
+    result = sandbox_script(tmp_path, "chat examples/plchat-chat.yml")
+
+    assert result.exit_code == 0, result.output
+    assert "Can't read" not in result.stdout
+    assert "(running #PLChat “Feedback that moves learning”" in result.stdout

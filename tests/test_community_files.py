@@ -18,6 +18,7 @@ from bot.cli import cli
 from bot.db import transaction
 from bot.play_files import PLAYS_DIR, PlayFile, load_play_dir, parse_play_file, play_markdown
 from bot.slack import blocks, play_blocks
+from bot.slack.installs import remember_workspace
 from bot.slack.markup import guard, live_markup
 from bot.tips import store
 from bot.tips.records import NewTip
@@ -38,6 +39,13 @@ def url(database: Database, monkeypatch: pytest.MonkeyPatch) -> str:
     url = database.engine.url.render_as_string(hide_password=False)
     monkeypatch.setenv("DATABASE_URL", url)
     return url
+
+
+def installed(database: Database) -> str:
+    """A new workspace the app is installed in: `--team` may name it."""
+    team = new_team()
+    remember_workspace(database.sessions, team)
+    return team
 
 
 def publish(database: Database, team: str, title: str, author: str = "U0ANA") -> plays.Play:
@@ -62,7 +70,7 @@ def own_plays(database: Database, team: str) -> dict[str, str]:
 
 def test_export_then_import_round_trips_into_another_workspace_and_back(url: str, database: Database,
                                                                          tmp_path: Path) -> None:
-    team, other = new_team(), new_team()
+    team, other = new_team(), installed(database)
     first = publish(database, team, "Rotating group roles")
     second = publish(database, team, "Rotating group roles", author="x:ben")  # same title: a slug of its own
     assert second.slug != first.slug
@@ -115,7 +123,7 @@ def variant(slug: str) -> str:
 ])
 def test_bad_files_are_refused_by_name_and_the_good_ones_kept(url: str, database: Database, tmp_path: Path,
                                                               name: str, content: str | bytes, says: str) -> None:
-    team = new_team()
+    team = installed(database)
     folder = tmp_path / "in"
     folder.mkdir()
     bad = folder / name
@@ -131,7 +139,7 @@ def test_bad_files_are_refused_by_name_and_the_good_ones_kept(url: str, database
 
 
 def test_a_refused_file_names_every_problem_and_counts_once(url: str, database: Database, tmp_path: Path) -> None:
-    team = new_team()
+    team = installed(database)
     folder = tmp_path / "in"
     folder.mkdir()
     bad = folder / "two-faults.md"
@@ -148,8 +156,8 @@ def test_a_refused_file_names_every_problem_and_counts_once(url: str, database: 
     assert "1 added, 0 updated, 0 unchanged, 1 refused." in result.stdout
 
 
-def test_an_unreadable_folder_exits_2_and_imports_nothing(url: str, tmp_path: Path) -> None:
-    team = new_team()
+def test_an_unreadable_folder_exits_2_and_imports_nothing(url: str, database: Database, tmp_path: Path) -> None:
+    team = installed(database)
     assert invoke("plays", "import", str(tmp_path / "missing"), "--team", team).exit_code == 2
     empty = tmp_path / "empty"
     empty.mkdir()
@@ -211,3 +219,23 @@ def test_whatever_the_form_holds_is_refused_or_round_trips_and_pings_nobody(tmp_
     assert community.check(back) == {} and community.body(back) == made.body
     assert (back.title, back.summary, back.tags) == (made.front.title, made.front.summary, "projects")
     assert live_markup(guard(blocks.play_card(play))) == []
+
+
+@pytest.mark.parametrize("command", [("export", "--output", "{out}"), ("import", "{folder}"), ("search", "roles")])
+def test_a_workspace_the_bot_does_not_know_is_refused_not_started(url: str, database: Database, tmp_path: Path,
+                                                                  command: tuple[str, ...]) -> None:
+    """`--team TOTHER` (a typo, or a workspace the app was never installed in) is bad input: exit 2 naming the
+    workspaces the bot knows, and no new workspace appears."""
+    team = installed(database)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "our-rotation.md").write_text(variant("our-rotation"), encoding="utf-8")
+
+    result = invoke("plays", *(part.format(out=tmp_path / "out", folder=folder) for part in command),
+                    "--team", "TOTHER")
+
+    assert result.exit_code == 2, result.output
+    assert "doesn't know workspace TOTHER" in result.stderr and team in result.stderr
+    assert "no plays of its own" not in result.output
+    with database.sessions() as session:
+        assert "TOTHER" not in store.known_teams(session)

@@ -627,3 +627,28 @@ def test_a_trigger_id_opens_one_view_within_three_seconds() -> None:
         assert api_error(lambda: client.views_open(trigger_id=late, view=form)).response["error"] == \
             "expired_trigger_id"
         assert client.views_open(trigger_id="made-up.by.a.test", view=form)["ok"] is True  # not issued: unchecked
+
+
+def test_apps_connections_open_answers_an_app_token_only_and_refuses_a_revoked_one(standin: SlackStandIn) -> None:
+    """As Slack: a Socket Mode URL for an app-level token; a bot token is the wrong type; a revoked app token (or
+    one of another app) is invalid_auth, while the bot token keeps working."""
+    standin.socket_mode_url = "ws://127.0.0.1:9/socket"
+    good, revoked = "xapp-1-A0PLCHAT-good", "xapp-1-A0PLCHAT-revoked"
+    standin.revoke(revoked)
+
+    opened = WebClient(base_url=standin.api_url).apps_connections_open(app_token=good)
+    wrong_type = api_error(lambda: WebClient(base_url=standin.api_url).apps_connections_open(app_token="xoxb-test"))
+    refused = api_error(lambda: WebClient(base_url=standin.api_url).apps_connections_open(app_token=revoked))
+
+    assert opened["url"].startswith("ws://127.0.0.1:9/socket?ticket=")
+    assert wrong_type.response["error"] == "not_allowed_token_type"
+    assert refused.response["error"] == "invalid_auth"
+    assert WebClient(token="xoxb-test", base_url=standin.api_url).auth_test()["ok"]
+
+
+def test_a_revoked_bot_token_is_refused_as_slack_refuses_it(standin: SlackStandIn) -> None:
+    standin.revoke("xoxb-revoked")
+
+    refused = api_error(lambda: WebClient(token="xoxb-revoked", base_url=standin.api_url).auth_test())
+
+    assert refused.response["error"] == "token_revoked"

@@ -98,3 +98,17 @@ def test_envelopes_right_after_a_refresh_or_a_dropped_socket_are_acked_in_time(r
     running.sockets.wait_for_connections(before + 1, timeout=30)
     assert running.sockets.acked(running.command("competency"))
     assert running.web.wait_for(lambda calls: sum(c.kind == "hook" for c in calls) >= 5, timeout=20)
+
+
+def test_the_workspace_is_known_from_the_moment_run_connects(running: Running, tmp_path: Path) -> None:
+    """`plchat run` records the workspace its token's auth.test names before it connects: operator commands need
+    no --team, and refuse one the bot doesn't know, before anyone in the workspace has used the bot."""
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'plchat.db'}"}
+
+    exported = subprocess.run([str(PLCHAT), "tips", "export"], env=env, cwd=tmp_path, capture_output=True, text=True,
+                              timeout=60)
+    typo = subprocess.run([str(PLCHAT), "tips", "export", "--team", "T0TYPO"], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+
+    assert exported.returncode == 0, exported.stderr
+    assert typo.returncode == 2 and f"it knows {running.web.team_id}" in typo.stderr

@@ -22,6 +22,7 @@ from bot import db
 from bot.bootstrap import open_database
 from bot.cli import cli
 from bot.config import Settings
+from bot.slack.installs import remember_workspace
 from bot.tips import transfer
 from bot.tips.store import known_teams
 from conftest import BACKENDS, empty_database_url
@@ -46,8 +47,18 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: py
             connection.execute(text("CREATE SCHEMA public"))
         engine.dispose()
     db.upgrade(url)
+    install(url, TEAM_A)
     monkeypatch.setenv("DATABASE_URL", url)
     return url
+
+
+def install(url: str, team: str) -> None:
+    """The app is installed in `team` (as `plchat run` records it): the bot knows the workspace."""
+    database = open_database(Settings(_env_file=None, database_url=url))
+    try:
+        remember_workspace(database.sessions, team)
+    finally:
+        database.engine.dispose()
 
 
 def write(tmp_path: Path, name: str, content: str | bytes) -> Path:
@@ -83,6 +94,7 @@ def teams(url: str) -> list[str]:
 
 
 def import_ok(path: Path, team: str = TEAM_A) -> Result:
+    """Import into a workspace the bot knows."""
     result = invoke("tips", "import", str(path), "--team", team)
     assert result.exit_code == 0, result.output
     return result
@@ -126,8 +138,11 @@ def test_json_lines_import_adds_every_row(database_url: str, tmp_path: Path, suf
 def test_import_migrates_a_fresh_embedded_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     url = f"sqlite:///{tmp_path / 'fresh.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
+    path = jsonl(tmp_path, "tips.jsonl", {"text": "Exit tickets every Friday"})
+    assert invoke("tips", "import", str(path)).exit_code == 2, "no workspace yet"
+    install(url, TEAM_A)  # the tables are there: the import migrated the file
 
-    import_ok(jsonl(tmp_path, "tips.jsonl", {"text": "Exit tickets every Friday"}))
+    import_ok(path)
 
     assert [t["text"] for t in stored(url, TEAM_A)] == ["Exit tickets every Friday"]
 
@@ -304,7 +319,7 @@ def test_a_file_without_text_adds_nothing(database_url: str, tmp_path: Path, nam
     assert result.exit_code == 2, result.output
     assert "`text`" in result.stderr
     assert stored(database_url, TEAM_A) == []
-    assert teams(database_url) == [], "a refused file leaves no workspace behind (a typo in --team would)"
+    assert teams(database_url) == [TEAM_A], "a refused file adds no workspace"
 
 
 @pytest.mark.parametrize("name, content, message", [
@@ -325,14 +340,15 @@ def test_a_file_that_cant_be_read_is_refused(database_url: str, tmp_path: Path, 
     assert stored(database_url, TEAM_A) == []
 
 
-@pytest.mark.parametrize("name", ["missing.csv", "folder.csv"])
-def test_a_missing_file_or_a_folder_is_named(database_url: str, tmp_path: Path, name: str) -> None:
+@pytest.mark.parametrize(("name", "says"), [("missing.csv", "{path}: not found."), ("t1", "{path}: not found."),
+                                           ("folder.csv", "{path} is a folder")])
+def test_a_missing_file_or_a_folder_is_named(database_url: str, tmp_path: Path, name: str, says: str) -> None:
     (tmp_path / "folder.csv").mkdir()
 
     result = invoke("tips", "import", str(tmp_path / name), "--team", TEAM_A)
 
     assert result.exit_code == 2, result.output
-    assert f"Can't read {tmp_path / name}" in result.stderr
+    assert says.format(path=tmp_path / name) in result.stderr and "format" not in result.stderr
     assert "Traceback" not in result.output
 
 
@@ -362,6 +378,7 @@ def test_the_only_workspace_needs_no_team(database_url: str, tmp_path: Path) -> 
 @pytest.mark.parametrize("command", [("import", "tips.jsonl"), ("export",), ("search", "exit")])
 def test_two_workspaces_need_a_team(database_url: str, tmp_path: Path, command: tuple[str, ...]) -> None:
     path = jsonl(tmp_path, "tips.jsonl", {"text": "Exit tickets every Friday"})
+    install(database_url, TEAM_B)
     import_ok(path, TEAM_A)
     import_ok(path, TEAM_B)
 
@@ -372,13 +389,31 @@ def test_two_workspaces_need_a_team(database_url: str, tmp_path: Path, command: 
     assert "--team" in result.stderr
 
 
-def test_importing_into_an_empty_database_needs_a_team(database_url: str, tmp_path: Path) -> None:
-    result = invoke("tips", "import", str(jsonl(tmp_path, "tips.jsonl", {"text": "Exit tickets every day"})))
+@pytest.mark.parametrize("team", [(), ("--team", TEAM_A)])
+def test_importing_before_the_app_is_installed_says_to_install_it_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                         team: tuple[str, ...]) -> None:
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+
+    result = invoke("tips", "import", str(jsonl(tmp_path, "tips.jsonl", {"text": "Exit tickets every day"})), *team)
 
     assert result.exit_code == 2, result.output
-    assert "--team" in result.stderr
-    assert "T…" in result.stderr
-    assert teams(database_url) == []
+    assert "Install the app in your workspace first" in result.stderr and "say which" not in result.stderr
+    assert teams(url) == []
+
+
+@pytest.mark.parametrize("command", [("import", "{tips}"), ("export",), ("search", "exit")])
+def test_a_team_the_bot_does_not_know_is_refused_naming_those_it_knows(database_url: str, tmp_path: Path,
+                                                                      command: tuple[str, ...]) -> None:
+    tips = jsonl(tmp_path, "tips.jsonl", {"text": "Exit tickets every Friday"})
+    import_ok(tips)
+
+    result = invoke("tips", *(part.format(tips=tips) for part in command), "--team", "T0TYPO")
+
+    assert result.exit_code == 2, result.output
+    assert f"doesn't know workspace T0TYPO; it knows {TEAM_A}" in result.stderr
+    assert teams(database_url) == [TEAM_A], "a typo starts no workspace"
+    assert invoke("tips", "export").exit_code == 0, "so commands without --team still work"
 
 
 @pytest.mark.parametrize("team", ["acme", "t0abc", "U0123ABCD", "T0", "T" + "A" * 32, "T0ABC\n"])
@@ -388,7 +423,7 @@ def test_a_team_that_isnt_a_slack_id_is_refused(database_url: str, tmp_path: Pat
 
     assert result.exit_code == 2, result.output
     assert "isn't a Slack team id" in result.stderr
-    assert teams(database_url) == []
+    assert teams(database_url) == [TEAM_A]
 
 
 # -- export --------------------------------------------------------------------------------------
@@ -402,6 +437,7 @@ def test_export_then_import_elsewhere_gives_the_same_tips(database_url: str, tmp
                     *({"text": hostile, "author": "Bo"} for hostile in HOSTILE)))
 
     exported = invoke("tips", "export", "--team", TEAM_A, "--format", kind)
+    install(database_url, TEAM_B)
     result = import_ok(write(tmp_path, f"exported.{kind}", exported.stdout), TEAM_B)
 
     assert exported.exit_code == 0, exported.output
@@ -428,6 +464,7 @@ def test_a_round_trip_keeps_formula_looking_text_and_a_hidden_tip_hidden(databas
         assert not [cell for cell in cells if cell.startswith(("=", "+", "-", "@", "\t", "\r"))], \
             "no cell a spreadsheet would run"
 
+    install(database_url, TEAM_B)
     import_ok(write(tmp_path, f"exported.{kind}", exported.stdout), TEAM_B)
 
     copied = stored(database_url, TEAM_B)
@@ -469,6 +506,7 @@ def test_an_unknown_export_format_is_refused() -> None:
 def test_search_finds_a_tip_of_its_own_workspace_only(database_url: str, tmp_path: Path) -> None:
     import_ok(jsonl(tmp_path, "a.jsonl", {"text": "Exit tickets every Friday", "author": "Ana",
                                           "tags": ["assessment"]}), TEAM_A)
+    install(database_url, TEAM_B)
     import_ok(jsonl(tmp_path, "b.jsonl", {"text": "Gallery walk for peer feedback", "author": "Bo"}), TEAM_B)
 
     found = invoke("tips", "search", "exit", "tickets", "--team", TEAM_A)

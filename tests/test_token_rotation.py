@@ -8,17 +8,21 @@ import json
 import re
 import urllib.request
 import uuid
+from pathlib import Path
 from typing import Iterator
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from typer.testing import CliRunner
 
 from bot.bootstrap import Database, build_app
+from bot.cli import cli
 from bot.config import Settings
 from bot.sandbox import payloads
 from bot.sandbox.harness import LocalServer
 from bot.sandbox.slack_api import SlackStandIn
+from bot.play_files import PLAYS_DIR
 from bot.slack.installs import client_factory
 from bot.web import create_wsgi_app
 
@@ -141,3 +145,24 @@ def test_the_web_process_refreshes_an_expiring_token_through_the_store_too(oauth
     [published] = oauth.standin.wait_for(lambda calls: any(c.method == "views.publish" for c in calls)) and [
         call for call in oauth.standin.calls if call.method == "views.publish"]
     assert published.token == refreshed.bot_token and published.status == 200
+
+
+def test_a_workspace_is_known_to_plchat_the_moment_it_installs_the_app(oauth: Install, tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--team` must name a workspace the bot knows (a typo would otherwise start a new one); one that installed
+    through OAuth is known at once, before anyone there has used the bot, so a play can be imported into it."""
+    school = team()
+    monkeypatch.setenv("DATABASE_URL", oauth.database.engine.url.render_as_string(hide_password=False))
+    folder = tmp_path / "plays"
+    folder.mkdir()
+    shipped = (PLAYS_DIR / "audit-apps-against-goals.md").read_text(encoding="utf-8")
+    (folder / "our-app-audit.md").write_text(shipped.replace("slug: audit-apps-against-goals", "slug: our-app-audit"),
+                                             encoding="utf-8")
+    assert CliRunner().invoke(cli, ["plays", "import", str(folder), "--team", school]).exit_code == 2, "not yet"
+    oauth.standin.expect_install("code-known", team_id=school)
+
+    oauth.install("code-known")
+    result = CliRunner().invoke(cli, ["plays", "import", str(folder), "--team", school])
+
+    assert result.exit_code == 0, result.output
+    assert "1 added" in result.stdout

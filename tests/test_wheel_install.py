@@ -59,6 +59,7 @@ def test_a_wheel_installed_elsewhere_has_its_playbook_and_migrations(tmp_path: P
     example = run(plchat, "chats", "example", cwd=elsewhere, env=env)
     assert example.returncode == 0, example.stderr
     assert example.stdout == (CHECKOUT / "examples" / "plchat-chat.yml").read_text(encoding="utf-8")
+    assert "plchat chats example > plchat-chat.yml" in example.stdout and "examples/" not in example.stdout
     helped = run(plchat, "chats", "schedule", "--help", cwd=elsewhere, env=env)
     words = " ".join(helped.stdout.replace("│", " ").split())  # rich wraps help text in a box
     assert "plchat chats example" in words and "examples/" not in words
@@ -70,4 +71,5 @@ def test_a_wheel_installed_elsewhere_has_its_playbook_and_migrations(tmp_path: P
         result = run(plchat, *command, cwd=elsewhere, env=env)
         assert result.returncode == 2, result.stdout + result.stderr
         assert "DATABASE_URL" in result.stderr and "pip install 'plchat-bot[postgres]'" in result.stderr
+        assert "pip install -e '.[postgres]'" in result.stderr, "the README installs from a clone"
         assert "Traceback" not in result.stdout + result.stderr and len(result.stderr.splitlines()) <= 2

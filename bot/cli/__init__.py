@@ -14,10 +14,12 @@ import logging
 import signal
 import sys
 import threading
+from pathlib import Path
 from threading import Event
 from typing import Annotated
 
 import typer
+from sqlalchemy.engine import URL, make_url
 
 from bot import db
 from bot.bootstrap import PlaybookError, build_app, open_database, prepare_embedded
@@ -25,13 +27,14 @@ from bot.chats.spec import NETWORKS
 from bot.cli.chats import chats_cli
 from bot.cli.common import fail, load_settings
 from bot.cli.digest import digest_cli
-from bot.cli.errors import PlchatGroup, configure_logging
+from bot.cli.errors import PlchatGroup, configure_logging, stdout_gone
 from bot.cli.plays import plays_cli
 from bot.cli.tips import tips_cli
-from bot.config import NETWORK_SETTINGS, Settings
+from bot.config import NETWORK_SETTINGS, Settings, slack_token_problem
 from bot.scheduler import run_scheduler
 from bot.slack import manifest as app_manifest
-from bot.slack.app import check_bot_token
+from bot.slack.app import check_app_token, check_bot_token
+from bot.slack.installs import remember_workspace
 from bot.slack.services import system_clock
 
 cli = typer.Typer(help="PLChat Bot: playbook plays, tips, hashtag chats and digests for teacher communities.",
@@ -69,13 +72,32 @@ def prepared(settings: Settings):
         fail(f"The playbook has invalid files; fix them and retry:\n{exc}")
 
 
+def checked_slack(settings: Settings, *, socket_mode: bool = False) -> str:
+    """Check the Slack tokens once before starting (their shape, then with Slack), so a wrong, swapped or revoked
+    one stops the command with one message; the id of SLACK_BOT_TOKEN's workspace."""
+    assert settings.slack_bot_token
+    app_token = settings.slack_app_token.get_secret_value() if socket_mode and settings.slack_app_token else None
+    problem = slack_token_problem(settings.slack_bot_token.get_secret_value(), app_token)
+    if problem:
+        fail(problem)
+    team_id = check_bot_token(settings)
+    if socket_mode:
+        check_app_token(settings)
+    return team_id
+
+
+def single_workspace(settings: Settings) -> str | None:
+    """With SLACK_BOT_TOKEN alone (no OAuth), its workspace, once the tokens are checked; None otherwise."""
+    return checked_slack(settings) if settings.slack_bot_token and not settings.oauth_enabled else None
+
+
 @cli.command()
 def run() -> None:
     """Everything in one process: Socket Mode on the embedded database."""
     settings = load_settings()
     if not (settings.slack_bot_token and settings.slack_app_token):
         fail(NO_TOKENS)
-    check_bot_token(settings)
+    team_id = checked_slack(settings, socket_mode=True)
     # The websocket-client adapter, not slack-sdk's built-in client: on Slack's routine refresh the built-in one
     # closes the old socket on its message thread and waits out that socket's 3 s read timeout, so envelopes on
     # the new socket waited past Slack's 3 s ack deadline; this one hands them to the new socket at once
@@ -83,6 +105,7 @@ def run() -> None:
     from slack_bolt.adapter.socket_mode.websocket_client import SocketModeHandler
 
     database = prepared(settings)
+    remember_workspace(database.sessions, team_id)  # installed there: `plchat` commands know it from now on
     app = build_app(settings, database)
     stop = Event()
     threading.Thread(target=run_scheduler, args=(settings, database, system_clock, stop), name="scheduler",
@@ -104,8 +127,11 @@ def web() -> None:
     if not (settings.slack_bot_token or settings.oauth_enabled):
         fail("plchat web needs SLACK_BOT_TOKEN for one workspace, or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET "
              "to let any workspace install it.")
-    if settings.slack_bot_token and not settings.oauth_enabled:
-        check_bot_token(settings)  # here, before gunicorn forks: a bad token stops it once, not in every worker
+    team_id = single_workspace(settings)  # before gunicorn forks: a bad token stops it once, not in every worker
+    if team_id:
+        database = open_database(settings)
+        remember_workspace(database.sessions, team_id)
+        database.engine.dispose()  # gunicorn's workers open their own
 
     def load_app():
         database = open_database(settings)
@@ -124,10 +150,14 @@ def worker() -> None:
     if not (settings.slack_bot_token or settings.oauth_enabled or settings.connected_networks):
         networks = "\n".join(f"  {NETWORKS[name]}: {names}" for name, names in NETWORK_SETTINGS.items())
         typer.echo(NOTHING_TO_POST_TO.format(networks=networks), err=True)
+    team_id = single_workspace(settings)
+    database = open_database(settings)
+    if team_id:
+        remember_workspace(database.sessions, team_id)
     stop = Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        run_scheduler(settings, open_database(settings), system_clock, stop)
+        run_scheduler(settings, database, system_clock, stop)
     except KeyboardInterrupt:
         stop.set()
 
@@ -170,8 +200,19 @@ def _prompt_lines():
 def db_upgrade() -> None:
     """Migrate the database to the newest schema."""
     settings = load_settings()
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        fail("DATABASE_URL is an in-memory SQLite database: it would be gone when this command ends, and every "
+             "command starts with an empty one. Name a file: sqlite:///plchat.db (or sqlite:////abs/path.db).")
     db.upgrade(settings.database_url)
-    typer.echo("Database is at the newest schema.")
+    typer.echo(f"The database {_where(url)} is at the newest schema.")
+
+
+def _where(url: URL) -> str:
+    """Which database, for a person: a SQLite file's absolute path, else the URL with its password hidden."""
+    if url.get_backend_name() == "sqlite":
+        return str(Path(url.database or "").expanduser().resolve())
+    return url.render_as_string(hide_password=True)
 
 
 @cli.command()
@@ -188,4 +229,13 @@ def manifest(url: Annotated[str | None, typer.Option(
 
 
 def main() -> None:
-    cli()
+    code: int | str | None = 0
+    try:
+        cli()
+    except SystemExit as done:
+        code = done.code
+    try:
+        sys.stdout.flush()  # what a command printed without flushing: its reader may be gone by now
+    except BrokenPipeError:
+        code = stdout_gone()
+    sys.exit(code)

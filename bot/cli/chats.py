@@ -14,7 +14,7 @@ from bot import archive
 from bot.chats import answers, store, timetable
 from bot.chats.definition import chat_to_yaml, parse_chat_file
 from bot.chats.spec import NETWORKS, ChatSpec, ChatSpecError, ScheduledChat, not_connected
-from bot.cli.common import TeamOption, fail, load_settings, operator_database, workspace
+from bot.cli.common import TeamOption, fail, load_settings, operator_database, team_filter, workspace
 from bot.config import NETWORK_SETTINGS, Settings
 from bot.db import transaction
 from bot.resources import data_dir
@@ -76,7 +76,7 @@ def chats_schedule(file: ChatFile, team: TeamOption = None) -> None:
     settings = load_settings()
     spec = _read_spec(file, settings)
     database = operator_database(settings)
-    team_id = workspace(database.sessions, team, seen=True)
+    team_id = workspace(database.sessions, team)
     with transaction(database.sessions) as session:
         chat = store.create_chat(session, team_id, spec, "cli", _now())
     typer.echo(f"Scheduled. {_describe(chat)}")
@@ -109,6 +109,7 @@ def chats_list(as_json: Annotated[bool, typer.Option("--json", help="A JSON arra
                team: Annotated[str | None, typer.Option("--team", help="Only this workspace's chats.")] = None) -> None:
     """Upcoming chats, soonest first."""
     database = operator_database(load_settings())
+    team = team_filter(database.sessions, team)
     with database.sessions() as session:
         chats = store.upcoming(session, _now(), team, limit=10_000)
     if as_json:
@@ -144,6 +145,10 @@ def chats_skip(chat_id: ChatId, day: Annotated[str, typer.Argument(
         fail(f"{day!r} isn't a date; write it as YYYY-MM-DD, e.g. 2026-12-22.")
     database = operator_database(load_settings())
     with _known_chat(), transaction(database.sessions) as session:
+        chat = store.get_chat(session, chat_id, _now())
+        if skipped in chat.spec.skip:  # what was asked for holds: a script may run it twice
+            typer.echo(f"Chat {chat_id} already skips {skipped:%a %Y-%m-%d}; nothing to do. {_describe(chat)}")
+            return
         chat = store.skip_date(session, chat_id, skipped, _now())
     typer.echo(f"Skipped {skipped:%a %Y-%m-%d}. {_describe(chat)}")
 
@@ -159,7 +164,7 @@ def chats_recap(chat_id: ChatId,
     database = operator_database(load_settings())
     with _known_chat(), database.sessions() as session:
         chat = store.get_chat(session, chat_id, _now())
-        occurrence = _occurrence(chat, day)
+        occurrence = _occurrence(chat, day, _aware(store.get_record(session, chat_id).created_at))
         recap = answers.build_recap(session, chat_id, occurrence)
     document = archive.recap_html(recap) if fmt == "html" else archive.recap_markdown(recap)
     if output is None:
@@ -172,14 +177,21 @@ def chats_recap(chat_id: ChatId,
     typer.echo(f"Wrote the recap of {occurrence:%a %Y-%m-%d} to {output}.")
 
 
-def _occurrence(chat: ScheduledChat, day: str | None) -> date:
+def _aware(moment: datetime) -> datetime:
+    """A stored time as UTC (SQLite gives it back without its zone)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _occurrence(chat: ScheduledChat, day: str | None, scheduled_at: datetime) -> date:
     """The date whose recap to write: --date, or the latest that has started. A date the chat never ran on is
-    bad input (exit 2): its recap would only say that nobody answered."""
+    bad input (exit 2): its recap would only say that nobody answered. A date that started before the chat was
+    scheduled never ran either, even when the file's `starts` is earlier."""
     now = _now()
-    last = timetable.last_start(chat.spec, now)
+    ran = [start for start in _starts(chat, now) if start >= scheduled_at]
+    last = ran[-1] if ran else None
     if day is None:
         if last is None:
-            fail(f"Chat {chat.id} hasn't run yet; its first date is {chat.spec.starts:%Y-%m-%d}.")
+            fail(_not_run_yet(chat, scheduled_at))
         return last.date()
     try:
         chosen = date.fromisoformat(day)
@@ -191,15 +203,38 @@ def _occurrence(chat: ScheduledChat, day: str | None) -> date:
                f" (it runs on {chat.spec.starts:%A}s from {chat.spec.starts:%Y-%m-%d})" if chat.spec.repeat == "weekly"
                else "")
         fail(f"Chat {chat.id} didn't run on {chosen:%a %Y-%m-%d}{why}{ran_until}.")
-    if timetable.local_start(chat.spec, chosen) > now:
+    start = timetable.local_start(chat.spec, chosen)
+    if start > now:
         fail(f"Chat {chat.id}'s {chosen:%a %Y-%m-%d} date hasn't started yet{ran_until}.")
+    if start < scheduled_at:
+        fail(_not_run_yet(chat, scheduled_at) if last is None else
+             f"Chat {chat.id} didn't run on {chosen:%a %Y-%m-%d}: it was scheduled later, on "
+             f"{scheduled_at.astimezone(start.tzinfo):%a %Y-%m-%d}{ran_until}.")
     return chosen
+
+
+def _starts(chat: ScheduledChat, now: datetime) -> list[datetime]:
+    """The starts (aware, local) of the chat's dates that have begun by `now`, oldest first."""
+    starts = []
+    for day in timetable.occurrence_dates(chat.spec):
+        start = timetable.local_start(chat.spec, day)
+        if start > now:
+            break
+        starts.append(start)
+    return starts
+
+
+def _not_run_yet(chat: ScheduledChat, scheduled_at: datetime) -> str:
+    first = next((day for day in timetable.occurrence_dates(chat.spec)
+                  if timetable.local_start(chat.spec, day) >= scheduled_at), None)
+    return f"Chat {chat.id} hasn't run yet" + (f"; its first date is {first:%Y-%m-%d}." if first else
+                                               "; it has no date left.")
 
 
 @contextmanager
 def _known_chat() -> Iterator[None]:
-    """Turn 'no such chat' and 'not a date it runs on' into a message and exit code 1."""
+    """'No such chat' and 'not a date it runs on' are bad input: a message and exit code 2."""
     try:
         yield
     except (store.ChatNotFound, store.NotAnOccurrence) as exc:
-        fail(str(exc), 1)
+        fail(str(exc))

@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
+import os
 import re
+from functools import cache
 from typing import Annotated, Any, NoReturn
 
 import typer
 from pydantic import ValidationError
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import db
 from bot.bootstrap import Database, open_database
-from bot.config import Settings
+from bot.config import Settings, unknown_settings
 from bot.tips.store import known_teams
 
 TeamOption = Annotated[str | None, typer.Option(
-    "--team", help="The workspace's Slack team id (T…); needed when the database has more or fewer than one.")]
+    "--team", help="The Slack team id (T…) of a workspace the bot knows (the app is installed there); needed when "
+    "it knows more than one.")]
 
 SLACK_TEAM = re.compile(r"[TE][A-Z0-9]{2,31}")
+LIMITS = {"greater_than_equal": "at least {ge}", "less_than_equal": "at most {le}", "greater_than": "more than {gt}",
+          "less_than": "less than {lt}"}
+SHAPES = {"int_parsing": "a whole number", "int_type": "a whole number", "int_from_float": "a whole number",
+          "float_parsing": "a number", "bool_parsing": "true or false", "url_parsing": "a URL (https://…)"}
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -26,19 +34,29 @@ def fail(message: str, code: int = 2) -> NoReturn:
 
 
 def load_settings() -> Settings:
+    _warn_unknown_settings()
     try:
         return Settings()
     except ValidationError as exc:
         fail("\n".join(f"Bad setting {'.'.join(map(str, e['loc'])).upper()}: {_in_words(e)}" for e in exc.errors()))
 
 
+@cache
+def _warn_unknown_settings() -> None:
+    """Once a process: a variable that looks like a setting but isn't one is named, with the one it may mean."""
+    for name, closest in unknown_settings(dict(os.environ)):
+        typer.echo(f"Warning: {name} isn't a setting, so it is ignored" +
+                   (f"; did you mean {closest}?" if closest else "."), err=True)
+
+
 def _in_words(error: Any) -> str:
     """A setting's problem as a sentence: our validators' own words, else pydantic's (never its input)."""
     if error["type"] == "value_error":
         return str(error["ctx"]["error"])
-    limits = {"greater_than_equal": "at least {ge}", "less_than_equal": "at most {le}"}
-    if error["type"] in limits:
-        return "it must be " + limits[error["type"]].format(**error["ctx"]) + "."
+    if error["type"] in SHAPES:
+        return f"it must be {SHAPES[error['type']]}."
+    if error["type"] in LIMITS:
+        return "it must be " + LIMITS[error["type"]].format(**error["ctx"]) + "."
     return str(error["msg"]) + "."
 
 
@@ -50,25 +68,42 @@ def operator_database(settings: Settings) -> Database:
     return open_database(settings)
 
 
-def workspace(sessions: sessionmaker[Session], team: str | None, *, seen: bool = False) -> str:
-    """The --team given, or the database's only workspace. With `seen`, --team must name a workspace the bot
-    already keeps data for (a chat for any other would post nowhere); imports may bring a new one in."""
-    if team is not None and not SLACK_TEAM.fullmatch(team):
-        fail(f"--team {team!r} isn't a Slack team id; it looks like T0123ABCD (E… for Enterprise Grid).")
-    if team is not None and not seen:
-        return team
+INSTALL_FIRST = ("Install the app in your workspace first (plchat run or plchat web with SLACK_BOT_TOKEN, or OAuth: "
+                 "see README), then {then}")
+AGAIN = "run this again (with one workspace known, no --team is needed)."
+INSTALLED_TEAMS = text("SELECT team_id FROM slack_installations WHERE team_id IS NOT NULL "
+                       "UNION SELECT team_id FROM slack_bots WHERE team_id IS NOT NULL")
+
+
+def known_workspaces(sessions: sessionmaker[Session]) -> list[str]:
+    """Every workspace the bot knows: one it keeps data for, or one that installed it through OAuth."""
     with sessions() as session:
-        teams = known_teams(session)
+        return sorted({*known_teams(session), *session.scalars(INSTALLED_TEAMS)})
+
+
+def workspace(sessions: sessionmaker[Session], team: str | None) -> str:
+    """The --team given, which must be a workspace the bot knows (a typo would otherwise start a new, empty
+    one), or the only workspace it knows."""
+    teams = known_workspaces(sessions)
     if team is not None:
-        if team not in teams:
-            fail(f"The bot has never seen workspace {team}. " + (
-                f"It knows {', '.join(teams)}; check the id." if teams else
-                "It knows none yet: install the app there (`plchat manifest` prints its manifest) and schedule "
-                "the first chat in Slack with /plchat schedule, or share a tip there with /tip."))
-        return team
+        return known_workspace(team, teams)
     if not teams:
-        fail("The database has no workspace yet, so say which one with --team and its Slack team id "
-             "(T…, e.g. from the workspace's URL or the bot's install log).")
+        fail(INSTALL_FIRST.format(then=AGAIN))
     if len(teams) > 1:
         fail(f"The database has {len(teams)} workspaces ({', '.join(teams)}); say which with --team.")
     return teams[0]
+
+
+def team_filter(sessions: sessionmaker[Session], team: str | None) -> str | None:
+    """--team of a command that otherwise works on every workspace: None, or a workspace the bot knows."""
+    return None if team is None else known_workspace(team, known_workspaces(sessions))
+
+
+def known_workspace(team: str, teams: list[str]) -> str:
+    """`team`, if it is a Slack team id among `teams`; else exit 2 saying what to do."""
+    if not SLACK_TEAM.fullmatch(team):
+        fail(f"--team {team!r} isn't a Slack team id; it looks like T0123ABCD (E… for Enterprise Grid).")
+    if team not in teams:
+        fail(f"The bot doesn't know workspace {team}; it knows {', '.join(teams)}. Check the id." if teams else
+             f"The bot doesn't know workspace {team}, or any yet. " + INSTALL_FIRST.format(then=AGAIN))
+    return team

@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsed
 from rich.progress import Progress as RichProgress
 from sqlalchemy import func, select
 
-from bot.cli.common import SLACK_TEAM, fail, load_settings, operator_database
+from bot.cli.common import load_settings, operator_database, team_filter
 from bot.db import transaction
 from bot.delivery import outbox
 from bot.delivery.drain import Drained, Owed, Progress, drain
@@ -34,12 +34,6 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _team(team: str | None) -> str | None:
-    if team is not None and not SLACK_TEAM.fullmatch(team):
-        fail(f"--team {team!r} isn't a Slack team id; it looks like T0123ABCD.")
-    return team
-
-
 @digest_cli.command("send")
 def digest_send(dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would go out; send nothing.")]
                 = False, team: TeamFilter = None, max_wait: Annotated[float, typer.Option(
@@ -48,9 +42,9 @@ def digest_send(dry_run: Annotated[bool, typer.Option("--dry-run", help="Show wh
     """Send the digests due now, waiting out rate limits (the worker does this on its own; this is for
     operators). Exits 0 when every digest due went out (or was skipped or stopped, as designed), 1 naming those
     that failed or are still waiting."""
-    team = _team(team)
     settings = load_settings()
     database = operator_database(settings)
+    team = team_filter(database.sessions, team)
     now = _now()
     if dry_run:
         with database.sessions() as session:

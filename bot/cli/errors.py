@@ -9,17 +9,21 @@ decides how it reads to an operator. A message never holds DATABASE_URL or a tok
 from __future__ import annotations
 
 import logging
+import os
+import sys
 from typing import Any
 
 import typer
 from sqlalchemy.exc import DBAPIError, NoSuchTableError, SQLAlchemyError
 from typer.core import TyperGroup
 
-from bot.slack.app import SlackTokenRefused, SlackUnreachable
+from bot.config import POSTGRES_INSTALL
+from bot.slack.app import SlackAppTokenRefused, SlackTokenRefused, SlackUnreachable
 
 DEBUG_HINT = "Run it again as `plchat --debug …` (or with PLCHAT_DEBUG=1) to see the traceback."
 SERVICES = frozenset({"run", "web", "worker"})  # long-running: they log what they do at INFO
 
+STDOUT_GONE = 141  # what a shell reports for a tool SIGPIPE ended (128 + 13), as `plchat … | head -1` does
 UNDEFINED_TABLE = "42P01"  # PostgreSQL's SQLSTATE for a missing table; SQLite says "no such table"
 
 
@@ -31,6 +35,8 @@ class PlchatGroup(TyperGroup):
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort, typer.TyperException):
             raise
+        except BrokenPipeError:
+            raise typer.Exit(stdout_gone()) from None
         except Exception as exc:
             if ctx.params.get("debug"):
                 raise
@@ -39,11 +45,23 @@ class PlchatGroup(TyperGroup):
             raise typer.Exit(code) from None
 
 
+def stdout_gone() -> int:
+    """Whoever read stdout has stopped (`plchat plays search … | head -1`): end quietly, as Unix tools do. What is
+    still buffered goes to /dev/null, so Python's last flush can't fail again on the way out (Python's docs on
+    SIGPIPE); the exit code is the one a shell shows for a tool that SIGPIPE ended."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return STDOUT_GONE
+
+
 def explain(exc: Exception, command: str | None) -> tuple[str, int]:
     """The operator's message for `exc`, and the exit code."""
     if isinstance(exc, SlackTokenRefused):
         return (f"Slack refused SLACK_BOT_TOKEN ({exc.error}): copy the Bot User OAuth Token (xoxb-…) again from "
                 "your app's OAuth & Permissions page, or reinstall the app if it was revoked.", 2)
+    if isinstance(exc, SlackAppTokenRefused):
+        return (f"Slack refused SLACK_APP_TOKEN ({exc.error}) for Socket Mode: make an app-level token (xapp-…) "
+                "with connections:write on your app's Basic Information page (App-Level Tokens) and set it.", 2)
     if isinstance(exc, SlackUnreachable):
         # 1, not 2: the settings may well be right; the network (or Slack) failed, and the same command may work
         # once it is back. A wrong SLACK_API_URL reads the same, so the message names it.
@@ -52,7 +70,7 @@ def explain(exc: Exception, command: str | None) -> tuple[str, int]:
     if isinstance(exc, ImportError) and "psycopg" in f"{exc.name} {exc}":
         # Installed without a libpq to load (psycopg alone, not psycopg[binary]); a missing psycopg is a bad setting
         return (f"DATABASE_URL is a PostgreSQL URL, but psycopg can't load ({_first_line(exc)}): "
-                "pip install 'plchat-bot[postgres]' installs it with its own libpq.", 2)
+                f"{POSTGRES_INSTALL} installs it with its own libpq.", 2)
     if isinstance(exc, SQLAlchemyError):
         return _database_problem(exc, command)
     where = f"plchat {command}" if command else "plchat"

@@ -10,7 +10,7 @@ import typer
 
 from bot import community, plays
 from bot.bootstrap import PlaybookError, open_database, sync_playbook
-from bot.cli.common import TeamOption, fail, load_settings, operator_database, workspace
+from bot.cli.common import TeamOption, fail, load_settings, operator_database, team_filter, workspace
 from bot.db import transaction
 from bot.play_files import MAX_FILE_BYTES, PLAYS_DIR, load_play_dir
 
@@ -51,6 +51,7 @@ def plays_search(words: Annotated[list[str], typer.Argument(help="What to look f
                      "--team", help="Also search this workspace's own plays (its Slack team id).")] = None) -> None:
     """Search the playbook the way /play does."""
     database = open_database(load_settings())
+    team = team_filter(database.sessions, team)
     with database.sessions() as session:
         result = plays.search_plays(session, " ".join(words), limit=5, team=team)
     if not result.plays:

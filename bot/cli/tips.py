@@ -27,6 +27,8 @@ def tips_import(file: Annotated[Path, typer.Argument(
         help="A .csv file with a header row, or .jsonl / .ndjson with one JSON object a line.")],
         team: TeamOption = None) -> None:
     """Add tips from a file; importing it again adds nothing. Exit 1 names each row skipped."""
+    if not file.is_file():
+        fail(f"{file} is a folder; give a .csv or .jsonl file." if file.is_dir() else f"{file}: not found.")
     try:
         kind = transfer.file_format(file)
     except transfer.FileRejected as exc:

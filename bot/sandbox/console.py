@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from bot import grades
 from bot.chats.definition import parse_chat_file
 from bot.chats.spec import ChatSpecError
+from bot.resources import data_dir
 from bot.sandbox import payloads
 from bot.sandbox.bluesky_api import BlueskyStandIn
 from bot.sandbox.chat_run import FakeClock, SandboxNetworks, demo_spec, run_demo_chat, run_next_digests
@@ -162,7 +163,7 @@ class Console:
         clock = FakeClock(self.clock().replace(second=0, microsecond=0))
         if path:
             try:
-                spec = parse_chat_file(Path(path).read_bytes(), default_timezone=settings.plchat_timezone)
+                spec = parse_chat_file(_chat_file(path).read_bytes(), default_timezone=settings.plchat_timezone)
             except OSError as exc:
                 self._print(f"Can't read {path}: {exc.strerror or exc}")
                 return
@@ -360,3 +361,10 @@ def _form_errors(ack_body: bytes) -> list[str]:
         return []
     errors = (answer.get("errors") or {}) if isinstance(answer, dict) else {}
     return [f"{payloads.field_name({'block_id': block_id})}: {text}" for block_id, text in errors.items()]
+
+
+def _chat_file(path: str) -> Path:
+    """`path`; or, for the README's `chat examples/plchat-chat.yml` run outside a checkout, the packaged example."""
+    given = Path(path)
+    packaged = data_dir("examples") / given.name
+    return packaged if not given.exists() and given.parent == Path("examples") and packaged.is_file() else given

@@ -37,7 +37,8 @@ MAX_VIEW_BLOCKS = 100
 TRIGGER_LIFETIME = 3.0  # seconds a trigger_id may open a view, once
 MAX_MESSAGE_TEXT = 40_000
 
-_TOKEN_PREFIXES = ("xoxb-", "xoxp-", "xoxe.xoxb-", "xapp-")
+_APP_TOKEN = "xapp-"
+_TOKEN_PREFIXES = ("xoxb-", "xoxp-", "xoxe.xoxb-", _APP_TOKEN)
 _JSON_FORM_FIELDS = frozenset({"blocks", "attachments", "view", "metadata", "files"})
 _TEXT_TYPES = frozenset({"plain_text", "mrkdwn"})
 _STATUS_ERRORS = {429: "ratelimited", 500: "internal_error", 503: "service_unavailable"}
@@ -130,6 +131,7 @@ class SlackStandIn(LocalStandIn[RecordedCall]):
         self._rate_limits: dict[str, tuple[int, float]] = {}  # method -> (calls, window s) per workspace
         self._rate_calls: dict[tuple[str, str | None], deque[float]] = {}  # (method, token) -> call times
         self._channel_errors: dict[str, str] = {}  # channel -> the Slack error posts to it answer
+        self._revoked: set[str] = set()  # tokens revoked (or never issued), as `revoke` set up
         self._users: dict[str, dict[str, Any]] = {}  # user id -> {"tz", "deleted"} set by set_user
         self._views: dict[str, dict[str, Any]] = {}  # view id -> the view as Slack shows it now (with its hash)
         self._triggers: dict[str, float | None] = {}  # trigger id -> when issued (`clock`), None once used
@@ -151,11 +153,11 @@ class SlackStandIn(LocalStandIn[RecordedCall]):
             "conversations.replies": self._replies,
             "reactions.get": self._reactions_get,
             "oauth.v2.access": self._oauth_access,
-            "apps.connections.open": self._open_socket,
             "chat.getPermalink": self._permalink,
             "files.getUploadURLExternal": self._upload_url,
             "files.completeUploadExternal": self._complete_upload,
         }
+        self._by_token: dict[str, Callable[[str], _Answer]] = {"apps.connections.open": self._open_socket}
         self._installs: dict[str, dict[str, Any]] = {}  # OAuth code (or refresh token) -> what it installs
         self._expiring: dict[str, float] = {}  # rotating bot token -> when it expires (`clock`)
         self.socket_mode_url: str | None = None  # where apps.connections.open sends clients (a SocketModeStandIn)
@@ -299,6 +301,12 @@ class SlackStandIn(LocalStandIn[RecordedCall]):
             for key in [key for key in self._rate_calls if key[0] == method]:
                 del self._rate_calls[key]
 
+    def revoke(self, token: str) -> None:
+        """Calls with `token` fail from now on as Slack's do with a revoked token: `token_revoked` for a bot or
+        user token, `invalid_auth` for an app-level one (apps.connections.open)."""
+        with self._changed:
+            self._revoked.add(token)
+
     def fail_channel(self, channel: str, error: str | None) -> None:
         """Posts (chat.postMessage, chat.postEphemeral, chat.update) to `channel` answer
         {"ok": false, "error": error} until called again with None."""
@@ -408,7 +416,7 @@ class SlackStandIn(LocalStandIn[RecordedCall]):
 
     def _answer_api(self, method: str, args: dict[str, Any], token: str | None) -> _Answer:
         answer_method = self._methods.get(method)
-        if answer_method is None:
+        if answer_method is None and method not in self._by_token:
             return _api_error("unknown_method")
         if method == "oauth.v2.access":  # the app's client id and secret authenticate it, not a token
             return answer_method(args)
@@ -417,7 +425,12 @@ class SlackStandIn(LocalStandIn[RecordedCall]):
         if not token.startswith(_TOKEN_PREFIXES):
             return _api_error("invalid_auth")
         with self._changed:
+            revoked = token in self._revoked
             expires = self._expiring.get(token)
+        if revoked:
+            return _api_error("invalid_auth" if token.startswith(_APP_TOKEN) else "token_revoked")
+        if answer_method is None:
+            return self._by_token[method](token)
         if expires is not None and self._clock() >= expires:
             return _api_error("token_expired")
         if method in _CHANNEL_POSTS:
@@ -593,9 +606,10 @@ class SlackStandIn(LocalStandIn[RecordedCall]):
             return _api_error("thread_not_found")
         return _ok(messages=thread[:self._read_limit], has_more=len(thread) > self._read_limit)
 
-    def _open_socket(self, args: dict[str, Any]) -> _Answer:
-        """apps.connections.open: a Socket Mode URL, when a SocketModeStandIn serves one."""
-        if self.socket_mode_url is None:
+    def _open_socket(self, token: str) -> _Answer:
+        """apps.connections.open: a Socket Mode URL, when a SocketModeStandIn serves one. Only an app-level token
+        may ask (a bot token is refused, as Slack refuses it)."""
+        if not token.startswith(_APP_TOKEN) or self.socket_mode_url is None:
             return _api_error("not_allowed_token_type")
         return _ok(url=f"{self.socket_mode_url}?ticket=sandbox-{next(self._serial)}")
 

@@ -8,6 +8,7 @@ from concurrent.futures import Executor
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
+from pydantic import SecretStr
 from slack_bolt import App
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
@@ -49,19 +50,44 @@ class SlackUnreachable(Exception):
         self.url, self.reason = url, reason
 
 
-def check_bot_token(settings: Settings) -> None:
+class SlackAppTokenRefused(Exception):
+    """Slack answered apps.connections.open with an error: SLACK_APP_TOKEN can't open a Socket Mode connection."""
+
+    def __init__(self, error: str):
+        super().__init__(error)
+        self.error = error
+
+
+def check_bot_token(settings: Settings) -> str:
     """Ask Slack once, before starting, whether SLACK_BOT_TOKEN works (auth.test), so a wrong or revoked token
-    stops `plchat run` and `plchat web` with one message rather than failing in Bolt (or in every gunicorn worker
-    Bolt runs in)."""
+    stops `plchat run`, `web` and `worker` with one message rather than failing in Bolt (or in every gunicorn
+    worker Bolt runs in). Returns the id of the workspace the token belongs to."""
     assert settings.slack_bot_token
-    client = WebClient(settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url, ssl=tls_context(),
-                       timeout=10, logger=_TOKEN_CHECK_LOG)
     try:
-        client.auth_test()
+        answer = _token_check_client(settings, settings.slack_bot_token).auth_test()
     except SlackApiError as exc:
         raise SlackTokenRefused(str(exc.response.get("error") or "unknown_error")) from exc
     except OSError as exc:  # URLError, a refused connection, a timeout
         raise SlackUnreachable(settings.slack_api_url, str(getattr(exc, "reason", None) or exc)) from exc
+    return str(answer["team_id"])
+
+
+def check_app_token(settings: Settings) -> None:
+    """Ask Slack once, before `plchat run` connects, whether SLACK_APP_TOKEN may open a Socket Mode connection
+    (the URL it gives is left unused), so a wrong or revoked one is one message, not Bolt's log and a raw answer."""
+    assert settings.slack_app_token
+    try:
+        _token_check_client(settings, settings.slack_app_token).apps_connections_open(
+            app_token=settings.slack_app_token.get_secret_value())
+    except SlackApiError as exc:
+        raise SlackAppTokenRefused(str(exc.response.get("error") or "unknown_error")) from exc
+    except OSError as exc:
+        raise SlackUnreachable(settings.slack_api_url, str(getattr(exc, "reason", None) or exc)) from exc
+
+
+def _token_check_client(settings: Settings, token: SecretStr) -> WebClient:
+    return WebClient(token.get_secret_value(), base_url=settings.slack_api_url, ssl=tls_context(), timeout=10,
+                     logger=_TOKEN_CHECK_LOG)
 
 
 def oauth_settings(settings: Settings, engine: Engine) -> OAuthSettings:

@@ -92,6 +92,12 @@ def _fresh(store: SQLAlchemyInstallationStore, rotator: TokenRotator, bot: Bot, 
         return refreshed
 
 
+def remember_workspace(sessions: sessionmaker[Session], team_id: str) -> None:
+    """The bot is installed in `team_id`: from now on `--team` may name it, and it is the default when alone."""
+    with transaction(sessions) as session:
+        ensure_workspace(session, team_id)
+
+
 def remember_enterprise(sessions: sessionmaker[Session], team_id: str, enterprise_id: str) -> None:
     """An org-wide install serves this workspace: note its enterprise, so the worker finds the install."""
     with transaction(sessions) as session:
