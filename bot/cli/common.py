@@ -63,7 +63,8 @@ def workspace(sessions: sessionmaker[Session], team: str | None, *, seen: bool =
         if team not in teams:
             fail(f"The bot has never seen workspace {team}. " + (
                 f"It knows {', '.join(teams)}; check the id." if teams else
-                "It knows none yet: install the app there (`plchat manifest` prints its manifest) and schedule "
+                "It knows none yet: install the app there "
+                "(`plchat manifest` prints its manifest) and schedule "
                 "the first chat in Slack with /plchat schedule, or share a tip there with /tip."))
         return team
     if not teams:

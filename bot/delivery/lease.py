@@ -129,8 +129,8 @@ def live_senders(session: Session, now: datetime) -> set[int]:
         select(DeliverySender).where(DeliverySender.renewed_at >= now - LAPSES_AFTER))}
     if session.get_bind().dialect.name == "postgresql":
         locked = set(session.scalars(text(
-            "SELECT objid::bigint FROM pg_locks WHERE locktype = 'advisory' AND classid = :cls AND objsubid = 2 "
-            "AND granted"), {"cls": LOCK_CLASS}))
+            "SELECT objid::bigint FROM pg_locks WHERE locktype = 'advisory' "
+            "AND classid = :cls AND objsubid = 2 AND granted"), {"cls": LOCK_CLASS}))
         return {sender for sender in renewed if sender in locked}
     return {sender for sender, row in renewed.items() if row.host != HOST or process_alive(row.pid)}
 
