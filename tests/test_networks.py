@@ -176,7 +176,7 @@ def test_a_network_not_connected_is_skipped_and_scheduling_says_so(harness, cloc
         run_until(worker, clock, START + timedelta(minutes=45))
     finally:
         worker.close()
-    skipped = [row for row in rows(harness, "bluesky")]
+    skipped = list(rows(harness, "bluesky"))
     assert skipped and {row.state for row in skipped} == {"skipped"} and "not connected" in skipped[0].reason
     assert slugs(harness, "slack") == SLUGS
 
