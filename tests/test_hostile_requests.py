@@ -20,6 +20,8 @@ from bot.sandbox.harness import BotHarness
 from bot.sandbox.hostile import ENTRY_POINTS, entry_points, problems, seed_question
 from bot.slack.services import Services
 
+pytestmark = pytest.mark.slow  # hypothesis over every entry point, on both backends
+
 EXAMPLES = 15  # per entry point and database
 
 

@@ -272,6 +272,7 @@ def test_hostile_answers_from_the_networks_ping_nobody_in_the_slack_recap(harnes
                          or "click" in token]
 
 
+@pytest.mark.slow  # a worker process killed with SIGKILL
 @pytest.mark.parametrize("network", ["bluesky", "mastodon"])
 def test_a_worker_killed_mid_chat_posts_every_question_once(database, network, tmp_path):
     """A real SIGKILL while a post's answer is on its way back (the network has it, the outbox does not know),
