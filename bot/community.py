@@ -451,7 +451,7 @@ def _store(session: Session, team: str, play: PlayFile, tips_of: dict[str, list[
     else:
         # .all(): a Result has keys() (its columns), so dict() would read it as a mapping of them
         kept = dict(session.execute(
-            select(PlayCredit.author, PlayCredit.tip_ids).where(PlayCredit.play_id == record.id)).tuples().all())
+            select(PlayCredit.author, PlayCredit.tip_ids).where(PlayCredit.play_id == record.id)).all())
     fill(record, PlayFile(play.front, play.body, _markdown_hash(play)))
     session.flush()
     session.execute(delete(PlayCredit).where(PlayCredit.play_id == record.id))
