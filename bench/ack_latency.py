@@ -25,11 +25,11 @@ conversations.history and chat.getPermalink work), so PLChat's follow-up replies
 request PLChat acks owes exactly one reply; one it refuses because its bounded reply pool is full says so in
 its ack (slash commands) or answers HTTP 500 so that Slack retries it (events), and owes none. "replies"
 counts them (response_url posts, chat.postEphemeral, chat.postMessage; bare never replies), "busy" the
-refusals, "bad" the replies the stand-in refused, "lost" acked requests left without a reply, "dup" response_urls posted to twice
-(slash commands only), "drain s" how long after the last request the owed replies took to arrive, and
-"ans/s" the real answers (not busy) per second from the first request to the last reply: the bot's reply
-capacity, which unlike acks per second is bounded by its reply pool. The replies' kinds (their text up to
-the first colon) are listed per command. How to read it: the plchat/bare
+refusals, "bad" the replies the stand-in refused, "lost" acked requests left without a reply, "dup"
+response_urls posted to twice (slash commands only), "drain s" how long after the last request the owed
+replies took to arrive, and "ans/s" the real answers (not busy) per second from the first request to the
+last reply: the bot's reply capacity, which unlike acks per second is bounded by its reply pool. The replies'
+kinds (their text up to the first colon) are listed per command. How to read it: the plchat/bare
 ratios are the cost the bot adds on top of Bolt itself; absolute numbers depend on the machine (client,
 stand-in and both servers share its cores), so compare ratios and runs on the same machine. By default
 the bare app acks slash commands from Bolt's listener thread, which the request thread polls every 10 ms:
@@ -404,7 +404,7 @@ def main() -> None:
                         print(f"  {workload.label[:40]:40} {kind:6} c={concurrency:<3} done in {run.seconds:.1f}s",
                               flush=True)
         finally:
-            for port, process in servers.values():
+            for _port, process in servers.values():
                 process.terminate()  # gunicorn's graceful stop, bounded by graceful_timeout
                 process.join(15)
                 if process.is_alive():

@@ -371,7 +371,7 @@ def main() -> None:
         print(f"note: {min(per_team)} subscribers in a workspace is not more than --rate {args.rate}: the limit "
               "never binds, so there is no rate to measure; killing at 40 % instead.")
         args.kill_at = 0.4
-    kill_after = ({product_token(team): k * args.rate + 1 for team, k in zip(teams, windows_wanted)}
+    kill_after = ({product_token(team): k * args.rate + 1 for team, k in zip(teams, windows_wanted, strict=True)}
                   if args.kill_at is None else None)
 
     tmp = tempfile.mkdtemp(prefix="plchat-digest-bench-")

@@ -75,7 +75,8 @@ def main() -> int:
             process.join()
             before = sum(posted(slack, users).values())
             began = time.monotonic()
-            rerun = subprocess.run([PLCHAT, "digest", "send"], env=env, capture_output=True, text=True, timeout=300)
+            rerun = subprocess.run([PLCHAT, "digest", "send"], env=env, capture_output=True, text=True, timeout=300,
+                                   check=False)  # its exit code is part of what the bench reports
             rerun_seconds.append(time.monotonic() - began)
             got = posted(slack, users)
             run_lost = sum(1 for count in got.values() if count == 0)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Iterable
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
@@ -237,7 +238,7 @@ def _front(fields: DraftFields, slug: str, credits: Iterable[str], source: str =
         raise DraftRejected(errors) from None
 
 
-def _plain_error(name: str, error) -> str:
+def _plain_error(name: str, error: ErrorDetails) -> str:
     kind = error["type"]
     if kind == "string_too_short":
         return f"Make it at least {error['ctx']['min_length']} characters."
@@ -332,13 +333,14 @@ def publish(session: Session, team: str, actor: str, configured: moderation.Conf
     the outbox in this same transaction (so exactly once), except the one publishing it: they know. None when the
     draft is gone."""
     moderation.require_moderator(session, team, actor, configured)
-    record = _draft_record(session, team, draft_id)
-    if record is None:
+    draft_record = _draft_record(session, team, draft_id)
+    if draft_record is None:
         return None
-    draft = Draft.from_record(record)
+    draft = Draft.from_record(draft_record)
     if errors := check(draft.fields):
         raise DraftRejected(errors)
     edited = _play_record(session, team, draft.play_id)
+    before: tuple[str, ...]
     if edited is None:
         play_file, before = compose(draft.fields, _free_slug(session, team, draft.fields.title), draft.credits), ()
     else:
@@ -450,8 +452,9 @@ def _store(session: Session, team: str, play: PlayFile, tips_of: dict[str, list[
         record = PlayRecord(team_id=team, slug=play.front.slug)
         session.add(record)
     else:
-        kept = {author: tip_ids for author, tip_ids in session.execute(
-            select(PlayCredit.author, PlayCredit.tip_ids).where(PlayCredit.play_id == record.id))}
+        # .all(): a Result has keys() (its columns), so dict() would read it as a mapping of them
+        kept = dict(session.execute(
+            select(PlayCredit.author, PlayCredit.tip_ids).where(PlayCredit.play_id == record.id)).all())
     fill(record, PlayFile(play.front, play.body, _markdown_hash(play)))
     session.flush()
     session.execute(delete(PlayCredit).where(PlayCredit.play_id == record.id))

@@ -8,7 +8,7 @@ from typing import Any, Iterator
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy import Connection, CursorResult, Engine, Result, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.resources import data_dir
@@ -43,18 +43,26 @@ class WriteOutsideTransaction(RuntimeError):
     PostgreSQL a plain `sessions()` block never commits, so the write would be lost without a word."""
 
 
+def changed_rows(result: Result[*tuple[Any, ...]]) -> int:
+    """How many rows an UPDATE or DELETE run through a Session changed: the Session returns a CursorResult for
+    them, though SQLAlchemy's types say only Result."""
+    assert isinstance(result, CursorResult)
+    return result.rowcount
+
+
 _WRITE = re.compile(r"^\s*(?:INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
 
 
-def _writes_only_in_transactions(connection: Connection, _cursor, statement: str, _parameters: Any, _context,
-                                 _executemany: bool) -> None:
+def _writes_only_in_transactions(connection: Connection, _cursor: Any, statement: str, _parameters: Any,
+                                 _context: Any, _executemany: bool) -> None:
     if _WRITE.match(statement) and not connection.get_execution_options().get(WRITES, False):
         raise WriteOutsideTransaction(
             f"A write outside bot.db.transaction() ({' '.join(statement.split()[:3])} …): writes go in "
             "`with transaction(sessions) as session`; a plain sessions() block only reads.")
 
 
-def _no_nul(_connection, _cursor, statement: str, parameters: Any, _context, _executemany: bool) -> tuple:
+def _no_nul(_connection: Any, _cursor: Any, statement: str, parameters: Any, _context: Any,
+            _executemany: bool) -> tuple[str, Any]:
     """PostgreSQL refuses NUL in text (SQLite keeps it): a bound string holding one (a junk button value looked
     up as a play's slug, say) gets U+FFFD instead, so the lookup finds nothing rather than failing. Text that is
     stored is refused earlier, with a message, where it holds NUL (tips, chat files)."""
@@ -81,7 +89,7 @@ def _replace_nul(value: Any) -> Any:
     return value
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # pysqlite's own transaction handling starts a transaction only before a write, so a SAVEPOINT opened
     # first would be the outermost transaction and its RELEASE would commit. SQLAlchemy begins instead.
     dbapi_connection.isolation_level = None
@@ -138,10 +146,11 @@ UNMAPPED_COLUMNS = {"search_vector"}
 UNMAPPED_INDEXES = {"ix_plays_search_vector", "ix_tips_search_vector", "ix_search_words_trgm"}
 
 
-def include_object(obj, name, type_, reflected, compare_to) -> bool:
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
     """Alembic autogenerate filter (used by migrations/env.py)."""
-    if type_ == "table":
-        return name not in UNMAPPED_TABLES and not name.startswith(tuple(f"{t}_" for t in FTS_TABLES))
+    if type_ == "table":  # a table always has a name
+        fts_parts = tuple(f"{t}_" for t in FTS_TABLES)
+        return name is not None and name not in UNMAPPED_TABLES and not name.startswith(fts_parts)
     if type_ == "column":
         return name not in UNMAPPED_COLUMNS
     if type_ == "index":

@@ -43,7 +43,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {datetime: UTCDateTime, date: Date, dict[str, Any]: JSON, list[Any]: JSON}
+    type_annotation_map = {  # noqa: RUF012 - SQLAlchemy reads it once, as the classes are built
+        datetime: UTCDateTime, date: Date, dict[str, Any]: JSON, list[Any]: JSON}
 
 
 class PlayRecord(Base):
@@ -333,7 +334,8 @@ class DeliverySender(Base):
     advisory lock on its own connection, on SQLite while its process runs and renews `renewed_at`."""
 
     __tablename__ = "delivery_senders"
-    __table_args__ = {"sqlite_autoincrement": True}  # an id is never reused: a dead sender's claims stay its own
+    # An id is never reused: a dead sender's claims stay its own.
+    __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012 - SQLAlchemy reads it once
 
     id: Mapped[int] = mapped_column(primary_key=True)
     host: Mapped[str] = mapped_column(String(255))

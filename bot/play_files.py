@@ -222,7 +222,7 @@ def body_problems(body: str) -> list[tuple[str, int | None]]:
     main, notes = split_grade_notes(body)
     headings = list(_HEADING.finditer(main))
     if [heading.group().strip() for heading in headings] != REQUIRED_SECTIONS:
-        misplaced = next((heading for heading, wanted in zip(headings, REQUIRED_SECTIONS)
+        misplaced = next((heading for heading, wanted in zip(headings, REQUIRED_SECTIONS, strict=False)
                           if heading.group().strip() != wanted), None)
         problems.append((f"needs exactly these sections in order: {', '.join(REQUIRED_SECTIONS)}",
                          _line(body, misplaced.start()) if misplaced else None))
@@ -234,8 +234,8 @@ def body_problems(body: str) -> list[tuple[str, int | None]]:
         start = body.index(GRADE_NOTES_HEADING)
         named = [heading.strip() for heading in _HEADING.findall(body[len(main):])][1:]
         if not named or [h for h in BAND_HEADINGS if h in named] != named:
-            problems.append((f"'{GRADE_NOTES_HEADING}' holds one or more of {', '.join(BAND_HEADINGS)}, in that "
-                             "order, each once", _line(body, start)))
+            problems.append(((f"'{GRADE_NOTES_HEADING}' holds one or more of {', '.join(BAND_HEADINGS)}, in that "
+                              "order, each once"), _line(body, start)))
         for band, note in notes.items():
             if not 20 <= len(note) <= NOTE_LIMIT:
                 heading = body.find(f"### {band}", start)

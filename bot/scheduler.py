@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.bootstrap import Database
 from bot.chats import planner
 from bot.config import Settings
-from bot.db import transaction
+from bot.db import changed_rows, transaction
 from bot.tips.store import purge_held
 
 if TYPE_CHECKING:
@@ -47,10 +47,10 @@ def purge_expired_oauth_states(sessions: sessionmaker[Session], now: datetime) -
     """Delete install states nobody came back for (slack-sdk only deletes the ones it consumes)."""
     with transaction(sessions) as session:
         expired = _oauth_states.c.expire_at < normalize_datetime_for_db(now)
-        result = session.execute(delete(_oauth_states).where(expired))
-    if result.rowcount:
-        log.info("Purged %d expired OAuth states", result.rowcount)
-    return result.rowcount
+        purged = changed_rows(session.execute(delete(_oauth_states).where(expired)))
+    if purged:
+        log.info("Purged %d expired OAuth states", purged)
+    return purged
 
 
 def purge_unconfirmed_tips(sessions: sessionmaker[Session], now: datetime) -> int:
@@ -145,7 +145,7 @@ class Leadership:
             self._connection.execute(text("SELECT 1")).scalar()
             self._connection.commit()
             return True
-        except Exception:  # the connection is gone, and the lock with it
+        except Exception:  # noqa: BLE001 - whatever failed, the connection is gone, and the lock with it
             log.warning("Lost the scheduler lock's database connection")
             self.release()
             return False

@@ -81,7 +81,7 @@ class ChatPages:
             return _text("503 Service Unavailable", "The database is not answering; try again shortly.")
 
     def _calendar(self, query: dict[str, list[str]]) -> Page:
-        team = (query.get("team") or [None])[0]
+        team = query["team"][0] if query.get("team") else None
         now = self._clock()
         with self._sessions() as session:
             chats = store.upcoming(session, now, team, limit=1000)

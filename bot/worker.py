@@ -1,6 +1,6 @@
 """The worker's jobs as plain methods over the database, with an injected clock: plan chats into the outbox,
-send what is due, read chat answers on the networks. `bot.scheduler` runs them on APScheduler; tests and the sandbox call
-them directly."""
+send what is due, read chat answers on the networks. `bot.scheduler` runs them on APScheduler; tests and the
+sandbox call them directly."""
 
 from __future__ import annotations
 

@@ -95,7 +95,7 @@ class _Loader(yaml.SafeLoader):
         super().__init__(stream)
         self._depth, self._what = 0, what
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node:  # type: ignore[override]
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
             raise _Refused(None, None, "uses an alias (*name); write the value out instead", event.start_mark)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -52,10 +51,9 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def web(database: Database, clock: Clock) -> Iterator[WsgiApp]:
+def web(database: Database, clock: Clock) -> WsgiApp:
     app = App(token="xoxb-test", signing_secret="not-used", token_verification_enabled=False)
-    yield create_wsgi_app(app, database.engine, database.sessions, clock=clock,
-                          link=lambda path: SITE + path)
+    return create_wsgi_app(app, database.engine, database.sessions, clock=clock, link=lambda path: SITE + path)
 
 
 def call(web: WsgiApp, path: str, method: str = "GET", query: str = "") -> Response:

@@ -141,8 +141,9 @@ def test_a_sandbox_moderator_makes_a_play_from_a_tip_with_the_forms(database_url
         "5",  # Make a play (after Share, Edit, Delete and Hide: no Helpful on one's own tip)
         "submit a sixth-grade class",  # not named: the console says how
         "submit looks=A sixth-grade class",  # no such field
-        "submit looks_like=A sixth-grade class keeps moving while the teacher works with one group. | "
-        "watch_out=Timers that are too loud\\nSkipping the clean-up minute | title=Sand timers run the rotation",
+        ("submit looks_like=A sixth-grade class keeps moving while the teacher works with one group. "
+         "| watch_out=Timers that are too loud\\nSkipping the clean-up minute "
+         "| title=Sand timers run the rotation"),
         "1",  # Publish
         "/play sand timers",
     ]) + "\n", encoding="utf-8")

@@ -23,6 +23,8 @@ from bot.sandbox.crash_run import (POST, SkippedTime, posted, start_digest_send,
 from bot.sandbox.harness import SANDBOX_TOKEN
 from bot.sandbox.slack_api import SlackStandIn
 
+pytestmark = pytest.mark.slow  # kill -9 of plchat digest send and the worker, on the real clock
+
 PER_TEAM = 20  # 40 digests: five seconds' worth at 8 a second
 
 

@@ -141,7 +141,7 @@ def test_status_shows_rows_a_live_sender_holds_apart_from_a_stopped_senders(data
     assert status.exit_code == 0, status.output
     header, *lines = status.stdout.splitlines()
     columns = header.split()[1:]
-    alpha = dict(zip(columns, next(line for line in lines if line.startswith("T0ALPHA")).split()[1:]))
+    alpha = dict(zip(columns, next(line for line in lines if line.startswith("T0ALPHA")).split()[1:], strict=True))
     assert (alpha["pending"], alpha["sending"], alpha["stuck"]) == ("0", "1", "1")
     assert "the next `plchat digest send` or the worker takes them over at once" in status.stdout
 

@@ -1,8 +1,8 @@
 """Every entry point, over signed HTTP, with any text wherever a person could put it: slash commands, filters,
 shortcuts, reactions, thread replies, every form (and Enter in the play form's Add another tip) and every button
 (with junk values). Each request is answered with a 2xx, no listener fails, and nothing the bot sends carries
-live markup from the text. A moderator sends them, so the moderators' paths are driven too. `bench/fuzz_listeners.py` drives the same entry points
-with many more texts."""
+live markup from the text. A moderator sends them, so the moderators' paths are driven too.
+`bench/fuzz_listeners.py` drives the same entry points with many more texts."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ from bot.bootstrap import Database
 from bot.sandbox.harness import BotHarness
 from bot.sandbox.hostile import ENTRY_POINTS, entry_points, problems, seed_question
 from bot.slack.services import Services
+
+pytestmark = pytest.mark.slow  # hypothesis over every entry point, on both backends
 
 EXAMPLES = 15  # per entry point and database
 

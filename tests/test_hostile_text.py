@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any, Callable
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_chat_blocks import make_chat as make_scheduled_chat
@@ -34,6 +35,8 @@ from bot.social.x import X_RULE
 from bot.tips import transfer
 from bot.tips.records import Tip
 from bot.tips.search import TipPage, TipQuery
+
+pytestmark = pytest.mark.slow  # 10,800 hypothesis cases
 
 CASES = 900  # per property: 12 properties, 10,800 cases
 RUN: dict[str, int] = {}

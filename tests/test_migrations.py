@@ -43,7 +43,8 @@ def search_objects(engine: Engine) -> set[str]:
     with engine.connect() as connection:
         if engine.dialect.name == "sqlite":
             rows = connection.execute(text(
-                "SELECT name FROM sqlite_master WHERE name = 'plays_fts' OR (type = 'trigger' AND tbl_name = 'plays')"))
+                "SELECT name FROM sqlite_master "
+                "WHERE name = 'plays_fts' OR (type = 'trigger' AND tbl_name = 'plays')"))
             return set(rows.scalars())
         columns = connection.execute(text(
             "SELECT column_name FROM information_schema.columns "
@@ -126,8 +127,9 @@ def test_own_votes_stored_before_they_were_refused_are_removed_and_no_longer_cou
         connection.execute(text("INSERT INTO workspaces (team_id, created_at) VALUES ('T1', CURRENT_TIMESTAMP)"))
         for tip_id, author, count in ((1, "UANA", 2), (2, "UBEN", 3)):
             connection.execute(text(
-                "INSERT INTO tips (id, team_id, author, shared_by, text, text_hash, tags, grade, source, created_at, "
-                "updated_at, helpful_count, hidden, pending) VALUES (:id, 'T1', :author, :author, 'A tip to vote on', "
+                "INSERT INTO tips (id, team_id, author, shared_by, text, text_hash, tags, grade, source, "
+                "created_at, updated_at, helpful_count, hidden, pending) "
+                "VALUES (:id, 'T1', :author, :author, 'A tip to vote on', "
                 ":hash, ' ', '', 'command', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, :count, false, false)"),
                 {"id": tip_id, "author": author, "hash": f"h{tip_id}", "count": count})
         votes = [(1, "UANA"), (1, "UCARA"), (2, "UANA"), (2, "UCARA"), (2, "UDEE")]  # Ana voted for her own tip 1

@@ -161,7 +161,7 @@ def test_a_network_not_connected_is_skipped_and_scheduling_says_so(harness, cloc
         run_until(worker, clock, START + timedelta(minutes=45))
     finally:
         worker.close()
-    skipped = [row for row in rows(harness, "bluesky")]
+    skipped = list(rows(harness, "bluesky"))
     assert skipped and {row.state for row in skipped} == {"skipped"} and "not connected" in skipped[0].reason
     assert slugs(harness, "slack") == SLUGS
 
@@ -257,6 +257,7 @@ def test_hostile_answers_from_the_networks_ping_nobody_in_the_slack_recap(harnes
                          or "click" in token]
 
 
+@pytest.mark.slow  # a worker process killed with SIGKILL
 @pytest.mark.parametrize("network", ["bluesky", "mastodon"])
 def test_a_worker_killed_mid_chat_posts_every_question_once(database, network, tmp_path):
     """A real SIGKILL while a post's answer is on its way back (the network has it, the outbox does not know),

@@ -295,7 +295,7 @@ def test_slack_errors_apply_to_the_next_n_requests_in_order(
 
 
 def test_inject_refuses_a_fault_that_does_nothing(standin: SlackStandIn) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="needs a status, an error or a delay"):
         standin.inject("chat.postMessage")
 
 
@@ -361,7 +361,7 @@ def test_wait_for_returns_once_another_thread_made_the_call(
 def test_wait_for_times_out_listing_what_was_recorded(standin: SlackStandIn, client: WebClient) -> None:
     client.auth_test()
 
-    with pytest.raises(TimeoutError, match="auth.test"):
+    with pytest.raises(TimeoutError, match=r"auth\.test"):
         standin.wait_for(lambda calls: len(calls) > 1, timeout=0.05)
 
 
@@ -547,7 +547,7 @@ def test_rate_limit_retry_after_is_at_least_one_second() -> None:
         refused = api_error(lambda: client.chat_postMessage(channel="C1", text="2"))
 
         assert refused.response.headers["Retry-After"] == "1"
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="per_minute must be at least 1"):
         standin.rate_limit("chat.postMessage", per_minute=0)
 
 

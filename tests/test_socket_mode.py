@@ -19,6 +19,8 @@ from bot.sandbox.harness import SANDBOX_TOKEN
 from bot.sandbox.slack_api import SlackStandIn
 from bot.sandbox.socket_mode import SocketModeStandIn
 
+pytestmark = pytest.mark.slow  # the bot in its own process over Socket Mode
+
 WS = payloads.Workspace()
 PLCHAT = Path(sys.executable).with_name("plchat")
 

@@ -39,7 +39,7 @@ from bot.sandbox.mastodon_api import MastodonStandIn
 from bot.sandbox.slack_api import SlackStandIn
 from bot.sandbox.x_api import XStandIn
 
-pytestmark = pytest.mark.processes
+pytestmark = [pytest.mark.processes, pytest.mark.slow]
 
 PLCHAT = Path(sys.executable).with_name("plchat")
 WS = payloads.Workspace()

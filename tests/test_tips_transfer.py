@@ -261,7 +261,7 @@ def test_one_unclosed_quote_loses_no_other_row(texts: list[str], authors: list[s
     writer.writerow(["text", "author"])
     lines_before = []
     broken_at = min(broken_at, len(texts))
-    for number, (text_, author) in enumerate(zip(texts, authors)):
+    for number, (text_, author) in enumerate(zip(texts, authors, strict=False)):
         if number == broken_at:
             lines_before.append(out.getvalue().count("\n") + 1)
             out.write('"Think-pair-share before every discussion,Ben\n')
@@ -274,7 +274,8 @@ def test_one_unclosed_quote_loses_no_other_row(texts: list[str], authors: list[s
 
     assert [line for line, row in rows if isinstance(row, str)] == lines_before
     assert [row for _, row in rows if isinstance(row, str)] == [transfer.NEVER_CLOSED]
-    assert [(row["text"], row["author"]) for _, row in rows if not isinstance(row, str)] == list(zip(texts, authors))
+    assert [(row["text"], row["author"]) for _, row in rows if not isinstance(row, str)] == list(
+        zip(texts, authors, strict=False))
 
 
 def test_json_fields_that_are_not_text_are_refused_by_line_and_field(database_url: str, tmp_path: Path) -> None:

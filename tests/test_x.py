@@ -326,7 +326,7 @@ def test_own_posts_since_finds_a_post_that_went_out(standin: XStandIn, account: 
     assert [(p.id, p.username, p.created_at) for p in found] == [(post_id, "plchat", NOW)]
     [call] = standin.calls_to("/2/users/:id/tweets")
     assert call.query["start_time"] == "2026-11-24T16:55:00Z"
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="since must be an aware datetime"):
         account.own_posts_since(datetime(2026, 11, 24))
 
 
@@ -432,7 +432,7 @@ def test_long_titles_are_cut_to_fit_280() -> None:
         assert "…”" in text and "#PLChatLongHashtag" in text and "Dec 1" in text
     assert x_length("…") == 2 and x_length("“”") == 2  # as X weighs them
 
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="start must be an aware datetime"):
         reminder_text(spec, datetime(2026, 12, 1, 17), timedelta(hours=1))
 
 

@@ -14,6 +14,7 @@ from bot.chats.recap import Recap, RecapAnswer, RecapQuestion
 from bot.chats.spec import NETWORKS
 from bot.chats.store import get_record, spec_of
 from bot.chats.timetable import local_start
+from bot.db import changed_rows
 from bot.delivery import outbox
 from bot.models import ChatAnswer, DeliveryRecord, TipRecord, WaitingReply
 from bot.tips.records import NewTip, TipRejected, clean_text
@@ -91,7 +92,7 @@ def adopt_waiting(session: Session, now: datetime) -> int:
 def purge_answers(session: Session, before: date) -> int:
     """Delete the answers collected in chats held before `before` (the retention setting), tips and all."""
     old = select(ChatAnswer.tip_id).where(ChatAnswer.occurrence < before)
-    return session.execute(delete(TipRecord).where(TipRecord.id.in_(old))).rowcount
+    return changed_rows(session.execute(delete(TipRecord).where(TipRecord.id.in_(old))))
 
 
 def answer_number(text: str, questions: int) -> tuple[int, str] | None:
@@ -176,8 +177,8 @@ def build_recap(session: Session, chat_id: int, occurrence: date, team_id: str |
         participants.add(participant)
         network = participant.split(":", 1)[0]
         via = network if network in NETWORKS else "slack"
-        by_question.setdefault(number, []).append(
-            RecapAnswer(tip.text, tip.author, via, tip.helpful_count, tip.permalink))  # type: ignore[arg-type]
+        answer = RecapAnswer(tip.text, tip.author, via, tip.helpful_count, tip.permalink)  # type: ignore[arg-type]
+        by_question.setdefault(number, []).append(answer)
     distinct_answers = {number: distinct(found, spec.hashtag) for number, found in by_question.items()}
     questions = tuple(
         RecapQuestion(number, question.text, tuple(distinct_answers.get(number, [])[:TOP_ANSWERS]),

@@ -42,7 +42,8 @@ def chats_calendar(
         years += [spec.starts.year, last.year]
     if years:
         calendar.add_missing_timezones(first_date=date(min(years), 1, 1), last_date=date(max(years) + 2, 1, 1))
-    return calendar.to_ical()
+    ical: bytes = calendar.to_ical()
+    return ical
 
 
 def _event(chat: ScheduledChat, url: str | None, stamp: datetime) -> icalendar.Event | None:

@@ -258,7 +258,8 @@ def _starts(value: Any, p: _Problems) -> Any:
         return _BAD
     elif isinstance(value, str) and (match := _STARTS.fullmatch(value.strip())):
         try:
-            moment = datetime(*(int(part or 0) for part in match.groups()))
+            year, month, day, hour, minute, second = (int(part or 0) for part in match.groups())
+            moment = datetime(year, month, day, hour, minute, second)  # noqa: DTZ001 - the chat's wall clock
         except ValueError:
             p.add("starts", f"{value.strip()} is not a real date and time; give {example}")
             return _BAD
@@ -513,10 +514,9 @@ def _questions(value: Any, duration: Any, hashtag: Any, p: _Problems) -> Any:
         p.add("questions", f"has {len(value)} questions; a chat can have at most {MAX_QUESTIONS}")
         ok = False
     items: list[tuple[int, Any, Any]] = []  # (number, at, text)
-    for number, item in enumerate(value, 1):
+    for number, given in enumerate(value, 1):
         name = f"questions[{number}]"
-        if isinstance(item, str):
-            item = {"text": item}
+        item = {"text": given} if isinstance(given, str) else given
         if not isinstance(item, Mapping):
             p.add(name, "must be a question with `text` (and optionally `at`), like `- text: How do you ...?`")
             ok = False

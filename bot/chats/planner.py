@@ -58,8 +58,8 @@ def _rows(record: ChatRecord, networks: tuple[str, ...], post: Post, now: dateti
     missed = f"missed: due {post.due:%Y-%m-%d %H:%M} UTC, already past when planned" if post.expires <= now else None
     base = f"{subject(record.id)}:{post.occurrence.isoformat()}:{post.slug}"
     payload = {"chat_id": record.id, "occurrence": post.occurrence.isoformat(), "post": post.slug}
-    common = dict(team_id=record.team_id, subject=subject(record.id), due_at=post.due, expires_at=post.expires,
-                  payload=payload, now=now, skipped_because=missed)
+    common: dict[str, Any] = dict(team_id=record.team_id, subject=subject(record.id), due_at=post.due,
+                                  expires_at=post.expires, payload=payload, now=now, skipped_because=missed)
     rows = [outbox.new_row(key=f"{base}:slack:{channel}", target="slack", channel=channel, **common)
             for channel in record.slack_channels]
     rows += [outbox.new_row(key=f"{base}:{network}", target=network, channel="", **common)

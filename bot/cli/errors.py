@@ -30,7 +30,7 @@ UNDEFINED_TABLE = "42P01"  # PostgreSQL's SQLSTATE for a missing table; SQLite s
 class PlchatGroup(TyperGroup):
     """The root command: known failures become their message and exit code (see `explain`)."""
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]  # Typer passes its own Context
         try:
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort, typer.TyperException):
@@ -66,7 +66,7 @@ def explain(exc: Exception, command: str | None) -> tuple[str, int]:
         # 1, not 2: the settings may well be right; the network (or Slack) failed, and the same command may work
         # once it is back. A wrong SLACK_API_URL reads the same, so the message names it.
         return (f"Can't reach Slack at {exc.url} ({exc.reason}). Check this machine's network (and SLACK_API_URL "
-                "if you set it), then start again.", 1)
+                "if you set it), then start again."), 1
     if isinstance(exc, ImportError) and "psycopg" in f"{exc.name} {exc}":
         # Installed without a libpq to load (psycopg alone, not psycopg[binary]); a missing psycopg is a bad setting
         return (f"DATABASE_URL is a PostgreSQL URL, but psycopg can't load ({_first_line(exc)}): "
@@ -83,7 +83,7 @@ def _database_problem(exc: SQLAlchemyError, command: str | None) -> tuple[str, i
                or getattr(getattr(exc, "orig", None), "sqlstate", None) == UNDEFINED_TABLE)
     if missing and command != "db":
         return (f"The database in DATABASE_URL has no PLChat tables yet, or older ones ({reason}): "
-                "run `plchat db upgrade`.", 2)
+                "run `plchat db upgrade`."), 2
     return f"The database in DATABASE_URL failed: {reason}. Check that it is up and DATABASE_URL is right.", 1
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import sys
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Annotated, ContextManager, Literal, TextIO
+from typing import Annotated, Literal, TextIO
 
 import rich.progress
 import typer
@@ -46,7 +46,7 @@ def tips_import(file: Annotated[Path, typer.Argument(
     _summarise(report)
 
 
-def _reading(path: Path) -> ContextManager[TextIO]:
+def _reading(path: Path) -> AbstractContextManager[TextIO]:
     """The file as text (a UTF-8 byte order mark dropped), with a progress bar when stderr is a terminal."""
     console = Console(stderr=True)
     return rich.progress.open(path, "rt", encoding="utf-8-sig", newline="", description=f"Importing {path.name}",
@@ -82,7 +82,7 @@ def tips_export(team: TeamOption = None,
     typer.echo(f"{_count(count, 'tip')} exported{f' to {output}' if output else ''}.", err=True)
 
 
-def _writing(output: Path | None) -> ContextManager[TextIO]:
+def _writing(output: Path | None) -> AbstractContextManager[TextIO]:
     return open(output, "w", encoding="utf-8", newline="") if output else nullcontext(sys.stdout)
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.delivery.lease import live_senders
+from bot.db import changed_rows
 from bot.models import DeliveryRecord
 
 OPEN_STATES = ("pending", "sending")
@@ -141,16 +142,16 @@ def mark_attempted(session: Session, row_id: int, sender: int) -> bool:
     """Just before a send: whether `sender` still holds the row (False: another sender took it over, so it must
     not be sent from here). From now on a crash leaves a row whose post may have gone out, to check first. (A
     row claimed but never attempted is simply sent, without asking the channel's history.)"""
-    return session.execute(update(DeliveryRecord).where(_held(row_id, sender)).values(verify=True)).rowcount == 1
+    return changed_rows(session.execute(update(DeliveryRecord).where(_held(row_id, sender)).values(verify=True))) == 1
 
 
 def finish(session: Session, row_id: int, sender: int, state: str, now: datetime, *, reason: str = "",
            sent_ref: str | None = None) -> bool:
     """Record how a row `sender` holds ended: sent, failed (permanently) or skipped. False if it no longer
     held it (another sender took it over and says how it ended)."""
-    return session.execute(update(DeliveryRecord).where(_held(row_id, sender))
-                           .values(state=state, reason=reason[:300], sent_ref=sent_ref, finished_at=now)
-                           ).rowcount == 1
+    return changed_rows(session.execute(
+        update(DeliveryRecord).where(_held(row_id, sender))
+        .values(state=state, reason=reason[:300], sent_ref=sent_ref, finished_at=now))) == 1
 
 
 def put_back(session: Session, row_ids: Iterable[int], sender: int, not_before: datetime, reason: str, *,
@@ -207,9 +208,9 @@ def settle_open(session: Session, subject: str, now: datetime, *, reason: str | 
     if key_prefix:
         scope.append(DeliveryRecord.key.startswith(key_prefix, autoescape=True))
     if reason is None:
-        return session.execute(delete(DeliveryRecord).where(*scope)).rowcount
-    return session.execute(update(DeliveryRecord).where(*scope)
-                           .values(state="skipped", reason=reason, finished_at=now)).rowcount
+        return changed_rows(session.execute(delete(DeliveryRecord).where(*scope)))
+    return changed_rows(session.execute(update(DeliveryRecord).where(*scope)
+                                        .values(state="skipped", reason=reason, finished_at=now)))
 
 
 def counts(session: Session, live: set[int], subject_prefix: str = "") -> dict[tuple[str, str], int]:
@@ -229,8 +230,8 @@ FINISHED_STATES = ("sent", "failed", "skipped")
 def purge_finished(session: Session, before: datetime) -> int:
     """Forget posts that ended (sent, failed, skipped) and were due before `before` (the retention setting):
     they will not be planned again, their dates being past."""
-    return session.execute(delete(DeliveryRecord).where(DeliveryRecord.state.in_(FINISHED_STATES),
-                                                        DeliveryRecord.due_at < before)).rowcount
+    return changed_rows(session.execute(delete(DeliveryRecord).where(DeliveryRecord.state.in_(FINISHED_STATES),
+                                                                     DeliveryRecord.due_at < before)))
 
 
 def in_flight(session: Session, target: str, channel: str, subject_prefix: str) -> bool:

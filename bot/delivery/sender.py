@@ -144,7 +144,7 @@ class Sender:
                 until = self._clock() + timedelta(seconds=exc.seconds)
                 self._defer(me, [outgoing, *waiting], until, exc.reason, report, uncount=True)
                 return report
-            except Exception as exc:  # one bad post must not stop the others
+            except Exception as exc:  # noqa: BLE001 - one bad post must not stop the others
                 if self._retriable(me, outgoing, exc, report):
                     # A retried post keeps its place: the posts behind it wait with it.
                     until = self._clock() + BACKOFF * 2 ** (outgoing.attempts - 1)
@@ -189,7 +189,7 @@ class Sender:
             self._finish(me, outgoing, "failed", _reason(exc), report)
             return False
         if not isinstance(exc, DeliveryError):
-            log.exception("Delivery %s failed unexpectedly; it will be retried", outgoing.key)
+            log.error("Delivery %s failed unexpectedly; it will be retried", outgoing.key, exc_info=exc)
         return True
 
     def _defer(self, me: int, rows: list[Outgoing], until: datetime, reason: str, report: RunReport, *,

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from bot import plays
 from bot.chats import answers, store, timetable
+from bot.chats.recap import Recap
+from bot.chats.spec import ScheduledChat
 from bot.delivery.render import Skip
 from bot.digests import subscriptions
 from bot.digests.records import Digest, DigestTip, Subscription
@@ -29,7 +31,7 @@ def compose(session: Session, subscription: Subscription, period: str, now: date
                   _last_recap(session, subscription.team_id, since, now), _play(session, subscription.team_id, subscription.id, period))
 
 
-def _visible_since(team_id: str, since: datetime):
+def _visible_since(team_id: str, since: datetime) -> tuple[ColumnElement[bool], ...]:
     return (TipRecord.team_id == team_id, TipRecord.created_at >= since, TipRecord.hidden.is_(False),
             TipRecord.pending.is_(False))
 
@@ -56,13 +58,13 @@ def _new_tips(session: Session, team_id: str, since: datetime) -> int:
     return session.scalar(select(func.count()).select_from(TipRecord).where(*_visible_since(team_id, since))) or 0
 
 
-def _upcoming(session: Session, team_id: str, now: datetime):
+def _upcoming(session: Session, team_id: str, now: datetime) -> tuple[ScheduledChat, ...]:
     soon = [chat for chat in store.upcoming(session, now, team_id, limit=UPCOMING_CHATS)
             if chat.next_start is not None and chat.next_start <= now + WEEK + timedelta(days=1)]
     return tuple(soon)
 
 
-def _last_recap(session: Session, team_id: str, since: datetime, now: datetime):
+def _last_recap(session: Session, team_id: str, since: datetime, now: datetime) -> Recap | None:
     """The recap of the workspace's chat that ended most recently within the week, if any."""
     latest = None
     for chat in store.team_chats(session, team_id):

@@ -120,7 +120,7 @@ def demo_spec(channel: str, start: datetime, timezone_name: str) -> ChatSpec:
     return ChatSpec(title="Feedback that moves learning", hashtag="PLChat", starts=local, timezone=timezone_name,
                     duration=30, repeat="none", until=None, skip=(), slack_channels=(channel,), post_to_x=True,
                     reminders=(timedelta(hours=24), timedelta(hours=1)),
-                    questions=tuple(Question(at, text) for at, text in zip((5, 12, 20), DEMO_QUESTIONS)),
+                    questions=tuple(Question(at, text) for at, text in zip((5, 12, 20), DEMO_QUESTIONS, strict=True)),
                     post_to_bluesky=True, post_to_mastodon=True)
 
 
@@ -200,6 +200,7 @@ def _post(row: DeliveryRecord, harness: BotHarness, networks: SandboxNetworks,
     """A post the bot made (or could not make): when, what, where, and its text as `reader` saw it then."""
     post = row.key.split(":")[3]
     where = NETWORKS.get(row.target) or f"Slack #{reader.channels.get(row.channel or '', row.channel)}"
+    assert row.finished_at is not None  # the run is over: every row it lists has finished
     if row.state != "sent":
         return row.finished_at, post, where, f"[{row.state}: {row.reason}]"
     if row.target == "x":

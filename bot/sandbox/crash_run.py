@@ -20,6 +20,8 @@ from datetime import datetime, timedelta, timezone
 from threading import Lock
 from typing import Any
 
+from sqlalchemy import Table
+
 from bot.db import transaction
 from bot.digests import subscriptions
 from bot.models import DigestSubscriptionRecord
@@ -62,7 +64,9 @@ def subscribe(sessions: Any, teams: tuple[str, ...], per_team: int, now: datetim
                 user = f"U{team_number:02d}{number:05d}"
                 subscriptions.subscribe(session, team, user, user, now, zone="America/Los_Angeles")
                 users.append(user)
-        session.execute(DigestSubscriptionRecord.__table__.update().values(next_send=now - timedelta(minutes=1)))
+        table = DigestSubscriptionRecord.__table__
+        assert isinstance(table, Table)
+        session.execute(table.update().values(next_send=now - timedelta(minutes=1)))
     return users
 
 
@@ -128,7 +132,7 @@ def wait_for_posts(standin: Any, users: list[str], at_least: int, timeout: float
         pass
 
 
-def chat_sender(url: str, settings: dict[str, str], started: Any) -> None:
+def chat_sender(url: str, settings: dict[str, Any], started: Any) -> None:
     """A worker's planning and sending of chats on the real clock, configured like an operator's (`settings`
     name the networks' accounts), until it is killed."""
     logging.basicConfig(level=logging.ERROR)

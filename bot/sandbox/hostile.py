@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import random
 import re
+from functools import partial
 from typing import Any, Callable
 
 from bot.slack.markup import live_markup
@@ -126,7 +127,7 @@ def entry_points(harness: Any, question_ts: str) -> dict[str, Callable[[str], An
     def play_form(text: str) -> tuple[dict[str, Any], dict[str, Any]]:
         view = play_blocks.draft_form(Draft(None, DraftFields()))
         option = {"text": {"type": "plain_text", "text": text[:75] or "x"}, "value": text[:150]}
-        values = {name: {name.split("~")[0]: {"type": "plain_text_input", "value": text}}
+        values: dict[str, Any] = {name: {name.split("~")[0]: {"type": "plain_text_input", "value": text}}
                   for name in ("title~0", "summary~0", "steps~0", "looks_like~0", "watch_out~0", "time_needed~0",
                                "tags~0", "note:K-5~0", "note:9-12~0")}
         values |= {"category~0": {"category": {"type": "static_select", "selected_option": option}},
@@ -139,7 +140,7 @@ def entry_points(harness: Any, question_ts: str) -> dict[str, Callable[[str], An
                                                   "block_id": f"{play_blocks.ADD_TIP}~0", "value": text})
 
     points: list[tuple[str, Callable[[str], Any]]] = [
-        (command, lambda text, command=command: harness.slash(command, text)) for command in COMMANDS]
+        (command, partial(harness.slash, command)) for command in COMMANDS]
     points += [
         ("/tips since:", lambda text: harness.slash("/tips", f"since:{text}")),
         ("/tips from:", lambda text: harness.slash("/tips", f"from:{text} #{text}")),
@@ -154,9 +155,12 @@ def entry_points(harness: Any, question_ts: str) -> dict[str, Callable[[str], An
         ("play draft form", lambda text: harness.submit_view(*play_form(text))),
         ("play draft add tip", play_add_tip),
     ]
-    points += [(f"button {action}", lambda text, action=action: harness.press(
-        Button(number=1, label=text[:75] or "x", action_id=action, value=text[:2000], block_id=text[:255])))
-        for action in ACTIONS]
+
+    def press(action: str) -> Callable[[str], Any]:
+        return lambda text: harness.press(
+            Button(number=1, label=text[:75] or "x", action_id=action, value=text[:2000], block_id=text[:255]))
+
+    points += [(f"button {action}", press(action)) for action in ACTIONS]
     assert [name for name, _ in points] == list(ENTRY_POINTS)
     return dict(points)
 
@@ -201,7 +205,7 @@ def seed_question(harness: Any, sessions: Any, now: Any) -> str:
     from bot.delivery import outbox
 
     ws = harness.workspace
-    spec = ChatSpec(title="Feedback", hashtag="PLChat", starts=datetime(2026, 12, 1, 17, 0),
+    spec = ChatSpec(title="Feedback", hashtag="PLChat", starts=datetime(2026, 12, 1, 17, 0),  # noqa: DTZ001 - wall clock
                     timezone="America/Los_Angeles", duration=60, repeat="none", until=None, skip=(),
                     slack_channels=(ws.channel_id,), post_to_x=False, reminders=(timedelta(hours=1),),
                     questions=(Question(5, "How do students give feedback?"),))

@@ -141,6 +141,7 @@ class LocalStandIn(Generic[Call]):
         if self._server is None:
             raise RuntimeError(f"{type(self).__name__} is not running; call start() first")
         host, port = self._server.server_address[:2]
+        assert isinstance(host, str)  # an AF_INET server's address
         return f"http://{host}:{port}"
 
     # -- recorded calls --------------------------------------------------------------------

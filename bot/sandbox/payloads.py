@@ -89,6 +89,7 @@ class SignedRequest:
 def sign(body: bytes, secret: str, content_type: str, now: Callable[[], float] = time.time) -> SignedRequest:
     timestamp = str(int(now()))
     signature = SignatureVerifier(secret).generate_signature(timestamp=timestamp, body=body)
+    assert signature is not None  # None only without a timestamp or a body
     return SignedRequest(body, {
         "Content-Type": content_type,
         "X-Slack-Request-Timestamp": timestamp,
@@ -259,7 +260,7 @@ def form_state(view: dict[str, Any], /, *, current_channel: str | None = None, *
         typed = changes.get(name)
         listed = [part.strip() for part in typed.split(",") if part.strip()] if isinstance(typed, str) else typed
 
-        def option(value: str) -> dict[str, Any]:
+        def option(value: str, element: dict[str, Any] = element) -> dict[str, Any]:
             known = [o for o in element.get("options") or [] if o.get("value") == value]
             return known[0] if known else {"text": {"type": "plain_text", "text": value}, "value": value}
 

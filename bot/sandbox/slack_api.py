@@ -705,7 +705,7 @@ class SlackStandIn(LocalStandIn[RecordedCall]):
     def _next_ts(self) -> str:
         """Message timestamps like Slack's: the time of posting in microseconds ("1764000000.000100"), unique
         and increasing, also across stand-ins and runs (a message's ts is part of its identity)."""
-        global _last_ts_micros
+        global _last_ts_micros  # noqa: PLW0603 - one clock for every stand-in in the process, as Slack has one
         with _ts_lock:
             if self._wall_clock is not None:  # a test's clock: unique within this stand-in
                 self._last_fake_ts = max(self._last_fake_ts + 1, int(self._wall_clock().timestamp() * 1_000_000))

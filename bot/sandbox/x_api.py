@@ -208,7 +208,7 @@ class XStandIn(LocalStandIn[RecordedCall]):
 
     # -- request handling ------------------------------------------------------------------
 
-    def _serve(self, http: _Handler) -> None:
+    def _serve(self, http: StandInHandler) -> None:
         url = urlsplit(http.path)
         query = dict(parse_qsl(url.query, keep_blank_values=True))
         raw = http.rfile.read(int(http.headers.get("Content-Length") or 0))
@@ -274,7 +274,7 @@ class XStandIn(LocalStandIn[RecordedCall]):
             headers = {"x-rate-limit-limit": "100", "x-rate-limit-remaining": "0", "x-rate-limit-reset": str(reset)}
         return _Answer(fault.status, body, headers)
 
-    def _authentic(self, http: _Handler, auth: str, authorization: str, query: str) -> bool:
+    def _authentic(self, http: StandInHandler, auth: str, authorization: str, query: str) -> bool:
         """Without `credentials`, any Authorization of the right kind passes; with them, X's checks."""
         credentials = self.credentials
         if credentials is None:
@@ -294,7 +294,9 @@ class XStandIn(LocalStandIn[RecordedCall]):
         ):
             return False
         uri = oauth_signature.base_string_uri(f"http://{http.headers.get('Host', '')}{urlsplit(http.path).path}")
-        base = oauth_signature.signature_base_string(http.command, uri, oauth_signature.normalize_parameters(params))
+        # The stubs want a literal method and a dict; oauthlib takes any method and iterates (name, value) pairs.
+        base = oauth_signature.signature_base_string(
+            http.command, uri, oauth_signature.normalize_parameters(params))  # type: ignore[arg-type]
         key = f"{quote(credentials.api_secret, safe='~')}&{quote(credentials.access_token_secret, safe='~')}"
         expected = base64.b64encode(hmac.new(key.encode(), base.encode(), hashlib.sha1).digest()).decode()
         return hmac.compare_digest(expected, unquote(oauth.get("oauth_signature", "")))
@@ -501,7 +503,7 @@ def _describe(call: RecordedCall) -> str:
     return f"{text} -> {call.status}"
 
 
-def _send(http: _Handler, answer: _Answer) -> None:
+def _send(http: StandInHandler, answer: _Answer) -> None:
     payload = json.dumps(answer.body).encode("utf-8") if answer.body is not None else b""
     content_type = None
     if answer.body is not None:

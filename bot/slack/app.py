@@ -6,7 +6,7 @@ import logging
 import os
 from concurrent.futures import Executor
 from contextlib import contextmanager
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 from pydantic import SecretStr
 from slack_bolt import App
@@ -148,8 +148,9 @@ def create_app(settings: Settings, services: Services, engine: Engine, *,
     Listeners ack on the request's thread and reply through lazy listeners (see `bot.slack.deferred`).
     """
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
-    common = dict(name="plchat", signing_secret=secret, process_before_response=True,
-                  listener_executor=listener_executor or BoundedExecutor())
+    common: dict[str, Any] = dict(name="plchat", signing_secret=secret, process_before_response=True,
+                                  listener_executor=listener_executor or BoundedExecutor())
+    auth: dict[str, Any]
     if settings.oauth_enabled:
         oauth = oauth_settings(settings, engine)
         # The store passed to App too: then Bolt's authorization (and its token refresh) uses our client, at

@@ -22,8 +22,8 @@ COMMAND_HELP = [
     ("/play flipped classroom", "every play in a category"),
     ("/play feedback grade:6-8", "plays for a grade band (K-2, 3-5, K-5, 6-8 or 9-12), with that band's notes"),
     ("/play mine", "the plays your community made from your tips"),
-    ("/play drafts", "moderators: the community playbook's drafts to edit, publish or discard, and its published "
-                     "plays to edit or unpublish (`/play drafts WORDS` finds one)"),
+    ("/play drafts", ("moderators: the community playbook's drafts to edit, publish or discard, and its published "
+                      "plays to edit or unpublish (`/play drafts WORDS` finds one)")),
     ("/tip your tip #tag", "share what works in your classroom (no text opens a form)"),
     ("/tips words", "search the tips your colleagues shared; `/tips help` for more"),
     ("/digest subscribe", "the week's best tips, upcoming chats and a play, in your DMs every Monday at 7"),

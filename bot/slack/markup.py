@@ -64,7 +64,7 @@ def link(url: str | None, label: str, max_length: int = LINK_LIMIT) -> str:
     return _token(f"<{safe.replace('&', '&amp;')}|{escape(label)}>") if safe else ""
 
 
-def slack_date(moment: datetime, token: str = "{date_long_pretty} at {time}") -> str:
+def slack_date(moment: datetime, token: str = "{date_long_pretty} at {time}") -> str:  # noqa: S107 - a date token
     """A Slack date token: each reader sees `moment` in their own time zone; the fallback is UTC."""
     at = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
     fallback = f"{at:%A, %B} {at.day}, {at.year} at {at:%H:%M} UTC"

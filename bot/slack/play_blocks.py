@@ -58,8 +58,8 @@ def draft_form(draft: Draft, *, version: int = 0, note: str | None = None) -> di
     """The form a moderator shapes a play in. Block ids carry `version`, so that when a tip is added (the form
     updated with longer steps), Slack shows the new values rather than keeping what was typed before."""
     f = draft.fields
-    category = {"type": "static_select", "action_id": "category",
-                "options": [_option(label, slug) for slug, label in CATEGORIES.items()]}
+    category: dict[str, Any] = {"type": "static_select", "action_id": "category",
+                                "options": [_option(label, slug) for slug, label in CATEGORIES.items()]}
     if f.category in CATEGORIES:
         category["initial_option"] = _option(CATEGORIES[f.category], f.category)
     grade_boxes: dict[str, Any] = {"type": "checkboxes", "action_id": "grades",

@@ -166,7 +166,8 @@ class BlueskyAccount:
             params = models.AppBskyFeedSearchPosts.Params(q=f"#{hashtag}", since=_iso(start), until=_iso(until),
                                                           sort="latest", limit=SEARCH_PAGE, cursor=page_cursor)
             try:
-                answer = self._call("searchPosts", lambda client: client.app.bsky.feed.search_posts(params),
+                answer = self._call("searchPosts",
+                                    lambda client: client.app.bsky.feed.search_posts(params),  # noqa: B023 - run now
                                     read=True)
             except DeliveryError as exc:  # the pages before it are kept; the cursor stays for the rest
                 error = exc
@@ -318,7 +319,7 @@ def _iso(moment: datetime) -> str:
 
 def _when(value: Any) -> datetime | None:
     try:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(str(value))
     except ValueError:
         return None
     return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)

@@ -379,7 +379,7 @@ class _Rerouting(HTTPAdapter):
         self._timeout = timeout
         self._oauth = oauth
 
-    def send(  # type: ignore[override]
+    def send(
         self,
         request: requests.PreparedRequest,
         stream: bool = False,

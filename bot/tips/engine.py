@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Float, Integer, Text, bindparam, select, text
 from sqlalchemy.orm import Session
@@ -60,7 +61,8 @@ def candidates(session: Session, team_id: str, found: list[Concept], filters: Fi
     return _postgres_candidates(session, team_id, found, filters, every, limit)
 
 
-def _sqlite_candidates(session, team_id, found, filters, every, limit) -> list[Candidate]:
+def _sqlite_candidates(session: Session, team_id: str, found: list[Concept], filters: Filters, every: bool,
+                       limit: int) -> list[Candidate]:
     parts = [_column("team", team_id)]
     if found:
         parts.append(f"({fts5_match(found, every=every)})")
@@ -70,7 +72,7 @@ def _sqlite_candidates(session, team_id, found, filters, every, limit) -> list[C
     # The FTS team/author columns narrow the match inside the index; the row filters decide (see _row_filters).
     where, params = _row_filters(team_id, filters, "t")
     statement = text(
-        "SELECT t.id, t.text, t.tags, t.helpful_count, t.created_at "
+        "SELECT t.id, t.text, t.tags, t.helpful_count, t.created_at "  # noqa: S608 - joins our SQL and placeholders only
         "FROM tips_fts JOIN tips t ON t.id = tips_fts.rowid "
         f"WHERE tips_fts MATCH :match{where} ORDER BY tips_fts.rowid DESC LIMIT :limit"
     )
@@ -81,7 +83,8 @@ def _sqlite_candidates(session, team_id, found, filters, every, limit) -> list[C
             for row in rows]
 
 
-def _postgres_candidates(session, team_id, found, filters, every, limit) -> list[Candidate]:
+def _postgres_candidates(session: Session, team_id: str, found: list[Concept], filters: Filters, every: bool,
+                         limit: int) -> list[Candidate]:
     where, params = _row_filters(team_id, filters, "t")
     params["limit"] = limit
     # Tags go into the query too (as weight-A lexemes), so the GIN index narrows them; LIKE stays exact.
@@ -89,26 +92,26 @@ def _postgres_candidates(session, team_id, found, filters, every, limit) -> list
     if parts:
         params["q"] = " & ".join(f"({part})" for part in parts)
         statement = text(
-            "SELECT t.id, ts_rank_cd(t.search_vector, q) AS relevance, t.helpful_count, t.created_at "
+            "SELECT t.id, ts_rank_cd(t.search_vector, q) AS relevance, t.helpful_count, t.created_at "  # noqa: S608 - joins our SQL and placeholders only
             "FROM tips t, to_tsquery('english', :q) AS q "
             f"WHERE t.search_vector @@ q{where} ORDER BY t.id DESC LIMIT :limit"
         )
     else:
         statement = text(
-            "SELECT t.id, 0.0 AS relevance, t.helpful_count, t.created_at FROM tips t "
+            "SELECT t.id, 0.0 AS relevance, t.helpful_count, t.created_at FROM tips t "  # noqa: S608 - joins our SQL and placeholders only
             f"WHERE TRUE{where} ORDER BY t.id DESC LIMIT :limit"
         )
     rows = session.execute(statement.columns(relevance=Float, **_ROW_TYPES), params)
     return [Candidate(row.id, row.relevance, row.helpful_count, row.created_at) for row in rows]
 
 
-def _row_filters(team_id: str, filters: Filters, alias: str) -> tuple[str, dict]:
+def _row_filters(team_id: str, filters: Filters, alias: str) -> tuple[str, dict[str, Any]]:
     """SQL conditions on the tips row itself: workspace, author, visibility, exact tags, date, grade band.
 
     Workspace and author are checked on the row even where the index has them too: FTS5's porter tokenizer
     stems ids ("T0TEAMS" and "T0TEAM" are one token), and another workspace must never leak in.
     """
-    where, params = f" AND {alias}.team_id = :team", {"team": team_id}
+    where, params = f" AND {alias}.team_id = :team", dict[str, Any](team=team_id)
     if filters.author:
         where += f" AND {alias}.author = :author"
         params["author"] = filters.author

@@ -14,6 +14,7 @@ from typing import Callable, Iterable
 from sqlalchemy import Select, delete, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
+from bot.db import changed_rows
 from bot.models import ModerationEntry, Moderator, TipRecord
 from bot.tips.records import Tip
 from bot.tips.store import ensure_workspace
@@ -102,8 +103,8 @@ def remove_moderator(session: Session, team_id: str, actor: str, user_id: str,
     _require_moderator_or_admin(session, team_id, actor, who)
     if user_id in who.configured:
         raise NotAllowed("That moderator comes from the PLCHAT_MODERATORS setting; an operator can remove them there.")
-    removed = session.execute(delete(Moderator).where(Moderator.team_id == team_id,
-                                                      Moderator.user_id == user_id)).rowcount
+    removed = changed_rows(session.execute(delete(Moderator).where(Moderator.team_id == team_id,
+                                                                   Moderator.user_id == user_id)))
     if removed:
         record(session, team_id, actor, "moderator_remove", now, detail=user_id)
     return bool(removed)

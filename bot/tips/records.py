@@ -130,9 +130,9 @@ def clean_text(raw: str, *, answer: bool = False) -> str:
 def normalise_tags(tags: Iterable[str]) -> tuple[str, ...]:
     """Lower case, '#' dropped, spaces and underscores as hyphens, duplicates removed, at most 10."""
     seen: dict[str, None] = {}
-    for tag in tags:
-        tag = re.sub(r"[\s_]+", "-", tag.strip().lstrip("#").lower())
-        tag = re.sub(r"[^\w-]", "", tag).strip("-")[:MAX_TAG_LENGTH]
+    for given in tags:
+        hyphenated = re.sub(r"[\s_]+", "-", given.strip().lstrip("#").lower())
+        tag = re.sub(r"[^\w-]", "", hyphenated).strip("-")[:MAX_TAG_LENGTH]
         if tag:
             seen.setdefault(tag)
     return tuple(seen)[:MAX_TAGS]

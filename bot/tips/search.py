@@ -144,18 +144,19 @@ def _start_of(day: date | None) -> datetime | None:
     return datetime.combine(day, time.min, tzinfo=timezone.utc) if day else None
 
 
-def rank(rows, now: datetime) -> list[int]:
+def rank(rows: list[engine.Candidate], now: datetime) -> list[int]:
     """Tip ids, best first: relevance, then helpful votes (diminishing), then freshness."""
     if not rows:
         return []
     top_relevance = max(r.relevance for r in rows) or 1.0
     top_votes = math.log1p(max(r.helpful_count for r in rows)) or 1.0
 
-    def score(row) -> float:
+    def score(row: engine.Candidate) -> float:
         created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=timezone.utc)
         age_days = max((now - created).total_seconds(), 0) / 86400
+        freshness: float = 0.5 ** (age_days / RECENCY_HALF_LIFE_DAYS)
         return (RELEVANCE * row.relevance / top_relevance + VOTES * math.log1p(row.helpful_count) / top_votes
-                + RECENCY * 0.5 ** (age_days / RECENCY_HALF_LIFE_DAYS))
+                + RECENCY * freshness)
 
     return [row.id for row in sorted(rows, key=lambda r: (-score(r), -r.id))]
 

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterable, Literal
 
-from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy import ColumnElement, delete, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.db import changed_rows
 from bot.models import (
     ModerationEntry,
     Moderator,
@@ -203,8 +204,8 @@ def count_by(session: Session, team_id: str, user_id: str) -> int:
 
 
 def delete_tips_by(session: Session, team_id: str, user_id: str) -> int:
-    result = session.execute(delete(TipRecord).where(TipRecord.team_id == team_id, TipRecord.author == user_id))
-    return result.rowcount
+    return changed_rows(
+        session.execute(delete(TipRecord).where(TipRecord.team_id == team_id, TipRecord.author == user_id)))
 
 
 def newest(session: Session, team_id: str, limit: int = 3) -> list[Tip]:
@@ -220,7 +221,7 @@ def most_helpful(session: Session, team_id: str, limit: int = 3, *, minimum_vote
     return [Tip.from_record(r) for r in session.scalars(query)]
 
 
-def _visible(session: Session, team_id: str, limit: int, *order) -> list[Tip]:
+def _visible(session: Session, team_id: str, limit: int, *order: ColumnElement[Any]) -> list[Tip]:
     query = select(TipRecord).where(TipRecord.team_id == team_id, TipRecord.hidden.is_(False),
                                     TipRecord.pending.is_(False))
     return [Tip.from_record(r) for r in session.scalars(query.order_by(*order).limit(limit))]
@@ -228,14 +229,13 @@ def _visible(session: Session, team_id: str, limit: int, *order) -> list[Tip]:
 
 def purge_held(session: Session, older_than: datetime) -> int:
     """Held tips nobody confirmed are dropped (the sharer was told they had not been added)."""
-    result = session.execute(delete(TipRecord).where(TipRecord.pending.is_(True),
-                                                     TipRecord.created_at < older_than))
-    return result.rowcount
+    return changed_rows(session.execute(delete(TipRecord).where(TipRecord.pending.is_(True),
+                                                                TipRecord.created_at < older_than)))
 
 
 def delete_workspace(session: Session, team_id: str) -> int:
     """Everything the bot keeps for a workspace, gone (the app was uninstalled). Returns tips deleted."""
-    tips = session.execute(delete(TipRecord).where(TipRecord.team_id == team_id)).rowcount
+    tips = changed_rows(session.execute(delete(TipRecord).where(TipRecord.team_id == team_id)))
     for model in (SearchWord, Moderator, ModerationEntry):
         session.execute(delete(model).where(model.team_id == team_id))
     session.execute(delete(Workspace).where(Workspace.team_id == team_id))

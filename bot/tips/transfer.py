@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Literal, TextIO
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -115,7 +115,7 @@ def _csv_rows(stream: TextIO) -> Iterator[tuple[int, dict[str, Any] | str]]:
             yield lines.first, (f"has {len(values)} values but the header names {len(names)} columns; put quotes "
                                 "around a value that holds a comma")
             continue
-        yield lines.first, {name: _from_cell(value) for name, value in zip(names, values)}
+        yield lines.first, {name: _from_cell(value) for name, value in zip(names, values, strict=False)}
 
 
 NEVER_CLOSED = 'a quote opened here is never closed; end the value with a quote (and double each quote inside it: "")'
@@ -306,6 +306,7 @@ def _insert_batch(sessions: sessionmaker[Session], team_id: str, rows: list[dict
             added = _copy_new_rows(session, unique)
         else:
             table = TipRecord.__table__  # a Core insert: multi-row VALUES pages without ORM bookkeeping per row
+            assert isinstance(table, Table)
             statement = sqlite.insert(table).on_conflict_do_nothing(
                 index_elements=[table.c.team_id, table.c.source_ref]).returning(table.c.id)
             added = len(session.execute(statement, unique).all())
@@ -320,15 +321,18 @@ def _copy_new_rows(session: Session, rows: list[dict[str, Any]]) -> int:
     a multi-row INSERT, whose statement psycopg parses anew for every page of a thousand rows."""
     columns = list(rows[0])
     names = ", ".join(columns)
-    with session.connection().connection.driver_connection.cursor() as cursor:
+    psycopg_connection = session.connection().connection.driver_connection
+    assert psycopg_connection is not None  # checked out for this session
+    with psycopg_connection.cursor() as cursor:
         cursor.execute("CREATE TEMPORARY TABLE IF NOT EXISTS tips_import (LIKE tips INCLUDING DEFAULTS) "
                        "ON COMMIT DELETE ROWS")
         with cursor.copy(f"COPY tips_import ({names}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row([row[name] for name in columns])
-        cursor.execute(f"INSERT INTO tips ({names}) SELECT {names} FROM tips_import "
+        cursor.execute(f"INSERT INTO tips ({names}) SELECT {names} FROM tips_import "  # noqa: S608 - our columns
                        "ON CONFLICT (team_id, source_ref) DO NOTHING")
-        return cursor.rowcount
+        added: int = cursor.rowcount
+        return added
 
 
 def export_rows(session: Session, team_id: str, *, author: str | None = None) -> Iterator[dict[str, Any]]:

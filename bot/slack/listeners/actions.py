@@ -103,6 +103,7 @@ def register(app: App, services: Services) -> None:
         channel = (body.get("channel") or {}).get("id")
         card = blocks.play_card(play, shared_by=body["user"]["id"], band=band)
         if post_in_channel(client, channel, card, respond):
+            assert channel is not None  # it posts nowhere without one
             respond(replace_original=True,
                     **blocks.message(f"You shared *{blocks.escape(play.title)}* in {channel_mention(channel)}."))
 
@@ -172,6 +173,7 @@ def register(app: App, services: Services) -> None:
             return
         channel = (body.get("channel") or {}).get("id")
         if post_in_channel(client, channel, tip_blocks.shared_tip(tip, body["user"]["id"]), respond):
+            assert channel is not None  # it posts nowhere without one
             respond(replace_original=False, **blocks.message(f"You shared that tip in {channel_mention(channel)}."))
 
     def helpful_tip(action: dict, body: dict, context: dict, respond: Respond) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import App, Respond
@@ -58,8 +59,9 @@ def register(app: App, services: Services) -> None:
             return
         respond(response_type="ephemeral", **digest_replies.answer(services, client, team, user, text))
 
-    replies = {manifest.PLAY: play_command, manifest.PLCHAT: plchat_command, manifest.TIP: tip_command,
-               manifest.TIPS: tips_command, manifest.DIGEST: digest_command}
+    replies: dict[manifest.SlashCommand, Callable[..., None]] = {
+        manifest.PLAY: play_command, manifest.PLCHAT: plchat_command, manifest.TIP: tip_command,
+        manifest.TIPS: tips_command, manifest.DIGEST: digest_command}
     for command, reply in manifest.bind(manifest.COMMANDS, replies):
         app.command(command.command)(ack=ack_now, lazy=[reply_later(reply)])
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -55,8 +56,9 @@ def register(app: App, services: Services) -> None:
     def thread_reply(event: dict) -> bool:
         return chat_replies.is_thread_reply(event)
 
-    replies = {"message": save_chat_answer, "app_home_opened": publish_home, "reaction_added": save_reacted_message,
-               "app_uninstalled": forget_workspace, "tokens_revoked": forget_workspace}
+    replies: dict[str, Callable[..., None]] = {
+        "message": save_chat_answer, "app_home_opened": publish_home, "reaction_added": save_reacted_message,
+        "app_uninstalled": forget_workspace, "tokens_revoked": forget_workspace}
     for event, reply in manifest.bind(manifest.EVENTS, replies):
         if event == "message":  # every channel message arrives: only a thread reply (a chat answer?) gets work
             app.event(event, matchers=[thread_reply])(ack=ack_now, lazy=[reply_later(reply)])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from slack_bolt import App, Respond
 from slack_sdk import WebClient
 
@@ -22,7 +24,8 @@ def register(app: App, services: Services) -> None:
                                            permalink(client, channel, message.get("ts", "")))
         respond(response_type="ephemeral", replace_original=False, **tip_replies.share(services, new))
 
-    replies = {manifest.SHARE_TIP: open_tip_form, manifest.SAVE_TIP: save_message}
+    replies: dict[manifest.Shortcut, Callable[..., None]] = {
+        manifest.SHARE_TIP: open_tip_form, manifest.SAVE_TIP: save_message}
     for shortcut, reply in manifest.bind(manifest.SHORTCUTS, replies):
         listen = app.shortcut if shortcut.type == "global" else app.message_shortcut
         listen(shortcut.callback_id)(ack=ack_now, lazy=[reply_later(reply)])
