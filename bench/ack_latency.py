@@ -56,10 +56,10 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib.metadata import version
-from typing import Callable, Iterable
 
 import bot
 from bot.config import Settings
@@ -68,8 +68,14 @@ from bot.sandbox.slack_api import RecordedCall, SlackStandIn
 
 SECRET = "bench-signing-secret"
 TOKEN = "xoxb-bench"
-GUNICORN = {"workers": 1, "worker_class": "gthread", "threads": 8, "timeout": 30, "graceful_timeout": 5,
-            "loglevel": "warning"}
+GUNICORN = {
+    "workers": 1,
+    "worker_class": "gthread",
+    "threads": 8,
+    "timeout": 30,
+    "graceful_timeout": 5,
+    "loglevel": "warning",
+}
 WARMUP = 50
 WORKSPACE = payloads.Workspace()
 DEFAULT_COMMAND = "/play station rotation"
@@ -80,12 +86,24 @@ COLLEAGUE = "U0COLLEAGUE"
 REPLY_METHODS = ("chat.postEphemeral", "chat.postMessage")
 WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
 
-SEED_OPENERS = ("Exit tickets with one question", "Exit tickets on sticky notes", "Two-question exit tickets",
-                "Exit tickets sorted into three piles", "Digital exit tickets in a form",
-                "Exit tickets that ask what was confusing", "Think-pair-share before independent work",
-                "Cold call with wait time", "Mini whiteboards for every student", "Number the heads in each group")
-SEED_CLOSERS = ("show who needs a reteach tomorrow", "take two minutes at the end of the lesson",
-                "let quiet students ask questions privately", "make grouping for the next lesson quick")
+SEED_OPENERS = (
+    "Exit tickets with one question",
+    "Exit tickets on sticky notes",
+    "Two-question exit tickets",
+    "Exit tickets sorted into three piles",
+    "Digital exit tickets in a form",
+    "Exit tickets that ask what was confusing",
+    "Think-pair-share before independent work",
+    "Cold call with wait time",
+    "Mini whiteboards for every student",
+    "Number the heads in each group",
+)
+SEED_CLOSERS = (
+    "show who needs a reteach tomorrow",
+    "take two minutes at the end of the lesson",
+    "let quiet students ask questions privately",
+    "make grouping for the next lesson quick",
+)
 
 
 # -- the servers (child processes) ------------------------------------------------------------
@@ -95,8 +113,13 @@ def plchat_app(database_url: str, api_url: str) -> WsgiApp:
     from bot.bootstrap import build_app, open_database
     from bot.web import create_wsgi_app
 
-    settings = Settings(_env_file=None, database_url=database_url, slack_bot_token=TOKEN,
-                        slack_signing_secret=SECRET, slack_api_url=api_url)
+    settings = Settings(
+        _env_file=None,
+        database_url=database_url,
+        slack_bot_token=TOKEN,
+        slack_signing_secret=SECRET,
+        slack_api_url=api_url,
+    )
     database = open_database(settings)
     return create_wsgi_app(build_app(settings, database), database.engine)
 
@@ -106,8 +129,11 @@ def bare_app(api_url: str, commands: list[str], before_response: bool) -> WsgiAp
     from slack_bolt.adapter.wsgi import SlackRequestHandler
     from slack_sdk import WebClient
 
-    app = App(signing_secret=SECRET, client=WebClient(token=TOKEN, base_url=api_url),  # auth.test: stand-in
-              process_before_response=before_response)
+    app = App(
+        signing_secret=SECRET,
+        client=WebClient(token=TOKEN, base_url=api_url),  # auth.test: stand-in
+        process_before_response=before_response,
+    )
     for command in commands:  # Bolt injects arguments by name: these listeners only ack
         app.command(command)(lambda ack: ack())
     app.event("reaction_added")(lambda ack: ack())
@@ -127,8 +153,11 @@ def serve(kind: str, port: int, database_url: str, api_url: str, commands: list[
     from bot.web import GunicornServer
 
     print(f"  {kind} server: bot from {os.path.dirname(bot.__file__)}", flush=True)
-    load = ((lambda: plchat_app(database_url, api_url)) if kind == "plchat"
-            else (lambda: bare_app(api_url, commands, before_response)))
+    load = (
+        (lambda: plchat_app(database_url, api_url))
+        if kind == "plchat"
+        else (lambda: bare_app(api_url, commands, before_response))
+    )
     GunicornServer(load, {**GUNICORN, "bind": f"127.0.0.1:{port}"}).run()
 
 
@@ -198,13 +227,15 @@ class Workload:
 
     def request(self, standin: SlackStandIn, serial: int) -> tuple[bytes, str]:
         if self.command is None:  # a colleague's distinct message, which the bot reads back to save it
-            message = standin.seed_message(WORKSPACE.channel_id, COLLEAGUE,
-                                           f"A colleague's exit tickets every Friday{marker(serial)} #assessment")
-            return payloads.event_callback(WORKSPACE, payloads.reaction_added(WORKSPACE, TIP_REACTION, message),
-                                           bot_user_id=standin.bot_user_id)
+            message = standin.seed_message(
+                WORKSPACE.channel_id, COLLEAGUE, f"A colleague's exit tickets every Friday{marker(serial)} #assessment"
+            )
+            return payloads.event_callback(
+                WORKSPACE, payloads.reaction_added(WORKSPACE, TIP_REACTION, message), bot_user_id=standin.bot_user_id
+            )
         text = self.text
         if self.unique_text:  # before the trailing #tags, which the bot reads as the tip's tags
-            body, tags = re.match(r"(.*?)((?:\s+#[\w-]+)*)\s*$", text, re.S).groups()
+            body, tags = re.match(r"(.*?)((?:\s+#[\w-]+)*)\s*$", text, re.DOTALL).groups()
             text = f"{body}{marker(serial)}{tags}"
         return payloads.slash_command(WORKSPACE, self.command, text, standin.new_response_url())
 
@@ -287,15 +318,23 @@ def load(app: str, port: int, standin: SlackStandIn, workload: Workload, request
     with ThreadPoolExecutor(concurrency, thread_name_prefix="client") as pool:
         results = list(pool.map(client, range(concurrency)))
     seconds = time.perf_counter() - began
-    run = Run(workload.label, app, concurrency, [x for r in results for x in r[0]],
-              [e for r in results for e in r[1]], seconds, hooks=[f"/hooks/{h}" for r in results for h in r[2]])
+    run = Run(
+        workload.label,
+        app,
+        concurrency,
+        [x for r in results for x in r[0]],
+        [e for r in results for e in r[1]],
+        seconds,
+        hooks=[f"/hooks/{h}" for r in results for h in r[2]],
+    )
     run.refused_latencies = [x for r in results for x in r[3]]
     run.refused = len(run.refused_latencies)
     return run
 
 
-def replies_after(standin: SlackStandIn, mark: int, expected: int, timeout: float = 120.0,
-                  quiet: float = 0.0) -> list[RecordedCall]:
+def replies_after(
+    standin: SlackStandIn, mark: int, expected: int, timeout: float = 120.0, quiet: float = 0.0
+) -> list[RecordedCall]:
     """Wait (bounded) until `expected` replies have arrived since call number `mark`, then until the stand-in
     has had no call for `quiet` seconds (so stragglers of this cell don't land in the next); return them."""
     deadline = time.monotonic() + timeout
@@ -310,8 +349,7 @@ def replies_after(standin: SlackStandIn, mark: int, expected: int, timeout: floa
     return [c for c in standin.calls[mark:] if is_reply(c)]
 
 
-def measure(kind: str, port: int, standin: SlackStandIn, workload: Workload, requests: int,
-            concurrency: int) -> Run:
+def measure(kind: str, port: int, standin: SlackStandIn, workload: Workload, requests: int, concurrency: int) -> Run:
     mark = len(standin.calls)
     run = load(kind, port, standin, workload, requests, concurrency)
     finished = time.perf_counter()
@@ -354,22 +392,35 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=600, help="requests per (command, app, concurrency) cell")
     parser.add_argument("--concurrency", default="1,16,64", help="comma-separated client concurrencies")
     parser.add_argument("--database-url", help="default: a fresh SQLite file in a temp dir")
-    parser.add_argument("--command", action="append", metavar="SPEC",
-                        help=f"slash command with text, or {REACTION!r}; repeat or comma-separate "
-                             f"(default: {DEFAULT_COMMAND!r})")
-    parser.add_argument("--tip-text", choices=("unique", "same"), default="unique",
-                        help="/tip: a distinct text per request (saved), or the same each time (held)")
-    parser.add_argument("--bare-process-before-response", action="store_true",
-                        help="bare acks on the request thread, as PLChat does, instead of Bolt's default")
+    parser.add_argument(
+        "--command",
+        action="append",
+        metavar="SPEC",
+        help=f"slash command with text, or {REACTION!r}; repeat or comma-separate (default: {DEFAULT_COMMAND!r})",
+    )
+    parser.add_argument(
+        "--tip-text",
+        choices=("unique", "same"),
+        default="unique",
+        help="/tip: a distinct text per request (saved), or the same each time (held)",
+    )
+    parser.add_argument(
+        "--bare-process-before-response",
+        action="store_true",
+        help="bare acks on the request thread, as PLChat does, instead of Bolt's default",
+    )
     args = parser.parse_args()
     levels = [int(c) for c in args.concurrency.split(",")]
     specs = [s for value in (args.command or [DEFAULT_COMMAND]) for s in value.split(",") if s.strip()]
     workloads = list({w.label: w for w in (Workload.parse(s, args.tip_text) for s in specs)}.values())
     slash = sorted({w.command for w in workloads if w.command} | {"/tip"})
-    print(f"Python {platform.python_version()}, slack-bolt {version('slack-bolt')}, gunicorn {version('gunicorn')}, "
-          f"{os.cpu_count()} CPUs; gunicorn {GUNICORN}\nbot from {os.path.dirname(bot.__file__)}; "
-          f"commands {[w.label for w in workloads]}; /tip text {args.tip_text}; "
-          f"bare process_before_response={args.bare_process_before_response}", flush=True)
+    print(
+        f"Python {platform.python_version()}, slack-bolt {version('slack-bolt')}, gunicorn {version('gunicorn')}, "
+        f"{os.cpu_count()} CPUs; gunicorn {GUNICORN}\nbot from {os.path.dirname(bot.__file__)}; "
+        f"commands {[w.label for w in workloads]}; /tip text {args.tip_text}; "
+        f"bare process_before_response={args.bare_process_before_response}",
+        flush=True,
+    )
     from bot.bootstrap import prepare_embedded
 
     context = multiprocessing.get_context("spawn")
@@ -381,13 +432,20 @@ def main() -> None:
         database_url = args.database_url or f"sqlite:///{tmp}/bench.db"
         standin.start()
         try:
-            settings = Settings(_env_file=None, database_url=database_url, slack_bot_token=TOKEN,
-                                slack_signing_secret=SECRET, slack_api_url=standin.api_url)
+            settings = Settings(
+                _env_file=None,
+                database_url=database_url,
+                slack_bot_token=TOKEN,
+                slack_signing_secret=SECRET,
+                slack_api_url=standin.api_url,
+            )
             prepare_embedded(settings).engine.dispose()
             for kind in ("bare", "plchat"):
                 port = free_port()
-                process = context.Process(target=serve, args=(kind, port, database_url, standin.api_url, slash,
-                                                                          args.bare_process_before_response))
+                process = context.Process(
+                    target=serve,
+                    args=(kind, port, database_url, standin.api_url, slash, args.bare_process_before_response),
+                )
                 process.start()
                 servers[kind] = (port, process)
             for port, process in servers.values():
@@ -401,8 +459,10 @@ def main() -> None:
                     for kind, (port, _) in servers.items():
                         run = measure(kind, port, standin, workload, args.requests, concurrency)
                         runs.append(run)
-                        print(f"  {workload.label[:40]:40} {kind:6} c={concurrency:<3} done in {run.seconds:.1f}s",
-                              flush=True)
+                        print(
+                            f"  {workload.label[:40]:40} {kind:6} c={concurrency:<3} done in {run.seconds:.1f}s",
+                            flush=True,
+                        )
         finally:
             for _port, process in servers.values():
                 process.terminate()  # gunicorn's graceful stop, bounded by graceful_timeout
@@ -414,19 +474,30 @@ def main() -> None:
     for workload in workloads:
         mine = [r for r in runs if r.command == workload.label]
         print(f"\n{workload.label}")
-        print(f"{'app':8}{'conc':>5}{'requests':>9}{'p50 ms':>9}{'p99 ms':>9}{'req/s':>9}{'errors':>7}"
-              f"{'replies':>8}{'busy':>6}{'bad':>5}{'lost':>5}{'dup':>5}{'drain s':>8}{'ans/s':>7}")
+        print(
+            f"{'app':8}{'conc':>5}{'requests':>9}{'p50 ms':>9}{'p99 ms':>9}{'req/s':>9}{'errors':>7}"
+            f"{'replies':>8}{'busy':>6}{'bad':>5}{'lost':>5}{'dup':>5}{'drain s':>8}{'ans/s':>7}"
+        )
         for r in mine:
             busy = r.refused
-            print(f"{r.app:8}{r.concurrency:>5}{len(r.latencies) + len(r.errors):>9}{r.percentile(50):>9.1f}"
-                  f"{r.percentile(99):>9.1f}{r.per_second:>9.1f}{len(r.errors):>7}{r.replies:>8}{busy:>6}"
-                  f"{r.bad_replies:>5}{r.lost:>5}{r.duplicated:>5}{r.drain:>8.1f}{r.answers_per_second:>7.1f}")
+            print(
+                f"{r.app:8}{r.concurrency:>5}{len(r.latencies) + len(r.errors):>9}{r.percentile(50):>9.1f}"
+                f"{r.percentile(99):>9.1f}{r.per_second:>9.1f}{len(r.errors):>7}{r.replies:>8}{busy:>6}"
+                f"{r.bad_replies:>5}{r.lost:>5}{r.duplicated:>5}{r.drain:>8.1f}{r.answers_per_second:>7.1f}"
+            )
         print(f"{'plchat/bare':11}{'p50':>7}{'p99':>7}{'req/s':>7}")
         for concurrency in levels:
-            plchat, bare = (next(r for r in mine if (r.app, r.concurrency) == (a, concurrency))
-                            for a in ("plchat", "bare"))
-            ratios = [(x / y if y else float("nan")) for x, y in ((plchat.percentile(50), bare.percentile(50)),
-                      (plchat.percentile(99), bare.percentile(99)), (plchat.per_second, bare.per_second))]
+            plchat, bare = (
+                next(r for r in mine if (r.app, r.concurrency) == (a, concurrency)) for a in ("plchat", "bare")
+            )
+            ratios = [
+                (x / y if y else float("nan"))
+                for x, y in (
+                    (plchat.percentile(50), bare.percentile(50)),
+                    (plchat.percentile(99), bare.percentile(99)),
+                    (plchat.per_second, bare.per_second),
+                )
+            ]
             print(f"  c={concurrency:<3}    " + "".join(f"{r:7.2f}" for r in ratios))
         kinds = sum((r.kinds for r in mine if r.app == "plchat"), Counter())
         print("  plchat replies: " + "; ".join(f"{k!r} x{n}" for k, n in kinds.most_common(6)))
@@ -434,8 +505,10 @@ def main() -> None:
             for error in sorted(set(r.errors)):
                 print(f"  error {r.app} c={r.concurrency}: {error} x{r.errors.count(error)}")
             if r.refused_latencies:
-                print(f"    (those refusals took {statistics.median(r.refused_latencies) * 1000:.0f} ms median, "
-                      f"{max(r.refused_latencies) * 1000:.0f} ms at most)")
+                print(
+                    f"    (those refusals took {statistics.median(r.refused_latencies) * 1000:.0f} ms median, "
+                    f"{max(r.refused_latencies) * 1000:.0f} ms at most)"
+                )
     if seeded:
         print("\nseed /tip replies: " + "; ".join(f"{k!r} x{n}" for k, n in seeded.most_common(4)))
 

@@ -116,18 +116,43 @@ def build(database: Any, teams: list[str], per_team: list[int], now: datetime) -
         for t, team in enumerate(teams):
             ensure_workspace(session, team)
             for n in range(TIPS_PER_WORKSPACE):
-                save_tip(session, NewTip(team, f"U{t:02d}AUTHOR{n}", f"U{t:02d}AUTHOR{n}",
-                                         f"Tip {n} for {team}: start the lesson with a two-minute retrieval quiz "
-                                         f"on last week's topic number {n}, then swap papers to mark.",
-                                         "slack", tags=("retrieval",), source_ref=f"bench-{team}-{n}"),
-                         now - timedelta(days=1, minutes=n), check_similar=False)
+                save_tip(
+                    session,
+                    NewTip(
+                        team,
+                        f"U{t:02d}AUTHOR{n}",
+                        f"U{t:02d}AUTHOR{n}",
+                        f"Tip {n} for {team}: start the lesson with a two-minute retrieval quiz "
+                        f"on last week's topic number {n}, then swap papers to mark.",
+                        "slack",
+                        tags=("retrieval",),
+                        source_ref=f"bench-{team}-{n}",
+                    ),
+                    now - timedelta(days=1, minutes=n),
+                    check_similar=False,
+                )
         session.flush()
-        rows = [dict(team_id=team, user_id=user_of(t, i), channel=user_of(t, i), weekday=due.weekday(),
-                     send_time="07:00", timezone=TIMEZONE, quiet_weeks="note", active=True, paused=False,
-                     reason="", next_send=due, created_at=now, updated_at=now)
-                for t, team in enumerate(teams) for i in range(per_team[t])]
+        rows = [
+            dict(
+                team_id=team,
+                user_id=user_of(t, i),
+                channel=user_of(t, i),
+                weekday=due.weekday(),
+                send_time="07:00",
+                timezone=TIMEZONE,
+                quiet_weeks="note",
+                active=True,
+                paused=False,
+                reason="",
+                next_send=due,
+                created_at=now,
+                updated_at=now,
+            )
+            for t, team in enumerate(teams)
+            for i in range(per_team[t])
+        ]
         for start in range(0, len(rows), 2000):
-            session.execute(insert(DigestSubscriptionRecord), rows[start:start + 2000])
+            session.execute(insert(DigestSubscriptionRecord), rows[start : start + 2000])
 
 
 def sample_message(database: Any, team: str, now: datetime) -> dict[str, Any]:
@@ -136,16 +161,28 @@ def sample_message(database: Any, team: str, now: datetime) -> dict[str, Any]:
 
     from bot.delivery.outbox import Outgoing
     from bot.delivery.render import Renderers
-    from bot.links import Links
-    from bot.slack import delivery
     from bot.digests.planner import period_of
+    from bot.links import Links
     from bot.models import DigestSubscriptionRecord
+    from bot.slack import delivery
 
     with database.sessions() as session:
-        record = session.scalars(select(DigestSubscriptionRecord).where(
-            DigestSubscriptionRecord.team_id == team).limit(1)).one()
-        outgoing = Outgoing(0, "digest:sample", team, f"digest:{record.id}", "slack", record.channel, now, None,
-                            {"subscription_id": record.id, "period": period_of(now.date())}, 1, None)
+        record = session.scalars(
+            select(DigestSubscriptionRecord).where(DigestSubscriptionRecord.team_id == team).limit(1)
+        ).one()
+        outgoing = Outgoing(
+            0,
+            "digest:sample",
+            team,
+            f"digest:{record.id}",
+            "slack",
+            record.channel,
+            now,
+            None,
+            {"subscription_id": record.id, "period": period_of(now.date())},
+            1,
+            None,
+        )
         renderers = Renderers()
         delivery.register(renderers, Links(), lambda: now)
         message = renderers(session, outgoing)
@@ -237,10 +274,14 @@ def baseline(api_url: str, teams: list[str], posts: int, message: dict[str, Any]
         sent = 0
         while sent < posts:
             try:
-                client.chat_postMessage(channel=baseline_channel(team), text=message["text"],
-                                        blocks=message.get("blocks"), unfurl_links=False, unfurl_media=False,
-                                        metadata={"event_type": "plchat_post",
-                                                  "event_payload": {"key": f"baseline:{team}:{sent}"}})
+                client.chat_postMessage(
+                    channel=baseline_channel(team),
+                    text=message["text"],
+                    blocks=message.get("blocks"),
+                    unfurl_links=False,
+                    unfurl_media=False,
+                    metadata={"event_type": "plchat_post", "event_payload": {"key": f"baseline:{team}:{sent}"}},
+                )
                 sent += 1
             except SlackApiError as exc:
                 if exc.response.status_code != 429:
@@ -317,7 +358,7 @@ class PostWatch:
 
     def update(self) -> None:
         calls = self.standin.calls
-        for call in calls[self.seen:]:
+        for call in calls[self.seen :]:
             if call.kind == "api" and call.method == POST:
                 (self.ok if call.status == 200 else self.refused)[call.token or ""] += 1
         self.seen = len(calls)
@@ -340,19 +381,38 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--subscribers", type=int, default=3000, help="DM subscriptions, spread over the workspaces")
     parser.add_argument("--workspaces", type=int, default=10)
-    parser.add_argument("--rate", type=int, default=180, metavar="PER_MINUTE",
-                        help="chat.postMessage calls each workspace may make per rolling minute")
-    parser.add_argument("--kill-at", type=float, default=None, metavar="FRACTION",
-                        help="kill the first worker once this fraction of the digests is out (default: once every "
-                             "workspace has finished its whole windows)")
-    parser.add_argument("--database-url", help="default: a fresh SQLite file in a temp dir; PostgreSQL: a server "
-                                               "(the bench creates and drops its own database there)")
+    parser.add_argument(
+        "--rate",
+        type=int,
+        default=180,
+        metavar="PER_MINUTE",
+        help="chat.postMessage calls each workspace may make per rolling minute",
+    )
+    parser.add_argument(
+        "--kill-at",
+        type=float,
+        default=None,
+        metavar="FRACTION",
+        help="kill the first worker once this fraction of the digests is out (default: once every "
+        "workspace has finished its whole windows)",
+    )
+    parser.add_argument(
+        "--database-url",
+        help="default: a fresh SQLite file in a temp dir; PostgreSQL: a server "
+        "(the bench creates and drops its own database there)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database afterwards")
-    parser.add_argument("--slack-latency", type=float, default=0.0, metavar="MS",
-                        help="the stand-in answers chat.postMessage, conversations.open and conversations.history "
-                             "this much later (real Slack: ~100-300 ms)")
-    parser.add_argument("--profile", action="store_true",
-                        help="cProfile the first worker's sending lanes and print the top functions")
+    parser.add_argument(
+        "--slack-latency",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="the stand-in answers chat.postMessage, conversations.open and conversations.history "
+        "this much later (real Slack: ~100-300 ms)",
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="cProfile the first worker's sending lanes and print the top functions"
+    )
     args = parser.parse_args()
     if args.subscribers < args.workspaces or args.rate < 1:
         parser.error("need at least one subscriber per workspace and a rate of at least 1")
@@ -363,16 +423,22 @@ def main() -> None:
     from bot.sandbox.slack_api import SlackStandIn
 
     teams = [team_of(t) for t in range(args.workspaces)]
-    per_team = [args.subscribers // args.workspaces + (t < args.subscribers % args.workspaces)
-                for t in range(args.workspaces)]
+    per_team = [
+        args.subscribers // args.workspaces + (t < args.subscribers % args.workspaces) for t in range(args.workspaces)
+    ]
     users = {team: [user_of(t, i) for i in range(per_team[t])] for t, team in enumerate(teams)}
     windows_wanted = [(n - 1) // args.rate for n in per_team]
     if args.kill_at is None and not all(windows_wanted):
-        print(f"note: {min(per_team)} subscribers in a workspace is not more than --rate {args.rate}: the limit "
-              "never binds, so there is no rate to measure; killing at 40 % instead.")
+        print(
+            f"note: {min(per_team)} subscribers in a workspace is not more than --rate {args.rate}: the limit "
+            "never binds, so there is no rate to measure; killing at 40 % instead."
+        )
         args.kill_at = 0.4
-    kill_after = ({product_token(team): k * args.rate + 1 for team, k in zip(teams, windows_wanted, strict=True)}
-                  if args.kill_at is None else None)
+    kill_after = (
+        {product_token(team): k * args.rate + 1 for team, k in zip(teams, windows_wanted, strict=True)}
+        if args.kill_at is None
+        else None
+    )
 
     tmp = tempfile.mkdtemp(prefix="plchat-digest-bench-")
     url, admin_url = fresh_database(args.database_url, tmp, file_name="digests.db", prefix="plchat_bench_digest_")
@@ -389,24 +455,28 @@ def main() -> None:
         built_s = time.monotonic() - built_at
         message = sample_message(database, teams[0], now)
         with database.engine.connect() as connection:
-            engine_name = (f"SQLite {connection.exec_driver_sql('select sqlite_version()').scalar()}"
-                           if database.engine.dialect.name == "sqlite"
-                           else connection.exec_driver_sql("show server_version").scalar())
-        print(f"digest_fanout: {args.subscribers:,} DM subscribers over {args.workspaces} workspaces, "
-              f"{args.rate}/min chat.postMessage per workspace; Slack answers after {args.slack_latency:g} ms; "
-              f"{engine_name} "
-              f"({make_url(url).render_as_string()}); Python {platform.python_version()}, slack_sdk "
-              f"{version('slack_sdk')}, SQLAlchemy {version('sqlalchemy')}, {os.cpu_count()} CPU(s); bot from "
-              f"{os.path.dirname(sys.modules['bot'].__file__ or '')}. Database built in {built_s:.1f} s. "
-              f"A digest is {len(message.get('blocks') or [])} blocks.\n", flush=True)
+            engine_name = (
+                f"SQLite {connection.exec_driver_sql('select sqlite_version()').scalar()}"
+                if database.engine.dialect.name == "sqlite"
+                else connection.exec_driver_sql("show server_version").scalar()
+            )
+        print(
+            f"digest_fanout: {args.subscribers:,} DM subscribers over {args.workspaces} workspaces, "
+            f"{args.rate}/min chat.postMessage per workspace; Slack answers after {args.slack_latency:g} ms; "
+            f"{engine_name} "
+            f"({make_url(url).render_as_string()}); Python {platform.python_version()}, slack_sdk "
+            f"{version('slack_sdk')}, SQLAlchemy {version('sqlalchemy')}, {os.cpu_count()} CPU(s); bot from "
+            f"{os.path.dirname(sys.modules['bot'].__file__ or '')}. Database built in {built_s:.1f} s. "
+            f"A digest is {len(message.get('blocks') or [])} blocks.\n",
+            flush=True,
+        )
 
         if args.slack_latency > 0:
             for method in (POST, "conversations.open", "conversations.history"):
                 standin.inject(method, delay=args.slack_latency / 1000, times=10**9)
         # The baseline: the same number of posts as PLChat's measured windows, per workspace.
         standin.rate_limit(POST, args.rate)
-        base_posts = max(1, min(k * args.rate + 1 for k in windows_wanted)) if all(windows_wanted) \
-            else min(per_team)
+        base_posts = max(1, min(k * args.rate + 1 for k in windows_wanted)) if all(windows_wanted) else min(per_team)
         print(f"baseline: {base_posts} posts per workspace, bare WebClient loops ...", flush=True)
         base_started = time.monotonic()
         base_429 = baseline(standin.api_url, teams, base_posts, message)
@@ -419,8 +489,11 @@ def main() -> None:
         print("PLChat: first worker ...", flush=True)
         watch = PostWatch(standin)
         parent_end, child_end = spawn.Pipe()
-        first = spawn.Process(target=worker_process, name="digest-worker-1",
-                              args=(url, standin.api_url, "worker 1", profile_path, child_end))
+        first = spawn.Process(
+            target=worker_process,
+            name="digest-worker-1",
+            args=(url, standin.api_url, "worker 1", profile_path, child_end),
+        )
         first.start()
         planned, plan_s, killed_at, finished_early = 0, 0.0, None, False
         while True:
@@ -431,8 +504,11 @@ def main() -> None:
                 elif kind == "done":
                     finished_early = True
             watch.update()
-            ready = (all(watch.ok[token] >= n for token, n in kill_after.items()) if kill_after is not None
-                     else sum(watch.ok[product_token(team)] for team in teams) >= args.kill_at * args.subscribers)
+            ready = (
+                all(watch.ok[token] >= n for token, n in kill_after.items())
+                if kill_after is not None
+                else sum(watch.ok[product_token(team)] for team in teams) >= args.kill_at * args.subscribers
+            )
             if ready or finished_early or not first.is_alive():
                 break
             time.sleep(POLL)
@@ -449,15 +525,20 @@ def main() -> None:
         product_rate = rate_over_windows(lanes, args.rate)
         with database.sessions() as session:
             at_kill = digest_states(session)
-        print(f"  killed after {by_first:,} of {args.subscribers:,} posts; outbox then {at_kill}" if killed_at
-              else f"  the first worker finished before it could be killed (exit code {first.exitcode})", flush=True)
+        print(
+            f"  killed after {by_first:,} of {args.subscribers:,} posts; outbox then {at_kill}"
+            if killed_at
+            else f"  the first worker finished before it could be killed (exit code {first.exitcode})",
+            flush=True,
+        )
 
         second_s, calls_before = 0.0, len(standin.calls)
         if killed_at is not None:
             print("PLChat: second worker ...", flush=True)
             parent_end, child_end = spawn.Pipe()
-            second = spawn.Process(target=worker_process, name="digest-worker-2",
-                                   args=(url, standin.api_url, "worker 2", None, child_end))
+            second = spawn.Process(
+                target=worker_process, name="digest-worker-2", args=(url, standin.api_url, "worker 2", None, child_end)
+            )
             second_started = time.monotonic()
             second.start()
             second.join(CHILD_TIMEOUT)
@@ -480,25 +561,34 @@ def main() -> None:
         watch.update()
         refused = sum(watch.refused[product_token(team)] for team in teams)
 
-        print(f"\n| {args.subscribers:,} subscribers, {args.workspaces} workspaces, {args.rate}/min each "
-              f"| windows | allowed posts/s | achieved posts/s | fraction (target ≥ {TARGET_FRACTION}) | burst/s "
-              "| duplicates (target 0) | misses (target 0) |")
+        print(
+            f"\n| {args.subscribers:,} subscribers, {args.workspaces} workspaces, {args.rate}/min each "
+            f"| windows | allowed posts/s | achieved posts/s | fraction (target ≥ {TARGET_FRACTION}) | burst/s "
+            "| duplicates (target 0) | misses (target 0) |"
+        )
         print("|---|---:|---:|---:|---:|---:|---:|---:|")
-        for name, r, dup, miss in (("PLChat worker (killed, restarted)", product_rate, str(duplicates), str(misses)),
-                                   ("bare WebClient loop (baseline)", base_rate, "-", "-")):
+        for name, r, dup, miss in (
+            ("PLChat worker (killed, restarted)", product_rate, str(duplicates), str(misses)),
+            ("bare WebClient loop (baseline)", base_rate, "-", "-"),
+        ):
             k = f"{min(r.windows)}" if min(r.windows) == max(r.windows) else f"{min(r.windows)}-{max(r.windows)}"
-            print(f"| {name} | {k} | {r.allowed:.1f} | {r.achieved:.1f} | {r.fraction:.3f} | {r.burst:.0f} "
-                  f"| {dup} | {miss} |")
+            print(
+                f"| {name} | {k} | {r.allowed:.1f} | {r.achieved:.1f} | {r.fraction:.3f} | {r.burst:.0f} "
+                f"| {dup} | {miss} |"
+            )
         ratio = product_rate.fraction / base_rate.fraction if base_rate.fraction else float("nan")
-        spread = (f"{min(product_rate.per_lane):.3f}-{max(product_rate.per_lane):.3f}" if product_rate.per_lane
-                  else "n/a")
-        print(f"\nPLChat/baseline fraction: {ratio:.3f}. Per-workspace fractions: PLChat {spread}, baseline "
-              + (f"{min(base_rate.per_lane):.3f}-{max(base_rate.per_lane):.3f}" if base_rate.per_lane else "n/a")
-              + f". The first worker planned {planned:,} digests in {plan_s:.2f} s (not timed above) and had "
-              f"{by_first:,} posts accepted before the kill; the second took {second_s:.1f} s (start-up included) "
-              f"for the rest, checking {resumed_checks} DM histories (conversations.history) for posts the first "
-              f"may have sent. Outbox at the end: {final}. 429s answered to PLChat: {refused:,}; to the baseline: "
-              f"{sum(base_429.values()):,} over {base_s:.1f} s.")
+        spread = (
+            f"{min(product_rate.per_lane):.3f}-{max(product_rate.per_lane):.3f}" if product_rate.per_lane else "n/a"
+        )
+        print(
+            f"\nPLChat/baseline fraction: {ratio:.3f}. Per-workspace fractions: PLChat {spread}, baseline "
+            + (f"{min(base_rate.per_lane):.3f}-{max(base_rate.per_lane):.3f}" if base_rate.per_lane else "n/a")
+            + f". The first worker planned {planned:,} digests in {plan_s:.2f} s (not timed above) and had "
+            f"{by_first:,} posts accepted before the kill; the second took {second_s:.1f} s (start-up included) "
+            f"for the rest, checking {resumed_checks} DM histories (conversations.history) for posts the first "
+            f"may have sent. Outbox at the end: {final}. 429s answered to PLChat: {refused:,}; to the baseline: "
+            f"{sum(base_429.values()):,} over {base_s:.1f} s."
+        )
         if duplicates or misses:
             print(f"\n{duplicates} subscriber(s) got {extra} extra digest(s); {misses} got none.")
             worst = [user for user, n in counts.most_common(5) if n > 1]

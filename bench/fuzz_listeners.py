@@ -17,18 +17,18 @@ import random
 import sys
 import time
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench_database import bench_database  # noqa: E402
+from bench_database import bench_database
 
-from bot.sandbox.harness import BotHarness  # noqa: E402
-from bot.sandbox.hostile import ENTRY_POINTS, entry_points, hostile_text, problems, seed_question  # noqa: E402
-from bot.slack.services import Services  # noqa: E402
+from bot.sandbox.harness import BotHarness
+from bot.sandbox.hostile import ENTRY_POINTS, entry_points, hostile_text, problems, seed_question
+from bot.slack.services import Services
 
-NOW = datetime(2026, 11, 24, 17, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 24, 17, 0, tzinfo=UTC)
 
 
 class Tracebacks(logging.Handler):
@@ -61,12 +61,15 @@ def main() -> int:
     requests = 0
     deadline = time.monotonic() + args.seconds
     with bench_database(args.database_url) as database:
-        services = Services(database.sessions, clock=lambda: NOW, rng=random.Random(args.seed),
-                            moderators=frozenset({"U0TEACHER"}))
+        services = Services(
+            database.sessions, clock=lambda: NOW, rng=random.Random(args.seed), moderators=frozenset({"U0TEACHER"})
+        )
         with BotHarness(database, services=services) as harness:
             drive = entry_points(harness, seed_question(harness, database.sessions, NOW))
-            print(f"PLChat fuzz: {len(texts)} texts x {len(ENTRY_POINTS)} entry points, "
-                  f"{database.engine.dialect.name}", flush=True)
+            print(
+                f"PLChat fuzz: {len(texts)} texts x {len(ENTRY_POINTS)} entry points, {database.engine.dialect.name}",
+                flush=True,
+            )
             for number, text in enumerate(texts, 1):
                 if time.monotonic() > deadline:
                     print(f"stopped after {args.seconds:.0f} s, at text {number}")
@@ -76,8 +79,7 @@ def main() -> int:
                     exchange = drive[name](text)
                     requests += 1
                     for problem in problems(exchange, text):
-                        kind = "non-2xx" if problem.startswith("HTTP") else "live" if " live " in problem \
-                            else "failed"
+                        kind = "non-2xx" if problem.startswith("HTTP") else "live" if " live " in problem else "failed"
                         found[kind] += 1
                         examples.setdefault(f"{kind} {name}", f"{problem} for {text[:80]!r}")
                     if len(tracebacks.found) > before:

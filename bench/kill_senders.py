@@ -24,16 +24,16 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench_database import bench_database  # noqa: E402
+from bench_database import bench_database
 
-from bot.sandbox.crash_run import POST, posted, start_sender, subscribe, wait_for_posts  # noqa: E402
-from bot.sandbox.harness import SANDBOX_TOKEN  # noqa: E402
-from bot.sandbox.slack_api import SlackStandIn  # noqa: E402
+from bot.sandbox.crash_run import POST, posted, start_sender, subscribe, wait_for_posts
+from bot.sandbox.harness import SANDBOX_TOKEN
+from bot.sandbox.slack_api import SlackStandIn
 
 PLCHAT = str(Path(sys.executable).with_name("plchat"))
 
@@ -43,9 +43,13 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--subscribers", type=int, default=24, help="per run, over two workspaces")
     parser.add_argument("--latency", type=float, default=30, help="ms the stand-in takes to answer a post")
-    parser.add_argument("--history-per-minute", type=int, default=50,
-                        help="SLACK_HISTORY_PER_MINUTE for the rerun's crash checks (50: an internal app's Tier 3; "
-                             "1, a distributed app's, makes each rerun take a minute per check)")
+    parser.add_argument(
+        "--history-per-minute",
+        type=int,
+        default=50,
+        help="SLACK_HISTORY_PER_MINUTE for the rerun's crash checks (50: an internal app's Tier 3; "
+        "1, a distributed app's, makes each rerun take a minute per check)",
+    )
     parser.add_argument("--seed", type=int, default=20261201)
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file in a temp dir")
     args = parser.parse_args()
@@ -55,13 +59,20 @@ def main() -> int:
     rerun_seconds: list[float] = []
     with bench_database(args.database_url, prefix="plchat_bench_kill_") as database, SlackStandIn() as slack:
         url = database.engine.url.render_as_string(hide_password=False)
-        env = {**os.environ, "DATABASE_URL": url, "SLACK_BOT_TOKEN": SANDBOX_TOKEN, "SLACK_API_URL": slack.api_url,
-               "SLACK_HISTORY_PER_MINUTE": str(args.history_per_minute)}
-        print(f"PLChat kill -9: {args.runs} runs of {args.subscribers} digests, {database.engine.dialect.name}",
-              flush=True)
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "SLACK_BOT_TOKEN": SANDBOX_TOKEN,
+            "SLACK_API_URL": slack.api_url,
+            "SLACK_HISTORY_PER_MINUTE": str(args.history_per_minute),
+        }
+        print(
+            f"PLChat kill -9: {args.runs} runs of {args.subscribers} digests, {database.engine.dialect.name}",
+            flush=True,
+        )
         for run in range(1, args.runs + 1):
             teams = tuple(f"T{uuid.uuid4().hex[:8].upper()}" for _ in range(2))
-            users = subscribe(database.sessions, teams, args.subscribers // 2, datetime.now(timezone.utc))
+            users = subscribe(database.sessions, teams, args.subscribers // 2, datetime.now(UTC))
             slack.clear()
             slack.clear_faults()
             slack.inject(POST, delay=args.latency / 1000, times=rng.randint(1, len(users)))
@@ -75,8 +86,9 @@ def main() -> int:
             process.join()
             before = sum(posted(slack, users).values())
             began = time.monotonic()
-            rerun = subprocess.run([PLCHAT, "digest", "send"], env=env, capture_output=True, text=True, timeout=300,
-                                   check=False)  # its exit code is part of what the bench reports
+            rerun = subprocess.run(
+                [PLCHAT, "digest", "send"], env=env, capture_output=True, text=True, timeout=300, check=False
+            )  # its exit code is part of what the bench reports
             rerun_seconds.append(time.monotonic() - began)
             got = posted(slack, users)
             run_lost = sum(1 for count in got.values() if count == 0)
@@ -85,8 +97,11 @@ def main() -> int:
             owed, lost, duplicated = owed + len(users), lost + run_lost, duplicated + run_dup
             taken_over += int(recovered.group(1)) if recovered else 0
             if rerun.returncode or run_lost or run_dup:
-                print(f"  run {run}: killed after {before}, rerun exit {rerun.returncode}, lost {run_lost}, "
-                      f"duplicated {run_dup}\n{rerun.stdout}{rerun.stderr}", flush=True)
+                print(
+                    f"  run {run}: killed after {before}, rerun exit {rerun.returncode}, lost {run_lost}, "
+                    f"duplicated {run_dup}\n{rerun.stdout}{rerun.stderr}",
+                    flush=True,
+                )
             elif run % 10 == 0:
                 print(f"  {run} runs", flush=True)
     rerun_seconds.sort()

@@ -68,8 +68,14 @@ from sqlalchemy import func, select, text
 
 SEED = 20261125
 TOKEN = "xoxb-bench-scheduler"
-TIMEZONES = ("America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles", "America/Phoenix",
-             "Pacific/Honolulu")
+TIMEZONES = (
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Los_Angeles",
+    "America/Phoenix",
+    "Pacific/Honolulu",
+)
 WINDOW_TZ = "America/Chicago"
 CHANNELS_PER_TEAM = 40
 TARGET_RECONCILE_S = 5.0
@@ -188,9 +194,19 @@ def worker_process(url: str, api_url: str, conn: Any, profile: bool) -> None:
         worker.next_delivery()
         t4 = time.perf_counter()
         worker.close()
-        took.update(total_s=t4 - t0, construct_s=t1 - t0, plan_s=t2 - t1, deliver_s=t3 - t2, next_s=t4 - t3,
-                    plan_calls=calls, planned=planned, sent=report.sent, skipped=report.skipped,
-                    failed=report.failed, rss=memory_mb()[0])
+        took.update(
+            total_s=t4 - t0,
+            construct_s=t1 - t0,
+            plan_s=t2 - t1,
+            deliver_s=t3 - t2,
+            next_s=t4 - t3,
+            plan_calls=calls,
+            planned=planned,
+            sent=report.sent,
+            skipped=report.skipped,
+            failed=report.failed,
+            rss=memory_mb()[0],
+        )
         return took
 
     profiler = cProfile.Profile() if profile else None
@@ -221,8 +237,13 @@ def worker_process(url: str, api_url: str, conn: Any, profile: bool) -> None:
     first = time.time() + 1.0
     for index in range(int((window_end - first) / PROBE_EVERY)):
         at = first + index * PROBE_EVERY
-        scheduler.add_job(probe, DateTrigger(run_date=datetime.fromtimestamp(at, UTC)), args=[at],
-                          id=f"probe-{index}", misfire_grace_time=None)
+        scheduler.add_job(
+            probe,
+            DateTrigger(run_date=datetime.fromtimestamp(at, UTC)),
+            args=[at],
+            id=f"probe-{index}",
+            misfire_grace_time=None,
+        )
     expected_probes = len(scheduler.get_jobs()) - 4  # purge, plan, collect-x, deliver
     scheduler.start()
     conn.send(("started", time.time()))
@@ -235,10 +256,19 @@ def worker_process(url: str, api_url: str, conn: Any, profile: bool) -> None:
         out = io.StringIO()
         pstats.Stats(*lane_profiles, stream=out).sort_stats("tottime").print_stats(25)
         lanes = out.getvalue()
-    conn.send(("done", {"lane_profile": lanes, "probes": probes, "expected_probes": expected_probes,
-                        "rss_end": rss, "peak": peak,
-                        "warnings_window": {key: (n, warnings.first[key] - window_start)
-                                            for key, n in warnings.seen.items()}}))
+    conn.send(
+        (
+            "done",
+            {
+                "lane_profile": lanes,
+                "probes": probes,
+                "expected_probes": expected_probes,
+                "rss_end": rss,
+                "peak": peak,
+                "warnings_window": {key: (n, warnings.first[key] - window_start) for key, n in warnings.seen.items()},
+            },
+        )
+    )
     database.engine.dispose()
 
 
@@ -253,11 +283,22 @@ def background_specs(count: int, questions: int, now: datetime, rng: random.Rand
         zone = TIMEZONES[index % len(TIMEZONES)]
         start = now + timedelta(minutes=rng.randrange(5, 7 * 24 * 60))
         local = start.astimezone(ZoneInfo(zone)).replace(tzinfo=None, second=0, microsecond=0)
-        specs.append(ChatSpec(
-            title=f"Station rotation chat {index}", hashtag=f"bench{index}", starts=local, timezone=zone,
-            duration=60, repeat="weekly", until=None, skip=(), slack_channels=(),  # set per workspace below
-            post_to_x=False, reminders=DEFAULT_REMINDERS,
-            questions=tuple(Question(5.0 * (q + 1), QUESTIONS[q % len(QUESTIONS)]) for q in range(questions))))
+        specs.append(
+            ChatSpec(
+                title=f"Station rotation chat {index}",
+                hashtag=f"bench{index}",
+                starts=local,
+                timezone=zone,
+                duration=60,
+                repeat="weekly",
+                until=None,
+                skip=(),
+                slack_channels=(),  # set per workspace below
+                post_to_x=False,
+                reminders=DEFAULT_REMINDERS,
+                questions=tuple(Question(5.0 * (q + 1), QUESTIONS[q % len(QUESTIONS)]) for q in range(questions)),
+            )
+        )
     return specs
 
 
@@ -269,11 +310,24 @@ def window_specs(count: int, questions: int, start_utc: datetime, window: float)
     specs = []
     for index in range(count):
         phase = step * index / count
-        specs.append(ChatSpec(
-            title=f"Due-now chat {index}", hashtag=f"now{index}", starts=local, timezone=WINDOW_TZ, duration=15,
-            repeat="none", until=None, skip=(), slack_channels=(), post_to_x=False, reminders=(),
-            questions=tuple(Question((phase + step * (q + 1)) / 60, QUESTIONS[q % len(QUESTIONS)])
-                            for q in range(questions))))
+        specs.append(
+            ChatSpec(
+                title=f"Due-now chat {index}",
+                hashtag=f"now{index}",
+                starts=local,
+                timezone=WINDOW_TZ,
+                duration=15,
+                repeat="none",
+                until=None,
+                skip=(),
+                slack_channels=(),
+                post_to_x=False,
+                reminders=(),
+                questions=tuple(
+                    Question((phase + step * (q + 1)) / 60, QUESTIONS[q % len(QUESTIONS)]) for q in range(questions)
+                ),
+            )
+        )
     return specs
 
 
@@ -324,70 +378,128 @@ def verdict(ours: float, target: float) -> str:
     return "PASS" if ours <= target else "MISS"
 
 
-def report(label: str, args: argparse.Namespace, built_s: float, stats: dict[str, Any], done: dict[str, Any],
-           posts: list[tuple[str, str, float | None]], expected: int, other_sent: int) -> None:
+def report(
+    label: str,
+    args: argparse.Namespace,
+    built_s: float,
+    stats: dict[str, Any],
+    done: dict[str, Any],
+    posts: list[tuple[str, str, float | None]],
+    expected: int,
+    other_sent: int,
+) -> None:
     cold, warm = stats["cold"], stats["warm"]
     late = [ms for _, state, ms in posts if state == "sent" and ms is not None]
     probes = [p * 1000 for p in done["probes"]]
     baseline_reconcile = stats["count_s"] + stats["empty_scheduler_s"]
     sent = sum(state == "sent" for _, state, _ in posts)
     rows = [
-        (f"cold start + reconcile, s ({stats['chats']:,} chats never planned; {cold['plan_calls']} plan() calls)",
-         f"{cold['total_s']:.2f}", f"{baseline_reconcile:.3f}", f"≤ {TARGET_RECONCILE_S:.0f}",
-         verdict(cold["total_s"], TARGET_RECONCILE_S)),
-        ("warm restart + reconcile, s (the same chats, planned)", f"{warm['total_s']:.2f}",
-         f"{baseline_reconcile:.3f}", f"≤ {TARGET_RECONCILE_S:.0f}", verdict(warm["total_s"], TARGET_RECONCILE_S)),
-        ("worker RSS after cold reconcile, MB", f"{cold['rss']:.0f}", f"{stats['rss_base']:.0f}",
-         f"< {TARGET_RSS_MB:.0f}", verdict(cold["rss"], TARGET_RSS_MB)),
-        ("worker peak RSS over the run (VmHWM), MB", f"{done['peak']:.0f}", f"{stats['rss_base']:.0f}",
-         f"< {TARGET_RSS_MB:.0f}", verdict(done["peak"], TARGET_RSS_MB)),
+        (
+            f"cold start + reconcile, s ({stats['chats']:,} chats never planned; {cold['plan_calls']} plan() calls)",
+            f"{cold['total_s']:.2f}",
+            f"{baseline_reconcile:.3f}",
+            f"≤ {TARGET_RECONCILE_S:.0f}",
+            verdict(cold["total_s"], TARGET_RECONCILE_S),
+        ),
+        (
+            "warm restart + reconcile, s (the same chats, planned)",
+            f"{warm['total_s']:.2f}",
+            f"{baseline_reconcile:.3f}",
+            f"≤ {TARGET_RECONCILE_S:.0f}",
+            verdict(warm["total_s"], TARGET_RECONCILE_S),
+        ),
+        (
+            "worker RSS after cold reconcile, MB",
+            f"{cold['rss']:.0f}",
+            f"{stats['rss_base']:.0f}",
+            f"< {TARGET_RSS_MB:.0f}",
+            verdict(cold["rss"], TARGET_RSS_MB),
+        ),
+        (
+            "worker peak RSS over the run (VmHWM), MB",
+            f"{done['peak']:.0f}",
+            f"{stats['rss_base']:.0f}",
+            f"< {TARGET_RSS_MB:.0f}",
+            verdict(done["peak"], TARGET_RSS_MB),
+        ),
         ("lateness p50, ms", f"{percentile(late, 50):.0f}", f"{percentile(probes, 50):.1f}", "", ""),
-        ("lateness p99, ms", f"{percentile(late, 99):.0f}", f"{percentile(probes, 99):.1f}",
-         f"< {TARGET_P99_MS:.0f}", verdict(percentile(late, 99) if len(late) == expected else math.inf,
-                                           TARGET_P99_MS)),
-        ("lateness max, ms", f"{max(late, default=float('nan')):.0f}", f"{max(probes, default=float('nan')):.1f}",
-         "", ""),
-        ("posts sent / due in the window (probe jobs fired / planned)", f"{sent:,} / {expected:,}",
-         f"{len(probes)} / {done['expected_probes']}", "all", "PASS" if sent == expected else "MISS"),
+        (
+            "lateness p99, ms",
+            f"{percentile(late, 99):.0f}",
+            f"{percentile(probes, 99):.1f}",
+            f"< {TARGET_P99_MS:.0f}",
+            verdict(percentile(late, 99) if len(late) == expected else math.inf, TARGET_P99_MS),
+        ),
+        (
+            "lateness max, ms",
+            f"{max(late, default=float('nan')):.0f}",
+            f"{max(probes, default=float('nan')):.1f}",
+            "",
+            "",
+        ),
+        (
+            "posts sent / due in the window (probe jobs fired / planned)",
+            f"{sent:,} / {expected:,}",
+            f"{len(probes)} / {done['expected_probes']}",
+            "all",
+            "PASS" if sent == expected else "MISS",
+        ),
     ]
-    print(f"\n### Worker at scale ({label}; {stats['chats']:,} weekly chats × {args.questions} questions over "
-          f"{args.workspaces} workspace(s); {args.due_now} more due now; Slack answers after "
-          f"{args.slack_latency:g} ms)\n")
+    print(
+        f"\n### Worker at scale ({label}; {stats['chats']:,} weekly chats × {args.questions} questions over "
+        f"{args.workspaces} workspace(s); {args.due_now} more due now; Slack answers after "
+        f"{args.slack_latency:g} ms)\n"
+    )
     print("| measure | ours | baseline | target | result |")
     print("|---|---:|---:|---|---|")
     for row in rows:
         print("| " + " | ".join(row) + " |")
 
-    print(f"\nBaselines: reconcile = `SELECT count(*) FROM chats` ({stats['count_s'] * 1000:.1f} ms) + an empty "
-          f"BackgroundScheduler started and shut down ({stats['empty_scheduler_s'] * 1000:.1f} ms); RSS = the worker "
-          f"process with `bot` imported and the database open, before any Worker (interpreter alone "
-          f"{stats['rss_interpreter']:.0f} MB; imports + engine {stats['imports_s']:.2f} s, not counted above); "
-          f"lateness = {len(probes)} DateTrigger probe jobs on the same scheduler, every {PROBE_EVERY} s over the "
-          f"window. Building the database (not timed above) took {built_s:.1f} s.")
+    print(
+        f"\nBaselines: reconcile = `SELECT count(*) FROM chats` ({stats['count_s'] * 1000:.1f} ms) + an empty "
+        f"BackgroundScheduler started and shut down ({stats['empty_scheduler_s'] * 1000:.1f} ms); RSS = the worker "
+        f"process with `bot` imported and the database open, before any Worker (interpreter alone "
+        f"{stats['rss_interpreter']:.0f} MB; imports + engine {stats['imports_s']:.2f} s, not counted above); "
+        f"lateness = {len(probes)} DateTrigger probe jobs on the same scheduler, every {PROBE_EVERY} s over the "
+        f"window. Building the database (not timed above) took {built_s:.1f} s."
+    )
 
-    print("\n| reconcile | total s | Worker() s | plan() s | plan() calls | chats planned | deliver() s | sent "
-          "| skipped | next_delivery() s | RSS MB |")
+    print(
+        "\n| reconcile | total s | Worker() s | plan() s | plan() calls | chats planned | deliver() s | sent "
+        "| skipped | next_delivery() s | RSS MB |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, r in (("cold", cold), ("warm", warm)):
-        print(f"| {name} | {r['total_s']:.2f} | {r['construct_s']:.3f} | {r['plan_s']:.2f} | {r['plan_calls']} "
-              f"| {r['planned']:,} | {r['deliver_s']:.2f} | {r['sent']} | {r['skipped']} | {r['next_s']:.3f} "
-              f"| {r['rss']:.0f} |")
-    print(f"\nAfter the cold reconcile the outbox held {stats['rows_after_cold']:,} rows. plan() takes at most "
-          f"{stats['plan_limit']:,} chats per call; the worker's plan job (bot.scheduler) calls it again at once "
-          "while a call comes back full, as this reconcile did.")
+        print(
+            f"| {name} | {r['total_s']:.2f} | {r['construct_s']:.3f} | {r['plan_s']:.2f} | {r['plan_calls']} "
+            f"| {r['planned']:,} | {r['deliver_s']:.2f} | {r['sent']} | {r['skipped']} | {r['next_s']:.3f} "
+            f"| {r['rss']:.0f} |"
+        )
+    print(
+        f"\nAfter the cold reconcile the outbox held {stats['rows_after_cold']:,} rows. plan() takes at most "
+        f"{stats['plan_limit']:,} chats per call; the worker's plan job (bot.scheduler) calls it again at once "
+        "while a call comes back full, as this reconcile did."
+    )
 
     print("\n| lateness by post, ms | posts | sent | p50 | p90 | p99 | max |")
     print("|---|---:|---:|---:|---:|---:|---:|")
-    kinds = {"welcome (all on the minute)": [p for p in posts if p[0] == "welcome"],
-             "questions (spread)": [p for p in posts if p[0].startswith("q")], "all": posts}
+    kinds = {
+        "welcome (all on the minute)": [p for p in posts if p[0] == "welcome"],
+        "questions (spread)": [p for p in posts if p[0].startswith("q")],
+        "all": posts,
+    }
     for name, chosen in kinds.items():
         ms = [m for _, state, m in chosen if state == "sent" and m is not None]
-        print(f"| {name} | {len(chosen):,} | {len(ms):,} | {percentile(ms, 50):.0f} | {percentile(ms, 90):.0f} "
-              f"| {percentile(ms, 99):.0f} | {max(ms, default=float('nan')):.0f} |")
+        print(
+            f"| {name} | {len(chosen):,} | {len(ms):,} | {percentile(ms, 50):.0f} | {percentile(ms, 90):.0f} "
+            f"| {percentile(ms, 99):.0f} | {max(ms, default=float('nan')):.0f} |"
+        )
     states = Counter(state for _, state, _ in posts)
-    print(f"\nWindow posts by state: {dict(states)}; other chats' posts sent meanwhile: {other_sent}. "
-          f"Worker RSS at the end {done['rss_end']:.0f} MB" + (" (--profile keeps a profile per lane run, "
-          "which inflates it)." if args.profile else "."))
+    print(
+        f"\nWindow posts by state: {dict(states)}; other chats' posts sent meanwhile: {other_sent}. "
+        f"Worker RSS at the end {done['rss_end']:.0f} MB"
+        + (" (--profile keeps a profile per lane run, which inflates it)." if args.profile else ".")
+    )
     for phase, seen in (("reconcile", stats["warnings_reconcile"]), ("window", done["warnings_window"])):
         for message, (n, at) in sorted(seen.items(), key=lambda item: -item[1][0])[:8]:
             when = f", first {at:+.1f} s from the due-now chats' start" if phase == "window" else ""
@@ -405,8 +517,9 @@ def report(label: str, args: argparse.Namespace, built_s: float, stats: dict[str
 # -- main --------------------------------------------------------------------------------------------------
 
 
-def window_posts(sessions: Any, ids: list[int], until: datetime,
-                 latency: float) -> tuple[list[tuple[str, str, float | None]], int]:
+def window_posts(
+    sessions: Any, ids: list[int], until: datetime, latency: float
+) -> tuple[list[tuple[str, str, float | None]], int]:
     """(post slug, state, lateness ms) of the due-now chats' rows due by `until`, and how many other rows were
     sent. The stand-in stamps a message after its injected `latency` (s): taken off, the ts is its arrival."""
     from bot.models import DeliveryRecord
@@ -419,8 +532,11 @@ def window_posts(sessions: Any, ids: list[int], until: datetime,
                 continue
             late = (float(row.sent_ref) - latency - row.due_at.timestamp()) * 1000 if row.sent_ref else None
             posts.append((row.payload["post"], row.state, late))
-        other = session.scalar(select(func.count()).select_from(DeliveryRecord).where(
-            DeliveryRecord.state == "sent", DeliveryRecord.subject.not_in(subjects)))
+        other = session.scalar(
+            select(func.count())
+            .select_from(DeliveryRecord)
+            .where(DeliveryRecord.state == "sent", DeliveryRecord.subject.not_in(subjects))
+        )
     return posts, other
 
 
@@ -429,16 +545,31 @@ def main() -> None:
     parser.add_argument("--chats", type=int, default=10_000, help="weekly chats, first starts over the next week")
     parser.add_argument("--questions", type=int, default=10, help="questions per chat")
     parser.add_argument("--due-now", type=int, default=200, help="more chats whose posts fall due in the window")
-    parser.add_argument("--window", type=float, default=60.0,
-                        help="seconds after their start over which the due-now chats' questions are spread")
+    parser.add_argument(
+        "--window",
+        type=float,
+        default=60.0,
+        help="seconds after their start over which the due-now chats' questions are spread",
+    )
     parser.add_argument("--workspaces", type=int, default=4, help="Slack workspaces the chats are spread over")
-    parser.add_argument("--database-url", help="default: a fresh SQLite file in a temp dir; PostgreSQL: a server "
-                        "(and database to connect through) on which a database of the bench's own is created")
-    parser.add_argument("--slack-latency", type=float, default=0.0, metavar="MS",
-                        help="the stand-in answers chat.postMessage this much later (real Slack: ~100-300 ms)")
+    parser.add_argument(
+        "--database-url",
+        help="default: a fresh SQLite file in a temp dir; PostgreSQL: a server "
+        "(and database to connect through) on which a database of the bench's own is created",
+    )
+    parser.add_argument(
+        "--slack-latency",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="the stand-in answers chat.postMessage this much later (real Slack: ~100-300 ms)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database afterwards")
-    parser.add_argument("--profile", action="store_true",
-                        help="cProfile the cold reconcile and the sending lanes in the window; print the tops")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="cProfile the cold reconcile and the sending lanes in the window; print the tops",
+    )
     parser.add_argument("--seed", type=int, default=SEED)
     args = parser.parse_args()
 
@@ -452,15 +583,17 @@ def main() -> None:
     standin = SlackStandIn(team_id=teams[0])
     context = multiprocessing.get_context("spawn")
     with tempfile.TemporaryDirectory(prefix="plchat-bench-") as tmp:
-        url, admin_url = fresh_database(args.database_url, tmp, file_name="scheduler.db",
-                                        prefix="plchat_bench_sched_")
+        url, admin_url = fresh_database(args.database_url, tmp, file_name="scheduler.db", prefix="plchat_bench_sched_")
         child = None
         try:
             upgrade(url)
             database = open_database(Settings(_env_file=None, database_url=url))
             label = describe(database.engine)
-            print(f"Python {platform.python_version()}, {label}, APScheduler {version('apscheduler')}, "
-                  f"{os.cpu_count()} CPUs; bot from {os.path.dirname(bot.__file__)}", flush=True)
+            print(
+                f"Python {platform.python_version()}, {label}, APScheduler {version('apscheduler')}, "
+                f"{os.cpu_count()} CPUs; bot from {os.path.dirname(bot.__file__)}",
+                flush=True,
+            )
             started = time.perf_counter()
             now = datetime.now(UTC)
             specs = background_specs(args.chats, args.questions, now, random.Random(args.seed))
@@ -481,8 +614,11 @@ def main() -> None:
             if not ours.poll(600):
                 raise RuntimeError("the worker did not reconcile within 10 minutes")
             _, stats = ours.recv()
-            print(f"  cold reconcile {stats['cold']['total_s']:.2f}s, warm {stats['warm']['total_s']:.2f}s",
-                  file=sys.stderr, flush=True)
+            print(
+                f"  cold reconcile {stats['cold']['total_s']:.2f}s, warm {stats['warm']['total_s']:.2f}s",
+                file=sys.stderr,
+                flush=True,
+            )
 
             ready = time.time() + MIN_LEAD
             start_utc = datetime.fromtimestamp(math.ceil(ready / 60) * 60, UTC)
@@ -492,8 +628,12 @@ def main() -> None:
             last_due = start_utc + timedelta(seconds=args.window * (1 + 1 / args.questions) + 1)
             ours.send(("go", start_utc.timestamp(), last_due.timestamp()))
             ours.recv()
-            print(f"  scheduler started; the due-now chats start at {start_utc:%H:%M:%S} UTC, "
-                  f"{start_utc.timestamp() - time.time():.0f}s from now", file=sys.stderr, flush=True)
+            print(
+                f"  scheduler started; the due-now chats start at {start_utc:%H:%M:%S} UTC, "
+                f"{start_utc.timestamp() - time.time():.0f}s from now",
+                file=sys.stderr,
+                flush=True,
+            )
             expected = args.due_now * (1 + args.questions)
             time.sleep(max(0.0, last_due.timestamp() - time.time()))
             deadline = time.monotonic() + DRAIN  # stragglers: every due post, or give up

@@ -44,7 +44,7 @@ import tempfile
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import create_engine, make_url, text
@@ -57,7 +57,7 @@ from bot.tips.search import parse_query, search_tips
 from bot.tips.transfer import import_tips
 
 SEED = 20261201
-NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 MAIN_TEAM = "T0BENCH00"
 OTHER_TEAMS = [f"T0BENCH{i:02d}" for i in range(1, 10)]
 MAIN_SHARE = 0.9
@@ -66,12 +66,134 @@ TARGET_IMPORT = 20_000  # tips/s, SQLite
 TARGET_P95_MS = 20.0  # domain search p95, SQLite at 1M tips
 TARGET_RATIO = 1.5  # domain / raw
 
-COMMON = """the a to and of in for with on my your each every it is they them I we at before after during
-when start end day week minutes time first then use try give make keep ask have get works helps really quick
-simple short great easy better more less all one two three five ten new next last group class room board list
-note notes question answer work check share write read show post set plan track move change feel know see find
-let love own back up out so this that if can will just what how who also even because their our about from by
-into over while until instead without always never often sometimes most some other same only still again""".split()
+COMMON = [
+    "the",
+    "a",
+    "to",
+    "and",
+    "of",
+    "in",
+    "for",
+    "with",
+    "on",
+    "my",
+    "your",
+    "each",
+    "every",
+    "it",
+    "is",
+    "they",
+    "them",
+    "I",
+    "we",
+    "at",
+    "before",
+    "after",
+    "during",
+    "when",
+    "start",
+    "end",
+    "day",
+    "week",
+    "minutes",
+    "time",
+    "first",
+    "then",
+    "use",
+    "try",
+    "give",
+    "make",
+    "keep",
+    "ask",
+    "have",
+    "get",
+    "works",
+    "helps",
+    "really",
+    "quick",
+    "simple",
+    "short",
+    "great",
+    "easy",
+    "better",
+    "more",
+    "less",
+    "all",
+    "one",
+    "two",
+    "three",
+    "five",
+    "ten",
+    "new",
+    "next",
+    "last",
+    "group",
+    "class",
+    "room",
+    "board",
+    "list",
+    "note",
+    "notes",
+    "question",
+    "answer",
+    "work",
+    "check",
+    "share",
+    "write",
+    "read",
+    "show",
+    "post",
+    "set",
+    "plan",
+    "track",
+    "move",
+    "change",
+    "feel",
+    "know",
+    "see",
+    "find",
+    "let",
+    "love",
+    "own",
+    "back",
+    "up",
+    "out",
+    "so",
+    "this",
+    "that",
+    "if",
+    "can",
+    "will",
+    "just",
+    "what",
+    "how",
+    "who",
+    "also",
+    "even",
+    "because",
+    "their",
+    "our",
+    "about",
+    "from",
+    "by",
+    "into",
+    "over",
+    "while",
+    "until",
+    "instead",
+    "without",
+    "always",
+    "never",
+    "often",
+    "sometimes",
+    "most",
+    "some",
+    "other",
+    "same",
+    "only",
+    "still",
+    "again",
+]
 
 EDUCATION = """students;feedback;exit tickets;station rotation;blended learning;rubric;parents;small groups;
 flipped classroom;families;assessment;mastery;playlists;devices;lesson;teacher;kids;learners;practice;
@@ -85,12 +207,51 @@ PLC;colleagues;lesson plan;seating chart;bell ringer;brain break;read aloud;thin
 gallery walk;sticky notes;whiteboards;exit slip;chromebooks;laptops;tablets;quiz;retakes;reteach;
 mastery check;learning menu;tutoring;co-teaching;scaffolds;sentence stems;graphic organizer;rubrics;
 projects;caregivers;conferring;comments;objectives;pacing;accommodations;family night;phone calls""".replace(
-    "\n", "").split(";")
+    "\n", ""
+).split(";")
 
-TAGS = """assessment station-rotation blended-learning flipped-classroom exit-tickets feedback rubrics parents
-families pbl mastery playlists devices sel routines classroom-management differentiation math literacy science
-ela social-studies homework engagement edtech grading small-groups data goals choice video collaboration
-discussion vocabulary reading writing sped ell coaching pd""".split()
+TAGS = [
+    "assessment",
+    "station-rotation",
+    "blended-learning",
+    "flipped-classroom",
+    "exit-tickets",
+    "feedback",
+    "rubrics",
+    "parents",
+    "families",
+    "pbl",
+    "mastery",
+    "playlists",
+    "devices",
+    "sel",
+    "routines",
+    "classroom-management",
+    "differentiation",
+    "math",
+    "literacy",
+    "science",
+    "ela",
+    "social-studies",
+    "homework",
+    "engagement",
+    "edtech",
+    "grading",
+    "small-groups",
+    "data",
+    "goals",
+    "choice",
+    "video",
+    "collaboration",
+    "discussion",
+    "vocabulary",
+    "reading",
+    "writing",
+    "sped",
+    "ell",
+    "coaching",
+    "pd",
+]
 GRADES = ("K-2", "3-5", "6-8", "9-12", "all", "")
 
 # (kind, what a teacher types after /tips). Misspelt ones match nothing as typed; the bot corrects them.
@@ -122,13 +283,44 @@ LIKE_REPEATS = 3
 
 # --- tips -------------------------------------------------------------------------------------------------
 
+
 def _zipf(n: int, s: float = 1.0) -> list[float]:
     return list(itertools.accumulate(1 / (rank + 1) ** s for rank in range(n)))
 
 
 def _tail_words(rng: random.Random, n: int) -> list[str]:
     """Rare words (names, jargon, typos in the tips themselves): pronounceable nonsense, all distinct."""
-    onsets, vowels, codas = "b c d f g h j k l m n p r s t v w z br cl dr gr pl st tr".split(), "aeiou", "nrstlmk"
+    onsets, vowels, codas = (
+        [
+            "b",
+            "c",
+            "d",
+            "f",
+            "g",
+            "h",
+            "j",
+            "k",
+            "l",
+            "m",
+            "n",
+            "p",
+            "r",
+            "s",
+            "t",
+            "v",
+            "w",
+            "z",
+            "br",
+            "cl",
+            "dr",
+            "gr",
+            "pl",
+            "st",
+            "tr",
+        ],
+        "aeiou",
+        "nrstlmk",
+    )
     found: dict[str, None] = {}
     while len(found) < n:
         word = "".join(rng.choice(onsets) + rng.choice(vowels) for _ in range(rng.randint(2, 4)))
@@ -150,15 +342,20 @@ def generate(count: int, seed: int = SEED) -> dict[str, list[tuple[int, dict[str
     for _ in range(count):
         length = rng.randint(15, 60)
         picks = rng.choices(range(3), cum_weights=pool_weights, k=length)
-        draws = {p: iter(rng.choices(pools[p][0], cum_weights=pools[p][1], k=picks.count(p)))
-                 for p in sorted(set(picks))}
+        draws = {
+            p: iter(rng.choices(pools[p][0], cum_weights=pools[p][1], k=picks.count(p))) for p in sorted(set(picks))
+        }
         body = " ".join(next(draws[p]) for p in picks)
         sentences = [s.strip() for s in _split_sentences(rng, body)]
         tip_text = " ".join(s[:1].upper() + s[1:] + rng.choice((".", ".", ".", "!", "?")) for s in sentences if s)
         created = NOW - timedelta(seconds=rng.randrange(span))
-        row = {"text": tip_text, "author": rng.choices(authors, cum_weights=author_weights)[0],
-               "tags": list(dict.fromkeys(rng.choices(TAGS, cum_weights=tag_weights, k=rng.choice((0, 1, 1, 2, 3))))),
-               "grade": rng.choice(GRADES), "created_at": created.isoformat()}
+        row = {
+            "text": tip_text,
+            "author": rng.choices(authors, cum_weights=author_weights)[0],
+            "tags": list(dict.fromkeys(rng.choices(TAGS, cum_weights=tag_weights, k=rng.choice((0, 1, 1, 2, 3))))),
+            "grade": rng.choice(GRADES),
+            "created_at": created.isoformat(),
+        }
         team = MAIN_TEAM if rng.random() < MAIN_SHARE else rng.choice(OTHER_TEAMS)
         teams[team].append((created, row))
     out = {}
@@ -179,6 +376,7 @@ def _split_sentences(rng: random.Random, body: str) -> list[str]:
 
 
 # --- database ---------------------------------------------------------------------------------------------
+
 
 def fresh_postgres(url: str) -> None:
     """Drop and re-create the bench database (refused unless its name says bench), then migrate it."""
@@ -213,6 +411,7 @@ def describe(engine) -> str:
 
 # --- import -----------------------------------------------------------------------------------------------
 
+
 @dataclass
 class Imported:
     rows: int = 0
@@ -230,7 +429,7 @@ def run_import(sessions: sessionmaker[Session], teams: dict[str, list], rounds: 
     for round_ in range(rounds):
         for team, rows in teams.items():
             size = -(-len(rows) // rounds)
-            chunk = rows[round_ * size:(round_ + 1) * size]
+            chunk = rows[round_ * size : (round_ + 1) * size]
             if not chunk:
                 continue
             started = time.perf_counter()
@@ -241,29 +440,41 @@ def run_import(sessions: sessionmaker[Session], teams: dict[str, list], rounds: 
             result.existing += report.existing
             result.skipped += len(report.skipped)
             result.per_team[team] = result.per_team.get(team, 0) + report.added
-        print(f"  round {round_ + 1}/{rounds}: {result.rows:,} rows, {result.rows / result.seconds:,.0f}/s",
-              file=sys.stderr, flush=True)
+        print(
+            f"  round {round_ + 1}/{rounds}: {result.rows:,} rows, {result.rows / result.seconds:,.0f}/s",
+            file=sys.stderr,
+            flush=True,
+        )
     return result
 
 
 # --- searches ---------------------------------------------------------------------------------------------
 
+
 def raw_statement(dialect: str, query: str) -> tuple[Any, dict[str, Any]]:
     terms = words(query)
     if dialect == "sqlite":
-        return (text("SELECT rowid FROM tips_fts WHERE tips_fts MATCH :q ORDER BY rank LIMIT 5"),
-                {"q": " ".join(f'"{t}"' for t in terms)})
-    return (text("SELECT id FROM tips WHERE search_vector @@ plainto_tsquery('english', :q) "
-                 "ORDER BY ts_rank_cd(search_vector, plainto_tsquery('english', :q)) DESC LIMIT 5"),
-            {"q": " ".join(terms)})
+        return (
+            text("SELECT rowid FROM tips_fts WHERE tips_fts MATCH :q ORDER BY rank LIMIT 5"),
+            {"q": " ".join(f'"{t}"' for t in terms)},
+        )
+    return (
+        text(
+            "SELECT id FROM tips WHERE search_vector @@ plainto_tsquery('english', :q) "
+            "ORDER BY ts_rank_cd(search_vector, plainto_tsquery('english', :q)) DESC LIMIT 5"
+        ),
+        {"q": " ".join(terms)},
+    )
 
 
 def like_statement(dialect: str, query: str) -> tuple[Any, dict[str, Any]]:
     terms = words(query)
     operator = "LIKE" if dialect == "sqlite" else "ILIKE"
     where = " AND ".join(f"text {operator} :w{i}" for i in range(len(terms)))
-    return (text(f"SELECT count(*) FROM tips WHERE team_id = :team AND {where}"),
-            {"team": MAIN_TEAM, **{f"w{i}": f"%{t}%" for i, t in enumerate(terms)}})
+    return (
+        text(f"SELECT count(*) FROM tips WHERE team_id = :team AND {where}"),
+        {"team": MAIN_TEAM, **{f"w{i}": f"%{t}%" for i, t in enumerate(terms)}},
+    )
 
 
 @dataclass
@@ -297,8 +508,9 @@ def run_searches(sessions: sessionmaker[Session], dialect: str, count: int) -> l
     outcomes = []
     for kind, query in QUERIES:
         page = domain_search(sessions, query)
-        outcomes.append(Outcome(kind, query, len(page.tips), page.corrected, page.broadened,
-                                raw_search(sessions, dialect, query)))
+        outcomes.append(
+            Outcome(kind, query, len(page.tips), page.corrected, page.broadened, raw_search(sessions, dialect, query))
+        )
     clock = time.perf_counter
     for index in range(count):
         outcome = outcomes[index % len(outcomes)]
@@ -327,6 +539,7 @@ def run_likes(sessions: sessionmaker[Session], dialect: str) -> list[tuple[str, 
 
 # --- report -----------------------------------------------------------------------------------------------
 
+
 def percentile(samples: list[float], p: int) -> float:
     if len(samples) < 2:
         return samples[0] * 1000 if samples else float("nan")
@@ -337,23 +550,35 @@ def ratio(x: float, y: float) -> float:
     return x / y if y else float("nan")
 
 
-def report(label: str, imported: Imported, generated_s: float, outcomes: list[Outcome],
-           likes: list[tuple[str, int, float]], sqlite: bool) -> None:
+def report(
+    label: str,
+    imported: Imported,
+    generated_s: float,
+    outcomes: list[Outcome],
+    likes: list[tuple[str, int, float]],
+    sqlite: bool,
+) -> None:
     rate = imported.added / imported.seconds if imported.seconds else float("nan")
     target = f"≥ {TARGET_IMPORT:,}/s" if sqlite else f"(≥ {TARGET_IMPORT:,}/s is the SQLite target)"
     print(f"\n### Import ({label})\n")
     print("| rows | added | existing | skipped | seconds | tips/s | target |")
     print("|---:|---:|---:|---:|---:|---:|---|")
-    print(f"| {imported.rows:,} | {imported.added:,} | {imported.existing:,} | {imported.skipped:,} "
-          f"| {imported.seconds:.1f} | {rate:,.0f} | {target} |")
-    print(f"\nGenerating the rows in memory (not timed above) took {generated_s:.1f} s. "
-          f"Workspace {MAIN_TEAM} holds {imported.per_team.get(MAIN_TEAM, 0):,} tips, the other nine "
-          f"{sum(v for k, v in imported.per_team.items() if k != MAIN_TEAM):,}.")
+    print(
+        f"| {imported.rows:,} | {imported.added:,} | {imported.existing:,} | {imported.skipped:,} "
+        f"| {imported.seconds:.1f} | {rate:,.0f} | {target} |"
+    )
+    print(
+        f"\nGenerating the rows in memory (not timed above) took {generated_s:.1f} s. "
+        f"Workspace {MAIN_TEAM} holds {imported.per_team.get(MAIN_TEAM, 0):,} tips, the other nine "
+        f"{sum(v for k, v in imported.per_team.items() if k != MAIN_TEAM):,}."
+    )
 
     p95_target = f"≤ {TARGET_P95_MS:.0f}" if sqlite else f"(≤ {TARGET_P95_MS:.0f} on SQLite)"
     print(f"\n### Search latency, ms ({label}; searches in {MAIN_TEAM})\n")
-    print("| kind | queries | domain p50 | domain p95 | p95 target | raw p50 | raw p95 | domain/raw p50 "
-          "| domain/raw p95 | ratio target |")
+    print(
+        "| kind | queries | domain p50 | domain p95 | p95 target | raw p50 | raw p95 | domain/raw p50 "
+        "| domain/raw p95 | ratio target |"
+    )
     print("|---|---:|---:|---:|---|---:|---:|---:|---:|---|")
     groups = {kind: [o for o in outcomes if o.kind == kind] for kind in KINDS}
     groups["all but misspelt"] = [o for o in outcomes if o.kind != "misspelt"]
@@ -363,16 +588,20 @@ def report(label: str, imported: Imported, generated_s: float, outcomes: list[Ou
         raw = [t for o in chosen for t in o.raw]
         d50, d95, r50, r95 = percentile(domain, 50), percentile(domain, 95), percentile(raw, 50), percentile(raw, 95)
         name = f"**{kind}**" if kind.startswith("all") else kind
-        print(f"| {name} | {len(domain)} | {d50:.1f} | {d95:.1f} | {p95_target} | {r50:.1f} | {r95:.1f} "
-              f"| {ratio(d50, r50):.2f} | {ratio(d95, r95):.2f} | ≤ {TARGET_RATIO} |")
+        print(
+            f"| {name} | {len(domain)} | {d50:.1f} | {d95:.1f} | {p95_target} | {r50:.1f} | {r95:.1f} "
+            f"| {ratio(d50, r50):.2f} | {ratio(d95, r95):.2f} | ≤ {TARGET_RATIO} |"
+        )
 
     print(f"\n### Per query ({label})\n")
     print("| kind | query | tips shown | searched as | raw hits | domain p50 | domain p95 | raw p50 | raw p95 |")
     print("|---|---|---:|---|---:|---:|---:|---:|---:|")
     for o in outcomes:
         searched = o.corrected or ("any of the words" if o.broadened else "as typed")
-        print(f"| {o.kind} | `{o.query}` | {o.tips} | {searched} | {o.raw_hits} | {percentile(o.domain, 50):.1f} "
-              f"| {percentile(o.domain, 95):.1f} | {percentile(o.raw, 50):.1f} | {percentile(o.raw, 95):.1f} |")
+        print(
+            f"| {o.kind} | `{o.query}` | {o.tips} | {searched} | {o.raw_hits} | {percentile(o.domain, 50):.1f} "
+            f"| {percentile(o.domain, 95):.1f} | {percentile(o.raw, 50):.1f} | {percentile(o.raw, 95):.1f} |"
+        )
 
     print(f"\n### LIKE scan for comparison ({label}; every {MAIN_TEAM} tip containing each word, counted)\n")
     print("| query | matches | ms (median of 3) | domain p50 ms | LIKE/domain |")
@@ -380,30 +609,45 @@ def report(label: str, imported: Imported, generated_s: float, outcomes: list[Ou
     by_query = {o.query: o for o in outcomes}
     for query, hits, seconds in likes:
         domain = percentile(by_query[query].domain, 50) if query in by_query else float("nan")
-        print(f"| `{query}` | {hits:,} | {seconds * 1000:,.0f} | {domain:.1f} | {ratio(seconds * 1000, domain):,.0f}× |")
+        print(
+            f"| `{query}` | {hits:,} | {seconds * 1000:,.0f} | {domain:.1f} | {ratio(seconds * 1000, domain):,.0f}× |"
+        )
 
     if sqlite:
-        raw_sql = ("SELECT rowid FROM tips_fts WHERE tips_fts MATCH '\"w1\" \"w2\"' ORDER BY rank LIMIT 5 "
-                   "(FTS5 bm25 over every match)")
+        raw_sql = (
+            'SELECT rowid FROM tips_fts WHERE tips_fts MATCH \'"w1" "w2"\' ORDER BY rank LIMIT 5 '
+            "(FTS5 bm25 over every match)"
+        )
     else:
-        raw_sql = ("SELECT id FROM tips WHERE search_vector @@ plainto_tsquery('english', :q) ORDER BY "
-                   "ts_rank_cd(search_vector, plainto_tsquery('english', :q)) DESC LIMIT 5 (ranks every match)")
-    print(f"\nRaw baseline: {raw_sql}; no workspace filter, thesaurus, tags, visibility, spelling correction or "
-          f"row fetch. Domain: search_tips (parse, candidates newest-first bounded at {CANDIDATES}, rank, fetch 5 rows; "
-          "misspelt queries also run the correction and a second search). Session per query for both. "
-          "Raw searches misspelt words as typed and finds nothing (raw hits 0), so the misspelt ratio compares "
-          "the bot's correction and second search with one empty lookup; \"all but misspelt\" is the overhead "
-          "figure.")
+        raw_sql = (
+            "SELECT id FROM tips WHERE search_vector @@ plainto_tsquery('english', :q) ORDER BY "
+            "ts_rank_cd(search_vector, plainto_tsquery('english', :q)) DESC LIMIT 5 (ranks every match)"
+        )
+    print(
+        f"\nRaw baseline: {raw_sql}; no workspace filter, thesaurus, tags, visibility, spelling correction or "
+        f"row fetch. Domain: search_tips (parse, candidates newest-first bounded at {CANDIDATES}, rank, fetch 5 rows; "
+        "misspelt queries also run the correction and a second search). Session per query for both. "
+        "Raw searches misspelt words as typed and finds nothing (raw hits 0), so the misspelt ratio compares "
+        'the bot\'s correction and second search with one empty lookup; "all but misspelt" is the overhead '
+        "figure."
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tips", type=int, default=1_000_000, help="tips to generate and import")
-    parser.add_argument("--queries", type=int, default=760,
-                        help=f"timed searches per path (domain, raw), round-robin over {len(QUERIES)} queries")
-    parser.add_argument("--database-url", help="default: a fresh SQLite file in a temp dir, deleted afterwards; "
-                        "a database given here is dropped and re-created (SQLite file deleted first), so its name "
-                        "must contain 'bench', and is kept afterwards")
+    parser.add_argument(
+        "--queries",
+        type=int,
+        default=760,
+        help=f"timed searches per path (domain, raw), round-robin over {len(QUERIES)} queries",
+    )
+    parser.add_argument(
+        "--database-url",
+        help="default: a fresh SQLite file in a temp dir, deleted afterwards; "
+        "a database given here is dropped and re-created (SQLite file deleted first), so its name "
+        "must contain 'bench', and is kept afterwards",
+    )
     parser.add_argument("--seed", type=int, default=SEED)
     args = parser.parse_args()
 
@@ -415,8 +659,11 @@ def main() -> None:
         engine = create_db_engine(url)
         sessions = create_session_factory(engine)
         label = describe(engine)
-        print(f"Python {platform.python_version()}, {label}, {os.cpu_count()} CPUs; {args.tips:,} tips, "
-              f"seed {args.seed}, {args.queries} timed searches per path", flush=True)
+        print(
+            f"Python {platform.python_version()}, {label}, {os.cpu_count()} CPUs; {args.tips:,} tips, "
+            f"seed {args.seed}, {args.queries} timed searches per path",
+            flush=True,
+        )
 
         started = time.perf_counter()
         teams = generate(args.tips, args.seed)

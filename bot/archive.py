@@ -18,8 +18,18 @@ from bot.chats.spec import NETWORKS
 SLACK_MEMBER = "a Slack member"
 NO_ANSWERS = "No answers yet"
 _MONTHS = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 )
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 # Escaped wherever they stand: code, emphasis, links and images, HTML and autolinks, strikethrough, entities.
@@ -184,7 +194,7 @@ def _md_block(text: str) -> str:
     escaped = _md(text)
     number = _LIST_NUMBER.match(escaped)
     if number:
-        return f"{number.group(0)}\\{escaped[number.end():]}"
+        return f"{number.group(0)}\\{escaped[number.end() :]}"
     return "\\" + escaped if escaped[:1] in ("#", ">", "+", "-") else escaped
 
 

@@ -46,8 +46,13 @@ def sync_playbook(database: Database, directory: Path = PLAYS_DIR) -> SyncReport
         raise PlaybookError(errors)
     with db.transaction(database.sessions) as session:
         report = sync_plays(session, plays)
-    log.info("Playbook synced: %d added, %d updated, %d unchanged, %d removed", len(report.added),
-             len(report.updated), len(report.unchanged), len(report.removed))
+    log.info(
+        "Playbook synced: %d added, %d updated, %d unchanged, %d removed",
+        len(report.added),
+        len(report.updated),
+        len(report.unchanged),
+        len(report.removed),
+    )
     return report
 
 
@@ -60,7 +65,12 @@ def prepare_embedded(settings: Settings) -> Database:
     return database
 
 
-def build_app(settings: Settings, database: Database, services: Services | None = None, *,
-              listener_executor: Executor | None = None) -> App:
+def build_app(
+    settings: Settings,
+    database: Database,
+    services: Services | None = None,
+    *,
+    listener_executor: Executor | None = None,
+) -> App:
     services = services or Services.from_settings(database.sessions, settings)
     return create_app(settings, services, database.engine, listener_executor=listener_executor)

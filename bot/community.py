@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from dataclasses import fields as dataclass_fields
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Iterable
 
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
@@ -47,8 +47,8 @@ CREDIT_NOTICE_KEPT = timedelta(days=7)
 _PLAIN = re.compile(r"[<>&\n\r]")
 _TAG = re.compile(r"^[a-z0-9][a-z0-9 -]{1,29}$")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
-_HEADING = re.compile(r"^#+ ", re.M)
-_SECTION = re.compile(r"^## .*$", re.M)
+_HEADING = re.compile(r"^#+ ", re.MULTILINE)
+_SECTION = re.compile(r"^## .*$", re.MULTILINE)
 _BULLET = re.compile(r"^\s*(?:(?:\d+[.)]|[-*•])(?:\s+|$))+")  # a list item's numbers or bullets ("1. -" too)
 
 
@@ -86,10 +86,24 @@ class Draft:
 
     @classmethod
     def from_record(cls, record: PlayDraft) -> Draft:
-        return cls(record.id, DraftFields(record.title, record.category, record.summary, record.steps,
-                                          record.looks_like, record.watch_out, plays.split_list(record.grades),
-                                          record.time_needed, record.tags, _in_band_order(record.grade_notes)),
-                   tuple(record.tip_ids), tuple(record.credits), record.play_id)
+        return cls(
+            record.id,
+            DraftFields(
+                record.title,
+                record.category,
+                record.summary,
+                record.steps,
+                record.looks_like,
+                record.watch_out,
+                plays.split_list(record.grades),
+                record.time_needed,
+                record.tags,
+                _in_band_order(record.grade_notes),
+            ),
+            tuple(record.tip_ids),
+            tuple(record.credits),
+            record.play_id,
+        )
 
 
 @dataclass(frozen=True)
@@ -109,6 +123,7 @@ class ImportReport:
 
 
 # -- from a tip to a draft ------------------------------------------------------------------------------------
+
 
 def plain_line(text: str, limit: int) -> str:
     """Text fit for a one-line field of a play: on one line, without the characters play files refuse."""
@@ -134,9 +149,14 @@ def from_tip(session: Session, team: str, tip: Tip) -> Draft:
     steps = _steps(tip.text) or ["A colleague's tip"]
     category = _suggested_category(session, team, tip)
     tags = [tag for tag in tip.tags if _TAG.match(tag)][:6] or [category]
-    fields = DraftFields(title=plain_line(steps[0], 60).rstrip(".") or "A colleague's tip", category=category,
-                         summary=plain_line(tip.text, 200), steps="\n".join(steps[:MAX_STEPS]),
-                         grades=grades.covering((tip.grade,) if tip.grade else ()), tags=", ".join(tags))
+    fields = DraftFields(
+        title=plain_line(steps[0], 60).rstrip(".") or "A colleague's tip",
+        category=category,
+        summary=plain_line(tip.text, 200),
+        steps="\n".join(steps[:MAX_STEPS]),
+        grades=grades.covering((tip.grade,) if tip.grade else ()),
+        tags=", ".join(tags),
+    )
     return Draft(None, fields, (tip.id,), (tip.author,))
 
 
@@ -154,8 +174,12 @@ def add_tip(draft: Draft, tip: Tip) -> Draft:
         return draft
     steps = "\n".join(filter(None, [draft.fields.steps.strip(), *_steps(tip.text)]))
     credits = draft.credits if tip.author in draft.credits else (*draft.credits, tip.author)
-    return replace(draft, fields=replace(draft.fields, steps=steps), tip_ids=(*draft.tip_ids, tip.id),
-                   credits=credits[:MAX_CREDITS])
+    return replace(
+        draft,
+        fields=replace(draft.fields, steps=steps),
+        tip_ids=(*draft.tip_ids, tip.id),
+        credits=credits[:MAX_CREDITS],
+    )
 
 
 def _in_band_order(notes: dict[str, str]) -> tuple[tuple[str, str], ...]:
@@ -165,23 +189,43 @@ def _in_band_order(notes: dict[str, str]) -> tuple[tuple[str, str], ...]:
 def fields_of(play: Play) -> DraftFields:
     """A published play back in the form's fields: `body(fields_of(play))` is its body."""
     steps, looks_like, watch_out = ([part.strip() for part in _SECTION.split(play.main_body)][1:] + ["", "", ""])[:3]
-    return DraftFields(play.title, play.category, play.summary, "\n".join(_items(steps)), looks_like,
-                       "\n".join(_items(watch_out)), grades.covering(play.grades), play.time_needed,
-                       ", ".join(play.tags), _in_band_order(plays.split_grade_notes(play.body)[1]))
+    return DraftFields(
+        play.title,
+        play.category,
+        play.summary,
+        "\n".join(_items(steps)),
+        looks_like,
+        "\n".join(_items(watch_out)),
+        grades.covering(play.grades),
+        play.time_needed,
+        ", ".join(play.tags),
+        _in_band_order(plays.split_grade_notes(play.body)[1]),
+    )
 
 
 # -- checking what a moderator typed ----------------------------------------------------------------------------
 
+
 def body(fields: DraftFields) -> str:
     """The play's Markdown, in the sections every play has, then any grade-band notes."""
-    notes = [line for n, (band, note) in enumerate(fields.grade_notes)
-             for line in ([""] if n else []) + [f"### {band}", note.strip()]]
-    return "\n".join([
-        "## Try this", *(f"{n}. {step}" for n, step in enumerate(_items(fields.steps), 1)), "",
-        "## What it looks like", fields.looks_like.strip(), "",
-        "## Watch out for", *(f"- {caution}" for caution in _items(fields.watch_out)),
-        *(["", GRADE_NOTES_HEADING, *notes] if notes else []),
-    ])
+    notes = [
+        line
+        for n, (band, note) in enumerate(fields.grade_notes)
+        for line in ([""] if n else []) + [f"### {band}", note.strip()]
+    ]
+    return "\n".join(
+        [
+            "## Try this",
+            *(f"{n}. {step}" for n, step in enumerate(_items(fields.steps), 1)),
+            "",
+            "## What it looks like",
+            fields.looks_like.strip(),
+            "",
+            "## Watch out for",
+            *(f"- {caution}" for caution in _items(fields.watch_out)),
+            *(["", GRADE_NOTES_HEADING, *notes] if notes else []),
+        ]
+    )
 
 
 def note_field(band: str) -> str:
@@ -224,9 +268,17 @@ def compose(fields: DraftFields, slug: str, credits: Iterable[str], *, source: s
 
 def _front(fields: DraftFields, slug: str, credits: Iterable[str], source: str = SOURCE) -> PlayFrontMatter:
     tags = [tag.strip() for tag in fields.tags.split(",") if tag.strip()]
-    data = {"slug": slug, "title": fields.title, "category": fields.category, "summary": fields.summary,
-            "tags": tags, "grades": list(fields.grades), "time": fields.time_needed, "source": source,
-            "credits": [plain_line(credit, 120) for credit in credits]}
+    data = {
+        "slug": slug,
+        "title": fields.title,
+        "category": fields.category,
+        "summary": fields.summary,
+        "tags": tags,
+        "grades": list(fields.grades),
+        "time": fields.time_needed,
+        "source": source,
+        "credits": [plain_line(credit, 120) for credit in credits],
+    }
     try:
         return PlayFrontMatter.model_validate(data)
     except ValidationError as exc:
@@ -257,8 +309,10 @@ def _plain_error(name: str, error: ErrorDetails) -> str:
 
 # -- drafts ------------------------------------------------------------------------------------------------------
 
-def save_draft(session: Session, team: str, actor: str, configured: moderation.Configured, draft: Draft,
-               now: datetime) -> Draft:
+
+def save_draft(
+    session: Session, team: str, actor: str, configured: moderation.Configured, draft: Draft, now: datetime
+) -> Draft:
     """Save a new draft, or the changes to one; only moderators may. An edit of a published play is kept in
     that play's one draft. Raises DraftRejected, NotAllowed."""
     moderation.require_moderator(session, team, actor, configured)
@@ -306,8 +360,12 @@ def get_draft(session: Session, team: str, draft_id: int) -> Draft | None:
 
 
 def drafts(session: Session, team: str, limit: int = 20) -> list[Draft]:
-    records = session.scalars(select(PlayDraft).where(PlayDraft.team_id == team)
-                              .order_by(PlayDraft.updated_at.desc(), PlayDraft.id.desc()).limit(limit))
+    records = session.scalars(
+        select(PlayDraft)
+        .where(PlayDraft.team_id == team)
+        .order_by(PlayDraft.updated_at.desc(), PlayDraft.id.desc())
+        .limit(limit)
+    )
     return [Draft.from_record(record) for record in records]
 
 
@@ -315,8 +373,9 @@ def draft_count(session: Session, team: str) -> int:
     return session.scalar(select(func.count()).select_from(PlayDraft).where(PlayDraft.team_id == team)) or 0
 
 
-def discard(session: Session, team: str, actor: str, configured: moderation.Configured, draft_id: int,
-            now: datetime) -> Draft | None:
+def discard(
+    session: Session, team: str, actor: str, configured: moderation.Configured, draft_id: int, now: datetime
+) -> Draft | None:
     moderation.require_moderator(session, team, actor, configured)
     record = _draft_record(session, team, draft_id)
     if record is None:
@@ -327,8 +386,9 @@ def discard(session: Session, team: str, actor: str, configured: moderation.Conf
     return draft
 
 
-def publish(session: Session, team: str, actor: str, configured: moderation.Configured, draft_id: int,
-            now: datetime) -> Published | None:
+def publish(
+    session: Session, team: str, actor: str, configured: moderation.Configured, draft_id: int, now: datetime
+) -> Published | None:
     """The draft as a play in the workspace's playbook. Its newly credited Slack users are told in a DM, through
     the outbox in this same transaction (so exactly once), except the one publishing it: they know. None when the
     draft is gone."""
@@ -352,11 +412,23 @@ def publish(session: Session, team: str, actor: str, configured: moderation.Conf
     play = plays.with_credits(session, [record])[0]
     credited = tuple(author for author in play.credits if is_slack_user(author) and author not in before)
     told = tuple(author for author in credited if author != actor)
-    outbox.enqueue(session, [
-        outbox.new_row(key=f"play:{record.id}:credit:{author}", team_id=team, subject=f"play:{record.id}",
-                       target="slack", channel=author, due_at=now, expires_at=now + CREDIT_NOTICE_KEPT,
-                       payload={"slug": record.slug}, now=now)
-        for author in told])
+    outbox.enqueue(
+        session,
+        [
+            outbox.new_row(
+                key=f"play:{record.id}:credit:{author}",
+                team_id=team,
+                subject=f"play:{record.id}",
+                target="slack",
+                channel=author,
+                due_at=now,
+                expires_at=now + CREDIT_NOTICE_KEPT,
+                payload={"slug": record.slug},
+                now=now,
+            )
+            for author in told
+        ],
+    )
     return Published(play, told, edited is not None, actor in credited)
 
 
@@ -371,8 +443,9 @@ def edit_play(session: Session, team: str, actor: str, configured: moderation.Co
     return Draft.from_record(begun) if begun else _as_draft(session, record)
 
 
-def unpublish(session: Session, team: str, actor: str, configured: moderation.Configured, slug: str,
-              now: datetime) -> Draft | None:
+def unpublish(
+    session: Session, team: str, actor: str, configured: moderation.Configured, slug: str, now: datetime
+) -> Draft | None:
     """Take a play out of the workspace's playbook and keep it, as it was published, as a draft (with its tips
     and credits), so nothing is lost; an edit already begun stays a draft of its own. None when there is no
     such play. Raises NotAllowed."""
@@ -393,8 +466,13 @@ def unpublish(session: Session, team: str, actor: str, configured: moderation.Co
 def _as_draft(session: Session, record: PlayRecord) -> Draft:
     """A published play as an unsaved draft that edits it."""
     play = plays.with_credits(session, [record])[0]
-    tip_ids = [tip_id for tips in session.scalars(select(PlayCredit.tip_ids).where(PlayCredit.play_id == record.id)
-                                                  .order_by(PlayCredit.position)) for tip_id in tips]
+    tip_ids = [
+        tip_id
+        for tips in session.scalars(
+            select(PlayCredit.tip_ids).where(PlayCredit.play_id == record.id).order_by(PlayCredit.position)
+        )
+        for tip_id in tips
+    ]
     return Draft(None, fields_of(play), tuple(tip_ids), play.credits, record.id)
 
 
@@ -404,15 +482,19 @@ def own_plays(session: Session, team: str, limit: int = 20, words: str = "") -> 
     if words:
         found = plays.search_plays(session, words, limit=plays.CANDIDATE_PLAYS, team=team).plays
         return [play for play in found if play.team_id == team][:limit]
-    records = list(session.scalars(select(PlayRecord).where(PlayRecord.team_id == team)
-                                   .order_by(PlayRecord.id.desc()).limit(limit)))
+    records = list(
+        session.scalars(
+            select(PlayRecord).where(PlayRecord.team_id == team).order_by(PlayRecord.id.desc()).limit(limit)
+        )
+    )
     return plays.with_credits(session, records)
 
 
 def _tips_by_author(session: Session, team: str, tip_ids: Iterable[int]) -> dict[str, list[int]]:
     found: dict[str, list[int]] = {}
-    for tip_id, author in session.execute(select(TipRecord.id, TipRecord.author)
-                                          .where(TipRecord.team_id == team, TipRecord.id.in_(list(tip_ids)))):
+    for tip_id, author in session.execute(
+        select(TipRecord.id, TipRecord.author).where(TipRecord.team_id == team, TipRecord.id.in_(list(tip_ids)))
+    ):
         found.setdefault(author, []).append(tip_id)
     return found
 
@@ -421,8 +503,7 @@ def _free_slug(session: Session, team: str, title: str) -> str:
     """A slug from the title, used by neither the shared playbook nor the workspace."""
     base = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:50].strip("-") or "community-play"
     base = base if len(base) >= 3 else f"{base}-play"
-    taken = set(session.scalars(select(PlayRecord.slug).where(PlayRecord.slug.like(f"{base}%"),
-                                                               plays.visible(team))))
+    taken = set(session.scalars(select(PlayRecord.slug).where(PlayRecord.slug.like(f"{base}%"), plays.visible(team))))
     slug, n = base, 2
     while slug in taken:
         slug, n = f"{base}-{n}", n + 1
@@ -432,9 +513,21 @@ def _free_slug(session: Session, team: str, title: str) -> str:
 def _markdown_hash(play: PlayFile) -> str:
     """The sha256 of the play as `plchat plays export` writes it: equal exactly when an export would be."""
     front = play.front
-    markdown = play_markdown(Play(front.slug, front.title, front.category, front.summary, tuple(front.tags),
-                                  tuple(front.grades), front.time, front.source, play.body, None,
-                                  tuple(front.credits)))
+    markdown = play_markdown(
+        Play(
+            front.slug,
+            front.title,
+            front.category,
+            front.summary,
+            tuple(front.tags),
+            tuple(front.grades),
+            front.time,
+            front.source,
+            play.body,
+            None,
+            tuple(front.credits),
+        )
+    )
     return hashlib.sha256(markdown.encode()).hexdigest()
 
 
@@ -453,25 +546,39 @@ def _store(session: Session, team: str, play: PlayFile, tips_of: dict[str, list[
         session.add(record)
     else:
         # .all(): a Result has keys() (its columns), so dict() would read it as a mapping of them
-        kept = dict(session.execute(
-            select(PlayCredit.author, PlayCredit.tip_ids).where(PlayCredit.play_id == record.id)).all())
+        kept = dict(
+            session.execute(select(PlayCredit.author, PlayCredit.tip_ids).where(PlayCredit.play_id == record.id)).all()
+        )
     fill(record, PlayFile(play.front, play.body, _markdown_hash(play)))
     session.flush()
     session.execute(delete(PlayCredit).where(PlayCredit.play_id == record.id))
-    session.add_all(PlayCredit(play_id=record.id, team_id=team, author=author, position=n,
-                               tip_ids=tips_of.get(author) or kept.get(author, []))
-                    for n, author in enumerate(dict.fromkeys(play.front.credits)))
+    session.add_all(
+        PlayCredit(
+            play_id=record.id,
+            team_id=team,
+            author=author,
+            position=n,
+            tip_ids=tips_of.get(author) or kept.get(author, []),
+        )
+        for n, author in enumerate(dict.fromkeys(play.front.credits))
+    )
     session.flush()
     return record
 
 
 # -- what moderators and authors see ------------------------------------------------------------------------------
 
+
 def plays_crediting(session: Session, team: str, author: str) -> list[Play]:
     """`/play mine`: the workspace's plays made from this person's tips."""
-    records = list(session.scalars(select(PlayRecord).join(PlayCredit, PlayCredit.play_id == PlayRecord.id)
-                                   .where(PlayCredit.team_id == team, PlayCredit.author == author)
-                                   .order_by(PlayRecord.title)))
+    records = list(
+        session.scalars(
+            select(PlayRecord)
+            .join(PlayCredit, PlayCredit.play_id == PlayRecord.id)
+            .where(PlayCredit.team_id == team, PlayCredit.author == author)
+            .order_by(PlayRecord.title)
+        )
+    )
     return plays.with_credits(session, records)
 
 
@@ -487,6 +594,7 @@ def ready_tips(session: Session, team: str, limit: int = 3, votes: int = READY_V
 
 
 # -- files ---------------------------------------------------------------------------------------------------------
+
 
 def export_plays(session: Session, team: str, directory: Path) -> list[Path]:
     """Every play of the workspace as a file `slug.md` in `directory` (made if need be)."""
@@ -511,8 +619,14 @@ def import_plays(session: Session, team: str, paths: Iterable[Path]) -> ImportRe
             report.refused.extend(parsed)
             continue
         if parsed.front.slug in shared:
-            report.refused.append(PlayFileError(path, "slug", f"'{parsed.front.slug}' is a play of the shared "
-                                                "playbook; give the workspace's play a slug of its own"))
+            report.refused.append(
+                PlayFileError(
+                    path,
+                    "slug",
+                    f"'{parsed.front.slug}' is a play of the shared "
+                    "playbook; give the workspace's play a slug of its own",
+                )
+            )
             continue
         existing = _own_record(session, team, parsed.front.slug)
         if existing is not None and existing.content_hash == _markdown_hash(parsed):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -53,16 +54,19 @@ def changed_rows(result: Result[*tuple[Any, ...]]) -> int:
 _WRITE = re.compile(r"^\s*(?:INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
 
 
-def _writes_only_in_transactions(connection: Connection, _cursor: Any, statement: str, _parameters: Any,
-                                 _context: Any, _executemany: bool) -> None:
+def _writes_only_in_transactions(
+    connection: Connection, _cursor: Any, statement: str, _parameters: Any, _context: Any, _executemany: bool
+) -> None:
     if _WRITE.match(statement) and not connection.get_execution_options().get(WRITES, False):
         raise WriteOutsideTransaction(
             f"A write outside bot.db.transaction() ({' '.join(statement.split()[:3])} …): writes go in "
-            "`with transaction(sessions) as session`; a plain sessions() block only reads.")
+            "`with transaction(sessions) as session`; a plain sessions() block only reads."
+        )
 
 
-def _no_nul(_connection: Any, _cursor: Any, statement: str, parameters: Any, _context: Any,
-            _executemany: bool) -> tuple[str, Any]:
+def _no_nul(
+    _connection: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _executemany: bool
+) -> tuple[str, Any]:
     """PostgreSQL refuses NUL in text (SQLite keeps it): a bound string holding one (a junk button value looked
     up as a play's slug, say) gets U+FFFD instead, so the lookup finds nothing rather than failing. Text that is
     stored is refused earlier, with a message, where it holds NUL (tips, chat files)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -25,7 +25,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -36,15 +36,19 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
-        return value.astimezone(timezone.utc) if value is not None and value.tzinfo else value
+        return value.astimezone(UTC) if value is not None and value.tzinfo else value
 
     def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
-        return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value
+        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 class Base(DeclarativeBase):
     type_annotation_map = {  # noqa: RUF012 - SQLAlchemy reads it once, as the classes are built
-        datetime: UTCDateTime, date: Date, dict[str, Any]: JSON, list[Any]: JSON}
+        datetime: UTCDateTime,
+        date: Date,
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+    }
 
 
 class PlayRecord(Base):
@@ -58,16 +62,31 @@ class PlayRecord(Base):
 
     __tablename__ = "plays"
     __table_args__ = (
-        Index("uq_plays_shared_slug", "slug", unique=True, sqlite_where=text("team_id IS NULL"),
-              postgresql_where=text("team_id IS NULL")),
-        Index("uq_plays_team_slug", "team_id", "slug", unique=True, sqlite_where=text("team_id IS NOT NULL"),
-              postgresql_where=text("team_id IS NOT NULL")),
+        Index(
+            "uq_plays_shared_slug",
+            "slug",
+            unique=True,
+            sqlite_where=text("team_id IS NULL"),
+            postgresql_where=text("team_id IS NULL"),
+        ),
+        Index(
+            "uq_plays_team_slug",
+            "team_id",
+            "slug",
+            unique=True,
+            sqlite_where=text("team_id IS NOT NULL"),
+            postgresql_where=text("team_id IS NOT NULL"),
+        ),
         Index("ix_plays_team_category", "team_id", "category"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    team_id: Mapped[str | None] = mapped_column(String(32), ForeignKey("workspaces.team_id", ondelete="CASCADE"),
-                                                nullable=True, doc="NULL for the shared playbook")
+    team_id: Mapped[str | None] = mapped_column(
+        String(32),
+        ForeignKey("workspaces.team_id", ondelete="CASCADE"),
+        nullable=True,
+        doc="NULL for the shared playbook",
+    )
     slug: Mapped[str] = mapped_column(String(60))
     title: Mapped[str] = mapped_column(String(80))
     category: Mapped[str] = mapped_column(String(40), index=True)
@@ -88,8 +107,9 @@ class PlayCredit(Base):
     __table_args__ = (Index("ix_play_credits_team_author", "team_id", "author"),)
 
     play_id: Mapped[int] = mapped_column(ForeignKey("plays.id", ondelete="CASCADE"), primary_key=True)
-    author: Mapped[str] = mapped_column(String(120), primary_key=True,
-                                        doc="A Slack user id, or a name (an imported tip, a network handle)")
+    author: Mapped[str] = mapped_column(
+        String(120), primary_key=True, doc="A Slack user id, or a name (an imported tip, a network handle)"
+    )
     team_id: Mapped[str] = mapped_column(String(32), ForeignKey("workspaces.team_id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(Integer, default=0, doc="Credits show in the order the tips were added")
     tip_ids: Mapped[list[Any]] = mapped_column(default=list, doc="Their tips the play was made from")
@@ -99,14 +119,17 @@ class PlayDraft(Base):
     """A play a moderator is shaping from tips, not yet in the workspace's playbook."""
 
     __tablename__ = "play_drafts"
-    __table_args__ = (Index("ix_play_drafts_team_updated", "team_id", "updated_at"),
-                      Index("ix_play_drafts_play", "play_id"))
+    __table_args__ = (
+        Index("ix_play_drafts_team_updated", "team_id", "updated_at"),
+        Index("ix_play_drafts_play", "play_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[str] = mapped_column(String(32), ForeignKey("workspaces.team_id", ondelete="CASCADE"))
     play_id: Mapped[int | None] = mapped_column(
         ForeignKey("plays.id", ondelete="SET NULL", name="fk_play_drafts_play_id"),
-        doc="The published play this draft edits (NULL: a new play)")
+        doc="The published play this draft edits (NULL: a new play)",
+    )
     title: Mapped[str] = mapped_column(String(80))
     category: Mapped[str] = mapped_column(String(40))
     summary: Mapped[str] = mapped_column(String(200))
@@ -118,8 +141,9 @@ class PlayDraft(Base):
     tags: Mapped[str] = mapped_column(String(250), doc="Comma-separated, lower case")
     tip_ids: Mapped[list[Any]] = mapped_column(default=list, doc="The tips it was made from, in order")
     credits: Mapped[list[Any]] = mapped_column(default=list, doc="Their authors, in order, without repeats")
-    grade_notes: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=text("'{}'"),
-                                                        doc="Grade band -> what differs there")
+    grade_notes: Mapped[dict[str, Any]] = mapped_column(
+        default=dict, server_default=text("'{}'"), doc="Grade band -> what differs there"
+    )
     created_by: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -132,11 +156,15 @@ class Workspace(Base):
 
     team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    enterprise_id: Mapped[str | None] = mapped_column(String(32), nullable=True,
-                                                      doc="The enterprise whose org-wide install serves it")
+    enterprise_id: Mapped[str | None] = mapped_column(
+        String(32), nullable=True, doc="The enterprise whose org-wide install serves it"
+    )
     members_subscribe_channels: Mapped[bool] = mapped_column(
-        Boolean, default=False, server_default=false(), doc="Channel members (not only moderators) may subscribe "
-        "a channel to the digest")
+        Boolean,
+        default=False,
+        server_default=false(),
+        doc="Channel members (not only moderators) may subscribe a channel to the digest",
+    )
 
 
 class TipRecord(Base):
@@ -163,15 +191,18 @@ class TipRecord(Base):
     text_hash: Mapped[str] = mapped_column(String(64), doc="sha256 of the normalised text, for exact duplicates")
     tags: Mapped[str] = mapped_column(String(320), default=" ", doc="Up to 10 tags of 30 characters, padded")
     grade: Mapped[str] = mapped_column(String(20), default="")
-    source: Mapped[str] = mapped_column(String(16), doc="command, modal, shortcut, reaction, import, chat, x, bluesky, mastodon")
+    source: Mapped[str] = mapped_column(
+        String(16), doc="command, modal, shortcut, reaction, import, chat, x, bluesky, mastodon"
+    )
     source_ref: Mapped[str | None] = mapped_column(String(255), nullable=True)
     permalink: Mapped[str | None] = mapped_column(String(500), nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     helpful_count: Mapped[int] = mapped_column(Integer, default=0, server_default=literal_column("0"))
     hidden: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(),
-                                          doc="Saved but held until the sharer confirms a near-duplicate")
+    pending: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false(), doc="Saved but held until the sharer confirms a near-duplicate"
+    )
 
 
 class TipVote(Base):
@@ -202,8 +233,9 @@ class Moderator(Base):
 
     __tablename__ = "moderators"
 
-    team_id: Mapped[str] = mapped_column(String(32), ForeignKey("workspaces.team_id", ondelete="CASCADE"),
-                                         primary_key=True)
+    team_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("workspaces.team_id", ondelete="CASCADE"), primary_key=True
+    )
     user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     added_by: Mapped[str] = mapped_column(String(32))
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -213,8 +245,10 @@ class ModerationEntry(Base):
     """Who did what to which tip, and when: every moderator action and every report."""
 
     __tablename__ = "moderation_log"
-    __table_args__ = (Index("ix_moderation_log_team_at", "team_id", "at"),
-                      Index("ix_moderation_log_team_action_tip", "team_id", "action", "tip_id", "id"))
+    __table_args__ = (
+        Index("ix_moderation_log_team_at", "team_id", "at"),
+        Index("ix_moderation_log_team_action_tip", "team_id", "action", "tip_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[str] = mapped_column(String(32), ForeignKey("workspaces.team_id", ondelete="CASCADE"))
@@ -225,8 +259,8 @@ class ModerationEntry(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-NEVER = datetime(9999, 1, 1, tzinfo=timezone.utc)
-REPLAN = datetime(1970, 1, 1, tzinfo=timezone.utc)
+NEVER = datetime(9999, 1, 1, tzinfo=UTC)
+REPLAN = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class ChatRecord(Base):
@@ -274,12 +308,17 @@ class ChatRead(Base):
 
     chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True)
     network: Mapped[str] = mapped_column(String(8), primary_key=True)
-    cursor: Mapped[str | None] = mapped_column(String(64), nullable=True,
-                                               doc="X since_id, Mastodon min_id, Bluesky newest time seen")
+    cursor: Mapped[str | None] = mapped_column(
+        String(64), nullable=True, doc="X since_id, Mastodon min_id, Bluesky newest time seen"
+    )
     reads: Mapped[dict[str, Any]] = mapped_column(default=dict, doc="Posts read, by occurrence date")
     denied: Mapped[bool] = mapped_column(Boolean, default=False, doc="The account may post but not read")
-    failures: Mapped[int] = mapped_column(Integer, default=0, server_default=literal_column("0"),
-                                          doc="Passes in a row whose reading failed for a while (5xx, no network)")
+    failures: Mapped[int] = mapped_column(
+        Integer,
+        default=0,
+        server_default=literal_column("0"),
+        doc="Passes in a row whose reading failed for a while (5xx, no network)",
+    )
     retry_at: Mapped[datetime | None] = mapped_column(nullable=True, doc="UTC; no read before then (backing off)")
 
 
@@ -319,12 +358,19 @@ class DeliveryRecord(Base):
     state: Mapped[str] = mapped_column(String(8), default="pending", doc="pending, sending, sent, failed, skipped")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     reason: Mapped[str] = mapped_column(String(300), default="")
-    verify: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(),
-                                         doc="An attempt may have reached the channel: check before resending")
-    sent_ref: Mapped[str | None] = mapped_column(String(64), nullable=True, doc="Slack ts, X post id, Bluesky record key, Mastodon status id")
+    verify: Mapped[bool] = mapped_column(
+        Boolean,
+        default=False,
+        server_default=false(),
+        doc="An attempt may have reached the channel: check before resending",
+    )
+    sent_ref: Mapped[str | None] = mapped_column(
+        String(64), nullable=True, doc="Slack ts, X post id, Bluesky record key, Mastodon status id"
+    )
     claimed_at: Mapped[datetime | None] = mapped_column(nullable=True)
-    claimed_by: Mapped[int | None] = mapped_column(Integer, nullable=True,
-                                                   doc="The sender (delivery_senders.id) holding a row in sending")
+    claimed_by: Mapped[int | None] = mapped_column(
+        Integer, nullable=True, doc="The sender (delivery_senders.id) holding a row in sending"
+    )
     finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -429,7 +475,8 @@ class DigestPlay(Base):
 
     __tablename__ = "digest_plays"
 
-    subscription_id: Mapped[int] = mapped_column(ForeignKey("digest_subscriptions.id", ondelete="CASCADE"),
-                                                 primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(
+        ForeignKey("digest_subscriptions.id", ondelete="CASCADE"), primary_key=True
+    )
     period: Mapped[str] = mapped_column(String(10), primary_key=True, doc="ISO week, e.g. 2026-W49")
     slug: Mapped[str] = mapped_column(String(60))

@@ -18,8 +18,8 @@ from pydantic_core import ErrorDetails
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.models import PlayRecord
 from bot import grades
+from bot.models import PlayRecord
 from bot.plays import CATEGORIES, GRADE_NOTES_HEADING, Play, split_grade_notes
 from bot.resources import data_dir
 from bot.unicode_safe import junk_share
@@ -31,7 +31,7 @@ REQUIRED_SECTIONS = ["## Try this", "## What it looks like", "## Watch out for"]
 BAND_HEADINGS = [f"### {band}" for band in grades.NOTE_BANDS]
 BODY_LIMITS = (200, 2500)  # the card's three sections, so it fits in Slack
 NOTE_LIMIT = 600  # each grade band's note
-FRONT_MATTER = re.compile(r"\A---\r?\n(.*?)\r?\n---\r?\n(.*)\Z", re.S)
+FRONT_MATTER = re.compile(r"\A---\r?\n(.*?)\r?\n---\r?\n(.*)\Z", re.DOTALL)
 
 PLAIN_LINE = r"^[^<>&\n]*$"
 TAG = r"^[a-z0-9][a-z0-9 -]{1,29}$"
@@ -40,9 +40,9 @@ _PATTERN_RULES = {
     PLAIN_LINE: "must not contain <, > or & or a line break",
     TAG: "must be 2 to 30 lower-case letters, digits, spaces or hyphens, starting with a letter or digit",
     SLUG.pattern: "must be 3 to 60 lower-case letters, digits and hyphens, starting with a letter or digit (the "
-                  "file's name without .md)",
+    "file's name without .md)",
 }
-_HEADING = re.compile(r"^#+ .*$", re.M)
+_HEADING = re.compile(r"^#+ .*$", re.MULTILINE)
 
 PlainLine = Annotated[str, StringConstraints(strip_whitespace=True, pattern=PLAIN_LINE)]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=TAG)]
@@ -137,19 +137,21 @@ def parse_play_file(path: Path) -> PlayFile | list[PlayFileError]:
         return [PlayFileError(path, "file", "is not UTF-8 text")]
     match = FRONT_MATTER.match(text)
     if not match:
-        return [PlayFileError(path, "front matter", "the file must start with a '---' block of YAML ended by '---'",
-                              1)]
+        return [PlayFileError(path, "front matter", "the file must start with a '---' block of YAML ended by '---'", 1)]
     try:
         document = read_mapping(match.group(1), what="a play's front matter", first_line=2)
     except NotReadable as exc:
         return [PlayFileError(path, "front matter", exc.message, exc.line)]
-    problems = [PlayFileError(path, duplicate.field, duplicate.message, duplicate.line)
-                for duplicate in document.duplicates]
+    problems = [
+        PlayFileError(path, duplicate.field, duplicate.message, duplicate.line) for duplicate in document.duplicates
+    ]
     front = _front_matter(path, document, problems)
     body = match.group(2).strip()
     body_line = _line(text, text.index(body, match.start(2))) if body else None
-    problems += [PlayFileError(path, "body", message, body_line + line - 1 if body_line and line else None)
-                 for message, line in body_problems(body)]
+    problems += [
+        PlayFileError(path, "body", message, body_line + line - 1 if body_line and line else None)
+        for message, line in body_problems(body)
+    ]
     if problems or front is None:
         return sorted(problems, key=lambda problem: (problem.line is None, problem.line or 0))
     return PlayFile(front, body, hashlib.sha256(raw).hexdigest())
@@ -159,8 +161,9 @@ def _front_matter(path: Path, document: Document, problems: list[PlayFileError])
     """The front matter, or None with each field's problem added to `problems`."""
     slug = document.data.get("slug")
     if isinstance(slug, str) and SLUG.fullmatch(slug) and slug != path.stem:
-        problems.append(PlayFileError(path, "slug", f"'{slug}' must match the file name '{path.stem}'",
-                                      document.line_of("slug")))
+        problems.append(
+            PlayFileError(path, "slug", f"'{slug}' must match the file name '{path.stem}'", document.line_of("slug"))
+        )
     try:
         return PlayFrontMatter.model_validate(document.data)
     except ValidationError as exc:
@@ -216,31 +219,56 @@ def body_problems(body: str) -> list[tuple[str, int | None]]:
     characters), each with its line in `body` (from 1) when it has one."""
     problems: list[tuple[str, int | None]] = []
     if junk_share(body):
-        junk = next(index for index, char in enumerate(body)
-                    if char not in "\n\r\t" and unicodedata.category(char) in ("Cc", "Cn", "Co", "Cs"))
+        junk = next(
+            index
+            for index, char in enumerate(body)
+            if char not in "\n\r\t" and unicodedata.category(char) in ("Cc", "Cn", "Co", "Cs")
+        )
         problems.append(("has control characters; save it as plain UTF-8 text", _line(body, junk)))
     main, notes = split_grade_notes(body)
     headings = list(_HEADING.finditer(main))
     if [heading.group().strip() for heading in headings] != REQUIRED_SECTIONS:
-        misplaced = next((heading for heading, wanted in zip(headings, REQUIRED_SECTIONS, strict=False)
-                          if heading.group().strip() != wanted), None)
-        problems.append((f"needs exactly these sections in order: {', '.join(REQUIRED_SECTIONS)}",
-                         _line(body, misplaced.start()) if misplaced else None))
+        misplaced = next(
+            (
+                heading
+                for heading, wanted in zip(headings, REQUIRED_SECTIONS, strict=False)
+                if heading.group().strip() != wanted
+            ),
+            None,
+        )
+        problems.append(
+            (
+                f"needs exactly these sections in order: {', '.join(REQUIRED_SECTIONS)}",
+                _line(body, misplaced.start()) if misplaced else None,
+            )
+        )
     low, high = BODY_LIMITS
     if not low <= len(main) <= high:
-        problems.append((f"is {len(main)} characters; keep it between {low} and {high} so the card fits in Slack",
-                         None))
+        problems.append(
+            (f"is {len(main)} characters; keep it between {low} and {high} so the card fits in Slack", None)
+        )
     if GRADE_NOTES_HEADING in body:
         start = body.index(GRADE_NOTES_HEADING)
-        named = [heading.strip() for heading in _HEADING.findall(body[len(main):])][1:]
+        named = [heading.strip() for heading in _HEADING.findall(body[len(main) :])][1:]
         if not named or [h for h in BAND_HEADINGS if h in named] != named:
-            problems.append(((f"'{GRADE_NOTES_HEADING}' holds one or more of {', '.join(BAND_HEADINGS)}, in that "
-                              "order, each once"), _line(body, start)))
+            problems.append(
+                (
+                    (
+                        f"'{GRADE_NOTES_HEADING}' holds one or more of {', '.join(BAND_HEADINGS)}, in that "
+                        "order, each once"
+                    ),
+                    _line(body, start),
+                )
+            )
         for band, note in notes.items():
             if not 20 <= len(note) <= NOTE_LIMIT:
                 heading = body.find(f"### {band}", start)
-                problems.append((f"the {band} note is {len(note)} characters; keep it between 20 and {NOTE_LIMIT}",
-                                 _line(body, heading) if heading >= 0 else None))
+                problems.append(
+                    (
+                        f"the {band} note is {len(note)} characters; keep it between 20 and {NOTE_LIMIT}",
+                        _line(body, heading) if heading >= 0 else None,
+                    )
+                )
     return problems
 
 
@@ -304,9 +332,16 @@ def fill(record: PlayRecord, play: PlayFile) -> None:
 
 def play_markdown(play: Play) -> str:
     """A play as a file in the `plays/` format, which `parse_play_file` reads back as the same play."""
-    front: dict[str, object] = {"slug": play.slug, "title": play.title, "category": play.category,
-                                "summary": play.summary, "tags": list(play.tags), "grades": list(play.grades),
-                                "time": play.time_needed, "source": play.source}
+    front: dict[str, object] = {
+        "slug": play.slug,
+        "title": play.title,
+        "category": play.category,
+        "summary": play.summary,
+        "tags": list(play.tags),
+        "grades": list(play.grades),
+        "time": play.time_needed,
+        "source": play.source,
+    }
     if play.credits:
         front["credits"] = list(play.credits)
     yaml_text = yaml.safe_dump(front, sort_keys=False, allow_unicode=True, width=1000)

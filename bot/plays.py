@@ -33,7 +33,7 @@ CATEGORIES: dict[str, str] = {
 }
 
 GRADE_NOTES_HEADING = "## Grade-band notes"
-_BAND_HEADING = re.compile(r"^### +(" + "|".join(map(re.escape, grades.NOTE_BANDS)) + r") *$", re.M)
+_BAND_HEADING = re.compile(r"^### +(" + "|".join(map(re.escape, grades.NOTE_BANDS)) + r") *$", re.MULTILINE)
 
 # The index holds stems ("rotation" -> "rotat"), so a half-typed word ("rotati") only prefix-matches
 # once cut back to a length stems rarely go below.
@@ -74,9 +74,19 @@ class Play:
 
     @classmethod
     def from_record(cls, record: PlayRecord, credits: tuple[str, ...] = ()) -> Play:
-        return cls(record.slug, record.title, record.category, record.summary, split_list(record.tags),
-                   split_list(record.grades), record.time_needed, record.source, record.body, record.team_id,
-                   credits)
+        return cls(
+            record.slug,
+            record.title,
+            record.category,
+            record.summary,
+            split_list(record.tags),
+            split_list(record.grades),
+            record.time_needed,
+            record.source,
+            record.body,
+            record.team_id,
+            credits,
+        )
 
 
 def split_list(value: str) -> tuple[str, ...]:
@@ -113,8 +123,19 @@ _CATEGORY_NAMES = {" ".join(words(name)): slug for slug, label in CATEGORIES.ite
 # The words that say what each category is about, for preferring its plays when a query names its topic
 # ("engage parents" reaches the families category through the thesaurus). Words every category shares
 # in an education playbook say nothing about any one of them.
-_GENERIC_WORDS = {"what", "and", "the", "want", "why", "student", "students", "teacher", "teachers", "learning",
-                  "based"}
+_GENERIC_WORDS = {
+    "what",
+    "and",
+    "the",
+    "want",
+    "why",
+    "student",
+    "students",
+    "teacher",
+    "teachers",
+    "learning",
+    "based",
+}
 _CATEGORY_TOPICS = {slug: frozenset(words(f"{slug} {label}")) - _GENERIC_WORDS for slug, label in CATEGORIES.items()}
 CANDIDATE_PLAYS = 50
 
@@ -146,21 +167,30 @@ def with_credits(session: Session, records: list[PlayRecord]) -> list[Play]:
     ids = [record.id for record in records if record.team_id is not None]
     credits: dict[int, list[str]] = {}
     if ids:
-        for play_id, author in session.execute(select(PlayCredit.play_id, PlayCredit.author)
-                                               .where(PlayCredit.play_id.in_(ids))
-                                               .order_by(PlayCredit.play_id, PlayCredit.position)):
+        for play_id, author in session.execute(
+            select(PlayCredit.play_id, PlayCredit.author)
+            .where(PlayCredit.play_id.in_(ids))
+            .order_by(PlayCredit.play_id, PlayCredit.position)
+        ):
             credits.setdefault(play_id, []).append(author)
     return [Play.from_record(record, tuple(credits.get(record.id, ()))) for record in records]
 
 
 def get_play(session: Session, slug: str, *, team: str | None = None) -> Play | None:
-    record = session.scalar(select(PlayRecord).where(PlayRecord.slug == slug, visible(team))
-                            .order_by(PlayRecord.team_id.is_(None)))  # a workspace's play first
+    record = session.scalar(
+        select(PlayRecord).where(PlayRecord.slug == slug, visible(team)).order_by(PlayRecord.team_id.is_(None))
+    )  # a workspace's play first
     return with_credits(session, [record])[0] if record else None
 
 
-def random_play(session: Session, rng: random.Random, exclude: str | None = None, *, team: str | None = None,
-                band: str | None = None) -> Play | None:
+def random_play(
+    session: Session,
+    rng: random.Random,
+    exclude: str | None = None,
+    *,
+    team: str | None = None,
+    band: str | None = None,
+) -> Play | None:
     query = select(PlayRecord).where(visible(team))
     if exclude:
         query = query.where(PlayRecord.slug != exclude)
@@ -180,21 +210,26 @@ def play_of_the_week(session: Session, today: date, *, team: str | None = None) 
 
 
 def category_counts(session: Session, *, team: str | None = None) -> list[CategoryCount]:
-    rows = dict(session.execute(select(PlayRecord.category, func.count()).where(visible(team))
-                                .group_by(PlayRecord.category)).all())
+    rows = dict(
+        session.execute(
+            select(PlayRecord.category, func.count()).where(visible(team)).group_by(PlayRecord.category)
+        ).all()
+    )
     return [CategoryCount(slug, label, rows.get(slug, 0)) for slug, label in CATEGORIES.items()]
 
 
-def plays_in_category(session: Session, category: str, *, team: str | None = None,
-                      band: str | None = None) -> list[Play]:
+def plays_in_category(
+    session: Session, category: str, *, team: str | None = None, band: str | None = None
+) -> list[Play]:
     query = select(PlayRecord).where(PlayRecord.category == category, visible(team))
     if (fits := _for_band(band)) is not None:
         query = query.where(fits)
     return with_credits(session, list(session.scalars(query.order_by(PlayRecord.title))))
 
 
-def search_plays(session: Session, query: str, limit: int = 3, *, team: str | None = None,
-                 band: str | None = None) -> SearchResult:
+def search_plays(
+    session: Session, query: str, limit: int = 3, *, team: str | None = None, band: str | None = None
+) -> SearchResult:
     """Ranked full-text search over title, tags, summary and body of the shared playbook and the workspace's own
     plays together; falls back to prefix matches."""
     terms = query_terms(query)
@@ -204,8 +239,11 @@ def search_plays(session: Session, query: str, limit: int = 3, *, team: str | No
         ids = _ranked_ids(session, terms, team, CANDIDATE_PLAYS, prefix=broadened)
         if ids:
             records = {r.id: r for r in session.scalars(select(PlayRecord).where(PlayRecord.id.in_(ids)))}
-            ranked = [play for play in with_credits(session, [records[i] for i in ids if i in records])
-                      if fits_band(play, band)]
+            ranked = [
+                play
+                for play in with_credits(session, [records[i] for i in ids if i in records])
+                if fits_band(play, band)
+            ]
             if ranked:
                 return SearchResult(_topic_first(ranked, terms)[:limit], terms, broadened)
     return SearchResult([], terms)

@@ -9,9 +9,10 @@ and a second worker waits as a hot standby, taking over within LEADER_POLL when 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from threading import Event, Lock
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
@@ -61,16 +62,27 @@ def purge_unconfirmed_tips(sessions: sessionmaker[Session], now: datetime) -> in
     return purged
 
 
-def schedule_jobs(scheduler: BaseScheduler, sessions: sessionmaker[Session], clock: Callable[[], datetime],
-                  worker: Worker | None = None) -> None:
+def schedule_jobs(
+    scheduler: BaseScheduler,
+    sessions: sessionmaker[Session],
+    clock: Callable[[], datetime],
+    worker: Worker | None = None,
+) -> None:
     """Add every job with a fixed id, so re-adding replaces rather than duplicates."""
 
     def purge() -> None:
         purge_expired_oauth_states(sessions, clock())
         purge_unconfirmed_tips(sessions, clock())
 
-    scheduler.add_job(purge, IntervalTrigger(seconds=PURGE_EVERY.total_seconds()), id="purge-expired",
-                      replace_existing=True, coalesce=True, max_instances=1, next_run_time=clock())
+    scheduler.add_job(
+        purge,
+        IntervalTrigger(seconds=PURGE_EVERY.total_seconds()),
+        id="purge-expired",
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        next_run_time=clock(),
+    )
     if worker is not None:
         _schedule_worker(scheduler, worker)
 
@@ -81,8 +93,14 @@ def _schedule_worker(scheduler: BaseScheduler, worker: Worker) -> None:
     def arm_delivery() -> None:
         # Two instances may overlap for a moment (a re-arm while a run ends): APScheduler would otherwise skip
         # the new run and, the job being one-off, drop it. The lock makes the overlapping run return at once.
-        scheduler.add_job(deliver, DateTrigger(run_date=worker.next_delivery()), id="deliver",
-                          replace_existing=True, misfire_grace_time=None, max_instances=2)
+        scheduler.add_job(
+            deliver,
+            DateTrigger(run_date=worker.next_delivery()),
+            id="deliver",
+            replace_existing=True,
+            misfire_grace_time=None,
+            max_instances=2,
+        )
 
     def deliver() -> None:
         if not sending.acquire(blocking=False):
@@ -102,12 +120,18 @@ def _schedule_worker(scheduler: BaseScheduler, worker: Worker) -> None:
 
     every = dict(replace_existing=True, coalesce=True, max_instances=1, next_run_time=worker.clock())
     scheduler.add_job(plan, IntervalTrigger(seconds=PLAN_EVERY.total_seconds()), id="plan", **every)
-    scheduler.add_job(worker.collect_answers, IntervalTrigger(seconds=COLLECT_EVERY.total_seconds()),
-                      id="collect-answers", **every)
-    scheduler.add_job(worker.purge_old_records, IntervalTrigger(seconds=PURGE_EVERY.total_seconds()),
-                      id="purge-retention", **every)
-    scheduler.add_job(worker.save_queued_reactions, IntervalTrigger(seconds=QUEUED_READS_EVERY.total_seconds()),
-                      id="queued-reactions", **every)
+    scheduler.add_job(
+        worker.collect_answers, IntervalTrigger(seconds=COLLECT_EVERY.total_seconds()), id="collect-answers", **every
+    )
+    scheduler.add_job(
+        worker.purge_old_records, IntervalTrigger(seconds=PURGE_EVERY.total_seconds()), id="purge-retention", **every
+    )
+    scheduler.add_job(
+        worker.save_queued_reactions,
+        IntervalTrigger(seconds=QUEUED_READS_EVERY.total_seconds()),
+        id="queued-reactions",
+        **every,
+    )
     arm_delivery()  # at once if anything is due: a sender that has not run yet does not wait for a recheck
 
 
@@ -161,8 +185,14 @@ class Leadership:
             self._connection = None
 
 
-def run_scheduler(settings: Settings, database: Database, clock: Callable[[], datetime], stop: Event, *,
-                  poll: float = LEADER_POLL.total_seconds()) -> None:
+def run_scheduler(
+    settings: Settings,
+    database: Database,
+    clock: Callable[[], datetime],
+    stop: Event,
+    *,
+    poll: float = LEADER_POLL.total_seconds(),
+) -> None:
     """Stand by until this process holds the scheduler lock, then schedule until it is lost or `stop` is set."""
     from bot.worker import Worker  # the worker wires Slack and X; the purge jobs above need neither
 

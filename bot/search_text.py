@@ -34,8 +34,7 @@ THESAURUS: tuple[tuple[str, ...], ...] = (
     ("homework", "home learning", "practice at home"),
     ("feedback", "conferring", "conferences", "comments"),
     ("engage", "engagement", "involve", "involvement", "participation"),
-    ("differentiate", "differentiation", "personalize", "personalized", "personalise", "personalised",
-     "individualize"),
+    ("differentiate", "differentiation", "personalize", "personalized", "personalise", "personalised", "individualize"),
     ("goals", "goal setting", "targets", "objectives"),
     ("video", "videos", "screencast", "screencasts", "recording"),
     ("choice", "choices", "options", "voice and choice"),
@@ -75,7 +74,7 @@ def concepts(terms: list[str]) -> list[Concept]:
     i = 0
     while i < len(terms):
         for size in range(min(_LONGEST_PHRASE, len(terms) - i), 0, -1):
-            phrase = tuple(terms[i:i + size])
+            phrase = tuple(terms[i : i + size])
             if phrase in _SYNONYMS or size == 1:
                 found.append(Concept(phrase, _SYNONYMS.get(phrase, (phrase,))))
                 i += size
@@ -135,7 +134,7 @@ def _occurrences(phrase: tuple[str, ...], stems: list[str], counts: Counter[str]
     if len(phrase) == 1 or not counts[phrase[0]]:
         return counts[phrase[0]]
     size = len(phrase)
-    return sum(stems[i:i + size] == list(phrase) for i, stem in enumerate(stems) if stem == phrase[0])
+    return sum(stems[i : i + size] == list(phrase) for i, stem in enumerate(stems) if stem == phrase[0])
 
 
 def relevance(found: list[Concept], text: str, tags: str, average_length: float) -> float:
@@ -145,7 +144,9 @@ def relevance(found: list[Concept], text: str, tags: str, average_length: float)
     length_norm = 1 - B + B * len(text_stems) / max(average_length, 1.0)
     score = 0.0
     for concept in found:
-        frequency = sum(_occurrences(p, text_stems, text_counts) + TAG_WEIGHT * _occurrences(p, tag_stems, tag_counts)
-                        for p in _stemmed(concept))
+        frequency = sum(
+            _occurrences(p, text_stems, text_counts) + TAG_WEIGHT * _occurrences(p, tag_stems, tag_counts)
+            for p in _stemmed(concept)
+        )
         score += frequency * (K1 + 1) / (frequency + K1 * length_norm)
     return score

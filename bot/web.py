@@ -7,8 +7,8 @@ import json
 import logging
 import os
 import re
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
-from typing import Callable, Iterable
 from urllib.parse import parse_qs
 
 from gunicorn.app.base import BaseApplication
@@ -34,9 +34,14 @@ Page = tuple[str, str, bytes]  # status, content type, body
 _ARCHIVE = re.compile(r"/chats/(\d{1,12})")
 
 
-def create_wsgi_app(app: App, engine: Engine, sessions: sessionmaker[Session] | None = None, *,
-                    clock: Callable[[], datetime] | None = None,
-                    link: Callable[[str], str | None] = lambda _path: None) -> WsgiApp:
+def create_wsgi_app(
+    app: App,
+    engine: Engine,
+    sessions: sessionmaker[Session] | None = None,
+    *,
+    clock: Callable[[], datetime] | None = None,
+    link: Callable[[str], str | None] = lambda _path: None,
+) -> WsgiApp:
     """`GET /healthz`, `/chats.ics` and `/chats/ID` here; `POST /slack/events`, `/slack/install` and
     `/slack/oauth_redirect` go to Bolt."""
     slack = FormRequestHandler(app, path=EVENTS_PATH)
@@ -62,8 +67,9 @@ def create_wsgi_app(app: App, engine: Engine, sessions: sessionmaker[Session] | 
 class ChatPages:
     """The public side of chats: a calendar to subscribe to, and each chat's archive (its latest recap)."""
 
-    def __init__(self, sessions: sessionmaker[Session], clock: Callable[[], datetime],
-                 link: Callable[[str], str | None]):
+    def __init__(
+        self, sessions: sessionmaker[Session], clock: Callable[[], datetime], link: Callable[[str], str | None]
+    ):
         self._sessions, self._clock, self._links = sessions, clock, Links(link)
 
     def serves(self, path: str) -> bool:
@@ -144,13 +150,16 @@ class GunicornServer(BaseApplication):
 
 def serve(settings: Settings, load_app: Callable[[], WsgiApp]) -> None:
     workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-    GunicornServer(load_app, {
-        "bind": f"0.0.0.0:{settings.port}",
-        "workers": workers,
-        "worker_class": "gthread",
-        "threads": 8,
-        "timeout": 30,
-        "accesslog": "-",
-        # Query strings can carry OAuth codes and state: log the path only.
-        "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',
-    }).run()
+    GunicornServer(
+        load_app,
+        {
+            "bind": f"0.0.0.0:{settings.port}",
+            "workers": workers,
+            "worker_class": "gthread",
+            "threads": 8,
+            "timeout": 30,
+            "accesslog": "-",
+            # Query strings can carry OAuth codes and state: log the path only.
+            "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',
+        },
+    ).run()

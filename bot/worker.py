@@ -5,8 +5,8 @@ sandbox call them directly."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Callable, Mapping
 
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
@@ -41,16 +41,24 @@ RECHECK = timedelta(seconds=30)  # the sender looks again at least this often (r
 
 
 class Worker:
-    def __init__(self, settings: Settings, database: Database, clock: Callable[[], datetime], *,
-                 slack_client_for: Callable[[str], WebClient | None] | None = None,
-                 networks: Mapping[str, Network] | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        database: Database,
+        clock: Callable[[], datetime],
+        *,
+        slack_client_for: Callable[[str], WebClient | None] | None = None,
+        networks: Mapping[str, Network] | None = None,
+    ):
         self.settings, self.database, self.clock = settings, database, clock
         self.networks = dict(networks) if networks is not None else configured_networks(settings, database, clock)
         client_for = slack_client_for or client_factory(settings, database.engine)
-        self.slack_client_for = lambda team: (GuardedWebClient.like(client) if (client := client_for(team))
-                                              else None)  # what the worker sends is guarded, whoever built it
-        channels: dict[str, Channel] = {"slack": SlackPoster(
-            self.slack_client_for, clock, history_per_minute=settings.slack_history_per_minute)}
+        self.slack_client_for = lambda team: (
+            GuardedWebClient.like(client) if (client := client_for(team)) else None
+        )  # what the worker sends is guarded, whoever built it
+        channels: dict[str, Channel] = {
+            "slack": SlackPoster(self.slack_client_for, clock, history_per_minute=settings.slack_history_per_minute)
+        }
         links = Links(settings.public_link)
         renderers = Renderers()
         slack_delivery.register(renderers, links, clock)
@@ -99,8 +107,12 @@ class Worker:
             posts = outbox.purge_finished(session, before)
             collected = answers.purge_answers(session, before.date())
         if posts or collected:
-            log.info("Retention: deleted %d post records and %d chat answers older than %d days", posts, collected,
-                     self.settings.plchat_retention_days)
+            log.info(
+                "Retention: deleted %d post records and %d chat answers older than %d days",
+                posts,
+                collected,
+                self.settings.plchat_retention_days,
+            )
         return posts, collected
 
     def deliver(self, subject_prefix: str = "", team_id: str | None = None) -> RunReport:
@@ -119,16 +131,28 @@ class Worker:
 
     def collect_answers(self) -> int:
         """One pass reading the answers of the chats running on each network; returns how many were saved."""
-        budgets = {"x": self.settings.x_read_budget, "bluesky": self.settings.bluesky_read_budget,
-                   "mastodon": self.settings.mastodon_read_budget}
-        return sum(collect.collect(self.database.sessions, network, budget=budgets[name], clock=self.clock,
-                                   configured_moderators=self.settings.moderator_ids)
-                   for name, network in self.networks.items())
+        budgets = {
+            "x": self.settings.x_read_budget,
+            "bluesky": self.settings.bluesky_read_budget,
+            "mastodon": self.settings.mastodon_read_budget,
+        }
+        return sum(
+            collect.collect(
+                self.database.sessions,
+                network,
+                budget=budgets[name],
+                clock=self.clock,
+                configured_moderators=self.settings.moderator_ids,
+            )
+            for name, network in self.networks.items()
+        )
 
 
 def configured_networks(settings: Settings, database: Database, clock: Callable[[], datetime]) -> dict[str, Network]:
     """The networks whose accounts the settings give, by delivery target."""
-    accounts: list[Network | None] = [XAccount.from_settings(settings, clock=clock),
-                                      BlueskyAccount.from_settings(settings, database.sessions, clock=clock),
-                                      MastodonAccount.from_settings(settings, clock=clock)]
+    accounts: list[Network | None] = [
+        XAccount.from_settings(settings, clock=clock),
+        BlueskyAccount.from_settings(settings, database.sessions, clock=clock),
+        MastodonAccount.from_settings(settings, clock=clock),
+    ]
     return {account.name: account for account in accounts if account is not None}

@@ -68,8 +68,10 @@ def read_mapping(text: str, *, what: str, first_line: int = 1) -> Document:
     if node is None or data is None:
         raise NotReadable(f"is empty; {what} is a mapping of fields such as `title: ...`", first_line)
     if not isinstance(node, MappingNode) or not isinstance(data, dict):
-        raise NotReadable("must be a mapping of fields such as `title: ...`, not a list or a single value",
-                          node.start_mark.line + 1 + offset)
+        raise NotReadable(
+            "must be a mapping of fields such as `title: ...`, not a list or a single value",
+            node.start_mark.line + 1 + offset,
+        )
     found = Document(data, {})
     _map_lines(node, "", offset, found)
     return found
@@ -127,8 +129,9 @@ def _map_lines(node: MappingNode, prefix: str, offset: int, found: Document) -> 
         path = f"{prefix}{key_node.value}"
         line = key_node.start_mark.line + 1 + offset
         if path in found.lines:
-            found.duplicates.append(Duplicate(path, f"appears twice (also on line {found.lines[path]}); keep one",
-                                              line))
+            found.duplicates.append(
+                Duplicate(path, f"appears twice (also on line {found.lines[path]}); keep one", line)
+            )
             continue
         found.lines[path] = line
         if isinstance(value_node, SequenceNode):

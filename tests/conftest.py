@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 import random
 import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
-from typing import Callable, Iterator
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import create_engine, delete, text
@@ -34,7 +34,7 @@ from bot.sandbox.x_api import XStandIn
 from bot.slack.services import Services
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-FIXED_NOW = datetime(2026, 11, 24, 17, 0, tzinfo=timezone.utc)  # a Tuesday, 9 AM in Los Angeles
+FIXED_NOW = datetime(2026, 11, 24, 17, 0, tzinfo=UTC)  # a Tuesday, 9 AM in Los Angeles
 CHAT_MODERATOR = "U0MOD"
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 

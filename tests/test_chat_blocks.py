@@ -34,17 +34,18 @@ def make_spec(**changes: Any) -> ChatSpec:
         "slack_channels": ("C0PLCHAT", "G0PRIVATE"),
         "post_to_x": True,
         "reminders": (timedelta(hours=24), timedelta(hours=1), timedelta(minutes=15)),
-        "questions": (Question(0, "What brought you here?"), Question(7.5, "How do you group students?"),
-                      Question(15, "What would you try next week?")),
+        "questions": (
+            Question(0, "What brought you here?"),
+            Question(7.5, "How do you group students?"),
+            Question(15, "What would you try next week?"),
+        ),
     }
     fields.update(changes)
     return ChatSpec(**fields)
 
 
 def make_chat(chat_id: int = 7, spec: ChatSpec | None = None, **changes: Any) -> ScheduledChat:
-    return ScheduledChat(id=chat_id, team_id="T1", spec=spec or make_spec(**changes), cancelled=False,
-                         next_start=START)
-
+    return ScheduledChat(id=chat_id, team_id="T1", spec=spec or make_spec(**changes), cancelled=False, next_start=START)
 
 
 def assert_inert(payload: dict[str, Any]) -> None:
@@ -88,9 +89,11 @@ def test_every_post_of_a_hostile_chat_is_inert() -> None:
 
 
 def test_a_hostile_recap_is_inert_but_slack_authors_are_mentioned() -> None:
-    answers = (RecapAnswer(HOSTILE, "U0ANA", "slack", 4, "https://school.slack.com/archives/C1/p1"),
-               RecapAnswer("Try it <!here>", "@teacher_bo", "x", 1, "https://x.com/teacher_bo/status/1"),
-               RecapAnswer("Sneaky", "<!channel>", "slack", 0, "javascript:alert(1)"))
+    answers = (
+        RecapAnswer(HOSTILE, "U0ANA", "slack", 4, "https://school.slack.com/archives/C1/p1"),
+        RecapAnswer("Try it <!here>", "@teacher_bo", "x", 1, "https://x.com/teacher_bo/status/1"),
+        RecapAnswer("Sneaky", "<!channel>", "slack", 0, "javascript:alert(1)"),
+    )
     recap = Recap(1, HOSTILE, "PLChat", START, (RecapQuestion(1, HOSTILE, answers, 9),), 12, 3)
 
     payload = cb.recap_message(recap, "https://plchat.example/chats/1?a=1&b=2")
@@ -132,16 +135,19 @@ def test_the_date_token_is_the_same_moment_whatever_zone_start_is_given_in() -> 
     assert cb.slack_date(local) == cb.slack_date(START) == cb.slack_date(naive_utc)
 
 
-@pytest.mark.parametrize(("lead", "words"), [
-    (timedelta(hours=24), "tomorrow"),
-    (timedelta(hours=1), "in 1 hour"),
-    (timedelta(hours=2), "in 2 hours"),
-    (timedelta(minutes=90), "in 1 hour 30 minutes"),
-    (timedelta(minutes=15), "in 15 minutes"),
-    (timedelta(days=7), "in a week"),
-    (timedelta(days=3), "in 3 days"),
-    (timedelta(seconds=10), "now"),
-])
+@pytest.mark.parametrize(
+    ("lead", "words"),
+    [
+        (timedelta(hours=24), "tomorrow"),
+        (timedelta(hours=1), "in 1 hour"),
+        (timedelta(hours=2), "in 2 hours"),
+        (timedelta(minutes=90), "in 1 hour 30 minutes"),
+        (timedelta(minutes=15), "in 15 minutes"),
+        (timedelta(days=7), "in a week"),
+        (timedelta(days=3), "in 3 days"),
+        (timedelta(seconds=10), "now"),
+    ],
+)
 def test_how_far_ahead(lead: timedelta, words: str) -> None:
     assert cb.how_far_ahead(lead) == words
 
@@ -191,10 +197,15 @@ def test_welcome_and_wrapup_name_the_chat_and_its_hashtag() -> None:
 def test_a_twenty_question_recap_with_long_answers_stays_within_slack_limits() -> None:
     long = "Rotate every 12 minutes & keep a visible timer <so> nobody is lost. " * 60  # ~4,000 characters
     questions = tuple(
-        RecapQuestion(n, f"Question {n}: " + "why & how " * 40,
-                      tuple(RecapAnswer(long, f"U0PERSON{a}", "slack", 10 - a,
-                                        "https://school.slack.com/archives/C1/p" + "9" * 400) for a in range(3)),
-                      42)
+        RecapQuestion(
+            n,
+            f"Question {n}: " + "why & how " * 40,
+            tuple(
+                RecapAnswer(long, f"U0PERSON{a}", "slack", 10 - a, "https://school.slack.com/archives/C1/p" + "9" * 400)
+                for a in range(3)
+            ),
+            42,
+        )
         for n in range(1, 21)
     )
     recap = Recap(3, "Station rotation " * 20, "PLChat", START, questions, 150, 20)
@@ -245,8 +256,9 @@ def test_moderators_get_edit_skip_and_cancel_with_confirmations() -> None:
 
 
 def test_everyone_else_sees_the_list_without_buttons() -> None:
-    payload = cb.chats_list_message([make_chat(1), make_chat(2, post_to_x=False, repeat="none", until=None)],
-                                    moderator=False)
+    payload = cb.chats_list_message(
+        [make_chat(1), make_chat(2, post_to_x=False, repeat="none", until=None)], moderator=False
+    )
 
     assert buttons(payload) == []
     assert "Once" in shown_text(payload) and "Slack only" in shown_text(payload)
@@ -293,16 +305,33 @@ def test_the_new_chat_form() -> None:
     assert fields["questions"]["element"]["multiline"] is True
     assert fields["slack_channels"]["element"]["filter"]["include"] == ["public", "private"]
     assert {name for name, block in fields.items() if block.get("optional")} == {
-        "until", "skip", "slack_channels", "post_to_x", "reminders"}
+        "until",
+        "skip",
+        "slack_channels",
+        "post_to_x",
+        "reminders",
+    }
     assert len(view["title"]["text"]) <= 24
 
 
 def test_a_blank_form_gives_blank_fields_and_leaves_reminders_to_the_defaults() -> None:
     fields = cb.schedule_fields(form_state(cb.schedule_modal(default_timezone="UTC")))
 
-    assert fields == {"title": "", "hashtag": "", "starts": "", "timezone": "UTC", "duration": 60,
-                      "repeat": "weekly", "until": None, "skip": [], "slack_channels": [], "post_to_x": False,
-                      "post_to_bluesky": False, "post_to_mastodon": False, "questions": []}
+    assert fields == {
+        "title": "",
+        "hashtag": "",
+        "starts": "",
+        "timezone": "UTC",
+        "duration": 60,
+        "repeat": "weekly",
+        "until": None,
+        "skip": [],
+        "slack_channels": [],
+        "post_to_x": False,
+        "post_to_bluesky": False,
+        "post_to_mastodon": False,
+        "questions": [],
+    }
 
 
 def test_the_edit_form_round_trips_the_chat() -> None:
@@ -313,13 +342,24 @@ def test_the_edit_form_round_trips_the_chat() -> None:
 
     assert view["private_metadata"] == "42"
     assert fields == {
-        "title": "Station rotation", "hashtag": "PLChat", "starts": "2026-03-03 11:00",
-        "timezone": "America/Los_Angeles", "duration": 60, "repeat": "weekly", "until": "2026-06-09",
-        "skip": ["2026-04-07", "2026-04-14"], "slack_channels": ["C0PLCHAT", "G0PRIVATE"], "post_to_x": True,
-        "post_to_bluesky": False, "post_to_mastodon": True, "reminders": ["24h", "1h", "15m"],
-        "questions": [{"at": 0.0, "text": "What brought you here?"},
-                      {"at": 7.5, "text": "How do you group students?"},
-                      {"at": 15.0, "text": "What would you try next week?"}],
+        "title": "Station rotation",
+        "hashtag": "PLChat",
+        "starts": "2026-03-03 11:00",
+        "timezone": "America/Los_Angeles",
+        "duration": 60,
+        "repeat": "weekly",
+        "until": "2026-06-09",
+        "skip": ["2026-04-07", "2026-04-14"],
+        "slack_channels": ["C0PLCHAT", "G0PRIVATE"],
+        "post_to_x": True,
+        "post_to_bluesky": False,
+        "post_to_mastodon": True,
+        "reminders": ["24h", "1h", "15m"],
+        "questions": [
+            {"at": 0.0, "text": "What brought you here?"},
+            {"at": 7.5, "text": "How do you group students?"},
+            {"at": 15.0, "text": "What would you try next week?"},
+        ],
     }
 
 
@@ -369,8 +409,11 @@ def test_schedule_fields_reads_what_a_moderator_typed() -> None:
     assert fields["duration"] == "an hour"
     assert fields["skip"] == ["2026-04-07", "2026-04-14"]
     assert fields["reminders"] == ["2h"]
-    assert fields["questions"] == [{"at": None, "text": "Warm-up question"}, {"at": 5.0, "text": "Second"},
-                                   {"at": 12.5, "text": "Third: with a colon"}]
+    assert fields["questions"] == [
+        {"at": None, "text": "Warm-up question"},
+        {"at": 5.0, "text": "Second"},
+        {"at": 12.5, "text": "Third: with a colon"},
+    ]
 
 
 def test_field_errors_put_each_problem_on_its_input() -> None:

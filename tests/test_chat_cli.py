@@ -143,16 +143,21 @@ def test_the_readme_shows_the_example_file_as_it_is() -> None:
     assert found, "the README shows the example"
     shown, example = yaml.safe_load(found.group(1)), yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
 
-    assert {name: value for name, value in shown.items() if name != "questions"} == \
-        {name: value for name, value in example.items() if name != "questions"}
-    assert shown["questions"] == example["questions"][:len(shown["questions"])]
+    assert {name: value for name, value in shown.items() if name != "questions"} == {
+        name: value for name, value in example.items() if name != "questions"
+    }
+    assert shown["questions"] == example["questions"][: len(shown["questions"])]
 
 
 def test_the_example_file_parses_as_the_contract_describes() -> None:
     spec = parse_chat_file(EXAMPLE.read_text(encoding="utf-8"), default_timezone="UTC")
 
     assert (spec.title, spec.hashtag, spec.timezone, spec.duration) == (
-        "Feedback that moves learning", "PLChat", "America/Los_Angeles", 60)
+        "Feedback that moves learning",
+        "PLChat",
+        "America/Los_Angeles",
+        60,
+    )
     assert spec.repeat == "weekly" and spec.starts == datetime(2026, 12, 1, 17, 0) and spec.starts.weekday() == 1
     assert spec.until == date(2027, 6, 1) and spec.skip == (date(2026, 12, 22), date(2026, 12, 29))
     assert spec.slack_channels == ("C0PLCHAT",) and spec.post_to_x is True
@@ -204,8 +209,9 @@ def test_an_unknown_timezone_is_named_with_its_line(tmp_path: Path, team: str) -
     result = invoke("schedule", write(tmp_path, text), "--team", team)
 
     assert result.exit_code == 2
-    assert f"line {line_of(text, 'timezone:')}: timezone: 'America/Los_Angles' is not a known time zone" \
-        in result.stderr
+    assert (
+        f"line {line_of(text, 'timezone:')}: timezone: 'America/Los_Angles' is not a known time zone" in result.stderr
+    )
     assert "did you mean America/Los_Angeles?" in result.stderr
     assert "Traceback" not in result.output and listed("--team", team) == before
 
@@ -213,7 +219,8 @@ def test_an_unknown_timezone_is_named_with_its_line(tmp_path: Path, team: str) -
 def test_a_question_too_long_for_x_is_named_with_its_line(tmp_path: Path, team: str) -> None:
     long = "Why " + "really " * 40 + "?"
     text = EXAMPLE.read_text(encoding="utf-8").replace(
-        '"What makes feedback actually move learning forward, rather than just grade it?"', f'"{long}"')
+        '"What makes feedback actually move learning forward, rather than just grade it?"', f'"{long}"'
+    )
     assert long in text
 
     result = invoke("schedule", write(tmp_path, text), "--team", team)
@@ -241,10 +248,13 @@ def test_a_missing_file_exits_2_with_a_message(tmp_path: Path, team: str) -> Non
     assert "nope.yml: can't read it" in result.stderr and "Traceback" not in result.output
 
 
-@pytest.mark.parametrize("content, says", [
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe", "not a text file"),
-    (b"title: x\x00\x01\x02\n", "line 1: file: holds U+0000, which is not text"),
-])
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe", "not a text file"),
+        (b"title: x\x00\x01\x02\n", "line 1: file: holds U+0000, which is not text"),
+    ],
+)
 def test_a_binary_file_exits_2_with_a_message(tmp_path: Path, team: str, content: bytes, says: str) -> None:
     path = tmp_path / "picture.yml"
     path.write_bytes(content)
@@ -329,8 +339,9 @@ def test_skip_a_bad_date_exits_2(team: str) -> None:
 
 
 @pytest.mark.parametrize("day", ["2026-12-22", "2026-12-15"])  # skipped in the file, or by the first skip
-def test_skipping_a_date_again_says_it_is_already_skipped_and_exits_0(cli_database: Database, team: str,
-                                                                      day: str) -> None:
+def test_skipping_a_date_again_says_it_is_already_skipped_and_exits_0(
+    cli_database: Database, team: str, day: str
+) -> None:
     chat_id = schedule(EXAMPLE, team)
     assert invoke("skip", str(chat_id), "2026-12-15").exit_code == 0
 
@@ -398,16 +409,22 @@ HOSTILE = "<script>alert(1)</script> & [click](https://evil.example) *loud*"
 def seed_answers(database: Database, team: str, chat_id: int, day: date) -> None:
     """Two answers to Q1 and one to Q2 of the chat on `day`, as if left in the questions' threads."""
     with transaction(database.sessions) as session:
-        for number, (user, text) in enumerate([("U0ANA", HOSTILE), ("U0BEN", "Sticky notes on the door"),
-                                               ("U0ANA", "We read them together the next morning")]):
+        for number, (user, text) in enumerate(
+            [
+                ("U0ANA", HOSTILE),
+                ("U0BEN", "Sticky notes on the door"),
+                ("U0ANA", "We read them together the next morning"),
+            ]
+        ):
             question = 1 if number < 2 else 2
             tip = NewTip(team, user, user, text, "chat", source_ref=f"C0PLCHAT:1700000000.00{number}")
             ref = QuestionRef(chat_id, team, day, question)
             assert answers.save_answer(session, ref, tip, user, FIXED_NOW).status == "created"
 
 
-def test_recap_html_and_markdown_hold_the_answers_escaped(tmp_path: Path, cli_database: Database, team,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_recap_html_and_markdown_hold_the_answers_escaped(
+    tmp_path: Path, cli_database: Database, team, monkeypatch: pytest.MonkeyPatch
+) -> None:
     chat_id = schedule_at(BEFORE_PAST_CHAT, write(tmp_path, PAST_CHAT), team, monkeypatch)
     seed_answers(cli_database, team, chat_id, date(2026, 11, 17))  # the latest start before FIXED_NOW
 
@@ -428,8 +445,9 @@ def test_recap_html_and_markdown_hold_the_answers_escaped(tmp_path: Path, cli_da
     assert "## Q2: What do you do with them the next day?" in md and "We read them together" in md
 
 
-def test_recap_of_an_earlier_date_and_to_a_file(tmp_path: Path, cli_database: Database, team: str,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_recap_of_an_earlier_date_and_to_a_file(
+    tmp_path: Path, cli_database: Database, team: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     chat_id = schedule_at(BEFORE_PAST_CHAT, write(tmp_path, PAST_CHAT), team, monkeypatch)
     seed_answers(cli_database, team, chat_id, date(2026, 11, 10))
     output = tmp_path / "recap.md"
@@ -452,14 +470,21 @@ def test_recap_of_a_chat_that_has_not_run_yet_exits_2(team: str) -> None:
     assert f"Chat {chat_id} hasn't run yet; its first date is 2026-12-01." in result.stderr
 
 
-@pytest.mark.parametrize(("day", "says"), [
-    ("2026-11-18", "didn't run on Wed 2026-11-18 (it runs on Tuesdays from 2026-11-10); it last ran on Tue 2026-11-17"),
-    ("2026-11-03", "didn't run on Tue 2026-11-03 (it runs on Tuesdays from 2026-11-10)"),
-    ("2026-11-24", "2026-11-24 date hasn't started yet; it last ran on Tue 2026-11-17"),
-    ("2026-12-01", "2026-12-01 date hasn't started yet"),
-])
-def test_recap_of_a_date_the_chat_never_ran_on_exits_2_saying_why(tmp_path: Path, team: str, day: str,
-                                                                   says: str, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("day", "says"),
+    [
+        (
+            "2026-11-18",
+            "didn't run on Wed 2026-11-18 (it runs on Tuesdays from 2026-11-10); it last ran on Tue 2026-11-17",
+        ),
+        ("2026-11-03", "didn't run on Tue 2026-11-03 (it runs on Tuesdays from 2026-11-10)"),
+        ("2026-11-24", "2026-11-24 date hasn't started yet; it last ran on Tue 2026-11-17"),
+        ("2026-12-01", "2026-12-01 date hasn't started yet"),
+    ],
+)
+def test_recap_of_a_date_the_chat_never_ran_on_exits_2_saying_why(
+    tmp_path: Path, team: str, day: str, says: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     chat_id = schedule_at(BEFORE_PAST_CHAT, write(tmp_path, PAST_CHAT), team, monkeypatch)
 
     result = invoke("recap", str(chat_id), "--date", day)
@@ -469,10 +494,15 @@ def test_recap_of_a_date_the_chat_never_ran_on_exits_2_saying_why(tmp_path: Path
     assert "Traceback" not in result.output
 
 
-def test_recap_of_a_skipped_date_says_it_was_skipped(tmp_path: Path, team: str,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    chat_id = schedule_at(BEFORE_PAST_CHAT, write(
-        tmp_path, PAST_CHAT.replace("repeat: weekly", "repeat: weekly\nskip: [2026-11-17]")), team, monkeypatch)
+def test_recap_of_a_skipped_date_says_it_was_skipped(
+    tmp_path: Path, team: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chat_id = schedule_at(
+        BEFORE_PAST_CHAT,
+        write(tmp_path, PAST_CHAT.replace("repeat: weekly", "repeat: weekly\nskip: [2026-11-17]")),
+        team,
+        monkeypatch,
+    )
 
     result = invoke("recap", str(chat_id), "--date", "2026-11-17")
 
@@ -493,22 +523,26 @@ def test_a_chat_scheduled_after_its_first_dates_has_not_run_on_them(tmp_path: Pa
         assert f"Chat {chat_id} hasn't run yet; its first date is 2026-11-24." in result.stderr
 
 
-def test_a_date_before_a_chat_was_scheduled_did_not_run_though_a_later_one_did(tmp_path: Path, team: str,
-                                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_date_before_a_chat_was_scheduled_did_not_run_though_a_later_one_did(
+    tmp_path: Path, team: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     scheduled = datetime(2026, 11, 15, tzinfo=UTC)  # between the file's first date (11-10) and its second (11-17)
     chat_id = schedule_at(scheduled, write(tmp_path, PAST_CHAT), team, monkeypatch)
 
     result = invoke("recap", str(chat_id), "--date", "2026-11-10")
 
     assert result.exit_code == 2 and not result.stdout, result.output
-    assert (f"Chat {chat_id} didn't run on Tue 2026-11-10: it was scheduled later, on Sat 2026-11-14; it last ran "
-            "on Tue 2026-11-17") in result.stderr
+    assert (
+        f"Chat {chat_id} didn't run on Tue 2026-11-10: it was scheduled later, on Sat 2026-11-14; it last ran "
+        "on Tue 2026-11-17"
+    ) in result.stderr
     assert invoke("recap", str(chat_id), "--date", "2026-11-17").exit_code == 0
 
 
 @pytest.mark.parametrize("command", [("schedule", EXAMPLE), ("list",)])
-def test_a_workspace_the_bot_has_never_seen_exits_2_naming_those_it_knows(cli_database: Database, team: str,
-                                                                          command: tuple) -> None:
+def test_a_workspace_the_bot_has_never_seen_exits_2_naming_those_it_knows(
+    cli_database: Database, team: str, command: tuple
+) -> None:
     result = invoke(*command, "--team", "T0NEVERSEEN")
 
     assert result.exit_code == 2 and not result.stdout
@@ -519,7 +553,8 @@ def test_a_workspace_the_bot_has_never_seen_exits_2_naming_those_it_knows(cli_da
 
 @pytest.mark.parametrize("team_option", [(), ("--team", "T0NEVERSEEN")])
 def test_schedule_in_a_database_that_knows_no_workspace_says_to_install_the_app_first(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, team_option: tuple[str, ...]) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, team_option: tuple[str, ...]
+) -> None:
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'new.db'}")
 
     result = invoke("schedule", EXAMPLE, *team_option)

@@ -8,8 +8,6 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from bot.unicode_safe import ascii_int
-
 from bot.chats.definition import (
     MAX_FILE_BYTES,
     chat_to_yaml,
@@ -26,6 +24,7 @@ from bot.chats.spec import (
     Question,
     x_question_text,
 )
+from bot.unicode_safe import ascii_int
 
 DEFAULT_TZ = "America/Los_Angeles"
 
@@ -137,7 +136,10 @@ def test_lenient_spellings_are_normalised() -> None:
     assert spec.hashtag == "PLChat"
     assert spec.slack_channels == ("C0PLCHAT",)
     assert spec.reminders == (
-        timedelta(days=2), timedelta(hours=1, minutes=30), timedelta(hours=1), timedelta(minutes=30)
+        timedelta(days=2),
+        timedelta(hours=1, minutes=30),
+        timedelta(hours=1),
+        timedelta(minutes=30),
     )
 
 
@@ -337,7 +339,7 @@ def test_default_cadence_stays_increasing_and_inside_the_chat_with_the_most_ques
     spec = parse(MINIMAL.replace("  - text: First?\n", items).replace("duration: 60", "duration: 15"))
     ats = [q.at for q in spec.questions]
     assert all(a < b for a, b in itertools.pairwise(ats))
-    assert 0 < ats[0] and ats[-1] < 15
+    assert ats[0] > 0 and ats[-1] < 15
     assert all((a * 2).is_integer() for a in ats)
 
 
@@ -559,8 +561,7 @@ def test_a_yaml_syntax_error_gives_its_line() -> None:
 
 def test_aliases_and_billion_laughs_are_refused_quickly() -> None:
     bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
-        f"{chr(ord('b') + i)}: &{chr(ord('b') + i)} [{', '.join(['*' + chr(ord('a') + i)] * 9)}]\n"
-        for i in range(8)
+        f"{chr(ord('b') + i)}: &{chr(ord('b') + i)} [{', '.join(['*' + chr(ord('a') + i)] * 9)}]\n" for i in range(8)
     )
     started = time.monotonic()
     problem = one(problems(bomb))
@@ -607,6 +608,14 @@ def test_a_duration_of_digits_that_are_not_ascii_is_refused_not_a_crash(typed: s
     """`str.isdigit` says yes to "¹" (which `int` refuses) and to 5,000 digits (over Python's limit)."""
     assert ascii_int(typed) is None
     with pytest.raises(ChatSpecError, match="duration"):
-        parse_chat_fields({"title": "Feedback chat", "hashtag": "PLChat", "starts": "2026-12-01 17:00",
-                           "timezone": "America/Los_Angeles", "duration": typed, "slack_channels": ["C0PLCHAT"]},
-                          default_timezone="America/Los_Angeles")
+        parse_chat_fields(
+            {
+                "title": "Feedback chat",
+                "hashtag": "PLChat",
+                "starts": "2026-12-01 17:00",
+                "timezone": "America/Los_Angeles",
+                "duration": typed,
+                "slack_channels": ["C0PLCHAT"],
+            },
+            default_timezone="America/Los_Angeles",
+        )

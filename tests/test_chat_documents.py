@@ -96,8 +96,9 @@ def test_skipped_dates_are_exdates_at_the_start_time_with_the_tzid() -> None:
 
 
 def test_the_timezones_used_are_defined() -> None:
-    ics = chats_calendar([chat(1), chat(2, timezone="Europe/London", starts=datetime(2027, 1, 5, 19, 0),
-                                         skip=(), until=None)], now=NOW)
+    ics = chats_calendar(
+        [chat(1), chat(2, timezone="Europe/London", starts=datetime(2027, 1, 5, 19, 0), skip=(), until=None)], now=NOW
+    )
     calendar = icalendar.Calendar.from_ical(ics)
     defined = {str(zone["TZID"]) for zone in calendar.walk("VTIMEZONE")}
     assert defined == {"America/Los_Angeles", "Europe/London"}
@@ -224,8 +225,12 @@ def test_markdown_escapes_user_text() -> None:
 
 
 def test_markdown_escapes_only_what_would_be_markup() -> None:
-    text = recap_markdown(recap(title="Welcome! Q&A (and more): 1.5 hours, 100% #PLChat",
-                                questions=(RecapQuestion(1, "What's new? A+B = C", (), 0),)))
+    text = recap_markdown(
+        recap(
+            title="Welcome! Q&A (and more): 1.5 hours, 100% #PLChat",
+            questions=(RecapQuestion(1, "What's new? A+B = C", (), 0),),
+        )
+    )
     assert text.startswith("# Welcome! Q&A (and more): 1.5 hours, 100% #PLChat\n")
     assert "\n**#PLChat** · " in text and "## Q1: What's new? A+B = C\n" in text
     assert "\\" not in text
@@ -246,17 +251,25 @@ def test_any_text_renders_as_exactly_that_text(text: str) -> None:
     """Rendered by a CommonMark parser, whatever someone wrote reads back as they wrote it (on one line), in a
     heading, a question and a list item alike, and makes no markup and no other block."""
     plain = " ".join(text.replace("\x00", "\ufffd").split())
-    document = recap_markdown(recap(title=text, questions=(
-        RecapQuestion(1, text, (RecapAnswer(text, "U0ANN", "slack", 0, None),), 1),)))
+    document = recap_markdown(
+        recap(title=text, questions=(RecapQuestion(1, text, (RecapAnswer(text, "U0ANN", "slack", 0, None),), 1),))
+    )
     tokens = MarkdownIt("commonmark").parse(document)
     inline = [token for token in tokens if token.type == "inline"]
     assert [token.type for token in tokens if token.type.endswith("_open")] == [
-        "heading_open", "paragraph_open", "paragraph_open", "heading_open", "ordered_list_open",
-        "list_item_open", "paragraph_open"]
+        "heading_open",
+        "paragraph_open",
+        "paragraph_open",
+        "heading_open",
+        "ordered_list_open",
+        "list_item_open",
+        "paragraph_open",
+    ]
     assert rendered_text(inline[0].children) == plain
     assert rendered_text(inline[3].children) == f"Q1: {plain}"
-    answer, *_byline = [list(group) for is_break, group in groupby(inline[4].children,
-                                                                 key=lambda token: token.type == "hardbreak")]
+    answer, *_byline = [
+        list(group) for is_break, group in groupby(inline[4].children, key=lambda token: token.type == "hardbreak")
+    ]
     assert rendered_text(answer) == plain
 
 

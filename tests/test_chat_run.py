@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from conftest import CHAT_MODERATOR
@@ -37,7 +37,7 @@ questions:
   - at: 15
     text: "Which tool made feedback faster this year?"
 """
-START = datetime(2026, 12, 2, 1, 0, tzinfo=timezone.utc)  # 17:00 in Los Angeles on Dec 1
+START = datetime(2026, 12, 2, 1, 0, tzinfo=UTC)  # 17:00 in Los Angeles on Dec 1
 BEFORE = START - timedelta(days=2)
 
 
@@ -59,8 +59,11 @@ def schedule(harness: BotHarness, clock: FakeClock, text: str = CHAT_FILE) -> in
 
 
 def slack_posts(harness: BotHarness, channel: str = CHANNEL) -> list[dict]:
-    return [call.args for call in harness.standin.calls_to("chat.postMessage")
-            if call.args.get("channel") == channel and call.status == 200]
+    return [
+        call.args
+        for call in harness.standin.calls_to("chat.postMessage")
+        if call.args.get("channel") == channel and call.status == 200
+    ]
 
 
 def post_keys(harness: BotHarness) -> list[str]:
@@ -83,10 +86,20 @@ def test_a_whole_chat_from_reminder_to_recap_on_slack_and_x(harness, x, clock):
         # Answers: one in Q1's Slack thread, one on X with the hashtag and A1 (posted twice), and one on X that
         # isn't an answer.
         q1_ts = next(row.sent_ref for row in deliveries(harness) if row.key.endswith(f":q1:slack:{CHANNEL}"))
-        reply = harness.standin.seed_message(CHANNEL, "U0TEACHER", "A1: Peer review with a simple rubric #feedback",
-                                             thread_ts=q1_ts)
-        exchange = harness.event({"type": "message", "channel": CHANNEL, "user": "U0TEACHER", "text": reply["text"],
-                                  "ts": reply["ts"], "thread_ts": q1_ts, "channel_type": "channel"})
+        reply = harness.standin.seed_message(
+            CHANNEL, "U0TEACHER", "A1: Peer review with a simple rubric #feedback", thread_ts=q1_ts
+        )
+        exchange = harness.event(
+            {
+                "type": "message",
+                "channel": CHANNEL,
+                "user": "U0TEACHER",
+                "text": reply["text"],
+                "ts": reply["ts"],
+                "thread_ts": q1_ts,
+                "channel_type": "channel",
+            }
+        )
         assert exchange.status == 200
         x.add_post("msfrizzle", "A1 Exit tickets with one glow and one grow #PLChat", created_at=clock())
         x.add_post("msfrizzle", "a1. #plchat exit tickets with one glow and one grow", created_at=clock())
@@ -120,17 +133,23 @@ def test_a_whole_chat_from_reminder_to_recap_on_slack_and_x(harness, x, clock):
 
 def test_weekly_chat_keeps_its_local_time_across_the_dst_change_and_skips_dates(harness, clock):
     chat = CHAT_FILE.replace("starts: 2026-12-01 17:00", "starts: 2027-02-23 17:00").replace(
-        "post_to_x: true", "post_to_x: false\nrepeat: weekly\nuntil: 2027-03-30\nskip: [2027-03-09]\nreminders: [1h]")
-    clock.set(datetime(2027, 2, 23, 0, 0, tzinfo=timezone.utc))
+        "post_to_x: true", "post_to_x: false\nrepeat: weekly\nuntil: 2027-03-30\nskip: [2027-03-09]\nreminders: [1h]"
+    )
+    clock.set(datetime(2027, 2, 23, 0, 0, tzinfo=UTC))
     schedule(harness, clock, chat)
     worker = sandbox_worker(harness, None, clock)
     try:
-        run_until(worker, clock, datetime(2027, 3, 31, tzinfo=timezone.utc))
+        run_until(worker, clock, datetime(2027, 3, 31, tzinfo=UTC))
     finally:
         worker.close()
     welcomes = [row for row in deliveries(harness) if row.key.split(":")[3] == "welcome"]
-    assert [row.key.split(":")[2] for row in welcomes] == ["2027-02-23", "2027-03-02", "2027-03-16", "2027-03-23",
-                                                          "2027-03-30"]
+    assert [row.key.split(":")[2] for row in welcomes] == [
+        "2027-02-23",
+        "2027-03-02",
+        "2027-03-16",
+        "2027-03-23",
+        "2027-03-30",
+    ]
     # 17:00 in Los Angeles is 01:00 UTC in winter (PST) and 00:00 UTC after March 14, 2027 (PDT).
     assert [row.due_at.hour for row in welcomes] == [1, 1, 0, 0, 0]
     assert all(row.state == "sent" for row in welcomes)
@@ -236,8 +255,10 @@ def test_a_cancelled_chat_posts_nothing_more(harness, clock):
 
 
 def test_spec_round_trips_through_the_database(session, team):
-    spec = parse_chat_file(CHAT_FILE.replace("duration: 30", "duration: 60\nrepeat: weekly\nuntil: 2027-06-01\n"
-                                             "skip: [2026-12-22]"), default_timezone="America/Los_Angeles")
+    spec = parse_chat_file(
+        CHAT_FILE.replace("duration: 30", "duration: 60\nrepeat: weekly\nuntil: 2027-06-01\nskip: [2026-12-22]"),
+        default_timezone="America/Los_Angeles",
+    )
     chat = store.create_chat(session, team, spec, MODERATOR, BEFORE)
     assert isinstance(chat.spec, ChatSpec)
     assert store.get_chat(session, chat.id, BEFORE).spec == spec
@@ -253,22 +274,28 @@ def test_the_sandbox_chat_lists_every_post_as_it_went_out_in_the_readers_zone(ha
     shown = out.getvalue()
     assert "<!date" not in shown
     # The demo chat starts a day and a half hour after now: 01:30 UTC on Dec 1, 5:30 PM on Nov 30 in Los Angeles.
-    assert ("Sun Nov 29, 5:30 PM PST  reminder-1440m  Slack #general\n"
-            "    :alarm_clock: *Feedback that moves learning* starts tomorrow\n"
-            "    tomorrow at 5:30 PM · #PLChat · 30 minutes") in shown
+    assert (
+        "Sun Nov 29, 5:30 PM PST  reminder-1440m  Slack #general\n"
+        "    :alarm_clock: *Feedback that moves learning* starts tomorrow\n"
+        "    tomorrow at 5:30 PM · #PLChat · 30 minutes"
+    ) in shown
     headings = [line for line in shown.splitlines() if line and not line.startswith(" ")]
-    q1, q2 = headings.index("Mon Nov 30, 5:35 PM PST  q1  Slack #general"), \
-        headings.index("Mon Nov 30, 5:42 PM PST  q2  Slack #general")
+    q1, q2 = (
+        headings.index("Mon Nov 30, 5:35 PM PST  q1  Slack #general"),
+        headings.index("Mon Nov 30, 5:42 PM PST  q2  Slack #general"),
+    )
     assert headings[q1 + 1] == "Mon Nov 30, 5:35 PM PST  q1  X, Bluesky, Mastodon"
-    assert headings[q1 + 2:q2] == [
+    assert headings[q1 + 2 : q2] == [
         "Mon Nov 30, 5:35 PM PST  answer on Slack, in the thread of Q1  @Ana",
         "Mon Nov 30, 5:35 PM PST  answer on X  @msfrizzle",
         "Mon Nov 30, 5:35 PM PST  answer on Bluesky, replying to Q1  @mrsvaughan.bsky.social",
-        "Mon Nov 30, 5:35 PM PST  answer on Mastodon  @mrdiaz@edutooters.net"]
+        "Mon Nov 30, 5:35 PM PST  answer on Mastodon  @mrdiaz@edutooters.net",
+    ]
     assert "answer on X  @msfrizzle\n    A1 Exit tickets: one glow, one grow #PLChat\n" in shown
     recap = shown.split("Mon Nov 30, 6:10 PM PST  recap  Slack #general\n", 1)[1]
-    assert recap.startswith("    :memo: *Recap: Feedback that moves learning* #PLChat\n"
-                            "      today at 5:30 PM · 4 people took part")
+    assert recap.startswith(
+        "    :memo: *Recap: Feedback that moves learning* #PLChat\n      today at 5:30 PM · 4 people took part"
+    )
     assert "• Peer review with a two-star rubric — @Ana" in recap  # stored without its A1, as every answer is
     assert headings[-1] == "Mon Nov 30, 6:10 PM PST  recap  X, Bluesky, Mastodon"
 

@@ -42,8 +42,13 @@ def harness(database: Database) -> Iterator[Harness]:
     """BotHarness(user) in a workspace of its own (so chats of other tests stay out of its lists), with U0MOD a
     configured moderator; every harness started here is stopped at the end."""
     team, started = new_team(), []
-    services = Services(database.sessions, clock=lambda: FIXED_NOW, rng=random.Random(1),
-                        moderators=frozenset({MODERATOR}), default_timezone=TZ)
+    services = Services(
+        database.sessions,
+        clock=lambda: FIXED_NOW,
+        rng=random.Random(1),
+        moderators=frozenset({MODERATOR}),
+        default_timezone=TZ,
+    )
 
     def start(user: str = TEACHER) -> BotHarness:
         workspace = payloads.Workspace(team_id=team, user_id=user, user_name=user.lower())
@@ -57,12 +62,24 @@ def harness(database: Database) -> Iterator[Harness]:
 
 
 def chat_spec(title: str = "Feedback that moves learning", **fields: object) -> ChatSpec:
-    return parse_chat_fields({
-        "title": title, "hashtag": "PLChat", "starts": f"{FIRST} 17:00", "timezone": TZ, "duration": 60,
-        "repeat": "weekly", "slack_channels": [CHANNEL], "post_to_x": False,
-        "questions": [{"at": 5, "text": "How do your students give each other feedback?"},
-                      {"at": 20, "text": "Which tool made feedback faster this year?"}], **fields,
-    }, default_timezone=TZ)
+    return parse_chat_fields(
+        {
+            "title": title,
+            "hashtag": "PLChat",
+            "starts": f"{FIRST} 17:00",
+            "timezone": TZ,
+            "duration": 60,
+            "repeat": "weekly",
+            "slack_channels": [CHANNEL],
+            "post_to_x": False,
+            "questions": [
+                {"at": 5, "text": "How do your students give each other feedback?"},
+                {"at": 20, "text": "Which tool made feedback faster this year?"},
+            ],
+            **fields,
+        },
+        default_timezone=TZ,
+    )
 
 
 def create(database: Database, team: str, spec: ChatSpec | None = None) -> ScheduledChat:
@@ -83,9 +100,17 @@ def team_chats(database: Database, team: str) -> list[ScheduledChat]:
 def form_values(**changes: object) -> dict:
     """view.state.values for the schedule form, as Slack sends them; `changes` replace a field's value."""
     fields: dict[str, object] = {
-        "title": "Feedback that moves learning", "hashtag": "PLChat", "starts": f"{FIRST} 17:00", "timezone": TZ,
-        "duration": "60", "repeat": "weekly", "until": "2027-06-01", "skip": "2026-12-22, 2026-12-29",
-        "slack_channels": [CHANNEL], "post_to_x": True, "reminders": "24h, 1h",
+        "title": "Feedback that moves learning",
+        "hashtag": "PLChat",
+        "starts": f"{FIRST} 17:00",
+        "timezone": TZ,
+        "duration": "60",
+        "repeat": "weekly",
+        "until": "2027-06-01",
+        "skip": "2026-12-22, 2026-12-29",
+        "slack_channels": [CHANNEL],
+        "post_to_x": True,
+        "reminders": "24h, 1h",
         "questions": "5: How do your students give each other feedback?\n15: Which tool made feedback faster?",
         **changes,
     }
@@ -98,8 +123,7 @@ def form_values(**changes: object) -> dict:
         elif name == "slack_channels":
             element = {"type": "multi_conversations_select", "selected_conversations": value}
         elif name == "post_to_x":
-            element = {"type": "checkboxes",
-                       "selected_options": [{"value": "post_to_x"}] if value else []}
+            element = {"type": "checkboxes", "selected_options": [{"value": "post_to_x"}] if value else []}
         else:
             element = {"type": "plain_text_input", "value": value}
         values[name] = {name: element}
@@ -142,15 +166,21 @@ def test_schedule_by_a_moderator_opens_the_form(harness: Harness) -> None:
     assert not exchange.hooks(), "the form is the whole answer"
 
 
-@pytest.mark.parametrize("changes, errors", [
-    ({"timezone": "Mars/Olympus_Mons"}, {"timezone": "is not a known time zone"}),
-    ({"questions": " \n "}, {"questions": "at least one question"}),
-    ({"questions": "5: " + "Why " * 80}, {"questions": "characters over"}),
-    ({"timezone": "Pacific time", "skip": "2026-12-23", "duration": "9"},
-     {"timezone": "not a known time zone", "skip": "is a Wednesday", "duration": "is 9 minutes"}),
-])
-def test_a_bad_form_is_answered_with_errors_under_its_fields(harness: Harness, database: Database,
-                                                             changes: dict, errors: dict[str, str]) -> None:
+@pytest.mark.parametrize(
+    ("changes", "errors"),
+    [
+        ({"timezone": "Mars/Olympus_Mons"}, {"timezone": "is not a known time zone"}),
+        ({"questions": " \n "}, {"questions": "at least one question"}),
+        ({"questions": "5: " + "Why " * 80}, {"questions": "characters over"}),
+        (
+            {"timezone": "Pacific time", "skip": "2026-12-23", "duration": "9"},
+            {"timezone": "not a known time zone", "skip": "is a Wednesday", "duration": "is 9 minutes"},
+        ),
+    ],
+)
+def test_a_bad_form_is_answered_with_errors_under_its_fields(
+    harness: Harness, database: Database, changes: dict, errors: dict[str, str]
+) -> None:
     bot = harness(MODERATOR)
     view = opened_form(bot)
 
@@ -175,11 +205,18 @@ def test_a_good_form_schedules_the_chat_and_tells_the_moderator(harness: Harness
     [chat] = team_chats(database, bot.workspace.team_id)
     spec = chat.spec
     assert (spec.title, spec.hashtag, spec.timezone, spec.duration, spec.repeat) == (
-        "Feedback that moves learning", "PLChat", TZ, 60, "weekly")
+        "Feedback that moves learning",
+        "PLChat",
+        TZ,
+        60,
+        "weekly",
+    )
     assert spec.until == date(2027, 6, 1) and spec.skip == (date(2026, 12, 22), date(2026, 12, 29))
     assert spec.slack_channels == (CHANNEL,) and spec.post_to_x is True
     assert [(q.at, q.text) for q in spec.questions] == [
-        (5, "How do your students give each other feedback?"), (15, "Which tool made feedback faster?")]
+        (5, "How do your students give each other feedback?"),
+        (15, "Which tool made feedback faster?"),
+    ]
     assert chat.next_start == datetime(2026, 12, 2, 1, 0, tzinfo=UTC)
     [dm] = exchange.api("chat.postMessage")
     assert dm.status == 200 and dm.args["channel"] == MODERATOR
@@ -233,7 +270,10 @@ def test_chats_lists_the_workspace_chats_with_buttons_for_moderators(harness: Ha
     assert "Feedback that moves learning" in text and "#PLChat" in text and "Another workspace" not in text
     assert f"<!date^{int(chat.next_start.timestamp())}^" in text
     assert {(b.action_id, b.value) for b in buttons(for_moderator)} == {
-        ("chat_edit", str(chat.id)), ("chat_skip", f"{chat.id}:{FIRST}"), ("chat_cancel", str(chat.id))}
+        ("chat_edit", str(chat.id)),
+        ("chat_skip", f"{chat.id}:{FIRST}"),
+        ("chat_cancel", str(chat.id)),
+    }
     assert "Feedback that moves learning" in all_text(for_teacher) and buttons(for_teacher) == []
 
 
@@ -296,15 +336,19 @@ def test_skip_next_skips_that_date_only(harness: Harness, database: Database) ->
     assert button(answer, "chat_skip").value == f"{chat.id}:2026-12-08", "the list shown after is up to date"
 
 
-@pytest.mark.parametrize("until, value, says", [
-    ("2027-06-01", "{id}:2026-12-02", "does not run on Wed 2026-12-02 (it runs on Tuesdays)"),
-    ("2027-06-01", "{id}:2026-12-22", "does not run on Tue 2026-12-22"),
-    ("2027-06-01", "{id}:2026-11-17", "does not run on Tue 2026-11-17"),
-    ("2027-06-01", "{id}:soon", "That button is out of date"),
-    (None, "{id}:2026-12-02", "does not run on Wed 2026-12-02"),  # a weekly chat without an end
-])
-def test_skip_with_a_stale_or_forged_date_is_explained(harness: Harness, database: Database, until: str | None,
-                                                      value: str, says: str) -> None:
+@pytest.mark.parametrize(
+    ("until", "value", "says"),
+    [
+        ("2027-06-01", "{id}:2026-12-02", "does not run on Wed 2026-12-02 (it runs on Tuesdays)"),
+        ("2027-06-01", "{id}:2026-12-22", "does not run on Tue 2026-12-22"),
+        ("2027-06-01", "{id}:2026-11-17", "does not run on Tue 2026-11-17"),
+        ("2027-06-01", "{id}:soon", "That button is out of date"),
+        (None, "{id}:2026-12-02", "does not run on Wed 2026-12-02"),  # a weekly chat without an end
+    ],
+)
+def test_skip_with_a_stale_or_forged_date_is_explained(
+    harness: Harness, database: Database, until: str | None, value: str, says: str
+) -> None:
     bot = harness(MODERATOR)
     chat = create(database, bot.workspace.team_id, chat_spec(until=until, skip=["2026-12-22"] if until else []))
 
@@ -364,26 +408,46 @@ def question_posted(bot: BotHarness, database: Database, chat_id: int, number: i
     message = bot.standin.seed_message(CHANNEL, "U0PLCHATBOT", f"Q{number} a question #PLChat")
     key = f"{store.subject(chat_id)}:{FIRST}:q{number}:slack:{CHANNEL}"
     with transaction(database.sessions) as session:
-        outbox.enqueue(session, [outbox.new_row(
-            key=key, team_id=team, subject=store.subject(chat_id), target="slack", channel=CHANNEL,
-            due_at=FIXED_NOW, expires_at=None, now=FIXED_NOW,
-            payload={"chat_id": chat_id, "occurrence": FIRST.isoformat(), "post": f"q{number}"})])
+        outbox.enqueue(
+            session,
+            [
+                outbox.new_row(
+                    key=key,
+                    team_id=team,
+                    subject=store.subject(chat_id),
+                    target="slack",
+                    channel=CHANNEL,
+                    due_at=FIXED_NOW,
+                    expires_at=None,
+                    now=FIXED_NOW,
+                    payload={"chat_id": chat_id, "occurrence": FIRST.isoformat(), "post": f"q{number}"},
+                )
+            ],
+        )
         row_id = session.scalar(select(DeliveryRecord.id).where(DeliveryRecord.key == key))
-        session.execute(update(DeliveryRecord).where(DeliveryRecord.id == row_id)
-                        .values(state="sent", sent_ref=message["ts"], finished_at=FIXED_NOW))
+        session.execute(
+            update(DeliveryRecord)
+            .where(DeliveryRecord.id == row_id)
+            .values(state="sent", sent_ref=message["ts"], finished_at=FIXED_NOW)
+        )
     return message["ts"]
 
 
-def thread_reply(bot: BotHarness, thread_ts: str, text: str, user: str = "U0ANSWER",
-                 channel: str = CHANNEL) -> dict:
+def thread_reply(bot: BotHarness, thread_ts: str, text: str, user: str = "U0ANSWER", channel: str = CHANNEL) -> dict:
     message = bot.standin.seed_message(channel, user, text, thread_ts=thread_ts)
     return {"type": "message", "channel": channel, "channel_type": "channel", **message}
 
 
 def chat_answers(database: Database, chat_id: int) -> list[tuple[ChatAnswer, TipRecord]]:
     with database.sessions() as session:
-        return list(session.execute(select(ChatAnswer, TipRecord).join(TipRecord, TipRecord.id == ChatAnswer.tip_id)
-                                    .where(ChatAnswer.chat_id == chat_id).order_by(TipRecord.id)).all())
+        return list(
+            session.execute(
+                select(ChatAnswer, TipRecord)
+                .join(TipRecord, TipRecord.id == ChatAnswer.tip_id)
+                .where(ChatAnswer.chat_id == chat_id)
+                .order_by(TipRecord.id)
+            ).all()
+        )
 
 
 def tips_of(database: Database, team: str) -> list[TipRecord]:
@@ -403,11 +467,16 @@ def test_a_reply_in_a_questions_thread_becomes_a_chat_tip(harness: Harness, data
     assert exchange.status == 200
     [(answer, tip)] = chat_answers(database, chat.id)
     assert (answer.team_id, answer.occurrence, answer.question, answer.participant) == (
-        bot.workspace.team_id, FIRST, 2, "U0ANSWER")
+        bot.workspace.team_id,
+        FIRST,
+        2,
+        "U0ANSWER",
+    )
     assert tip.source == "chat" and tip.author == "U0ANSWER" and tip.team_id == bot.workspace.team_id
     assert "Exit tickets on sticky notes" in tip.text and "assessment" in tip.tags
-    assert tip.source_ref == f"{CHANNEL}:{event['ts']}" and tip.permalink and event["ts"].replace(".", "") in \
-        tip.permalink
+    assert (
+        tip.source_ref == f"{CHANNEL}:{event['ts']}" and tip.permalink and event["ts"].replace(".", "") in tip.permalink
+    )
     assert not exchange.api("chat.postMessage"), "answers are saved quietly: the thread is the conversation"
 
 
@@ -422,8 +491,9 @@ def test_the_same_reply_delivered_twice_is_saved_once(harness: Harness, database
     assert len(chat_answers(database, chat.id)) == 1
 
 
-@pytest.mark.parametrize("kind", ["unrelated thread", "other channel", "bot reply", "edit", "thread parent",
-                                  "emoji codes", "emoji"])
+@pytest.mark.parametrize(
+    "kind", ["unrelated thread", "other channel", "bot reply", "edit", "thread parent", "emoji codes", "emoji"]
+)
 def test_replies_that_are_not_answers_save_nothing(harness: Harness, database: Database, kind: str) -> None:
     bot = harness(TEACHER)
     chat = create(database, bot.workspace.team_id)
@@ -450,8 +520,7 @@ def test_replies_that_are_not_answers_save_nothing(harness: Harness, database: D
     assert chat_answers(database, chat.id) == [] and tips_of(database, bot.workspace.team_id) == []
 
 
-def test_a_reply_under_another_workspaces_question_is_not_saved_here(harness: Harness,
-                                                                    database: Database) -> None:
+def test_a_reply_under_another_workspaces_question_is_not_saved_here(harness: Harness, database: Database) -> None:
     bot = harness(TEACHER)
     elsewhere = create(database, new_team())
     # The same channel id and ts, but the question was the other workspace's.
@@ -468,16 +537,30 @@ def question_on_its_way(bot: BotHarness, database: Database, chat_id: int) -> tu
     message = bot.standin.seed_message(CHANNEL, "U0PLCHATBOT", "Q1 a question #PLChat")
     key = f"{store.subject(chat_id)}:{FIRST}:q1:slack:{CHANNEL}"
     with transaction(database.sessions) as session:
-        outbox.enqueue(session, [outbox.new_row(
-            key=key, team_id=bot.workspace.team_id, subject=store.subject(chat_id), target="slack",
-            channel=CHANNEL, due_at=FIXED_NOW, expires_at=None, now=FIXED_NOW,
-            payload={"chat_id": chat_id, "occurrence": FIRST.isoformat(), "post": "q1"}) | {"state": "sending"}])
+        outbox.enqueue(
+            session,
+            [
+                outbox.new_row(
+                    key=key,
+                    team_id=bot.workspace.team_id,
+                    subject=store.subject(chat_id),
+                    target="slack",
+                    channel=CHANNEL,
+                    due_at=FIXED_NOW,
+                    expires_at=None,
+                    now=FIXED_NOW,
+                    payload={"chat_id": chat_id, "occurrence": FIRST.isoformat(), "post": "q1"},
+                )
+                | {"state": "sending"}
+            ],
+        )
         row_id = session.scalar(select(DeliveryRecord.id).where(DeliveryRecord.key == key))
     return row_id, message["ts"]
 
 
-def test_a_reply_before_its_questions_ts_is_recorded_is_kept_and_saved_once_it_is(harness: Harness,
-                                                                                 database: Database) -> None:
+def test_a_reply_before_its_questions_ts_is_recorded_is_kept_and_saved_once_it_is(
+    harness: Harness, database: Database
+) -> None:
     bot = harness(TEACHER)
     chat = create(database, bot.workspace.team_id)
     row_id, ts = question_on_its_way(bot, database, chat.id)
@@ -486,8 +569,11 @@ def test_a_reply_before_its_questions_ts_is_recorded_is_kept_and_saved_once_it_i
     assert chat_answers(database, chat.id) == [], "not known as a question yet"
     with transaction(database.sessions) as session:
         assert answers.adopt_waiting(session, FIXED_NOW) == 0, "still not known: kept waiting"
-        session.execute(update(DeliveryRecord).where(DeliveryRecord.id == row_id)
-                        .values(state="sent", sent_ref=ts, finished_at=FIXED_NOW))
+        session.execute(
+            update(DeliveryRecord)
+            .where(DeliveryRecord.id == row_id)
+            .values(state="sent", sent_ref=ts, finished_at=FIXED_NOW)
+        )
     with transaction(database.sessions) as session:
         assert answers.adopt_waiting(session, FIXED_NOW) == 1
 
@@ -499,8 +585,9 @@ def test_a_reply_before_its_questions_ts_is_recorded_is_kept_and_saved_once_it_i
         assert session.scalar(select(func.count()).select_from(WaitingReply)) == 0
 
 
-def test_a_kept_reply_whose_thread_never_becomes_a_question_is_dropped_after_a_day(harness: Harness,
-                                                                                  database: Database) -> None:
+def test_a_kept_reply_whose_thread_never_becomes_a_question_is_dropped_after_a_day(
+    harness: Harness, database: Database
+) -> None:
     bot = harness(TEACHER)
     chat = create(database, bot.workspace.team_id)
     question_on_its_way(bot, database, chat.id)
@@ -508,11 +595,16 @@ def test_a_kept_reply_whose_thread_never_becomes_a_question_is_dropped_after_a_d
 
     bot.event(thread_reply(bot, lunch["ts"], "Pizza, obviously"))  # kept: a question is on its way here
     with transaction(database.sessions) as session:
-        kept = session.scalar(select(func.count()).select_from(WaitingReply)
-                              .where(WaitingReply.channel == CHANNEL, WaitingReply.thread_ts == lunch["ts"]))
+        kept = session.scalar(
+            select(func.count())
+            .select_from(WaitingReply)
+            .where(WaitingReply.channel == CHANNEL, WaitingReply.thread_ts == lunch["ts"])
+        )
         assert kept == 1
         answers.adopt_waiting(session, FIXED_NOW + answers.REPLIES_WAIT + timedelta(minutes=1))
     with database.sessions() as session:
-        assert session.scalar(select(func.count()).select_from(WaitingReply)
-                              .where(WaitingReply.thread_ts == lunch["ts"])) == 0
+        assert (
+            session.scalar(select(func.count()).select_from(WaitingReply).where(WaitingReply.thread_ts == lunch["ts"]))
+            == 0
+        )
     assert tips_of(database, bot.workspace.team_id) == []

@@ -58,10 +58,20 @@ def web(database: Database, clock: Clock) -> WsgiApp:
 
 def call(web: WsgiApp, path: str, method: str = "GET", query: str = "") -> Response:
     environ = {
-        "REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": query, "SERVER_NAME": "plchat.example",
-        "SERVER_PORT": "443", "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.url_scheme": "https",
-        "wsgi.input": io.BytesIO(b""), "wsgi.errors": io.StringIO(), "wsgi.version": (1, 0),
-        "wsgi.multithread": False, "wsgi.multiprocess": False, "wsgi.run_once": False, "CONTENT_LENGTH": "0",
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "SERVER_NAME": "plchat.example",
+        "SERVER_PORT": "443",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "wsgi.url_scheme": "https",
+        "wsgi.input": io.BytesIO(b""),
+        "wsgi.errors": io.StringIO(),
+        "wsgi.version": (1, 0),
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+        "CONTENT_LENGTH": "0",
     }
     started: list[tuple[str, list[tuple[str, str]]]] = []
     body = b"".join(web(environ, lambda status, headers, exc_info=None: started.append((status, headers))))
@@ -70,13 +80,26 @@ def call(web: WsgiApp, path: str, method: str = "GET", query: str = "") -> Respo
 
 
 def chat_spec(title: str = "Feedback that moves learning", **fields: object) -> ChatSpec:
-    return parse_chat_fields({
-        "title": title, "hashtag": "PLChat", "starts": "2026-12-01 17:00", "timezone": TZ, "duration": 60,
-        "repeat": "weekly", "until": "2027-06-01", "skip": ["2026-12-22", "2026-12-29"],
-        "slack_channels": ["C0PLCHAT"], "post_to_x": True,
-        "questions": [{"at": 5, "text": "How do your students give each other feedback?"},
-                      {"at": 20, "text": "Which tool made feedback faster this year?"}], **fields,
-    }, default_timezone=TZ)
+    return parse_chat_fields(
+        {
+            "title": title,
+            "hashtag": "PLChat",
+            "starts": "2026-12-01 17:00",
+            "timezone": TZ,
+            "duration": 60,
+            "repeat": "weekly",
+            "until": "2027-06-01",
+            "skip": ["2026-12-22", "2026-12-29"],
+            "slack_channels": ["C0PLCHAT"],
+            "post_to_x": True,
+            "questions": [
+                {"at": 5, "text": "How do your students give each other feedback?"},
+                {"at": 20, "text": "Which tool made feedback faster this year?"},
+            ],
+            **fields,
+        },
+        default_timezone=TZ,
+    )
 
 
 def create(database: Database, team: str, spec: ChatSpec) -> ScheduledChat:
@@ -94,8 +117,11 @@ def events(body: bytes) -> dict[str, icalendar.Event]:
 
 def test_calendar_has_one_event_per_upcoming_chat_with_its_rule(web: WsgiApp, database: Database, team: str) -> None:
     weekly = create(database, team, chat_spec())
-    once = create(database, team, chat_spec("A one-off", repeat="none", until=None, skip=[],
-                                            starts="2026-12-03 09:30", timezone="Europe/London"))
+    once = create(
+        database,
+        team,
+        chat_spec("A one-off", repeat="none", until=None, skip=[], starts="2026-12-03 09:30", timezone="Europe/London"),
+    )
     cancelled = create(database, team, chat_spec("Called off"))
     with transaction(database.sessions) as session:
         store.cancel_chat(session, cancelled.id, FIXED_NOW)
@@ -119,8 +145,9 @@ def test_calendar_has_one_event_per_upcoming_chat_with_its_rule(web: WsgiApp, da
     assert str(event["url"]) == f"{SITE}chats/{weekly.id}"
     assert "Q2 (20 min in): Which tool made feedback faster this year?" in str(event["description"])
     single = found[f"chat-{once.id}@plchat"]
-    assert "rrule" not in single and single.decoded("dtstart") == datetime(2026, 12, 3, 9, 30,
-                                                                           tzinfo=ZoneInfo("Europe/London"))
+    assert "rrule" not in single and single.decoded("dtstart") == datetime(
+        2026, 12, 3, 9, 30, tzinfo=ZoneInfo("Europe/London")
+    )
     zones = {str(zone["tzid"]) for zone in icalendar.Calendar.from_ical(response.body).walk("VTIMEZONE")}
     assert {TZ, "Europe/London"} <= zones
 
@@ -133,8 +160,7 @@ def test_calendar_without_a_team_lists_every_workspace(web: WsgiApp, database: D
     assert {f"chat-{first.id}@plchat", f"chat-{second.id}@plchat"} <= set(found)
 
 
-def test_calendar_leaves_out_chats_that_are_over(web: WsgiApp, database: Database, clock: Clock,
-                                                 team: str) -> None:
+def test_calendar_leaves_out_chats_that_are_over(web: WsgiApp, database: Database, clock: Clock, team: str) -> None:
     chat = create(database, team, chat_spec("Ends soon", until="2026-12-08", skip=[]))
     assert f"chat-{chat.id}@plchat" in events(call(web, "/chats.ics", query=f"team={team}").body)
 
@@ -161,13 +187,21 @@ def test_calendar_escapes_hostile_titles_as_ical_text(web: WsgiApp, database: Da
 def seed_answers(database: Database, team: str, chat_id: int, day: date) -> None:
     with transaction(database.sessions) as session:
         for number, (user, text) in enumerate([("U0ANA", HOSTILE), ("U0BEN", "Two stars and a wish")], 1):
-            tip = NewTip(team, user, user, text, "chat", source_ref=f"C0PLCHAT:17000000{number}.000100",
-                         permalink="javascript:alert(1)" if number == 1 else "https://x.slack.com/p1")
+            tip = NewTip(
+                team,
+                user,
+                user,
+                text,
+                "chat",
+                source_ref=f"C0PLCHAT:17000000{number}.000100",
+                permalink="javascript:alert(1)" if number == 1 else "https://x.slack.com/p1",
+            )
             answers.save_answer(session, QuestionRef(chat_id, team, day, number), tip, user, FIXED_NOW)
 
 
-def test_archive_shows_the_latest_occurrence_with_answers_escaped(web: WsgiApp, database: Database,
-                                                                  clock: Clock, team: str) -> None:
+def test_archive_shows_the_latest_occurrence_with_answers_escaped(
+    web: WsgiApp, database: Database, clock: Clock, team: str
+) -> None:
     chat = create(database, team, chat_spec())
     seed_answers(database, team, chat.id, date(2026, 12, 1))
     clock.now = datetime(2026, 12, 10, tzinfo=UTC)  # Dec 8's chat has run since: it has no answers
@@ -205,8 +239,9 @@ def test_archive_of_an_unknown_chat_is_404(web: WsgiApp) -> None:
     assert response.body == b"There is no chat 987654321."
 
 
-def test_archive_of_a_chat_that_has_not_run_yet_is_404_with_a_message(web: WsgiApp, database: Database,
-                                                                      team: str) -> None:
+def test_archive_of_a_chat_that_has_not_run_yet_is_404_with_a_message(
+    web: WsgiApp, database: Database, team: str
+) -> None:
     chat = create(database, team, chat_spec())
 
     response = call(web, f"/chats/{chat.id}")

@@ -10,8 +10,8 @@ import logging
 import re
 import shutil
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from hypothesis import given
@@ -64,8 +64,14 @@ def test_plays_check_accepts_the_shipped_playbook() -> None:
 def test_plays_check_names_the_bad_file_and_field(tmp_path: Path) -> None:
     plays = Path(shutil.copytree(PLAYS_DIR, tmp_path / "plays"))
     bad = plays / "reassessment-pass.md"
-    bad.write_text("".join(line for line in bad.read_text(encoding="utf-8").splitlines(keepends=True)
-                           if not line.startswith("summary:")), encoding="utf-8")
+    bad.write_text(
+        "".join(
+            line
+            for line in bad.read_text(encoding="utf-8").splitlines(keepends=True)
+            if not line.startswith("summary:")
+        ),
+        encoding="utf-8",
+    )
 
     result = invoke("plays", "check", "--dir", str(plays))
 
@@ -130,23 +136,31 @@ def test_unmigrated_database_gets_a_message_not_a_traceback(database_url: str, c
     assert "Traceback" not in result.output
 
 
-def test_a_sandbox_moderator_makes_a_play_from_a_tip_with_the_forms(database_url: str, tmp_path: Path,
-                                                                     root_log_level: None,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_sandbox_moderator_makes_a_play_from_a_tip_with_the_forms(
+    database_url: str, tmp_path: Path, root_log_level: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("PLCHAT_MODERATORS", "U0TEACHER")
     script = tmp_path / "script.txt"
-    script.write_text("\n".join([
-        "/tip Hang a sand timer at every station. Groups rotate when it runs out. #station-rotation",
-        "/tips sand timer",
-        "5",  # Make a play (after Share, Edit, Delete and Hide: no Helpful on one's own tip)
-        "submit a sixth-grade class",  # not named: the console says how
-        "submit looks=A sixth-grade class",  # no such field
-        ("submit looks_like=A sixth-grade class keeps moving while the teacher works with one group. "
-         "| watch_out=Timers that are too loud\\nSkipping the clean-up minute "
-         "| title=Sand timers run the rotation"),
-        "1",  # Publish
-        "/play sand timers",
-    ]) + "\n", encoding="utf-8")
+    script.write_text(
+        "\n".join(
+            [
+                "/tip Hang a sand timer at every station. Groups rotate when it runs out. #station-rotation",
+                "/tips sand timer",
+                "5",  # Make a play (after Share, Edit, Delete and Hide: no Helpful on one's own tip)
+                "submit a sixth-grade class",  # not named: the console says how
+                "submit looks=A sixth-grade class",  # no such field
+                (
+                    "submit looks_like=A sixth-grade class keeps moving while the teacher works with one group. "
+                    "| watch_out=Timers that are too loud\\nSkipping the clean-up minute "
+                    "| title=Sand timers run the rotation"
+                ),
+                "1",  # Publish
+                "/play sand timers",
+            ]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
 
     result = invoke("sandbox", "--script", str(script))
 
@@ -195,7 +209,8 @@ def sandbox_script(tmp_path: Path, *lines: str) -> Result:
 
 @pytest.mark.skipif(sys.platform != "linux", reason="platformdirs reads XDG_DATA_HOME only on Linux")
 def test_the_sandbox_keeps_its_own_database_and_leaves_database_url_alone(
-        database_url: str, tmp_path: Path, user_data: Path, root_log_level: None) -> None:
+    database_url: str, tmp_path: Path, user_data: Path, root_log_level: None
+) -> None:
     assert invoke("db", "upgrade").exit_code == 0
     installed = Path(database_url.removeprefix("sqlite:///"))
     before = installed.read_bytes()
@@ -216,8 +231,9 @@ def test_the_sandbox_keeps_its_own_database_and_leaves_database_url_alone(
         engine.dispose()
 
 
-def test_the_sandbox_uses_the_database_given_with_the_option(database_url: str, tmp_path: Path,
-                                                            root_log_level: None) -> None:
+def test_the_sandbox_uses_the_database_given_with_the_option(
+    database_url: str, tmp_path: Path, root_log_level: None
+) -> None:
     chosen = tmp_path / "mine.db"
 
     script = tmp_path / "script.txt"
@@ -230,23 +246,31 @@ def test_the_sandbox_uses_the_database_given_with_the_option(database_url: str, 
 
 
 def test_sandbox_forms_list_their_options_and_refuse_one_they_do_not_offer(
-        tmp_path: Path, root_log_level: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, root_log_level: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("PLCHAT_MODERATORS", "U0TEACHER")
 
     result = sandbox_script(
-        tmp_path, "/plchat schedule",
+        tmp_path,
+        "/plchat schedule",
         "submit post_to_x=threads | title=Rotation chat | hashtag=PLChat | starts=2031-01-14 17:00 | questions=5: Hi?",
         "submit post_to_x=bluesky, post_to_mastodon | repeat=Just once | title=Rotation chat | hashtag=PLChat | "
         "starts=2031-01-14 17:00 | questions=5: Hi?",
-        "/tip", "submit Timers at every station | routines | grade 20")
+        "/tip",
+        "submit Timers at every station | routines | grade 20",
+    )
 
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "Repeat: Every week\n    one of: weekly (Every week), none (Just once)" in out
-    assert ("Also post on: (none chosen)\n    any of, comma separated: post_to_x (X), post_to_bluesky (Bluesky), "
-            "post_to_mastodon (Mastodon)") in out
-    assert ("post_to_x has no option 'threads'. Choose any of, comma separated: post_to_x (X), post_to_bluesky "
-            "(Bluesky), post_to_mastodon (Mastodon).") in out
+    assert (
+        "Also post on: (none chosen)\n    any of, comma separated: post_to_x (X), post_to_bluesky (Bluesky), "
+        "post_to_mastodon (Mastodon)"
+    ) in out
+    assert (
+        "post_to_x has no option 'threads'. Choose any of, comma separated: post_to_x (X), post_to_bluesky "
+        "(Bluesky), post_to_mastodon (Mastodon)."
+    ) in out
     scheduled = out.split("post_to_mastodon | repeat=Just once", 1)[1]
     assert "Rotation chat" in scheduled and "Once · in #general · 1 question · on Bluesky, Mastodon" in scheduled
     assert "Grade band: (none chosen)\n    one of: " in out
@@ -254,8 +278,14 @@ def test_sandbox_forms_list_their_options_and_refuse_one_they_do_not_offer(
 
 
 def test_sandbox_knows_its_people_by_name(tmp_path: Path, root_log_level: None) -> None:
-    result = sandbox_script(tmp_path, "save Exit slips on sticky notes #assessment", "/tip Timers at every station",
-                            "/tips from:@Ana", "/tips #assessment from:@ana since:2026-09-01", "/tips from:@Bob")
+    result = sandbox_script(
+        tmp_path,
+        "save Exit slips on sticky notes #assessment",
+        "/tip Timers at every station",
+        "/tips from:@Ana",
+        "/tips #assessment from:@ana since:2026-09-01",
+        "/tips from:@Bob",
+    )
 
     assert result.exit_code == 0, result.output
     out = result.stdout
@@ -269,11 +299,13 @@ def test_sandbox_knows_its_people_by_name(tmp_path: Path, root_log_level: None) 
 
 
 def test_mentions_are_sent_as_slack_sends_a_person_picked_from_the_menu() -> None:
-    text, unknown = escaped_text("from:@Ana @teacher, @here #general #assessment ana@school.org @Bob.",
-                                 SANDBOX_PEOPLE, {"C0GENERAL": "general"})
+    text, unknown = escaped_text(
+        "from:@Ana @teacher, @here #general #assessment ana@school.org @Bob.", SANDBOX_PEOPLE, {"C0GENERAL": "general"}
+    )
 
-    assert text == ("from:<@U0ANA|ana> <@U0TEACHER|teacher>, <!here> <#C0GENERAL|general> #assessment "
-                    "ana@school.org @Bob.")
+    assert text == (
+        "from:<@U0ANA|ana> <@U0TEACHER|teacher>, <!here> <#C0GENERAL|general> #assessment ana@school.org @Bob."
+    )
     assert unknown == ["Bob"]
 
 

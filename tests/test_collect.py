@@ -7,7 +7,7 @@ databases."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from conftest import CHAT_MODERATOR
@@ -39,7 +39,7 @@ questions:
   - at: 15
     text: "Which tool made feedback faster this year?"
 """
-START = datetime(2026, 12, 2, 1, 0, tzinfo=timezone.utc)  # 17:00 in Los Angeles on Dec 1
+START = datetime(2026, 12, 2, 1, 0, tzinfo=UTC)  # 17:00 in Los Angeles on Dec 1
 TIMELINE = "/api/v1/timelines/tag/:hashtag"
 
 
@@ -54,8 +54,7 @@ def clock() -> FakeClock:
 
 
 def schedule(harness, clock, *, bluesky: bool = False, mastodon: bool = False) -> int:
-    return schedule_chat(harness, clock, CHAT_FILE.format(bluesky=str(bluesky).lower(),
-                                                          mastodon=str(mastodon).lower()))
+    return schedule_chat(harness, clock, CHAT_FILE.format(bluesky=str(bluesky).lower(), mastodon=str(mastodon).lower()))
 
 
 def tips(harness, source: str) -> list[str]:
@@ -72,14 +71,21 @@ def progress(harness, chat_id: int, network: str) -> ChatRead:
 
 def question_ref(harness, network: str, number: int = 1) -> str:
     with harness.database.sessions() as session:
-        return session.scalar(select(DeliveryRecord.sent_ref).where(
-            DeliveryRecord.target == network, DeliveryRecord.key.contains(f":q{number}:"),
-            DeliveryRecord.state == "sent"))
+        return session.scalar(
+            select(DeliveryRecord.sent_ref).where(
+                DeliveryRecord.target == network,
+                DeliveryRecord.key.contains(f":q{number}:"),
+                DeliveryRecord.state == "sent",
+            )
+        )
 
 
 def moderator_notices(harness) -> list[str]:
-    return [call.args.get("text", "") for call in harness.standin.calls_to("chat.postMessage")
-            if call.args.get("channel") == CHAT_MODERATOR]
+    return [
+        call.args.get("text", "")
+        for call in harness.standin.calls_to("chat.postMessage")
+        if call.args.get("channel") == CHAT_MODERATOR
+    ]
 
 
 # -- a failed read keeps the rest ----------------------------------------------------------------------------
@@ -108,15 +114,17 @@ def test_a_failed_thread_read_keeps_the_answers_the_search_found(harness, bluesk
     assert moderator_notices(harness) == [], "a failure for a while is no refusal"
 
 
-def test_a_failed_page_keeps_the_pages_before_it_and_the_cursor_loses_and_doubles_nothing(harness, mastodon,
-                                                                                          clock):
+def test_a_failed_page_keeps_the_pages_before_it_and_the_cursor_loses_and_doubles_nothing(harness, mastodon, clock):
     chat_id = schedule(harness, clock, mastodon=True)
     worker = sandbox_worker(harness, None, clock, mastodon=mastodon)
     try:
         run_until(worker, clock, START + timedelta(minutes=5, seconds=30))
         for number in range(PAGE + 5):  # two pages
-            mastodon.add_status(f"t{number}@edutooters.net", f"A1 Idea number {number} #PLChat",
-                                clock() + timedelta(milliseconds=number))
+            mastodon.add_status(
+                f"t{number}@edutooters.net",
+                f"A1 Idea number {number} #PLChat",
+                clock() + timedelta(milliseconds=number),
+            )
         mastodon.inject(TIMELINE, delay=0.001)  # the first page is read as usual,
         mastodon.inject(TIMELINE, status=503)  # the second fails
         clock.advance(timedelta(seconds=30))
@@ -129,7 +137,9 @@ def test_a_failed_page_keeps_the_pages_before_it_and_the_cursor_loses_and_double
     finally:
         worker.close()
     saved = tips(harness, "mastodon")
-    assert sorted(saved) == sorted(f"Idea number {n}" for n in range(PAGE + 5)), "none lost, none twice"  # stored without A1 and the chat tag
+    assert sorted(saved) == sorted(f"Idea number {n}" for n in range(PAGE + 5)), (
+        "none lost, none twice"
+    )  # stored without A1 and the chat tag
     reads = [call.query.get("min_id") for call in mastodon.calls_to(TIMELINE)]
     assert reads[-1] == first.cursor, "the pass after the failure went on from the last page read"
 
@@ -177,18 +187,26 @@ def test_a_refused_mastodon_read_is_read_denied(mastodon, clock, status):
     mastodon.inject(TIMELINE, status=status, error="This action is outside the authorized scopes")
     page = account.read_tag("PLChat", cursor=None, since=clock() - timedelta(hours=1), until=clock(), budget=5)
     assert isinstance(page.error, ReadDenied) and page.posts == []
-    mastodon.inject("/api/v1/statuses/:id/context", status=status, error="This action is outside the authorized "
-                                                                          "scopes")
+    mastodon.inject("/api/v1/statuses/:id/context", status=status, error="This action is outside the authorized scopes")
     with pytest.raises(ReadDenied):
         account.replies(mastodon.add_status("ana@mastodon.social", "Q?"), budget=5)
 
 
 def test_a_deleted_question_has_no_replies_but_a_refused_thread_is_read_denied(harness, bluesky, mastodon, clock):
-    sky = BlueskyAccount(handle=bluesky.handle, app_password=bluesky.password, service_url=bluesky.base_url,
-                         sessions=harness.database.sessions, clock=clock, timeout=5)
+    sky = BlueskyAccount(
+        handle=bluesky.handle,
+        app_password=bluesky.password,
+        service_url=bluesky.base_url,
+        sessions=harness.database.sessions,
+        clock=clock,
+        timeout=5,
+    )
     assert sky.replies("3kgonegonegon", budget=5).posts == []  # getPostThread: 400 NotFound
-    bluesky.inject("app.bsky.feed.getPostThread", error="InvalidRequest",
-                   message="No service configured for app.bsky.feed.getPostThread")
+    bluesky.inject(
+        "app.bsky.feed.getPostThread",
+        error="InvalidRequest",
+        message="No service configured for app.bsky.feed.getPostThread",
+    )
     with pytest.raises(ReadDenied, match="No service configured"):
         sky.replies("3kgonegonegon", budget=5)
     toot = MastodonAccount(base_url=mastodon.base_url, access_token=mastodon.token, clock=clock, timeout=5)

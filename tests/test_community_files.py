@@ -7,9 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import FIXED_NOW, new_team
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
-from conftest import FIXED_NOW, new_team
 from typer.testing import CliRunner, Result
 
 from bot import community, grades, plays
@@ -26,8 +26,10 @@ from bot.tips.records import NewTip
 runner = CliRunner()
 MODERATOR = "U0MOD"
 STEPS = "Hand each group a card with three roles.\nSwap the roles every Friday."
-LOOKS_LIKE = ("In a seventh-grade science lab the recorder, the materials lead and the timekeeper change each "
-              "week, so every student practises each job before the unit ends.")
+LOOKS_LIKE = (
+    "In a seventh-grade science lab the recorder, the materials lead and the timekeeper change each "
+    "week, so every student practises each job before the unit ends."
+)
 
 
 def invoke(*args: str) -> Result:
@@ -50,13 +52,26 @@ def installed(database: Database) -> str:
 
 def publish(database: Database, team: str, title: str, author: str = "U0ANA") -> plays.Play:
     with transaction(database.sessions) as session:
-        tip = store.save_tip(session, NewTip(team, author, author, f"{title}: roles that rotate weekly.", "command"),
-                             FIXED_NOW, check_similar=False).tip
-        fields = community.DraftFields(title, "project-based", "Rotating roles give every student each job in a "
-                                       "group project.", STEPS, LOOKS_LIKE, "Roles nobody explains.\nSkipping the swap.",
-                                       ("6-8", "9-12"), "Five minutes a week", "group roles, projects")
-        saved = community.save_draft(session, team, MODERATOR, {MODERATOR},
-                                     community.Draft(None, fields, (tip.id,), (tip.author,)), FIXED_NOW)
+        tip = store.save_tip(
+            session,
+            NewTip(team, author, author, f"{title}: roles that rotate weekly.", "command"),
+            FIXED_NOW,
+            check_similar=False,
+        ).tip
+        fields = community.DraftFields(
+            title,
+            "project-based",
+            "Rotating roles give every student each job in a group project.",
+            STEPS,
+            LOOKS_LIKE,
+            "Roles nobody explains.\nSkipping the swap.",
+            ("6-8", "9-12"),
+            "Five minutes a week",
+            "group roles, projects",
+        )
+        saved = community.save_draft(
+            session, team, MODERATOR, {MODERATOR}, community.Draft(None, fields, (tip.id,), (tip.author,)), FIXED_NOW
+        )
         done = community.publish(session, team, MODERATOR, {MODERATOR}, saved.id, FIXED_NOW)
     assert done is not None
     return done.play
@@ -64,12 +79,16 @@ def publish(database: Database, team: str, title: str, author: str = "U0ANA") ->
 
 def own_plays(database: Database, team: str) -> dict[str, str]:
     with database.sessions() as session:
-        return {p.slug: play_markdown(p) for p in plays.plays_in_category(session, "project-based", team=team)
-                if p.from_community}
+        return {
+            p.slug: play_markdown(p)
+            for p in plays.plays_in_category(session, "project-based", team=team)
+            if p.from_community
+        }
 
 
-def test_export_then_import_round_trips_into_another_workspace_and_back(url: str, database: Database,
-                                                                         tmp_path: Path) -> None:
+def test_export_then_import_round_trips_into_another_workspace_and_back(
+    url: str, database: Database, tmp_path: Path
+) -> None:
     team, other = new_team(), installed(database)
     first = publish(database, team, "Rotating group roles")
     second = publish(database, team, "Rotating group roles", author="x:ben")  # same title: a slug of its own
@@ -90,13 +109,15 @@ def test_export_then_import_round_trips_into_another_workspace_and_back(url: str
     again = invoke("plays", "import", str(out), "--team", team)
     assert again.exit_code == 0 and "2 unchanged" in again.output
     edited = out / f"{first.slug}.md"
-    edited.write_text(edited.read_text(encoding="utf-8").replace("Five minutes a week", "Ten minutes a week"),
-                      encoding="utf-8")
+    edited.write_text(
+        edited.read_text(encoding="utf-8").replace("Five minutes a week", "Ten minutes a week"), encoding="utf-8"
+    )
     changed = invoke("plays", "import", str(out), "--team", team)
     assert changed.exit_code == 0 and "1 updated" in changed.output and "1 unchanged" in changed.output
     with database.sessions() as session:
-        assert community.ready_tips(session, team, limit=10, votes=0) == [], \
+        assert community.ready_tips(session, team, limit=10, votes=0) == [], (
             "re-importing keeps which tips the plays were made from, so they are not suggested again"
+        )
     assert own_plays(database, team) == {p.stem: p.read_text(encoding="utf-8") for p in out.glob("*.md")}
 
 
@@ -107,22 +128,39 @@ def variant(slug: str) -> str:
     return GOOD.replace("slug: station-rotation-starter", f"slug: {slug}")
 
 
-@pytest.mark.parametrize("name, content, says", [
-    ("not-utf8.md", b"---\nslug: not-utf8\n---\n\xff\xfe", "not UTF-8"),
-    ("no-front.md", "## Try this\nNothing above me.", "front matter"),
-    ("hostile-title.md", variant("hostile-title").replace("title: Start a three-station rotation",
-                                                          "title: <!channel> Start a three-station rotation"),
-     "title"),
-    ("control-body.md", variant("control-body").replace("## Watch out for", "## Watch out for\n\x07\x1b[31m"),
-     "control characters"),
-    ("missing-section.md", variant("missing-section").replace("## What it looks like", "## Something else"),
-     "sections"),
-    ("station-rotation-starter.md", GOOD, "shared playbook"),
-    ("bad-notes.md", variant("bad-notes") + "\n## Grade-band notes\n### college\nNot a band at all, really.\n",
-     "Grade-band notes"),
-])
-def test_bad_files_are_refused_by_name_and_the_good_ones_kept(url: str, database: Database, tmp_path: Path,
-                                                              name: str, content: str | bytes, says: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "content", "says"),
+    [
+        ("not-utf8.md", b"---\nslug: not-utf8\n---\n\xff\xfe", "not UTF-8"),
+        ("no-front.md", "## Try this\nNothing above me.", "front matter"),
+        (
+            "hostile-title.md",
+            variant("hostile-title").replace(
+                "title: Start a three-station rotation", "title: <!channel> Start a three-station rotation"
+            ),
+            "title",
+        ),
+        (
+            "control-body.md",
+            variant("control-body").replace("## Watch out for", "## Watch out for\n\x07\x1b[31m"),
+            "control characters",
+        ),
+        (
+            "missing-section.md",
+            variant("missing-section").replace("## What it looks like", "## Something else"),
+            "sections",
+        ),
+        ("station-rotation-starter.md", GOOD, "shared playbook"),
+        (
+            "bad-notes.md",
+            variant("bad-notes") + "\n## Grade-band notes\n### college\nNot a band at all, really.\n",
+            "Grade-band notes",
+        ),
+    ],
+)
+def test_bad_files_are_refused_by_name_and_the_good_ones_kept(
+    url: str, database: Database, tmp_path: Path, name: str, content: str | bytes, says: str
+) -> None:
     team = installed(database)
     folder = tmp_path / "in"
     folder.mkdir()
@@ -143,8 +181,12 @@ def test_a_refused_file_names_every_problem_and_counts_once(url: str, database: 
     folder = tmp_path / "in"
     folder.mkdir()
     bad = folder / "two-faults.md"
-    bad.write_text(variant("two-faults").replace("title: Start a three-station rotation", "title: A & B")
-                   .replace("grades: [K-5, 6-8]", "grades: [K-5, grade 7]"), encoding="utf-8")
+    bad.write_text(
+        variant("two-faults")
+        .replace("title: Start a three-station rotation", "title: A & B")
+        .replace("grades: [K-5, 6-8]", "grades: [K-5, grade 7]"),
+        encoding="utf-8",
+    )
     (folder / "our-rotation.md").write_text(variant("our-rotation"), encoding="utf-8")
 
     result = invoke("plays", "import", str(folder), "--team", team)
@@ -152,7 +194,8 @@ def test_a_refused_file_names_every_problem_and_counts_once(url: str, database: 
     assert result.exit_code == 1, result.output
     assert result.stderr.splitlines() == [
         f"refused {bad}: line 3: title: must not contain <, > or & or a line break",
-        f"refused {bad}: line 7: grades[2]: 'grade 7' isn't a grade band; use K-2, 3-5, K-5, 6-8, 9-12 or all"]
+        f"refused {bad}: line 7: grades[2]: 'grade 7' isn't a grade band; use K-2, 3-5, K-5, 6-8, 9-12 or all",
+    ]
     assert "1 added, 0 updated, 0 unchanged, 1 refused." in result.stdout
 
 
@@ -175,8 +218,19 @@ def test_every_shared_play_opens_in_the_edit_form_and_publishes_back_the_same() 
     assert files and not errors
     for file in files:
         front = file.front
-        play = plays.Play(front.slug, front.title, front.category, front.summary, tuple(front.tags),
-                          tuple(front.grades), front.time, front.source, file.body, "T0TEAM", ())
+        play = plays.Play(
+            front.slug,
+            front.title,
+            front.category,
+            front.summary,
+            tuple(front.tags),
+            tuple(front.grades),
+            front.time,
+            front.source,
+            file.body,
+            "T0TEAM",
+            (),
+        )
         fields = community.fields_of(play)
         assert community.check(fields) == {}, front.slug
         assert community.body(fields) == play.body, front.slug
@@ -188,28 +242,47 @@ def test_every_shared_play_opens_in_the_edit_form_and_publishes_back_the_same() 
 
 
 # Text a teacher might type, and text meant to break things: markup, headings, entities, control characters.
-TYPED = st.lists(st.sampled_from([*"ab c.\n#*_-<>&!@|`:\x07é", "<!channel>", "## ", "1. ", "\n- ", "<@U0EVIL>", "👩‍🏫"]),
-                 max_size=60).map("".join)
+TYPED = st.lists(
+    st.sampled_from([*"ab c.\n#*_-<>&!@|`:\x07é", "<!channel>", "## ", "1. ", "\n- ", "<@U0EVIL>", "👩‍🏫"]), max_size=60
+).map("".join)
 
 
 @settings(max_examples=300, deadline=None)
 @given(title=TYPED, summary=TYPED, steps=TYPED, looks_like=TYPED, watch_out=TYPED, credit=TYPED, note=TYPED)
-def test_whatever_the_form_holds_is_refused_or_round_trips_and_pings_nobody(tmp_path_factory, title, summary, steps,
-                                                                             looks_like, watch_out, credit,
-                                                                             note) -> None:
-    fields = community.DraftFields(f"Play {title}"[:80], "project-based", f"{summary} A summary long enough."[:200],
-                                   f"{steps}\nPlan the week.",
-                                   f"{looks_like} " + LOOKS_LIKE, watch_out or "-", (), "One lesson", "projects",
-                                   (("6-8", f"{note} Teams pick their roles."),) if note else ())
+def test_whatever_the_form_holds_is_refused_or_round_trips_and_pings_nobody(
+    tmp_path_factory, title, summary, steps, looks_like, watch_out, credit, note
+) -> None:
+    fields = community.DraftFields(
+        f"Play {title}"[:80],
+        "project-based",
+        f"{summary} A summary long enough."[:200],
+        f"{steps}\nPlan the week.",
+        f"{looks_like} " + LOOKS_LIKE,
+        watch_out or "-",
+        (),
+        "One lesson",
+        "projects",
+        (("6-8", f"{note} Teams pick their roles."),) if note else (),
+    )
     if community.check(fields):
         event("refused")
         return  # refused, with a message for the field
     event("accepted")
     credits = (community.plain_line(credit, 120) or "ana",)
     made = community.compose(fields, "typed-play", credits)
-    play = plays.Play("typed-play", made.front.title, made.front.category, made.front.summary,
-                      tuple(made.front.tags), tuple(made.front.grades), made.front.time, made.front.source,
-                      made.body, "T0TEAM", tuple(made.front.credits))
+    play = plays.Play(
+        "typed-play",
+        made.front.title,
+        made.front.category,
+        made.front.summary,
+        tuple(made.front.tags),
+        tuple(made.front.grades),
+        made.front.time,
+        made.front.source,
+        made.body,
+        "T0TEAM",
+        tuple(made.front.credits),
+    )
     path = tmp_path_factory.mktemp("typed") / "typed-play.md"
     path.write_text(play_markdown(play), encoding="utf-8")
     parsed = parse_play_file(path)
@@ -222,8 +295,9 @@ def test_whatever_the_form_holds_is_refused_or_round_trips_and_pings_nobody(tmp_
 
 
 @pytest.mark.parametrize("command", [("export", "--output", "{out}"), ("import", "{folder}"), ("search", "roles")])
-def test_a_workspace_the_bot_does_not_know_is_refused_not_started(url: str, database: Database, tmp_path: Path,
-                                                                  command: tuple[str, ...]) -> None:
+def test_a_workspace_the_bot_does_not_know_is_refused_not_started(
+    url: str, database: Database, tmp_path: Path, command: tuple[str, ...]
+) -> None:
     """`--team TOTHER` (a typo, or a workspace the app was never installed in) is bad input: exit 2 naming the
     workspaces the bot knows, and no new workspace appears."""
     team = installed(database)
@@ -231,8 +305,9 @@ def test_a_workspace_the_bot_does_not_know_is_refused_not_started(url: str, data
     folder.mkdir()
     (folder / "our-rotation.md").write_text(variant("our-rotation"), encoding="utf-8")
 
-    result = invoke("plays", *(part.format(out=tmp_path / "out", folder=folder) for part in command),
-                    "--team", "TOTHER")
+    result = invoke(
+        "plays", *(part.format(out=tmp_path / "out", folder=folder) for part in command), "--team", "TOTHER"
+    )
 
     assert result.exit_code == 2, result.output
     assert "doesn't know workspace TOTHER" in result.stderr and team in result.stderr

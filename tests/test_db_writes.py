@@ -43,9 +43,14 @@ def test_autoflush_before_a_query_fails_too(database: Database) -> None:
             session.scalars(select(Workspace)).all()
 
 
-@pytest.mark.parametrize("statement", [insert(Workspace).values(team_id=TEAM),
-                                       update(Workspace).where(Workspace.team_id == TEAM).values(enterprise_id="E"),
-                                       delete(Workspace).where(Workspace.team_id == TEAM)])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        insert(Workspace).values(team_id=TEAM),
+        update(Workspace).where(Workspace.team_id == TEAM).values(enterprise_id="E"),
+        delete(Workspace).where(Workspace.team_id == TEAM),
+    ],
+)
 def test_core_statements_in_a_read_session_fail(database: Database, statement) -> None:
     with database.sessions() as session, pytest.raises(WriteOutsideTransaction):
         session.execute(statement)

@@ -9,8 +9,9 @@ import random
 import re
 import uuid
 from collections import Counter
-from datetime import datetime, timezone
-from typing import Any, Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, event, select
@@ -18,8 +19,7 @@ from typer.testing import CliRunner, Result
 
 from bot.bootstrap import Database
 from bot.models import DeliveryRecord
-from bot.sandbox.crash_run import (POST, SkippedTime, posted, start_digest_send, start_sender, subscribe,
-                                   wait_for_posts)
+from bot.sandbox.crash_run import POST, SkippedTime, posted, start_digest_send, start_sender, subscribe, wait_for_posts
 from bot.sandbox.harness import SANDBOX_TOKEN
 from bot.sandbox.slack_api import SlackStandIn
 
@@ -44,9 +44,12 @@ def rerun_skips_waits(monkeypatch: pytest.MonkeyPatch, skipped: SkippedTime) -> 
 @pytest.fixture
 def slack(monkeypatch: pytest.MonkeyPatch, database: Database, skipped: SkippedTime) -> Iterator[SlackStandIn]:
     with SlackStandIn(clock=skipped.monotonic) as standin:
-        for name, value in (("DATABASE_URL", database.engine.url.render_as_string(hide_password=False)),
-                            ("SLACK_BOT_TOKEN", SANDBOX_TOKEN), ("SLACK_API_URL", standin.api_url),
-                            ("SLACK_HISTORY_PER_MINUTE", "50")):  # an internal app's Tier 3: checks go fast
+        for name, value in (
+            ("DATABASE_URL", database.engine.url.render_as_string(hide_password=False)),
+            ("SLACK_BOT_TOKEN", SANDBOX_TOKEN),
+            ("SLACK_API_URL", standin.api_url),
+            ("SLACK_HISTORY_PER_MINUTE", "50"),
+        ):  # an internal app's Tier 3: checks go fast
             monkeypatch.setenv(name, value)
         yield standin
 
@@ -63,14 +66,20 @@ def send_digests() -> Result:
 
 def open_rows(database: Database, users: list[str]) -> list[str]:
     with database.sessions() as session:
-        return list(session.scalars(select(DeliveryRecord.state).where(
-            DeliveryRecord.channel.in_(users), DeliveryRecord.state.in_(("pending", "sending")))))
+        return list(
+            session.scalars(
+                select(DeliveryRecord.state).where(
+                    DeliveryRecord.channel.in_(users), DeliveryRecord.state.in_(("pending", "sending"))
+                )
+            )
+        )
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_a_rerun_right_after_killing_plchat_digest_send_under_a_1_second_rate_limit_sends_every_owed_digest_once(
-        database: Database, slack: SlackStandIn, skipped: SkippedTime, rerun_skips_waits: None, seed: int) -> None:
-    users = subscribe(database.sessions, teams(), PER_TEAM, datetime.now(timezone.utc))
+    database: Database, slack: SlackStandIn, skipped: SkippedTime, rerun_skips_waits: None, seed: int
+) -> None:
+    users = subscribe(database.sessions, teams(), PER_TEAM, datetime.now(UTC))
     rng = random.Random(seed)
     slack.rate_limit(POST, 8, window=1)  # 8 a second, then 429 with Retry-After: 1
     slack.inject(POST, delay=0.03, times=10**9)  # slow answers: the kill lands in sends as well as in waits
@@ -87,7 +96,7 @@ def test_a_rerun_right_after_killing_plchat_digest_send_under_a_1_second_rate_li
     result = send_digests()  # at once: no waiting for a claim to lapse
 
     assert result.exit_code == 0, result.output
-    assert posted(slack, users) == Counter({user: 1 for user in users}), "every digest, once, in this one run"
+    assert posted(slack, users) == Counter(dict.fromkeys(users, 1)), "every digest, once, in this one run"
     assert open_rows(database, users) == []
     assert f"{len(owed)} digest(s) were due: {len(owed)} sent." in result.stdout
     if owed.count("sending"):
@@ -96,9 +105,10 @@ def test_a_rerun_right_after_killing_plchat_digest_send_under_a_1_second_rate_li
         assert skipped.waits, "it waited out the rate limit"
 
 
-def test_the_worker_and_plchat_digest_send_at_the_same_time_repeat_nothing(database: Database,
-                                                                           slack: SlackStandIn) -> None:
-    users = subscribe(database.sessions, teams(), PER_TEAM, datetime.now(timezone.utc))
+def test_the_worker_and_plchat_digest_send_at_the_same_time_repeat_nothing(
+    database: Database, slack: SlackStandIn
+) -> None:
+    users = subscribe(database.sessions, teams(), PER_TEAM, datetime.now(UTC))
     url = database.engine.url.render_as_string(hide_password=False)
     held = slack.hold(POST)  # the worker's posts wait in the stand-in: it is mid-send when the CLI starts
     process, started = start_sender(url, slack.api_url, SANDBOX_TOKEN)
@@ -117,9 +127,10 @@ def test_the_worker_and_plchat_digest_send_at_the_same_time_repeat_nothing(datab
         held.release()
 
     assert result.exit_code == 0, result.output
-    assert re.search(r"^(\d+) digest\(s\) were due: \1 sent\.$", result.stdout, re.MULTILINE), \
+    assert re.search(r"^(\d+) digest\(s\) were due: \1 sent\.$", result.stdout, re.MULTILINE), (
         "it waited for the rows the worker held, and they went"
+    )
     process.join(120)
     assert process.exitcode == 0
-    assert posted(slack, users) == Counter({user: 1 for user in users})
+    assert posted(slack, users) == Counter(dict.fromkeys(users, 1))
     assert open_rows(database, users) == []

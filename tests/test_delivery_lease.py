@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import create_engine, select, text, update
@@ -20,7 +20,7 @@ from bot.delivery.lease import LAPSES_AFTER, LOCK_CLASS, Lease, live_senders, pr
 from bot.models import DeliveryRecord, DeliverySender
 from bot.tips.store import ensure_workspace
 
-NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
 
 def lease(database: Database, clock=lambda: NOW) -> Lease:
@@ -31,10 +31,23 @@ def rows(database: Database, count: int) -> tuple[str, list[int]]:
     team = f"T{uuid.uuid4().hex[:10].upper()}"
     with transaction(database.sessions) as session:
         ensure_workspace(session, team)
-        outbox.enqueue(session, [outbox.new_row(
-            key=f"notice:{team}:{n}", team_id=team, subject="notice:1", target="slack", channel=f"C0{n:04d}",
-            due_at=NOW - timedelta(minutes=1), expires_at=None, payload={"text": "hi"}, now=NOW)
-            for n in range(count)])
+        outbox.enqueue(
+            session,
+            [
+                outbox.new_row(
+                    key=f"notice:{team}:{n}",
+                    team_id=team,
+                    subject="notice:1",
+                    target="slack",
+                    channel=f"C0{n:04d}",
+                    due_at=NOW - timedelta(minutes=1),
+                    expires_at=None,
+                    payload={"text": "hi"},
+                    now=NOW,
+                )
+                for n in range(count)
+            ],
+        )
         ids = list(session.scalars(select(DeliveryRecord.id).where(DeliveryRecord.team_id == team)))
     return team, ids
 
@@ -51,8 +64,9 @@ def drop_lock_connection(database: Database, held: Lease) -> None:
     pid = held._connection.execute(text("SELECT pg_backend_pid()")).scalar()
     held._connection.commit()
     with database.engine.connect() as other:
-        assert other.execute(text("SELECT pg_terminate_backend(:pid, 10000)"), {"pid": pid}).scalar(), \
+        assert other.execute(text("SELECT pg_terminate_backend(:pid, 10000)"), {"pid": pid}).scalar(), (
             "the backend ended within 10 s"
+        )
 
 
 def dead_pid() -> int:
@@ -98,7 +112,8 @@ def test_the_rows_of_a_killed_sender_are_taken_over_at_once_and_a_live_senders_a
     assert sorted(row.id for row in taken) == sorted(ids) and all(row.taken_over for row in taken)
     with database.sessions() as session:
         assert set(session.scalars(select(DeliveryRecord.claimed_by).where(DeliveryRecord.team_id == team))) == {
-            second_id}
+            second_id
+        }
     second.release()
 
 

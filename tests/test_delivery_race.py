@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from threading import Event
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, event
@@ -27,7 +28,7 @@ WAIT = 30.0  # a bound on each wait for the other thread, never reached when the
 
 
 def clock() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @pytest.fixture
@@ -39,8 +40,13 @@ def slack() -> Iterator[SlackStandIn]:
 def worker(database: Database, slack: SlackStandIn) -> Worker:
     """A worker of its own (its own engine, as another process would have) sending to the stand-in."""
     url = database.engine.url.render_as_string(hide_password=False)
-    settings = Settings(_env_file=None, database_url=url, slack_api_url=slack.api_url,
-                        slack_bot_token=SANDBOX_TOKEN, slack_history_per_minute=50)
+    settings = Settings(
+        _env_file=None,
+        database_url=url,
+        slack_api_url=slack.api_url,
+        slack_bot_token=SANDBOX_TOKEN,
+        slack_history_per_minute=50,
+    )
     return Worker(settings, open_database(settings), clock)
 
 
@@ -56,8 +62,9 @@ def on_statement(engine: Engine, matches: Callable[[str], bool], then: Callable[
     event.listen(engine, "before_cursor_execute", before)
 
 
-def test_a_sender_that_starts_sending_while_another_is_claiming_is_not_taken_over(database: Database,
-                                                                                   slack: SlackStandIn) -> None:
+def test_a_sender_that_starts_sending_while_another_is_claiming_is_not_taken_over(
+    database: Database, slack: SlackStandIn
+) -> None:
     [user] = subscribe(database.sessions, (f"T{uuid.uuid4().hex[:8].upper()}",), 1, clock())
     first, second = worker(database, slack), worker(database, slack)
     first.plan()
@@ -69,8 +76,9 @@ def test_a_sender_that_starts_sending_while_another_is_claiming_is_not_taken_ove
         assert go_on.wait(WAIT)
 
     on_statement(second.database.engine, lambda sql: "row_number() OVER" in sql, pause_at_claim)
-    on_statement(second.database.engine, lambda sql: sql.startswith("UPDATE deliveries SET verify"),
-                 second_decided.set)  # it is about to send (having checked the DM's history, if it took over)
+    on_statement(
+        second.database.engine, lambda sql: sql.startswith("UPDATE deliveries SET verify"), second_decided.set
+    )  # it is about to send (having checked the DM's history, if it took over)
     on_statement(first.database.engine, lambda sql: sql.startswith("BEGIN IMMEDIATE"), first_writes.set)
     try:
         with ThreadPoolExecutor(2) as threads:

@@ -26,53 +26,105 @@ SINCE = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
 
 def make_subscription(**changes: Any) -> Subscription:
     fields: dict[str, Any] = {
-        "id": 17, "team_id": "T1", "user_id": "U0ANA", "channel": "U0ANA", "weekday": 0,
-        "send_time": time(7, 0), "timezone": "Europe/Berlin", "quiet_weeks": "note", "active": True,
-        "paused": False, "reason": "", "next_send": NEXT_SEND,
+        "id": 17,
+        "team_id": "T1",
+        "user_id": "U0ANA",
+        "channel": "U0ANA",
+        "weekday": 0,
+        "send_time": time(7, 0),
+        "timezone": "Europe/Berlin",
+        "quiet_weeks": "note",
+        "active": True,
+        "paused": False,
+        "reason": "",
+        "next_send": NEXT_SEND,
     }
     fields.update(changes)
     return Subscription(**fields)
 
 
-def make_chat(chat_id: int = 3, title: str = "Station rotation", hashtag: str = "PLChat",
-              start: datetime = CHAT_START) -> ScheduledChat:
-    spec = ChatSpec(title=title, hashtag=hashtag, starts=datetime(2026, 12, 9, 11, 0),
-                    timezone="America/Los_Angeles", duration=60, repeat="weekly", until=None, skip=(),
-                    slack_channels=("C0PLCHAT",), post_to_x=False, reminders=(timedelta(hours=1),),
-                    questions=(Question(0, "What brought you here?"),))
+def make_chat(
+    chat_id: int = 3, title: str = "Station rotation", hashtag: str = "PLChat", start: datetime = CHAT_START
+) -> ScheduledChat:
+    spec = ChatSpec(
+        title=title,
+        hashtag=hashtag,
+        starts=datetime(2026, 12, 9, 11, 0),
+        timezone="America/Los_Angeles",
+        duration=60,
+        repeat="weekly",
+        until=None,
+        skip=(),
+        slack_channels=("C0PLCHAT",),
+        post_to_x=False,
+        reminders=(timedelta(hours=1),),
+        questions=(Question(0, "What brought you here?"),),
+    )
     return ScheduledChat(id=chat_id, team_id="T1", spec=spec, cancelled=False, next_start=start)
 
 
 def make_play(**changes: Any) -> Play:
     fields: dict[str, Any] = {
-        "slug": "station-rotation", "title": "Station rotation", "category": "blended-learning",
-        "summary": "Rotate small groups through three stations.", "tags": ("groups",), "grades": ("3-5",),
-        "time_needed": "45 minutes", "source": "The playbook", "body": "## Steps\nDo it.",
+        "slug": "station-rotation",
+        "title": "Station rotation",
+        "category": "blended-learning",
+        "summary": "Rotate small groups through three stations.",
+        "tags": ("groups",),
+        "grades": ("3-5",),
+        "time_needed": "45 minutes",
+        "source": "The playbook",
+        "body": "## Steps\nDo it.",
     }
     fields.update(changes)
     return Play(**fields)
 
 
-def make_recap(questions: int = 3, text: str = "How do you group students?", answer: str = "By need",
-               author: str = "U0BEA", via: str = "slack", title: str = "Station rotation") -> Recap:
-    return Recap(chat_id=3, title=title, hashtag="PLChat", starts=datetime(2026, 12, 2, 11, 0, tzinfo=UTC),
-                 questions=tuple(RecapQuestion(n, f"{text} {n}", (
-                     RecapAnswer(answer, author, via, 4, "https://example.slack.com/archives/C1/p1"),
-                     RecapAnswer("second best", "U0CAL", "slack", 1, None)), 9)
-                     for n in range(1, questions + 1)),
-                 participants=12, first_timers=2)
+def make_recap(
+    questions: int = 3,
+    text: str = "How do you group students?",
+    answer: str = "By need",
+    author: str = "U0BEA",
+    via: str = "slack",
+    title: str = "Station rotation",
+) -> Recap:
+    return Recap(
+        chat_id=3,
+        title=title,
+        hashtag="PLChat",
+        starts=datetime(2026, 12, 2, 11, 0, tzinfo=UTC),
+        questions=tuple(
+            RecapQuestion(
+                n,
+                f"{text} {n}",
+                (
+                    RecapAnswer(answer, author, via, 4, "https://example.slack.com/archives/C1/p1"),
+                    RecapAnswer("second best", "U0CAL", "slack", 1, None),
+                ),
+                9,
+            )
+            for n in range(1, questions + 1)
+        ),
+        participants=12,
+        first_timers=2,
+    )
 
 
 def make_digest(**changes: Any) -> Digest:
     fields: dict[str, Any] = {
-        "subscription": make_subscription(), "period": "2026-W49", "since": SINCE,
-        "tips": (DigestTip(1, "Exit tickets every Friday", "U0ANA", 5, "https://example.slack.com/archives/C1/p2"),
-                 DigestTip(2, "Use a timer for stations", "Jo Smith", 2, None)),
-        "new_tips": 12, "chats": (make_chat(),), "recap": make_recap(), "play": make_play(),
+        "subscription": make_subscription(),
+        "period": "2026-W49",
+        "since": SINCE,
+        "tips": (
+            DigestTip(1, "Exit tickets every Friday", "U0ANA", 5, "https://example.slack.com/archives/C1/p2"),
+            DigestTip(2, "Use a timer for stations", "Jo Smith", 2, None),
+        ),
+        "new_tips": 12,
+        "chats": (make_chat(),),
+        "recap": make_recap(),
+        "play": make_play(),
     }
     fields.update(changes)
     return Digest(**fields)
-
 
 
 def assert_inert(text: str) -> None:
@@ -126,11 +178,16 @@ def test_digest_shows_tips_chats_recap_and_play_and_ends_with_the_two_buttons() 
 
 
 def test_hostile_text_is_escaped_everywhere_including_the_fallback() -> None:
-    tips = (DigestTip(1, HOSTILE, HOSTILE, 3, "javascript:alert(1)"),
-            DigestTip(2, "fine", "@here", 0, "https://evil.example/x|<!channel>"))
-    digest = make_digest(tips=tips, chats=(make_chat(title=HOSTILE, hashtag=HOSTILE),),
-                         recap=make_recap(text=HOSTILE, answer=HOSTILE, author=HOSTILE, via="x", title=HOSTILE),
-                         play=make_play(title=HOSTILE, summary=HOSTILE))
+    tips = (
+        DigestTip(1, HOSTILE, HOSTILE, 3, "javascript:alert(1)"),
+        DigestTip(2, "fine", "@here", 0, "https://evil.example/x|<!channel>"),
+    )
+    digest = make_digest(
+        tips=tips,
+        chats=(make_chat(title=HOSTILE, hashtag=HOSTILE),),
+        recap=make_recap(text=HOSTILE, answer=HOSTILE, author=HOSTILE, via="x", title=HOSTILE),
+        play=make_play(title=HOSTILE, summary=HOSTILE),
+    )
     payload = db.digest_message(digest, calendar_url="javascript:alert(1)")
     assert_within_limits(payload)
     text = shown_text(payload)
@@ -145,22 +202,29 @@ def test_hostile_text_is_escaped_everywhere_including_the_fallback() -> None:
 
 def test_a_huge_digest_stays_within_slacks_limits() -> None:
     long = "word " * 900
-    tips = tuple(DigestTip(n, long + HOSTILE, "A" * 500, n, "https://example.com/" + "p" * 2900)
-                 for n in range(20))
-    chats = tuple(make_chat(n, title="T" * 3000, hashtag="H" * 500, start=CHAT_START + timedelta(days=n))
-                  for n in range(10))
-    recap = make_recap(questions=20, text="Q" * 3000, answer="A " * 3000, author="B" * 3000, via="x",
-                       title="R" * 3000)
+    tips = tuple(DigestTip(n, long + HOSTILE, "A" * 500, n, "https://example.com/" + "p" * 2900) for n in range(20))
+    chats = tuple(
+        make_chat(n, title="T" * 3000, hashtag="H" * 500, start=CHAT_START + timedelta(days=n)) for n in range(10)
+    )
+    recap = make_recap(questions=20, text="Q" * 3000, answer="A " * 3000, author="B" * 3000, via="x", title="R" * 3000)
     play = make_play(title="P" * 3000, summary="S " * 3000)
-    payload = db.digest_message(make_digest(tips=tips, new_tips=400, chats=chats, recap=recap, play=play),
-                                calendar_url="https://example.com/calendar.ics")
+    payload = db.digest_message(
+        make_digest(tips=tips, new_tips=400, chats=chats, recap=recap, play=play),
+        calendar_url="https://example.com/calendar.ics",
+    )
     assert_within_limits(payload)
     text = shown_text(payload)
     assert "…and 5 more chats" in text and "…and 17 more questions in the recap." in text
     assert payload["blocks"][-1]["type"] == "actions"
     calendar = [a for a in accessories(payload) if a["action_id"] == "digest_calendar"]
-    assert calendar == [{"type": "button", "text": {"type": "plain_text", "text": "Add to calendar"},
-                         "action_id": "digest_calendar", "url": "https://example.com/calendar.ics"}]
+    assert calendar == [
+        {
+            "type": "button",
+            "text": {"type": "plain_text", "text": "Add to calendar"},
+            "action_id": "digest_calendar",
+            "url": "https://example.com/calendar.ics",
+        }
+    ]
 
 
 def test_unsubscribe_is_one_click_and_carries_the_subscription_id() -> None:
@@ -179,7 +243,9 @@ def test_a_quiet_week_is_a_short_note_with_a_play_and_both_buttons() -> None:
     assert "A quiet week in PLChat: no new tips or chats. Here's a play to try:" in sections(payload)[0]
     assert [e["action_id"] for e in accessories(payload)] == ["play_open"]
     assert [(e["action_id"], e["value"]) for e in elements(payload)] == [
-        ("digest_unsubscribe", "17"), ("digest_settings", "17")]
+        ("digest_unsubscribe", "17"),
+        ("digest_settings", "17"),
+    ]
     assert payload["text"] == "A quiet week in PLChat: no new tips or chats. A play to try: Station rotation."
 
     bare = db.digest_message(replace(digest, play=None))
@@ -210,8 +276,7 @@ def test_cancelled_or_finished_chats_are_left_out() -> None:
 
 
 def test_settings_modal_round_trips_through_settings_values() -> None:
-    subscription = make_subscription(weekday=4, send_time=time(8, 30), timezone="America/Chicago",
-                                     quiet_weeks="skip")
+    subscription = make_subscription(weekday=4, send_time=time(8, 30), timezone="America/Chicago", quiet_weeks="skip")
     modal = db.settings_modal(subscription)
     assert modal["callback_id"] == "digest_settings" and modal["private_metadata"] == "17"
     assert block_errors(modal["blocks"], MAX_VIEW_BLOCKS) == []
@@ -222,16 +287,25 @@ def test_settings_modal_round_trips_through_settings_values() -> None:
     assert inputs["weekday"]["initial_option"]["text"]["text"] == "Friday"
     assert inputs["send_time"] == {"type": "timepicker", "initial_time": "08:30", "action_id": "send_time"}
     assert {o["value"]: o["text"]["text"] for o in inputs["quiet_weeks"]["options"]} == {
-        "note": "Send a short note", "skip": "Send nothing"}
+        "note": "Send a short note",
+        "skip": "Send nothing",
+    }
     assert db.settings_values(form_state(modal)) == {
-        "weekday": 4, "send_time": "08:30", "timezone": "America/Chicago", "quiet_weeks": "skip"}
+        "weekday": 4,
+        "send_time": "08:30",
+        "timezone": "America/Chicago",
+        "quiet_weeks": "skip",
+    }
 
 
 def test_settings_values_reads_missing_or_odd_fields_as_none() -> None:
     assert db.settings_values({}) == {"weekday": None, "send_time": None, "timezone": None, "quiet_weeks": None}
-    odd = {"weekday": {"weekday": {"selected_option": None}}, "send_time": {"send_time": {"selected_time": "25:00"}},
-           "timezone": {"timezone": {"value": "  "}},
-           "quiet_weeks": {"quiet_weeks": {"selected_option": {"value": "loud"}}}}
+    odd = {
+        "weekday": {"weekday": {"selected_option": None}},
+        "send_time": {"send_time": {"selected_time": "25:00"}},
+        "timezone": {"timezone": {"value": "  "}},
+        "quiet_weeks": {"quiet_weeks": {"selected_option": {"value": "loud"}}},
+    }
     assert db.settings_values(odd) == {"weekday": None, "send_time": None, "timezone": None, "quiet_weeks": None}
 
 
@@ -250,8 +324,12 @@ def test_home_lists_each_active_subscription_with_settings_and_unsubscribe() -> 
     assert "*To <#C0GENERAL>*\nWednesdays at 07:00" in text and "Next: paused" in text
     assert "C0OLD" not in text
     actions = [(e["action_id"], e["value"]) for b in blocks if b["type"] == "actions" for e in b["elements"]]
-    assert actions == [("digest_unsubscribe", "17"), ("digest_settings", "17"),
-                       ("digest_unsubscribe", "18"), ("digest_settings", "18")]
+    assert actions == [
+        ("digest_unsubscribe", "17"),
+        ("digest_settings", "17"),
+        ("digest_unsubscribe", "18"),
+        ("digest_settings", "18"),
+    ]
     assert "`/digest subscribe`" in shown_text(db.subscriptions_home_blocks([stopped]))
     assert "`/digest subscribe`" in shown_text(db.subscriptions_home_blocks([]))
 
@@ -260,8 +338,14 @@ def test_help_lists_every_digest_command() -> None:
     payload = db.digest_help()
     assert block_errors(payload["blocks"]) == []
     text = shown_text(payload)
-    for command in ("/digest subscribe [#channel] [monday..sunday] [HH:MM]", "/digest settings", "/digest pause",
-                    "/digest resume", "/digest unsubscribe", "/digest preview"):
+    for command in (
+        "/digest subscribe [#channel] [monday..sunday] [HH:MM]",
+        "/digest settings",
+        "/digest pause",
+        "/digest resume",
+        "/digest unsubscribe",
+        "/digest preview",
+    ):
         assert command in text
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
 import io
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Iterator
 
 import pytest
-from sqlalchemy import func, select
 from rich.console import Console
+from sqlalchemy import func, select
 from typer.testing import CliRunner, Result
 
 from bot import db
@@ -55,13 +55,12 @@ def slack(time_skipped: SkippedTime) -> Iterator[SlackStandIn]:
 @pytest.fixture
 def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, slack: SlackStandIn):
     url = f"sqlite:///{tmp_path / 'digest.db'}"
-    for name, value in (("DATABASE_URL", url), ("SLACK_BOT_TOKEN", SANDBOX_TOKEN),
-                        ("SLACK_API_URL", slack.api_url)):
+    for name, value in (("DATABASE_URL", url), ("SLACK_BOT_TOKEN", SANDBOX_TOKEN), ("SLACK_API_URL", slack.api_url)):
         monkeypatch.setenv(name, value)
     db.upgrade(url)
     database = open_database(Settings(_env_file=None, database_url=url))
     sync_playbook(database)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with transaction(database.sessions) as session:
         for team in TEAMS:
             store.save_tip(session, NewTip(team, "U0ANA", "U0ANA", f"Exit tickets in {team}", "command"), now)
@@ -125,12 +124,15 @@ def test_a_bad_team_is_refused(database):
 
 def test_status_shows_rows_a_live_sender_holds_apart_from_a_stopped_senders(database, slack):
     with transaction(database.sessions) as session:
-        planner.plan(session, datetime.now(timezone.utc), ahead=timedelta(0))
-    live = Lease(database.engine, database.sessions, lambda: datetime.now(timezone.utc))
+        planner.plan(session, datetime.now(UTC), ahead=timedelta(0))
+    live = Lease(database.engine, database.sessions, lambda: datetime.now(UTC))
     holder = live.hold()
     with transaction(database.sessions) as session:
-        rows = list(session.scalars(select(DeliveryRecord).where(DeliveryRecord.team_id == "T0ALPHA")
-                                    .order_by(DeliveryRecord.id)))
+        rows = list(
+            session.scalars(
+                select(DeliveryRecord).where(DeliveryRecord.team_id == "T0ALPHA").order_by(DeliveryRecord.id)
+            )
+        )
         rows[0].state, rows[0].claimed_by = "sending", holder  # being sent right now
         rows[1].state, rows[1].claimed_by = "sending", holder + 1000  # its sender was killed
     try:
@@ -148,7 +150,7 @@ def test_status_shows_rows_a_live_sender_holds_apart_from_a_stopped_senders(data
 
 def many_due(database, count: int) -> list[str]:
     """`count` more subscribers in T0ALPHA with a digest due now."""
-    return subscribe(database.sessions, ("T0ALPHA",), count, datetime.now(timezone.utc))
+    return subscribe(database.sessions, ("T0ALPHA",), count, datetime.now(UTC))
 
 
 def test_send_waits_out_a_rate_limit_of_8_a_second_until_all_40_due_are_sent(database, slack, time_skipped):

@@ -30,10 +30,16 @@ NEWS = "C0NEWS"
 def bot(database: Database) -> Iterator[BotHarness]:
     """The bot in a workspace of its own (the database lives for the module), U0MOD a configured moderator,
     PLCHAT_TIMEZONE Los Angeles, at FIXED_NOW (a Tuesday)."""
-    services = Services(database.sessions, clock=lambda: FIXED_NOW, rng=random.Random(7),
-                        moderators=frozenset({MODERATOR}), default_timezone=LA)
-    with BotHarness(database, services=services,
-                    workspace=payloads.Workspace(team_id=new_team(), user_id=TEACHER)) as harness:
+    services = Services(
+        database.sessions,
+        clock=lambda: FIXED_NOW,
+        rng=random.Random(7),
+        moderators=frozenset({MODERATOR}),
+        default_timezone=LA,
+    )
+    with BotHarness(
+        database, services=services, workspace=payloads.Workspace(team_id=new_team(), user_id=TEACHER)
+    ) as harness:
         yield harness
 
 
@@ -103,16 +109,19 @@ def test_a_channel_is_subscribed_by_moderators_only_unless_they_let_members(bot:
     assert team is not None and team.active and team.user_id == TEACHER
 
 
-@pytest.mark.parametrize("text, says", [
-    ("subscribe blursday", "didn't understand `blursday`"),
-    ("subscribe #news", "Pick the channel from Slack's suggestions"),
-    ("subscribe 25:00", "didn't understand `25:00`"),
-    ("subscribe monday 7", "didn't understand `7`"),
-    ("subscribe " + "x" * 5000, "didn't understand"),
-    ("subscribe " + "monday " * 700 + "blursday", "didn't understand `blursday`"),
-    ("resubscribe", "I don't know `/digest resubscribe`"),
-    ("channel-subscriptions everyone", "Say who may subscribe a channel"),
-])
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("subscribe blursday", "didn't understand `blursday`"),
+        ("subscribe #news", "Pick the channel from Slack's suggestions"),
+        ("subscribe 25:00", "didn't understand `25:00`"),
+        ("subscribe monday 7", "didn't understand `7`"),
+        ("subscribe " + "x" * 5000, "didn't understand"),
+        ("subscribe " + "monday " * 700 + "blursday", "didn't understand `blursday`"),
+        ("resubscribe", "I don't know `/digest resubscribe`"),
+        ("channel-subscriptions everyone", "Say who may subscribe a channel"),
+    ],
+)
 def test_bad_input_gets_a_clear_problem_and_nothing_changes(bot: BotHarness, database, text: str, says: str):
     answer = reply(bot.slash("/digest", text))
     assert says in answer["text"], answer["text"]
@@ -186,8 +195,7 @@ def test_the_unsubscribe_button_works_in_one_click_for_the_subscriber_only(bot: 
     assert gone is not None and (gone.active, gone.reason) == (False, "unsubscribed")
 
 
-def test_settings_button_opens_the_form_a_bad_timezone_is_refused_and_good_values_change_it(bot: BotHarness,
-                                                                                            database):
+def test_settings_button_opens_the_form_a_bad_timezone_is_refused_and_good_values_change_it(bot: BotHarness, database):
     subscribed = reply(bot.slash("/digest", "subscribe"))
     mine = destination(database, bot, TEACHER)
     assert mine is not None
@@ -199,10 +207,12 @@ def test_settings_button_opens_the_form_a_bad_timezone_is_refused_and_good_value
     assert not exchange.hooks()
 
     def values(zone: str) -> dict:
-        return {"weekday": {"weekday": {"type": "static_select", "selected_option": {"value": "wednesday"}}},
-                "send_time": {"send_time": {"type": "timepicker", "selected_time": "06:15"}},
-                "timezone": {"timezone": {"type": "plain_text_input", "value": zone}},
-                "quiet_weeks": {"quiet_weeks": {"type": "radio_buttons", "selected_option": {"value": "skip"}}}}
+        return {
+            "weekday": {"weekday": {"type": "static_select", "selected_option": {"value": "wednesday"}}},
+            "send_time": {"send_time": {"type": "timepicker", "selected_time": "06:15"}},
+            "timezone": {"timezone": {"type": "plain_text_input", "value": zone}},
+            "quiet_weeks": {"quiet_weeks": {"type": "radio_buttons", "selected_option": {"value": "skip"}}},
+        }
 
     refused = bot.submit_view(view, values("Mars/Olympus_Mons"))
     ack = json.loads(refused.ack_body)
@@ -218,7 +228,11 @@ def test_settings_button_opens_the_form_a_bad_timezone_is_refused_and_good_value
     changed = destination(database, bot, TEACHER)
     assert changed is not None
     assert (changed.weekday, changed.send_time, changed.timezone, changed.quiet_weeks) == (
-        2, time(6, 15), "Europe/Berlin", "skip")
+        2,
+        time(6, 15),
+        "Europe/Berlin",
+        "skip",
+    )
     assert local_next(changed).strftime("%a %Y-%m-%d %H:%M") == "Wed 2026-11-25 06:15"
 
 
@@ -228,8 +242,7 @@ def test_someone_else_cannot_open_or_save_my_settings(bot: BotHarness, database)
     as_user(bot, TEACHER)
     view = bot.press(button(subscribed, "digest_settings")).api("views.open")[0].args["view"]
     as_user(bot, NEIGHBOUR)
-    exchange = bot.submit_view(view, {"timezone": {"timezone": {"type": "plain_text_input",
-                                                                "value": "Europe/Berlin"}}})
+    exchange = bot.submit_view(view, {"timezone": {"timezone": {"type": "plain_text_input", "value": "Europe/Berlin"}}})
     [dm] = exchange.api("chat.postMessage")
     assert dm.args["channel"] == NEIGHBOUR and "Only whoever subscribed" in dm.args["text"]
     assert destination(database, bot, TEACHER) == mine

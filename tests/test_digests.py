@@ -69,31 +69,60 @@ def harness(database, clock, team) -> Iterator[BotHarness]:
     """The bot and a Slack stand-in whose message timestamps and rate-limit minutes follow the fake clock."""
     standin = SlackStandIn(team_id=team, wall_clock=clock, clock=lambda: clock().timestamp())
     services = Services(database.sessions, clock=clock, rng=random.Random(1), default_timezone=LA)
-    with BotHarness(database, services=services, clock=clock, standin=standin,
-                    workspace=payloads.Workspace(team_id=team)) as bot:
+    with BotHarness(
+        database, services=services, clock=clock, standin=standin, workspace=payloads.Workspace(team_id=team)
+    ) as bot:
         yield bot
 
 
 # -- helpers ----------------------------------------------------------------------------------------------------
 
 
-def subscribe(database, team: str, channel: str, *, user: str | None = None, zone: str = LA,
-              weekday: int = 0, at: time = time(7, 0), now: datetime = NOW) -> int:
+def subscribe(
+    database,
+    team: str,
+    channel: str,
+    *,
+    user: str | None = None,
+    zone: str = LA,
+    weekday: int = 0,
+    at: time = time(7, 0),
+    now: datetime = NOW,
+) -> int:
     with transaction(database.sessions) as session:
-        subscription, created = subscriptions.subscribe(session, team, user or channel, channel, now, zone=zone,
-                                                        weekday=weekday, send_time=at)
+        subscription, created = subscriptions.subscribe(
+            session, team, user or channel, channel, now, zone=zone, weekday=weekday, send_time=at
+        )
     assert created
     return subscription.id
 
 
-def add_tip(session, team: str, text: str, *, helpful: int = 0, created: datetime, hidden: bool = False,
-            pending: bool = False, author: str = "U0AUTHOR") -> int:
+def add_tip(
+    session,
+    team: str,
+    text: str,
+    *,
+    helpful: int = 0,
+    created: datetime,
+    hidden: bool = False,
+    pending: bool = False,
+    author: str = "U0AUTHOR",
+) -> int:
     """A tip with `helpful` colleagues' votes."""
     ensure_workspace(session, team)
-    record = TipRecord(team_id=team, author=author, shared_by=author, text=text,
-                       text_hash=hashlib.sha256(f"{team}:{text}".encode()).hexdigest(), source="command",
-                       created_at=created, updated_at=created, helpful_count=helpful, hidden=hidden,
-                       pending=pending)
+    record = TipRecord(
+        team_id=team,
+        author=author,
+        shared_by=author,
+        text=text,
+        text_hash=hashlib.sha256(f"{team}:{text}".encode()).hexdigest(),
+        source="command",
+        created_at=created,
+        updated_at=created,
+        helpful_count=helpful,
+        hidden=hidden,
+        pending=pending,
+    )
     session.add(record)
     session.flush()
     voters = [f"U0VOTER{n}" for n in range(helpful)]
@@ -116,8 +145,11 @@ def run_digests(worker: Worker, clock: FakeClock, until: datetime) -> None:
 
 def posts(harness: BotHarness, channel: str) -> list[dict]:
     """Digests the stand-in accepted for `channel`, oldest first."""
-    return [call.args for call in harness.standin.calls_to("chat.postMessage")
-            if call.args.get("channel") == channel and call.status == 200]
+    return [
+        call.args
+        for call in harness.standin.calls_to("chat.postMessage")
+        if call.args.get("channel") == channel and call.status == 200
+    ]
 
 
 def attempts(harness: BotHarness, channel: str) -> int:
@@ -130,8 +162,13 @@ def key_of(post: dict) -> str:
 
 def rows(database, subscription_id: int) -> list[DeliveryRecord]:
     with database.sessions() as session:
-        return list(session.scalars(select(DeliveryRecord).where(
-            DeliveryRecord.subject == planner.subject(subscription_id)).order_by(DeliveryRecord.due_at)))
+        return list(
+            session.scalars(
+                select(DeliveryRecord)
+                .where(DeliveryRecord.subject == planner.subject(subscription_id))
+                .order_by(DeliveryRecord.due_at)
+            )
+        )
 
 
 def stored(database, team: str, subscription_id: int) -> subscriptions.Subscription:
@@ -146,18 +183,21 @@ def local(moment: datetime, zone: str) -> datetime:
 # -- when a digest is due -----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("zone, after, expected", [
-    # Auckland: NZDT (UTC+13) until Sunday April 5, 2026; NZST (UTC+12) until Sunday Sept 27, 2026.
-    (NZ, datetime(2026, 3, 25, tzinfo=UTC), datetime(2026, 3, 29, 18, 0, tzinfo=UTC)),  # Mon Mar 30, NZDT
-    (NZ, datetime(2026, 3, 31, tzinfo=UTC), datetime(2026, 4, 5, 19, 0, tzinfo=UTC)),  # Mon Apr 6, NZST
-    (NZ, datetime(2026, 9, 15, tzinfo=UTC), datetime(2026, 9, 20, 19, 0, tzinfo=UTC)),  # Mon Sept 21, NZST
-    (NZ, datetime(2026, 9, 22, tzinfo=UTC), datetime(2026, 9, 27, 18, 0, tzinfo=UTC)),  # Mon Sept 28, NZDT
-    # Los Angeles: PDT (UTC-7) from Sunday March 8, 2026 until Sunday Nov 1, 2026.
-    (LA, datetime(2026, 2, 27, tzinfo=UTC), datetime(2026, 3, 2, 15, 0, tzinfo=UTC)),  # Mon Mar 2, PST
-    (LA, datetime(2026, 3, 3, tzinfo=UTC), datetime(2026, 3, 9, 14, 0, tzinfo=UTC)),  # Mon Mar 9, PDT
-    (LA, datetime(2026, 10, 21, tzinfo=UTC), datetime(2026, 10, 26, 14, 0, tzinfo=UTC)),  # Mon Oct 26, PDT
-    (LA, datetime(2026, 10, 27, tzinfo=UTC), datetime(2026, 11, 2, 15, 0, tzinfo=UTC)),  # Mon Nov 2, PST
-])
+@pytest.mark.parametrize(
+    ("zone", "after", "expected"),
+    [
+        # Auckland: NZDT (UTC+13) until Sunday April 5, 2026; NZST (UTC+12) until Sunday Sept 27, 2026.
+        (NZ, datetime(2026, 3, 25, tzinfo=UTC), datetime(2026, 3, 29, 18, 0, tzinfo=UTC)),  # Mon Mar 30, NZDT
+        (NZ, datetime(2026, 3, 31, tzinfo=UTC), datetime(2026, 4, 5, 19, 0, tzinfo=UTC)),  # Mon Apr 6, NZST
+        (NZ, datetime(2026, 9, 15, tzinfo=UTC), datetime(2026, 9, 20, 19, 0, tzinfo=UTC)),  # Mon Sept 21, NZST
+        (NZ, datetime(2026, 9, 22, tzinfo=UTC), datetime(2026, 9, 27, 18, 0, tzinfo=UTC)),  # Mon Sept 28, NZDT
+        # Los Angeles: PDT (UTC-7) from Sunday March 8, 2026 until Sunday Nov 1, 2026.
+        (LA, datetime(2026, 2, 27, tzinfo=UTC), datetime(2026, 3, 2, 15, 0, tzinfo=UTC)),  # Mon Mar 2, PST
+        (LA, datetime(2026, 3, 3, tzinfo=UTC), datetime(2026, 3, 9, 14, 0, tzinfo=UTC)),  # Mon Mar 9, PDT
+        (LA, datetime(2026, 10, 21, tzinfo=UTC), datetime(2026, 10, 26, 14, 0, tzinfo=UTC)),  # Mon Oct 26, PDT
+        (LA, datetime(2026, 10, 27, tzinfo=UTC), datetime(2026, 11, 2, 15, 0, tzinfo=UTC)),  # Mon Nov 2, PST
+    ],
+)
 def test_monday_seven_is_the_right_instant_on_both_sides_of_each_dst_change(zone, after, expected):
     found = subscriptions.next_send_after(*MONDAY_7, zone, after)
     assert found == expected
@@ -202,9 +242,18 @@ def test_subscribing_schedules_the_next_monday_and_pausing_clears_it(database, t
 
 
 def chat_fields(title: str, starts: str, **more: object) -> dict:
-    return {"title": title, "hashtag": "PLChat", "starts": starts, "timezone": LA, "duration": 60,
-            "repeat": "weekly", "slack_channels": ["C0PLCHAT"], "post_to_x": False,
-            "questions": [{"at": 5, "text": "What worked this week?"}], **more}
+    return {
+        "title": title,
+        "hashtag": "PLChat",
+        "starts": starts,
+        "timezone": LA,
+        "duration": 60,
+        "repeat": "weekly",
+        "slack_channels": ["C0PLCHAT"],
+        "post_to_x": False,
+        "questions": [{"at": 5, "text": "What worked this week?"}],
+        **more,
+    }
 
 
 def test_a_digest_holds_the_weeks_best_visible_tips_of_its_own_workspace_chats_a_recap_and_a_play(database, team):
@@ -212,21 +261,37 @@ def test_a_digest_holds_the_weeks_best_visible_tips_of_its_own_workspace_chats_a
     subscription_id = subscribe(database, team, "U0READER")
     since = FIRST - WEEK
     with transaction(database.sessions) as session:
-        ranked = [add_tip(session, team, f"Tip helped by {votes}", helpful=votes, created=since + timedelta(hours=h))
-                  for h, votes in enumerate((3, 9, 0, 5, 1, 7, 2), start=1)]
+        ranked = [
+            add_tip(session, team, f"Tip helped by {votes}", helpful=votes, created=since + timedelta(hours=h))
+            for h, votes in enumerate((3, 9, 0, 5, 1, 7, 2), start=1)
+        ]
         add_tip(session, team, "Hidden by a moderator", helpful=50, created=NOW, hidden=True)
         add_tip(session, team, "Held as a near-duplicate", helpful=40, created=NOW, pending=True)
         add_tip(session, team, "Shared last month", helpful=30, created=since - timedelta(minutes=1))
         add_tip(session, other, "Another workspace's tip", helpful=99, created=NOW)
         # A weekly chat that ran on Thursday (a recap) and runs again next Thursday (coming up); one far off;
         # another workspace's chat this week.
-        weekly = chat_store.create_chat(session, team, parse_chat_fields(
-            chat_fields("Feedback that moves learning", "2026-11-19 17:00"), default_timezone=LA), "U0MOD",
-            datetime(2026, 11, 1, tzinfo=UTC))
-        chat_store.create_chat(session, team, parse_chat_fields(
-            chat_fields("Winter planning", "2026-12-20 17:00"), default_timezone=LA), "U0MOD", NOW)
-        chat_store.create_chat(session, other, parse_chat_fields(
-            chat_fields("Elsewhere", "2026-12-01 17:00"), default_timezone=LA), "U0MOD", NOW)
+        weekly = chat_store.create_chat(
+            session,
+            team,
+            parse_chat_fields(chat_fields("Feedback that moves learning", "2026-11-19 17:00"), default_timezone=LA),
+            "U0MOD",
+            datetime(2026, 11, 1, tzinfo=UTC),
+        )
+        chat_store.create_chat(
+            session,
+            team,
+            parse_chat_fields(chat_fields("Winter planning", "2026-12-20 17:00"), default_timezone=LA),
+            "U0MOD",
+            NOW,
+        )
+        chat_store.create_chat(
+            session,
+            other,
+            parse_chat_fields(chat_fields("Elsewhere", "2026-12-01 17:00"), default_timezone=LA),
+            "U0MOD",
+            NOW,
+        )
     with transaction(database.sessions) as session:
         assert planner.plan(session, FIRST - timedelta(minutes=10)) == 1
     with database.sessions() as session:
@@ -244,8 +309,14 @@ def test_a_digest_holds_the_weeks_best_visible_tips_of_its_own_workspace_chats_a
     assert digest.play is not None and digest.play.slug == chosen
     assert not digest.quiet
     text = str(digest_blocks.digest_message(digest))
-    for absent in ("Hidden by a moderator", "Held as a near-duplicate", "Another workspace", "Shared last month",
-                   "Elsewhere", "Winter planning"):
+    for absent in (
+        "Hidden by a moderator",
+        "Held as a near-duplicate",
+        "Another workspace",
+        "Shared last month",
+        "Elsewhere",
+        "Winter planning",
+    ):
         assert absent not in text
     assert text.index("Tip helped by 9") < text.index("Tip helped by 7") < text.index("Tip helped by 2")
 
@@ -261,25 +332,36 @@ def test_a_subscriber_is_not_sent_a_play_they_had_in_the_previous_eight_weeks(da
             assert planner.plan(session, due - timedelta(minutes=5)) == 1
             due = session.get(DigestSubscriptionRecord, subscription_id).next_send
     with database.sessions() as session:
-        chosen = session.execute(select(DigestPlay.period, DigestPlay.slug)
-                                 .where(DigestPlay.subscription_id == subscription_id)
-                                 .order_by(DigestPlay.period)).all()
+        chosen = session.execute(
+            select(DigestPlay.period, DigestPlay.slug)
+            .where(DigestPlay.subscription_id == subscription_id)
+            .order_by(DigestPlay.period)
+        ).all()
     periods, slugs = [period for period, _ in chosen], [slug for _, slug in chosen]
     assert periods[0] == "2026-W49" and periods[-1] == "2027-W07" and len(periods) == 12
     for week, slug in enumerate(slugs):
-        assert slug not in slugs[max(0, week - planner.PLAY_MEMORY):week], (week, slugs)
+        assert slug not in slugs[max(0, week - planner.PLAY_MEMORY) : week], (week, slugs)
     for start in range(len(slugs) - planner.PLAY_MEMORY + 1):
-        assert len(set(slugs[start:start + planner.PLAY_MEMORY])) == planner.PLAY_MEMORY
+        assert len(set(slugs[start : start + planner.PLAY_MEMORY])) == planner.PLAY_MEMORY
     # Planning a week again (a replan, a second worker) keeps the row and the play it already has.
     with transaction(database.sessions) as session:
-        session.execute(update(DigestSubscriptionRecord).where(DigestSubscriptionRecord.id == subscription_id)
-                        .values(next_send=FIRST))
+        session.execute(
+            update(DigestSubscriptionRecord)
+            .where(DigestSubscriptionRecord.id == subscription_id)
+            .values(next_send=FIRST)
+        )
         planner.plan(session, FIRST - timedelta(minutes=5))
     with database.sessions() as session:
-        again = session.scalar(select(DigestPlay.slug).where(DigestPlay.subscription_id == subscription_id,
-                                                             DigestPlay.period == "2026-W49"))
-        keys = session.scalar(select(func.count()).select_from(DeliveryRecord)
-                              .where(DeliveryRecord.subject == planner.subject(subscription_id)))
+        again = session.scalar(
+            select(DigestPlay.slug).where(
+                DigestPlay.subscription_id == subscription_id, DigestPlay.period == "2026-W49"
+            )
+        )
+        keys = session.scalar(
+            select(func.count())
+            .select_from(DeliveryRecord)
+            .where(DeliveryRecord.subject == planner.subject(subscription_id))
+        )
     assert again == slugs[0] and keys == 12
 
 
@@ -288,8 +370,10 @@ def test_a_subscriber_is_not_sent_a_play_they_had_in_the_previous_eight_weeks(da
 
 def test_each_subscriber_gets_exactly_one_digest_a_week(harness, database, clock, team):
     channels = ["U0ANA", "U0BEN", "U0CAL", "C0NEWS"]
-    ids = {channel: subscribe(database, team, channel, user="U0MOD" if channel.startswith("C") else None)
-           for channel in channels}
+    ids = {
+        channel: subscribe(database, team, channel, user="U0MOD" if channel.startswith("C") else None)
+        for channel in channels
+    }
     kiwi = subscribe(database, team, "U0KIWI", zone=NZ)
     worker = sandbox_worker(harness, None, clock)
     try:
@@ -306,17 +390,26 @@ def test_each_subscriber_gets_exactly_one_digest_a_week(harness, database, clock
     assert all(row.state == "sent" for row in kiwi_rows)
 
 
-@pytest.mark.parametrize("channels", [
-    pytest.param(["C0ANA", "C0BEN", "C0CAL", "C0DAN", "C0NEWS", "C0TEAM"], id="channels"),
-    pytest.param(["U0ANA", "U0BEN", "U0CAL", "U0DAN", "C0NEWS", "C0TEAM"], id="dms-and-channels"),
-])
-def test_a_worker_killed_mid_run_and_restarted_sends_no_duplicate_and_misses_none(harness, database, clock, team,
-                                                                                  channels):
-    ids = {channel: subscribe(database, team, channel, user="U0MOD" if channel.startswith("C") else None)
-           for channel in channels}
+@pytest.mark.parametrize(
+    "channels",
+    [
+        pytest.param(["C0ANA", "C0BEN", "C0CAL", "C0DAN", "C0NEWS", "C0TEAM"], id="channels"),
+        pytest.param(["U0ANA", "U0BEN", "U0CAL", "U0DAN", "C0NEWS", "C0TEAM"], id="dms-and-channels"),
+    ],
+)
+def test_a_worker_killed_mid_run_and_restarted_sends_no_duplicate_and_misses_none(
+    harness, database, clock, team, channels
+):
+    ids = {
+        channel: subscribe(database, team, channel, user="U0MOD" if channel.startswith("C") else None)
+        for channel in channels
+    }
     week50 = {channel: f"digest:{ids[channel]}:2026-W50" for channel in channels}
-    crashed_after_post, crashed_before_post, never_claimed = [channels[0], "C0NEWS", channels[2]], [channels[1]], \
-        [channels[3], "C0TEAM"]
+    crashed_after_post, crashed_before_post, never_claimed = (
+        [channels[0], "C0NEWS", channels[2]],
+        [channels[1]],
+        [channels[3], "C0TEAM"],
+    )
     first = sandbox_worker(harness, None, clock)
     try:
         run_digests(first, clock, FIRST + timedelta(hours=1))  # week 49 goes out normally
@@ -324,8 +417,9 @@ def test_a_worker_killed_mid_run_and_restarted_sends_no_duplicate_and_misses_non
         # At the due time the worker sends some, then dies before recording them as sent.
         held_back = [week50[c] for c in crashed_before_post + never_claimed]
         with transaction(database.sessions) as session:
-            session.execute(update(DeliveryRecord).where(DeliveryRecord.key.in_(held_back))
-                            .values(due_at=FIRST + 3 * WEEK))
+            session.execute(
+                update(DeliveryRecord).where(DeliveryRecord.key.in_(held_back)).values(due_at=FIRST + 3 * WEEK)
+            )
         clock.set(FIRST + WEEK)
         assert first.deliver().sent == len(crashed_after_post)
     finally:
@@ -333,11 +427,17 @@ def test_a_worker_killed_mid_run_and_restarted_sends_no_duplicate_and_misses_non
     with transaction(database.sessions) as session:
         session.execute(update(DeliveryRecord).where(DeliveryRecord.key.in_(held_back)).values(due_at=FIRST + WEEK))
         # Slack has these posts, but the database still says `sending` (no ts recorded) ...
-        session.execute(update(DeliveryRecord).where(DeliveryRecord.key.in_([week50[c] for c in crashed_after_post]))
-                        .values(state="sending", sent_ref=None, finished_at=None, reason=""))
+        session.execute(
+            update(DeliveryRecord)
+            .where(DeliveryRecord.key.in_([week50[c] for c in crashed_after_post]))
+            .values(state="sending", sent_ref=None, finished_at=None, reason="")
+        )
         # ... this one was claimed but never reached Slack; the rest were never claimed at all.
-        session.execute(update(DeliveryRecord).where(DeliveryRecord.key.in_([week50[c] for c in crashed_before_post]))
-                        .values(state="sending", claimed_at=clock(), attempts=1))
+        session.execute(
+            update(DeliveryRecord)
+            .where(DeliveryRecord.key.in_([week50[c] for c in crashed_before_post]))
+            .values(state="sending", claimed_at=clock(), attempts=1)
+        )
     before = {channel: len(posts(harness, channel)) for channel in channels}
     assert before == {c: 2 if c in crashed_after_post else 1 for c in channels}
     clock.advance(LAPSES_AFTER + timedelta(seconds=30))
@@ -347,10 +447,12 @@ def test_a_worker_killed_mid_run_and_restarted_sends_no_duplicate_and_misses_non
     finally:
         second.close()
     after = {channel: len(posts(harness, channel)) for channel in channels}
-    assert after == {channel: 2 for channel in channels}, "one digest of each week in each place"
+    assert after == dict.fromkeys(channels, 2), "one digest of each week in each place"
     with database.sessions() as session:
-        final = {row.key: row for row in session.scalars(select(DeliveryRecord)
-                                                         .where(DeliveryRecord.key.in_(week50.values())))}
+        final = {
+            row.key: row
+            for row in session.scalars(select(DeliveryRecord).where(DeliveryRecord.key.in_(week50.values())))
+        }
     assert {row.state for row in final.values()} == {"sent"}
     assert [final[week50[c]].reason for c in crashed_after_post] == ["found after a restart"] * 3
     assert all(final[week50[c]].sent_ref for c in channels)
@@ -361,8 +463,10 @@ def test_a_worker_killed_mid_run_and_restarted_sends_no_duplicate_and_misses_non
 
 def test_a_storm_of_rate_limits_delays_digests_but_loses_and_repeats_none(harness, database, clock, team):
     channels = [f"U0P{n:02d}" for n in range(7)] + ["C0NEWS"]
-    ids = {channel: subscribe(database, team, channel, user="U0MOD" if channel.startswith("C") else None)
-           for channel in channels}
+    ids = {
+        channel: subscribe(database, team, channel, user="U0MOD" if channel.startswith("C") else None)
+        for channel in channels
+    }
     harness.standin.rate_limit("chat.postMessage", per_minute=3)
     harness.standin.inject("chat.postMessage", status=429, times=2, retry_after=7)
     worker = sandbox_worker(harness, None, clock)
@@ -372,8 +476,9 @@ def test_a_storm_of_rate_limits_delays_digests_but_loses_and_repeats_none(harnes
         worker.close()
     limited = [call for call in harness.standin.calls_to("chat.postMessage") if call.status == 429]
     assert len(limited) >= 3, "the storm happened"
-    assert harness.standin.calls_to("conversations.history") == [], \
+    assert harness.standin.calls_to("conversations.history") == [], (
         "a post refused with a 429 went nowhere: its retry needs no check of the channel's history"
+    )
     for channel, subscription_id in ids.items():
         assert [key_of(post) for post in posts(harness, channel)] == [f"digest:{subscription_id}:2026-W49"]
     sent_at = sorted(row.finished_at for channel in channels for row in rows(database, ids[channel]))
@@ -382,8 +487,11 @@ def test_a_storm_of_rate_limits_delays_digests_but_loses_and_repeats_none(harnes
 
 
 def test_a_person_who_left_and_a_channel_without_the_bot_stop_their_subscriptions(harness, database, clock, team):
-    stay, left, removed = (subscribe(database, team, "U0STAY"), subscribe(database, team, "U0LEFT"),
-                           subscribe(database, team, "C0GONE", user="U0MOD"))
+    stay, left, removed = (
+        subscribe(database, team, "U0STAY"),
+        subscribe(database, team, "U0LEFT"),
+        subscribe(database, team, "C0GONE", user="U0MOD"),
+    )
     harness.standin.set_user("U0LEFT", deleted=True)
     harness.standin.fail_channel("C0GONE", "not_in_channel")
     worker = sandbox_worker(harness, None, clock)
@@ -426,8 +534,11 @@ def test_a_quiet_week_sends_a_short_note_or_nothing_as_the_subscriber_chose(harn
 
 
 def test_paused_subscriptions_get_nothing_and_resumed_ones_get_the_next(harness, database, clock, team):
-    steady, paused, wavering = (subscribe(database, team, "U0STEADY"), subscribe(database, team, "U0PAUSED"),
-                                subscribe(database, team, "U0WAVER"))
+    steady, paused, wavering = (
+        subscribe(database, team, "U0STEADY"),
+        subscribe(database, team, "U0PAUSED"),
+        subscribe(database, team, "U0WAVER"),
+    )
     with transaction(database.sessions) as session:
         subscriptions.set_paused(session, team, paused, "U0PAUSED", True, NOW, moderator=False)
     worker = sandbox_worker(harness, None, clock)

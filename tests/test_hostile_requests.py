@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import random
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 from conftest import FIXED_NOW
@@ -27,8 +27,9 @@ EXAMPLES = 15  # per entry point and database
 
 @pytest.fixture(scope="module")
 def driven(database: Database) -> Iterator[dict]:
-    services = Services(database.sessions, clock=lambda: FIXED_NOW, rng=random.Random(12),
-                        moderators=frozenset({"U0TEACHER"}))
+    services = Services(
+        database.sessions, clock=lambda: FIXED_NOW, rng=random.Random(12), moderators=frozenset({"U0TEACHER"})
+    )
     with BotHarness(database, services=services) as harness:
         yield entry_points(harness, seed_question(harness, database.sessions, FIXED_NOW))
 
@@ -37,8 +38,12 @@ def driven(database: Database) -> Iterator[dict]:
 def test_any_text_gets_an_answer_and_pings_nobody(driven: dict, name: str, caplog: pytest.LogCaptureFixture):
     drive = driven[name]
 
-    @settings(max_examples=EXAMPLES, deadline=None, database=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    )
     @given(text=hostile)
     def answered_safely(text: str) -> None:
         caplog.clear()

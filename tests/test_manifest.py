@@ -89,8 +89,9 @@ def test_the_request_url_is_where_plchat_web_takes_slack_requests(bot: BotHarnes
     assert bot.http("POST", path + "-elsewhere", signed.body, signed.headers).status == 404
 
 
-@pytest.mark.parametrize("url", ["http://plchat.example.org", "plchat.example.org", "https://", "https://h/x",
-                                 "https://h/?q=1", "ftp://h"])
+@pytest.mark.parametrize(
+    "url", ["http://plchat.example.org", "plchat.example.org", "https://", "https://h/x", "https://h/?q=1", "ftp://h"]
+)
 def test_a_url_that_is_not_https_host_exits_2_saying_how_to_write_it(url: str) -> None:
     result = runner.invoke(cli, ["manifest", "--url", url])
     assert result.exit_code == 2 and "https://HOST" in result.stderr and not result.stdout
@@ -122,14 +123,21 @@ def test_every_manifest_shortcut_is_answered(bot: BotHarness) -> None:
 
 def test_the_manifest_subscribes_to_exactly_the_events_the_bot_listens_for() -> None:
     assert sorted(socket_mode()["settings"]["event_subscriptions"]["bot_events"]) == [
-        "app_home_opened", "app_uninstalled", "message.channels", "message.groups", "reaction_added",
-        "tokens_revoked"]
+        "app_home_opened",
+        "app_uninstalled",
+        "message.channels",
+        "message.groups",
+        "reaction_added",
+        "tokens_revoked",
+    ]
 
 
 def test_a_declaration_without_a_listener_or_a_listener_without_one_stops_the_app_at_start() -> None:
     declared = (app_manifest.PLAY, app_manifest.TIP)
     assert list(app_manifest.bind(declared, {app_manifest.TIP: 2, app_manifest.PLAY: 1})) == [
-        (app_manifest.PLAY, 1), (app_manifest.TIP, 2)]
+        (app_manifest.PLAY, 1),
+        (app_manifest.TIP, 2),
+    ]
     with pytest.raises(LookupError, match="/tip"):
         app_manifest.bind(declared, {app_manifest.PLAY: 1})
     with pytest.raises(LookupError, match="/digest"):

@@ -5,7 +5,7 @@ characters, and hostile answers."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from conftest import CHAT_MODERATOR
@@ -52,7 +52,7 @@ questions:
   - at: 15
     text: "Which tool made feedback faster this year?"
 """
-START = datetime(2026, 12, 2, 1, 0, tzinfo=timezone.utc)  # 17:00 in Los Angeles on Dec 1
+START = datetime(2026, 12, 2, 1, 0, tzinfo=UTC)  # 17:00 in Los Angeles on Dec 1
 SLUGS = ["reminder-1440m", "reminder-60m", "welcome", "q1", "q2", "wrapup", "recap"]
 
 
@@ -72,8 +72,13 @@ def schedule(harness: BotHarness, clock: FakeClock, text: str = CHAT_FILE) -> in
 
 def rows(harness: BotHarness, target: str) -> list[DeliveryRecord]:
     with harness.database.sessions() as session:
-        return list(session.scalars(select(DeliveryRecord).where(DeliveryRecord.target == target)
-                                    .order_by(DeliveryRecord.due_at, DeliveryRecord.id)))
+        return list(
+            session.scalars(
+                select(DeliveryRecord)
+                .where(DeliveryRecord.target == target)
+                .order_by(DeliveryRecord.due_at, DeliveryRecord.id)
+            )
+        )
 
 
 def slugs(harness: BotHarness, target: str) -> list[str]:
@@ -85,12 +90,19 @@ def test_a_whole_chat_runs_on_all_four_networks_and_collects_their_answers(harne
     worker = sandbox_worker(harness, x, clock, bluesky=bluesky, mastodon=mastodon, plchat_public_url=PUBLIC)
     try:
         run_until(worker, clock, START + timedelta(minutes=6))
-        q1 = {row.target: row.sent_ref for row in rows(harness, "bluesky") + rows(harness, "mastodon")
-              if row.key.split(":")[3] == "q1"}
+        q1 = {
+            row.target: row.sent_ref
+            for row in rows(harness, "bluesky") + rows(harness, "mastodon")
+            if row.key.split(":")[3] == "q1"
+        }
         # On Bluesky: an A1 with the hashtag, and a plain reply to the Q1 post; on Mastodon the same two ways.
         bluesky.add_post("ana.bsky.social", "A1 Two stars and a wish #PLChat", clock())
-        bluesky.add_post("ben.bsky.social", "@plchat.bsky.social Gallery walks with sticky notes", clock(),
-                         reply_to=f"at://{bluesky.did}/app.bsky.feed.post/{q1['bluesky']}")
+        bluesky.add_post(
+            "ben.bsky.social",
+            "@plchat.bsky.social Gallery walks with sticky notes",
+            clock(),
+            reply_to=f"at://{bluesky.did}/app.bsky.feed.post/{q1['bluesky']}",
+        )
         mastodon.add_status("cam@edutooters.net", "A1 Peer conferences on Fridays #PLChat")
         mastodon.add_status("dee@mastodon.social", "@plchat Rubrics the class wrote", in_reply_to_id=q1["mastodon"])
         mastodon.add_status("eve@mastodon.social", "Loving tonight's #PLChat")  # no answer
@@ -109,8 +121,9 @@ def test_a_whole_chat_runs_on_all_four_networks_and_collects_their_answers(harne
     assert [post.rkey for post in posted] == [record_key(row.key, row.due_at) for row in rows(harness, "bluesky")]
     welcome = posted[2]
     tags = [facet for facet in welcome.facets if facet["features"][0]["$type"] == "app.bsky.richtext.facet#tag"]
-    assert tags and all(welcome.text.encode()[f["index"]["byteStart"]:f["index"]["byteEnd"]] == b"#PLChat"
-                        for f in tags)
+    assert tags and all(
+        welcome.text.encode()[f["index"]["byteStart"] : f["index"]["byteEnd"]] == b"#PLChat" for f in tags
+    )
     link = [facet for facet in posted[-1].facets if facet["features"][0]["$type"].endswith("#link")]
     assert link and link[0]["features"][0]["uri"] == f"{PUBLIC}/chats/{chat_id}"
     # Mastodon: every post carried its delivery key as Idempotency-Key.
@@ -129,15 +142,17 @@ def test_a_whole_chat_runs_on_all_four_networks_and_collects_their_answers(harne
     assert participants == Counter({"bluesky": 2, "mastodon": 2})
     assert recap.questions[0].answer_count == 4 and recap.participants == 4
     assert {answer.via for answer in recap.questions[0].answers} == {"bluesky", "mastodon"}  # the top three
-    slack_recap = [call.args for call in harness.standin.calls_to("chat.postMessage")
-                   if call.args.get("channel") == CHANNEL][-1]
+    slack_recap = [
+        call.args for call in harness.standin.calls_to("chat.postMessage") if call.args.get("channel") == CHANNEL
+    ][-1]
     assert "on Bluesky" in str(slack_recap["blocks"]) and "on Mastodon" in str(slack_recap["blocks"])
     assert bluesky.logins == 1
 
 
 def test_a_chat_on_the_networks_alone_needs_no_slack_channel(harness, bluesky, mastodon, clock):
-    text = CHAT_FILE.replace("slack_channels: [C0PLCHAT]", "slack_channels: []").replace("post_to_x: true",
-                                                                                         "post_to_x: false")
+    text = CHAT_FILE.replace("slack_channels: [C0PLCHAT]", "slack_channels: []").replace(
+        "post_to_x: true", "post_to_x: false"
+    )
     schedule(harness, clock, text)
     worker = sandbox_worker(harness, None, clock, bluesky=bluesky, mastodon=mastodon, plchat_public_url=PUBLIC)
     try:
@@ -150,8 +165,9 @@ def test_a_chat_on_the_networks_alone_needs_no_slack_channel(harness, bluesky, m
 
 def test_a_network_not_connected_is_skipped_and_scheduling_says_so(harness, clock):
     spec = parse_chat_file(CHAT_FILE, default_timezone="America/Los_Angeles")
-    services = Services(harness.database.sessions, clock=clock, moderators=frozenset({MODERATOR}),
-                        connected_networks=frozenset({"x"}))
+    services = Services(
+        harness.database.sessions, clock=clock, moderators=frozenset({MODERATOR}), connected_networks=frozenset({"x"})
+    )
     answer = chat_replies.save_form(services, harness.workspace.team_id, MODERATOR, spec, None)
     notice = answer["blocks"][0]["text"]["text"]
     assert "Bluesky isn't connected" in notice and "BLUESKY_HANDLE" in notice and "MASTODON_BASE_URL" in notice
@@ -182,16 +198,24 @@ def test_a_429_on_one_network_holds_only_that_networks_posts(harness, x, bluesky
         worker.close()
     for target in ("slack", "x", "bluesky", "mastodon"):
         assert slugs(harness, target) == SLUGS, target
-    welcome = {row.target: row.finished_at - START for row in rows(harness, "bluesky") + rows(harness, "mastodon")
-               if row.key.split(":")[3] == "welcome"}
+    welcome = {
+        row.target: row.finished_at - START
+        for row in rows(harness, "bluesky") + rows(harness, "mastodon")
+        if row.key.split(":")[3] == "welcome"
+    }
     # (Mastodon.py moves the reset onto this machine's clock by the answer's Date, which has whole seconds.)
     assert timedelta(seconds=90) <= welcome["bluesky"] < timedelta(seconds=149) <= welcome["mastodon"]
     assert len({post.text for post in bluesky.posts_by_me()}) == len(SLUGS)
 
 
 def test_an_expired_bluesky_session_is_refreshed_and_a_restart_does_not_log_in_again(harness, bluesky, clock):
-    schedule(harness, clock, CHAT_FILE.replace("post_to_x: true", "post_to_x: false")
-             .replace("post_to_mastodon: true", "post_to_mastodon: false"))
+    schedule(
+        harness,
+        clock,
+        CHAT_FILE.replace("post_to_x: true", "post_to_x: false").replace(
+            "post_to_mastodon: true", "post_to_mastodon: false"
+        ),
+    )
     first = sandbox_worker(harness, None, clock, bluesky=bluesky, plchat_public_url=PUBLIC)
     try:
         run_until(first, clock, START + timedelta(minutes=1))
@@ -215,8 +239,11 @@ def test_an_expired_bluesky_session_is_refreshed_and_a_restart_does_not_log_in_a
 def test_posts_fit_the_mastodon_instances_own_limit(harness, clock, limit):
     long_title = "Feedback that moves learning, " * 5  # 149 characters: the longest a title may be
     text = CHAT_FILE.replace('"Feedback that moves learning 🌱"', f'"{long_title.strip()}"')
-    schedule(harness, clock, text.replace("post_to_x: true", "post_to_x: false")
-             .replace("post_to_bluesky: true", "post_to_bluesky: false"))
+    schedule(
+        harness,
+        clock,
+        text.replace("post_to_x: true", "post_to_x: false").replace("post_to_bluesky: true", "post_to_bluesky: false"),
+    )
     with MastodonStandIn(clock=clock, max_characters=limit) as mastodon:
         worker = sandbox_worker(harness, None, clock, mastodon=mastodon, plchat_public_url=PUBLIC)
         try:
@@ -246,15 +273,18 @@ def test_hostile_answers_from_the_networks_ping_nobody_in_the_slack_recap(harnes
     finally:
         worker.close()
     with harness.database.sessions() as session:
-        saved = [tip.text for tip in session.scalars(select(TipRecord).where(TipRecord.source.in_(("bluesky",
-                                                                                                   "mastodon"))))]
+        saved = [
+            tip.text for tip in session.scalars(select(TipRecord).where(TipRecord.source.in_(("bluesky", "mastodon"))))
+        ]
     assert len(saved) == 2 and all("<!channel>" in text for text in saved), "kept as typed, in the store"
-    recap = [call.args for call in harness.standin.calls_to("chat.postMessage")
-             if call.args.get("channel") == CHANNEL][-1]
+    recap = [call.args for call in harness.standin.calls_to("chat.postMessage") if call.args.get("channel") == CHANNEL][
+        -1
+    ]
     assert "mallory" in str(recap["blocks"])
     live = live_markup(recap)  # the bot's own date, archive and "view" links are live; nothing of their text
-    assert live and not [token for token in live if token.startswith(("<!channel", "<!here", "<@", "<!subteam"))
-                         or "click" in token]
+    assert live and not [
+        token for token in live if token.startswith(("<!channel", "<!here", "<@", "<!subteam")) or "click" in token
+    ]
 
 
 @pytest.mark.slow  # a worker process killed with SIGKILL
@@ -262,21 +292,39 @@ def test_hostile_answers_from_the_networks_ping_nobody_in_the_slack_recap(harnes
 def test_a_worker_killed_mid_chat_posts_every_question_once(database, network, tmp_path):
     """A real SIGKILL while a post's answer is on its way back (the network has it, the outbox does not know),
     then another worker at once: every post of the chat so far is on the network exactly once."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     standin = BlueskyStandIn() if network == "bluesky" else MastodonStandIn()
     with standin:
-        settings = ({"bluesky_handle": standin.handle, "bluesky_app_password": standin.password,
-                     "bluesky_service_url": standin.base_url} if isinstance(standin, BlueskyStandIn)
-                    else {"mastodon_base_url": standin.base_url, "mastodon_access_token": standin.token})
+        settings = (
+            {
+                "bluesky_handle": standin.handle,
+                "bluesky_app_password": standin.password,
+                "bluesky_service_url": standin.base_url,
+            }
+            if isinstance(standin, BlueskyStandIn)
+            else {"mastodon_base_url": standin.base_url, "mastodon_access_token": standin.token}
+        )
         create = "com.atproto.repo.createRecord" if network == "bluesky" else "/api/v1/statuses"
         # Started a minute ago (well within the posts' grace): every post is due before the sender starts. From
         # the minute's start, the last ones could still be seconds ahead when the rerun found nothing due and
         # stopped, leaving them unsent.
-        local = (now - timedelta(minutes=1)).astimezone(timezone.utc).replace(tzinfo=None, second=0, microsecond=0)
-        spec = ChatSpec(title="Crash test", hashtag="PLChat", starts=local, timezone="UTC", duration=15,
-                        repeat="none", until=None, skip=(), slack_channels=(), post_to_x=False, reminders=(),
-                        questions=tuple(Question(number * 0.01, f"Question {number}?") for number in range(6)),
-                        post_to_bluesky=network == "bluesky", post_to_mastodon=network == "mastodon")
+        local = (now - timedelta(minutes=1)).astimezone(UTC).replace(tzinfo=None, second=0, microsecond=0)
+        spec = ChatSpec(
+            title="Crash test",
+            hashtag="PLChat",
+            starts=local,
+            timezone="UTC",
+            duration=15,
+            repeat="none",
+            until=None,
+            skip=(),
+            slack_channels=(),
+            post_to_x=False,
+            reminders=(),
+            questions=tuple(Question(number * 0.01, f"Question {number}?") for number in range(6)),
+            post_to_bluesky=network == "bluesky",
+            post_to_mastodon=network == "mastodon",
+        )
         with transaction(database.sessions) as session:
             chat = store.create_chat(session, "T0CRASH", spec, "cli", now)
         standin.inject(create, delay=0.01, times=3)
@@ -284,8 +332,9 @@ def test_a_worker_killed_mid_chat_posts_every_question_once(database, network, t
         url = database.engine.url.render_as_string(hide_password=False)
         process, started = start_chat_sender(url, settings)
         assert started.wait(60), "the sender planned"
-        standin.wait_for(lambda calls: sum(getattr(c, "nsid", getattr(c, "route", "")) == create
-                                           for c in calls) >= 4, timeout=60)
+        standin.wait_for(
+            lambda calls: sum(getattr(c, "nsid", getattr(c, "route", "")) == create for c in calls) >= 4, timeout=60
+        )
         process.kill()  # SIGKILL: no cleanup, no finally
         process.join()
 
@@ -293,21 +342,31 @@ def test_a_worker_killed_mid_chat_posts_every_question_once(database, network, t
         from bot.config import Settings
         from bot.worker import Worker
 
-        rerun = Worker(Settings(_env_file=None, database_url=url, **settings), open_database(
-            Settings(_env_file=None, database_url=url)), lambda: datetime.now(timezone.utc))
+        rerun = Worker(
+            Settings(_env_file=None, database_url=url, **settings),
+            open_database(Settings(_env_file=None, database_url=url)),
+            lambda: datetime.now(UTC),
+        )
         try:
             for _ in range(20):
                 rerun.deliver("chat:")
                 with database.sessions() as session:
-                    open_rows = session.scalars(select(DeliveryRecord.key).where(
-                        DeliveryRecord.subject == store.subject(chat.id), DeliveryRecord.state.in_(
-                            ("pending", "sending")), DeliveryRecord.due_at <= datetime.now(timezone.utc))).all()
+                    open_rows = session.scalars(
+                        select(DeliveryRecord.key).where(
+                            DeliveryRecord.subject == store.subject(chat.id),
+                            DeliveryRecord.state.in_(("pending", "sending")),
+                            DeliveryRecord.due_at <= datetime.now(UTC),
+                        )
+                    ).all()
                 if not open_rows:
                     break
         finally:
             rerun.close()
-        texts = ([post.text for post in standin.posts_by_me()] if isinstance(standin, BlueskyStandIn)
-                 else [status.text for status in standin.statuses_by_me()])
+        texts = (
+            [post.text for post in standin.posts_by_me()]
+            if isinstance(standin, BlueskyStandIn)
+            else [status.text for status in standin.statuses_by_me()]
+        )
     counted = Counter(text.split()[0] for text in texts)
     assert open_rows == []
     assert counted == Counter({"Welcome": 1, **{f"Q{number}": 1 for number in range(1, 7)}}), texts
@@ -315,11 +374,11 @@ def test_a_worker_killed_mid_chat_posts_every_question_once(database, network, t
 
 @given(st.text(max_size=200), st.datetimes(min_value=datetime(2001, 1, 1), max_value=datetime(2099, 1, 1)))
 def test_every_record_key_is_a_valid_tid_of_its_own(key: str, due: datetime) -> None:
-    rkey = record_key(key, due.replace(tzinfo=timezone.utc))
+    rkey = record_key(key, due.replace(tzinfo=UTC))
     assert len(rkey) == 13 and rkey[0] in "234567abcdefghij"
     assert set(rkey) <= set("234567abcdefghijklmnopqrstuvwxyz")
-    assert rkey == record_key(key, due.replace(tzinfo=timezone.utc))
-    assert record_key(key + "x", due.replace(tzinfo=timezone.utc)) != rkey
+    assert rkey == record_key(key, due.replace(tzinfo=UTC))
+    assert record_key(key + "x", due.replace(tzinfo=UTC)) != rkey
 
 
 def test_bluesky_counts_graphemes() -> None:
@@ -330,9 +389,11 @@ def test_bluesky_counts_graphemes() -> None:
 
 
 def test_a_reminder_sent_late_after_a_restart_says_how_long_is_really_left(harness, mastodon, clock):
-    text = (CHAT_FILE.replace("post_to_x: true", "post_to_x: false").replace("post_to_bluesky: true",
-                                                                             "post_to_bluesky: false")
-            .replace("slack_channels: [C0PLCHAT]", "slack_channels: [C0PLCHAT]\nreminders: [1h, 5m]"))
+    text = (
+        CHAT_FILE.replace("post_to_x: true", "post_to_x: false")
+        .replace("post_to_bluesky: true", "post_to_bluesky: false")
+        .replace("slack_channels: [C0PLCHAT]", "slack_channels: [C0PLCHAT]\nreminders: [1h, 5m]")
+    )
     schedule(harness, clock, text)
     first = sandbox_worker(harness, None, clock, mastodon=mastodon)
     try:
@@ -345,8 +406,11 @@ def test_a_reminder_sent_late_after_a_restart_says_how_long_is_really_left(harne
         run_until(second, clock, START - timedelta(seconds=30))
     finally:
         second.close()
-    slack = [call.args["text"] for call in harness.standin.calls_to("chat.postMessage")
-             if call.args.get("channel") == CHANNEL]
+    slack = [
+        call.args["text"]
+        for call in harness.standin.calls_to("chat.postMessage")
+        if call.args.get("channel") == CHANNEL
+    ]
     toots = [status.text for status in mastodon.statuses_by_me()]
     assert len(slack) == len(toots) == 2
     assert "starts in 1 hour" in slack[0] and "(in 1 hour)" in toots[0]
@@ -354,8 +418,10 @@ def test_a_reminder_sent_late_after_a_restart_says_how_long_is_really_left(harne
     assert "5 minutes" not in slack[1] + toots[1]
 
 
-@given(st.sampled_from([timedelta(minutes=m) for m in (5, 30, 60, 90, 1440)]),
-       st.timedeltas(min_value=timedelta(0), max_value=timedelta(minutes=10)))
+@given(
+    st.sampled_from([timedelta(minutes=m) for m in (5, 30, 60, 90, 1440)]),
+    st.timedeltas(min_value=timedelta(0), max_value=timedelta(minutes=10)),
+)
 def test_a_reminder_never_promises_more_time_than_is_left(lead: timedelta, late: timedelta) -> None:
     from bot.chats.timetable import Post
 
@@ -365,8 +431,23 @@ def test_a_reminder_never_promises_more_time_than_is_left(lead: timedelta, late:
     left = max(START - sent, timedelta(0))
     assert timedelta(0) <= said <= lead and said - left < timedelta(minutes=1)
     assert (said == lead) == (late < timedelta(minutes=1))
-    words = chat_text.reminder(ChatSpec(title="T", hashtag="PLChat", starts=START.replace(tzinfo=None),
-                                        timezone="UTC", duration=30, repeat="none", until=None, skip=(),
-                                        slack_channels=(), post_to_x=False, reminders=(lead,), questions=()),
-                               START, said, X_RULE).text
+    words = chat_text.reminder(
+        ChatSpec(
+            title="T",
+            hashtag="PLChat",
+            starts=START.replace(tzinfo=None),
+            timezone="UTC",
+            duration=30,
+            repeat="none",
+            until=None,
+            skip=(),
+            slack_channels=(),
+            post_to_x=False,
+            reminders=(lead,),
+            questions=(),
+        ),
+        START,
+        said,
+        X_RULE,
+    ).text
     assert ("starting now" in words) == (left < timedelta(seconds=30) and said == left)

@@ -20,9 +20,14 @@ from bot.web import create_wsgi_app
 @pytest.fixture
 def oauth_server(database):
     with SlackStandIn() as standin:
-        settings = Settings(_env_file=None, database_url=str(database.engine.url), slack_client_id="111.222",
-                            slack_client_secret="client-secret", slack_signing_secret="signing-secret",
-                            slack_api_url=standin.api_url)
+        settings = Settings(
+            _env_file=None,
+            database_url=str(database.engine.url),
+            slack_client_id="111.222",
+            slack_client_secret="client-secret",
+            slack_signing_secret="signing-secret",
+            slack_api_url=standin.api_url,
+        )
         server = LocalServer(create_wsgi_app(build_app(settings, database), database.engine)).start()
         yield server
         server.stop()
@@ -35,11 +40,21 @@ def test_install_page_links_to_slack_with_our_scopes_and_a_stored_state(oauth_se
     query = parse_qs(urlparse(link).query)
     assert query["client_id"] == ["111.222"]
     assert set(query["scope"][0].split(",")) == {
-        "commands", "chat:write", "chat:write.public", "reactions:read", "channels:history", "groups:history",
-        "im:write", "im:history", "users:read", "files:write"}
+        "commands",
+        "chat:write",
+        "chat:write.public",
+        "reactions:read",
+        "channels:history",
+        "groups:history",
+        "im:write",
+        "im:history",
+        "users:read",
+        "files:write",
+    }
     with database.sessions() as session:
-        stored = session.execute(text("SELECT count(*) FROM slack_oauth_states WHERE state = :s"),
-                                 {"s": query["state"][0]}).scalar_one()
+        stored = session.execute(
+            text("SELECT count(*) FROM slack_oauth_states WHERE state = :s"), {"s": query["state"][0]}
+        ).scalar_one()
     assert stored == 1
 
 

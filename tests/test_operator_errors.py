@@ -31,15 +31,25 @@ def closed_port() -> int:
 
 
 def environment(**settings: str) -> dict[str, str]:
-    env = {name: value for name, value in os.environ.items()
-           if not name.startswith(("SLACK_", "X_", "BLUESKY_", "MASTODON_", "PLCHAT_"))
-           and name not in ("DATABASE_URL", "PORT", "WEB_CONCURRENCY")}
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("SLACK_", "X_", "BLUESKY_", "MASTODON_", "PLCHAT_"))
+        and name not in ("DATABASE_URL", "PORT", "WEB_CONCURRENCY")
+    }
     return {**env, **settings}
 
 
 def plchat(*args: str, cwd: Path, **settings: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(PLCHAT), *args], env=environment(**settings), cwd=cwd, capture_output=True,
-                          text=True, timeout=120, check=False)  # the tests read the exit code
+    return subprocess.run(
+        [str(PLCHAT), *args],
+        env=environment(**settings),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )  # the tests read the exit code
 
 
 def assert_plain(result: subprocess.CompletedProcess[str], code: int, *says: str) -> None:
@@ -53,21 +63,26 @@ def assert_plain(result: subprocess.CompletedProcess[str], code: int, *says: str
 
 
 @pytest.mark.parametrize("command", [("db", "upgrade"), ("chats", "list")])
-@pytest.mark.parametrize(("url", "says"), [
-    (f"mysql://plchat:{SECRET}@db.example/plchat", ("DATABASE_URL", "mysql", "sqlite:///", "postgresql://")),
-    (f"not a url {SECRET}", ("DATABASE_URL", "isn't a database URL", "sqlite:///")),
-    ("sqlite:///{tmp}/no-such-folder/plchat.db", ("DATABASE_URL", "folder {tmp}/no-such-folder", "does not exist")),
-])
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        (f"mysql://plchat:{SECRET}@db.example/plchat", ("DATABASE_URL", "mysql", "sqlite:///", "postgresql://")),
+        (f"not a url {SECRET}", ("DATABASE_URL", "isn't a database URL", "sqlite:///")),
+        ("sqlite:///{tmp}/no-such-folder/plchat.db", ("DATABASE_URL", "folder {tmp}/no-such-folder", "does not exist")),
+    ],
+)
 def test_a_database_url_that_cannot_work_exits_2_naming_the_setting_and_the_fix(
-        tmp_path: Path, command: tuple[str, ...], url: str, says: tuple[str, ...]) -> None:
+    tmp_path: Path, command: tuple[str, ...], url: str, says: tuple[str, ...]
+) -> None:
     result = plchat(*command, cwd=tmp_path, DATABASE_URL=url.format(tmp=tmp_path))
 
     assert_plain(result, 2, *(words.format(tmp=tmp_path) for words in says))
 
 
 @pytest.mark.parametrize("command", [("db", "upgrade"), ("chats", "list")])
-def test_a_database_that_does_not_answer_exits_1_without_sending_you_in_circles(tmp_path: Path,
-                                                                               command: tuple[str, ...]) -> None:
+def test_a_database_that_does_not_answer_exits_1_without_sending_you_in_circles(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
     url = f"postgresql://plchat:{SECRET}@127.0.0.1:{closed_port()}/plchat"
 
     result = plchat(*command, cwd=tmp_path, DATABASE_URL=url)
@@ -77,8 +92,9 @@ def test_a_database_that_does_not_answer_exits_1_without_sending_you_in_circles(
 
 
 def test_a_setting_out_of_bounds_is_named_in_words(tmp_path: Path) -> None:
-    result = plchat("chats", "list", cwd=tmp_path, PLCHAT_RETENTION_DAYS="5",
-                    DATABASE_URL=f"sqlite:///{tmp_path / 'plchat.db'}")
+    result = plchat(
+        "chats", "list", cwd=tmp_path, PLCHAT_RETENTION_DAYS="5", DATABASE_URL=f"sqlite:///{tmp_path / 'plchat.db'}"
+    )
 
     assert_plain(result, 2, "Bad setting PLCHAT_RETENTION_DAYS: it must be at least 30.")
 
@@ -106,9 +122,16 @@ def test_a_token_slack_refuses_stops_run_web_and_worker_once_with_one_message(tm
     token = f"xoxb-{SECRET}"
     with SlackStandIn() as slack:
         slack.revoke(token)
-        result = plchat(command, cwd=tmp_path, SLACK_API_URL=slack.api_url, SLACK_BOT_TOKEN=token,
-                        SLACK_APP_TOKEN="xapp-1-A0-1", SLACK_SIGNING_SECRET="signing", PORT=str(closed_port()),
-                        DATABASE_URL=f"sqlite:///{tmp_path / 'plchat.db'}")
+        result = plchat(
+            command,
+            cwd=tmp_path,
+            SLACK_API_URL=slack.api_url,
+            SLACK_BOT_TOKEN=token,
+            SLACK_APP_TOKEN="xapp-1-A0-1",
+            SLACK_SIGNING_SECRET="signing",
+            PORT=str(closed_port()),
+            DATABASE_URL=f"sqlite:///{tmp_path / 'plchat.db'}",
+        )
         checks = slack.calls_to("auth.test")
 
     assert_plain(result, 2, "SLACK_BOT_TOKEN", "token_revoked", "OAuth & Permissions")
@@ -121,8 +144,14 @@ def test_an_app_token_slack_refuses_stops_run_naming_slack_app_token_and_the_fix
     app_token = f"xapp-1-A0-{SECRET}"
     with SlackStandIn() as slack:
         slack.revoke(app_token)
-        result = plchat("run", cwd=tmp_path, SLACK_API_URL=slack.api_url, SLACK_BOT_TOKEN="xoxb-good",
-                        SLACK_APP_TOKEN=app_token, DATABASE_URL=f"sqlite:///{tmp_path / 'plchat.db'}")
+        result = plchat(
+            "run",
+            cwd=tmp_path,
+            SLACK_API_URL=slack.api_url,
+            SLACK_BOT_TOKEN="xoxb-good",
+            SLACK_APP_TOKEN=app_token,
+            DATABASE_URL=f"sqlite:///{tmp_path / 'plchat.db'}",
+        )
         asked = slack.calls_to("apps.connections.open")
 
     assert_plain(result, 2, "SLACK_APP_TOKEN", "invalid_auth", "xapp-", "connections:write", "Basic Information")
@@ -130,18 +159,28 @@ def test_an_app_token_slack_refuses_stops_run_naming_slack_app_token_and_the_fix
     assert len(asked) == 1
 
 
-@pytest.mark.parametrize(("bot_token", "app_token", "says"), [
-    ("xapp-1-A0-1", "xoxb-1", ("SLACK_BOT_TOKEN and SLACK_APP_TOKEN are swapped",)),
-    ("xapp-1-A0-1", "xapp-1-A0-2", ("SLACK_BOT_TOKEN holds an app-level token", "OAuth & Permissions")),
-    ("xoxb-1", "xoxb-2", ("SLACK_APP_TOKEN holds a bot token", "connections:write", "Basic Information")),
-    (f"xoxp-{SECRET}", "xapp-1-A0-1", ("SLACK_BOT_TOKEN isn't a bot token", "xoxb-")),
-    ("xoxb-1", f"{SECRET}", ("SLACK_APP_TOKEN isn't an app-level token", "xapp-")),
-])
-def test_tokens_of_the_wrong_kind_are_named_before_asking_slack(tmp_path: Path, bot_token: str, app_token: str,
-                                                                 says: tuple[str, ...]) -> None:
+@pytest.mark.parametrize(
+    ("bot_token", "app_token", "says"),
+    [
+        ("xapp-1-A0-1", "xoxb-1", ("SLACK_BOT_TOKEN and SLACK_APP_TOKEN are swapped",)),
+        ("xapp-1-A0-1", "xapp-1-A0-2", ("SLACK_BOT_TOKEN holds an app-level token", "OAuth & Permissions")),
+        ("xoxb-1", "xoxb-2", ("SLACK_APP_TOKEN holds a bot token", "connections:write", "Basic Information")),
+        (f"xoxp-{SECRET}", "xapp-1-A0-1", ("SLACK_BOT_TOKEN isn't a bot token", "xoxb-")),
+        ("xoxb-1", f"{SECRET}", ("SLACK_APP_TOKEN isn't an app-level token", "xapp-")),
+    ],
+)
+def test_tokens_of_the_wrong_kind_are_named_before_asking_slack(
+    tmp_path: Path, bot_token: str, app_token: str, says: tuple[str, ...]
+) -> None:
     with SlackStandIn() as slack:
-        result = plchat("run", cwd=tmp_path, SLACK_API_URL=slack.api_url, SLACK_BOT_TOKEN=bot_token,
-                        SLACK_APP_TOKEN=app_token, DATABASE_URL=f"sqlite:///{tmp_path / 'plchat.db'}")
+        result = plchat(
+            "run",
+            cwd=tmp_path,
+            SLACK_API_URL=slack.api_url,
+            SLACK_BOT_TOKEN=bot_token,
+            SLACK_APP_TOKEN=app_token,
+            DATABASE_URL=f"sqlite:///{tmp_path / 'plchat.db'}",
+        )
         calls = list(slack.calls)
 
     assert_plain(result, 2, *says)
@@ -149,9 +188,14 @@ def test_tokens_of_the_wrong_kind_are_named_before_asking_slack(tmp_path: Path, 
 
 
 def test_no_network_stops_run_with_a_plain_message_and_exit_1(tmp_path: Path) -> None:
-    result = plchat("run", cwd=tmp_path, SLACK_API_URL=f"http://127.0.0.1:{closed_port()}/api/",
-                    SLACK_BOT_TOKEN="xoxb-1", SLACK_APP_TOKEN="xapp-1-A0-1",
-                    DATABASE_URL=f"sqlite:///{tmp_path / 'plchat.db'}")
+    result = plchat(
+        "run",
+        cwd=tmp_path,
+        SLACK_API_URL=f"http://127.0.0.1:{closed_port()}/api/",
+        SLACK_BOT_TOKEN="xoxb-1",
+        SLACK_APP_TOKEN="xapp-1-A0-1",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'plchat.db'}",
+    )
 
     assert_plain(result, 1, "Can't reach Slack", "SLACK_API_URL", "network")
 
@@ -159,8 +203,14 @@ def test_no_network_stops_run_with_a_plain_message_and_exit_1(tmp_path: Path) ->
 def test_web_with_a_good_token_serves_and_bolt_warns_of_no_unused_token(tmp_path: Path) -> None:
     port = closed_port()
     with SlackStandIn() as slack:
-        env = environment(SLACK_API_URL=slack.api_url, SLACK_BOT_TOKEN="xoxb-good", SLACK_SIGNING_SECRET="signing",
-                          PORT=str(port), WEB_CONCURRENCY="1", DATABASE_URL=f"sqlite:///{tmp_path / 'plchat.db'}")
+        env = environment(
+            SLACK_API_URL=slack.api_url,
+            SLACK_BOT_TOKEN="xoxb-good",
+            SLACK_SIGNING_SECRET="signing",
+            PORT=str(port),
+            WEB_CONCURRENCY="1",
+            DATABASE_URL=f"sqlite:///{tmp_path / 'plchat.db'}",
+        )
         upgrade = subprocess.run([str(PLCHAT), "db", "upgrade"], env=env, cwd=tmp_path, timeout=120, check=False)
         assert upgrade.returncode == 0
         web = subprocess.Popen([str(PLCHAT), "web"], env=env, cwd=tmp_path, stderr=subprocess.PIPE, text=True)
@@ -175,8 +225,15 @@ def test_web_with_a_good_token_serves_and_bolt_warns_of_no_unused_token(tmp_path
         finally:
             web.terminate()
             rest = web.communicate(timeout=30)[1]
-        exported = subprocess.run([str(PLCHAT), "tips", "export"], env=env, cwd=tmp_path, capture_output=True,
-                                  text=True, timeout=120)
+        exported = subprocess.run(
+            [str(PLCHAT), "tips", "export"],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
     output = "".join(seen) + rest
     assert "will be unused" not in output and "`token`" not in output, output
     assert "Traceback" not in output
@@ -185,8 +242,13 @@ def test_web_with_a_good_token_serves_and_bolt_warns_of_no_unused_token(tmp_path
 
 
 def test_a_worker_with_nothing_to_post_to_says_what_it_will_and_wont_do(tmp_path: Path) -> None:
-    worker = subprocess.Popen([str(PLCHAT), "worker"], cwd=tmp_path, stderr=subprocess.PIPE, text=True,
-                              env=environment(DATABASE_URL=f"sqlite:///{tmp_path / 'plchat.db'}"))
+    worker = subprocess.Popen(
+        [str(PLCHAT), "worker"],
+        cwd=tmp_path,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environment(DATABASE_URL=f"sqlite:///{tmp_path / 'plchat.db'}"),
+    )
     try:
         said = []
         for line in worker.stderr:
@@ -220,8 +282,13 @@ def test_a_single_token_workspace_is_known_once_the_worker_has_checked_the_token
     url = {"DATABASE_URL": f"sqlite:///{tmp_path / 'plchat.db'}"}
     assert plchat("db", "upgrade", cwd=tmp_path, **url).returncode == 0
     with SlackStandIn() as slack:
-        worker = subprocess.Popen([str(PLCHAT), "worker"], cwd=tmp_path, stderr=subprocess.PIPE, text=True,
-                                  env=environment(SLACK_API_URL=slack.api_url, SLACK_BOT_TOKEN="xoxb-good", **url))
+        worker = subprocess.Popen(
+            [str(PLCHAT), "worker"],
+            cwd=tmp_path,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=environment(SLACK_API_URL=slack.api_url, SLACK_BOT_TOKEN="xoxb-good", **url),
+        )
         try:
             for line in worker.stderr:
                 if "This worker is scheduling" in line:
@@ -247,8 +314,16 @@ def test_a_reader_that_stops_reading_ends_the_command_quietly(tmp_path: Path, co
     reader, writer = os.pipe()
     os.close(reader)  # as `head -1` is once it has its line
     try:
-        result = subprocess.run([str(PLCHAT), *command], env=environment(**url), cwd=tmp_path, stdout=writer,
-                                stderr=subprocess.PIPE, text=True, timeout=120)
+        result = subprocess.run(
+            [str(PLCHAT), *command],
+            env=environment(**url),
+            cwd=tmp_path,
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            check=False,
+        )
     finally:
         os.close(writer)
 
@@ -277,11 +352,11 @@ def test_db_upgrade_refuses_an_in_memory_database(tmp_path: Path, url: str) -> N
     assert_plain(result, 2, "DATABASE_URL", "in-memory", "sqlite:///plchat.db")
 
 
-@pytest.mark.parametrize(("name", "value"), [("PORT", "abc"), ("PLCHAT_RETENTION_DAYS", "abc"),
-                                             ("SLACK_HISTORY_PER_MINUTE", "1.5")])
+@pytest.mark.parametrize(
+    ("name", "value"), [("PORT", "abc"), ("PLCHAT_RETENTION_DAYS", "abc"), ("SLACK_HISTORY_PER_MINUTE", "1.5")]
+)
 def test_a_setting_that_is_not_a_number_is_named_in_words(tmp_path: Path, name: str, value: str) -> None:
-    result = plchat("chats", "list", cwd=tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'plchat.db'}",
-                    **{name: value})
+    result = plchat("chats", "list", cwd=tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'plchat.db'}", **{name: value})
 
     assert_plain(result, 2, f"Bad setting {name}: it must be a whole number.")
     assert "Input should be" not in result.stderr and "parse" not in result.stderr
@@ -290,13 +365,20 @@ def test_a_setting_that_is_not_a_number_is_named_in_words(tmp_path: Path, name: 
 def test_a_variable_that_looks_like_a_setting_but_is_not_is_named_once_with_the_closest(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("SLACK_BOT_TOKNE=xoxb-1\n", encoding="utf-8")
 
-    result = plchat("chats", "list", cwd=tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'plchat.db'}",
-                    PLCHAT_MODERATOR="U0ANA", PLCHAT_DEBUG="")
+    result = plchat(
+        "chats",
+        "list",
+        cwd=tmp_path,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'plchat.db'}",
+        PLCHAT_MODERATOR="U0ANA",
+        PLCHAT_DEBUG="",
+    )
 
     assert result.returncode == 0, result.stderr
     assert result.stderr.splitlines() == [
         "Warning: PLCHAT_MODERATOR isn't a setting, so it is ignored; did you mean PLCHAT_MODERATORS?",
-        "Warning: SLACK_BOT_TOKNE isn't a setting, so it is ignored; did you mean SLACK_BOT_TOKEN?"]
+        "Warning: SLACK_BOT_TOKNE isn't a setting, so it is ignored; did you mean SLACK_BOT_TOKEN?",
+    ]
 
 
 def test_the_postgres_driver_hint_gives_the_package_and_the_clone_forms() -> None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import yaml
+from conftest import BACKENDS, _reset_postgres, empty_database_url
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
@@ -20,7 +21,6 @@ from bot.config import Settings
 from bot.models import PlayRecord
 from bot.play_files import MAX_FILE_BYTES, PLAYS_DIR, PlayFile, PlayFileError, load_play_dir, parse_play_file
 from bot.plays import CATEGORIES, get_play, search_plays
-from conftest import BACKENDS, _reset_postgres, empty_database_url
 
 STARTER = PLAYS_DIR / "station-rotation-starter.md"
 STARTER_TEXT = STARTER.read_text(encoding="utf-8")
@@ -113,7 +113,7 @@ def test_slug_must_match_file_name(tmp_path: Path) -> None:
 
 
 def test_missing_watch_out_for_section_is_refused(tmp_path: Path) -> None:
-    body_cut = STARTER_TEXT[:STARTER_TEXT.index("## Watch out for")]
+    body_cut = STARTER_TEXT[: STARTER_TEXT.index("## Watch out for")]
 
     error = error_for(tmp_path, body_cut)
 
@@ -129,7 +129,7 @@ def test_front_matter_that_is_not_yaml_is_refused(tmp_path: Path) -> None:
 
 
 def test_file_without_front_matter_is_refused(tmp_path: Path) -> None:
-    body_only = STARTER_TEXT[STARTER_TEXT.index("## Try this"):]
+    body_only = STARTER_TEXT[STARTER_TEXT.index("## Try this") :]
 
     assert error_for(tmp_path, body_only).field == "front matter"
 
@@ -168,11 +168,13 @@ PYDANTIC_WORDING = ("should", "Value error", "Field required", "Extra inputs", "
 
 
 def test_every_problem_of_a_file_is_listed_by_line_and_field_in_plain_words(tmp_path: Path) -> None:
-    text = (STARTER_TEXT.replace(STARTER_TITLE, "title: Start <b>three</b> stations")
-            .replace("summary:", "summry:")
-            .replace("tags: [station rotation,", "tags: [station rotation, Bad!,")
-            .replace("grades: [K-5, 6-8]", "grades: [K-5, 13]")
-            .replace("## What it looks like", "## What you see"))
+    text = (
+        STARTER_TEXT.replace(STARTER_TITLE, "title: Start <b>three</b> stations")
+        .replace("summary:", "summry:")
+        .replace("tags: [station rotation,", "tags: [station rotation, Bad!,")
+        .replace("grades: [K-5, 6-8]", "grades: [K-5, 13]")
+        .replace("## What it looks like", "## What you see")
+    )
 
     errors = errors_for(tmp_path, text)
 
@@ -180,16 +182,20 @@ def test_every_problem_of_a_file_is_listed_by_line_and_field_in_plain_words(tmp_
     assert said[:4] == [
         (3, "title", "must not contain <, > or & or a line break"),
         (5, "summry", "is not a field of a play; did you mean `summary`?"),
-        (6, "tags[2]",
-         "must be 2 to 30 lower-case letters, digits, spaces or hyphens, starting with a letter or digit"),
+        (
+            6,
+            "tags[2]",
+            "must be 2 to 30 lower-case letters, digits, spaces or hyphens, starting with a letter or digit",
+        ),
         (7, "grades[2]", "13 isn't a grade band; use K-2, 3-5, K-5, 6-8, 9-12 or all"),
     ]
     body_line = STARTER_TEXT.splitlines().index("## What it looks like") + 1
     assert (body_line, "body") == (errors[4].line, errors[4].field) and "## What it looks like" in errors[4].message
     assert (errors[5].line, errors[5].field, errors[5].message) == (None, "summary", "is missing")
     assert len(errors) == 6
-    assert str(errors[0]).endswith("station-rotation-starter.md: line 3: title: must not contain <, > or & or a "
-                                   "line break")
+    assert str(errors[0]).endswith(
+        "station-rotation-starter.md: line 3: title: must not contain <, > or & or a line break"
+    )
 
 
 def test_a_key_given_twice_is_named_with_both_lines(tmp_path: Path) -> None:
@@ -204,10 +210,16 @@ def test_plays_check_lists_every_problem_in_every_file_in_plain_words(playbook: 
     from bot.cli import cli
 
     first, second = playbook / "reassessment-pass.md", playbook / "station-rotation-starter.md"
-    first.write_text(re.sub(r"(?m)^title: .*$", "title: Pass <script>", first.read_text(encoding="utf-8"))
-                     .replace("## Watch out for", "## Beware"), encoding="utf-8")
-    second.write_text(re.sub(r"(?m)^time: .*$", "time: 5", STARTER_TEXT)
-                      .replace("category: blended-learning", "category: blended"), encoding="utf-8")
+    first.write_text(
+        re.sub(r"(?m)^title: .*$", "title: Pass <script>", first.read_text(encoding="utf-8")).replace(
+            "## Watch out for", "## Beware"
+        ),
+        encoding="utf-8",
+    )
+    second.write_text(
+        re.sub(r"(?m)^time: .*$", "time: 5", STARTER_TEXT).replace("category: blended-learning", "category: blended"),
+        encoding="utf-8",
+    )
 
     result = CliRunner().invoke(cli, ["plays", "check", "--dir", str(playbook)])
 
@@ -221,19 +233,28 @@ def test_plays_check_lists_every_problem_in_every_file_in_plain_words(playbook: 
     assert not any(words in result.stderr for words in PYDANTIC_WORDING)
 
 
-FIELD_VALUES = st.one_of(st.none(), st.integers(), st.booleans(), st.text(max_size=90),
-                         st.lists(st.one_of(st.text(max_size=35), st.integers()), max_size=8))
+FIELD_VALUES = st.one_of(
+    st.none(),
+    st.integers(),
+    st.booleans(),
+    st.text(max_size=90),
+    st.lists(st.one_of(st.text(max_size=35), st.integers()), max_size=8),
+)
 
 
 @settings(max_examples=200, deadline=None)
-@given(field=st.sampled_from(["slug", "title", "category", "summary", "tags", "grades", "time", "source", "credits",
-                              "colour", 7]), value=FIELD_VALUES)
-def test_whatever_a_field_holds_its_problem_is_said_in_plain_words(tmp_path_factory, field: str | int,
-                                                                     value) -> None:
+@given(
+    field=st.sampled_from(
+        ["slug", "title", "category", "summary", "tags", "grades", "time", "source", "credits", "colour", 7]
+    ),
+    value=FIELD_VALUES,
+)
+def test_whatever_a_field_holds_its_problem_is_said_in_plain_words(tmp_path_factory, field: str | int, value) -> None:
     front, _, body = STARTER_TEXT.removeprefix("---\n").partition("\n---\n")
     data = yaml.safe_load(front) | {field: value}
-    path = write_play(tmp_path_factory.mktemp("play"),
-                      "---\n" + yaml.safe_dump(data, allow_unicode=True) + "---\n" + body)
+    path = write_play(
+        tmp_path_factory.mktemp("play"), "---\n" + yaml.safe_dump(data, allow_unicode=True) + "---\n" + body
+    )
 
     result = parse_play_file(path)
 
@@ -272,8 +293,11 @@ def all_slugs(directory: Path) -> list[str]:
 
 def snapshot(database: Database) -> list[tuple]:
     with database.sessions() as session:
-        rows = session.execute(select(PlayRecord.slug, PlayRecord.title, PlayRecord.content_hash,
-                                      PlayRecord.updated_at).order_by(PlayRecord.slug))
+        rows = session.execute(
+            select(PlayRecord.slug, PlayRecord.title, PlayRecord.content_hash, PlayRecord.updated_at).order_by(
+                PlayRecord.slug
+            )
+        )
         return [tuple(row) for row in rows]
 
 
@@ -332,7 +356,8 @@ def test_one_bad_file_blocks_the_whole_sync(fresh_database: Database, playbook: 
     # Changes a sync would apply if it went ahead: one deletion, one edit, plus one invalid file.
     (playbook / "weekly-team-huddle.md").unlink()
     (playbook / "station-rotation-starter.md").write_text(
-        STARTER_TEXT.replace(STARTER_TITLE, "title: Start a three-station carousel"), encoding="utf-8")
+        STARTER_TEXT.replace(STARTER_TITLE, "title: Start a three-station carousel"), encoding="utf-8"
+    )
     bad = playbook / "reassessment-pass.md"
     bad.write_text(without_line(bad.read_text(encoding="utf-8"), "summary:"), encoding="utf-8")
 

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from bot.models import PlayRecord
 from bot.play_files import load_play_dir
-from bot.search_text import MAX_QUERY_TERMS, MAX_TERM_LENGTH
 from bot.plays import (
     CATEGORIES,
     category_counts,
@@ -21,6 +20,7 @@ from bot.plays import (
     random_play,
     search_plays,
 )
+from bot.search_text import MAX_QUERY_TERMS, MAX_TERM_LENGTH
 
 SHIPPED_PLAYS = len(load_play_dir()[0])
 
@@ -83,15 +83,18 @@ def test_punctuation_only_query_has_no_terms(session: Session) -> None:
     assert result.plays == []
 
 
-@pytest.mark.parametrize("query", [
-    '" OR NEAR(a b) * ^ -x',
-    "'; DROP TABLE plays; --",
-    "col:val",
-    "a AND OR NOT",
-    "title:rotation",
-    "rotation & | ! <-> :* ()",
-    "NEAR/2 \"\" '' \\",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        '" OR NEAR(a b) * ^ -x',
+        "'; DROP TABLE plays; --",
+        "col:val",
+        "a AND OR NOT",
+        "title:rotation",
+        "rotation & | ! <-> :* ()",
+        "NEAR/2 \"\" '' \\",
+    ],
+)
 def test_full_text_syntax_is_inert(session: Session, query: str) -> None:
     result = search_plays(session, query)
 
@@ -130,14 +133,17 @@ def test_search_respects_limit(session: Session) -> None:
 # -- categories ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("query", "expected"), [
-    ("Project based learning", "project-based"),
-    ("project-based", "project-based"),
-    ("flipped classroom", "flipped-classroom"),
-    ("  Flipped   Classroom!", "flipped-classroom"),
-    ("station rotation", None),
-    ("", None),
-])
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("Project based learning", "project-based"),
+        ("project-based", "project-based"),
+        ("flipped classroom", "flipped-classroom"),
+        ("  Flipped   Classroom!", "flipped-classroom"),
+        ("station rotation", None),
+        ("", None),
+    ],
+)
 def test_category_for(query: str, expected: str | None) -> None:
     assert category_for(query) == expected
 

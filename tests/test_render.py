@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -157,40 +157,94 @@ def test_a_home_view_without_title_renders_its_blocks() -> None:
 def test_a_form_shows_what_each_input_holds_before_anyone_types() -> None:
     option = {"text": {"type": "plain_text", "text": "Weekly"}, "value": "weekly"}
     once = {"text": {"type": "plain_text", "text": "Just once"}, "value": "none"}
-    view = {"type": "modal", "title": {"type": "plain_text", "text": "Form"}, "blocks": [
-        {"type": "input", "label": {"type": "plain_text", "text": "Steps"},
-         "element": {"type": "plain_text_input", "action_id": "steps", "initial_value": "One\nTwo"}},
-        {"type": "input", "label": {"type": "plain_text", "text": "Repeat"},
-         "element": {"type": "static_select", "action_id": "repeat", "options": [option, once],
-                     "initial_option": option}},
-        {"type": "input", "label": {"type": "plain_text", "text": "Grades"},
-         "element": {"type": "checkboxes", "action_id": "grades", "options": [option], "initial_options": [option]}},
-        {"type": "input", "label": {"type": "plain_text", "text": "Until"},
-         "element": {"type": "datepicker", "action_id": "until", "initial_date": "2027-06-01"}},
-        {"type": "input", "label": {"type": "plain_text", "text": "Channels"},
-         "element": {"type": "multi_conversations_select", "action_id": "channels",
-                     "initial_conversations": ["C1", "C2"]}},
-        {"type": "input", "label": {"type": "plain_text", "text": "Time"},
-         "element": {"type": "timepicker", "action_id": "time"}},
-    ]}
+    view = {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "Form"},
+        "blocks": [
+            {
+                "type": "input",
+                "label": {"type": "plain_text", "text": "Steps"},
+                "element": {"type": "plain_text_input", "action_id": "steps", "initial_value": "One\nTwo"},
+            },
+            {
+                "type": "input",
+                "label": {"type": "plain_text", "text": "Repeat"},
+                "element": {
+                    "type": "static_select",
+                    "action_id": "repeat",
+                    "options": [option, once],
+                    "initial_option": option,
+                },
+            },
+            {
+                "type": "input",
+                "label": {"type": "plain_text", "text": "Grades"},
+                "element": {
+                    "type": "checkboxes",
+                    "action_id": "grades",
+                    "options": [option],
+                    "initial_options": [option],
+                },
+            },
+            {
+                "type": "input",
+                "label": {"type": "plain_text", "text": "Until"},
+                "element": {"type": "datepicker", "action_id": "until", "initial_date": "2027-06-01"},
+            },
+            {
+                "type": "input",
+                "label": {"type": "plain_text", "text": "Channels"},
+                "element": {
+                    "type": "multi_conversations_select",
+                    "action_id": "channels",
+                    "initial_conversations": ["C1", "C2"],
+                },
+            },
+            {
+                "type": "input",
+                "label": {"type": "plain_text", "text": "Time"},
+                "element": {"type": "timepicker", "action_id": "time"},
+            },
+        ],
+    }
 
     assert render_view(view, Reader(channels={"C1": "general"})).text.splitlines()[2:] == [
-        "Steps: One", "    Two", "Repeat: Weekly", "    one of: weekly (Weekly), none (Just once)", "Grades: Weekly",
-        "    any of, comma separated: weekly (Weekly)", "Until: 2027-06-01", "Channels: #general, #C2",
+        "Steps: One",
+        "    Two",
+        "Repeat: Weekly",
+        "    one of: weekly (Weekly), none (Just once)",
+        "Grades: Weekly",
+        "    any of, comma separated: weekly (Weekly)",
+        "Until: 2027-06-01",
+        "Channels: #general, #C2",
         "Time: (empty)",
     ]
 
 
 def test_a_choice_nobody_made_yet_still_lists_its_options() -> None:
     grades = [{"text": {"type": "plain_text", "text": band}, "value": band} for band in ("K-2", "3-5")]
-    view = {"type": "modal", "blocks": [
-        {"type": "input", "label": {"type": "plain_text", "text": "Grade band"},
-         "element": {"type": "static_select", "action_id": "grade", "options": grades}},
-        {"type": "input", "label": {"type": "plain_text", "text": "Reminders"},
-         "element": {"type": "radio_buttons", "action_id": "quiet", "options": grades[:1]}}]}
+    view = {
+        "type": "modal",
+        "blocks": [
+            {
+                "type": "input",
+                "label": {"type": "plain_text", "text": "Grade band"},
+                "element": {"type": "static_select", "action_id": "grade", "options": grades},
+            },
+            {
+                "type": "input",
+                "label": {"type": "plain_text", "text": "Reminders"},
+                "element": {"type": "radio_buttons", "action_id": "quiet", "options": grades[:1]},
+            },
+        ],
+    }
 
     assert render_view(view).text.splitlines() == [
-        "Grade band: (none chosen)", "    one of: K-2, 3-5", "Reminders: (none chosen)", "    one of: K-2"]
+        "Grade band: (none chosen)",
+        "    one of: K-2, 3-5",
+        "Reminders: (none chosen)",
+        "    one of: K-2",
+    ]
 
 
 def test_people_and_channels_show_by_the_names_slack_knows() -> None:
@@ -203,20 +257,23 @@ def test_people_and_channels_show_by_the_names_slack_knows() -> None:
 
 # 2026-12-07 03:41:00 UTC: Sunday December 6 at 9:41 PM in Chicago, Monday at 12:41 PM in Tokyo.
 STAMP = 1796614860
-CHICAGO = Reader(zone=ZoneInfo("America/Chicago"), now=lambda: datetime(2026, 12, 6, 15, 0, tzinfo=timezone.utc))
+CHICAGO = Reader(zone=ZoneInfo("America/Chicago"), now=lambda: datetime(2026, 12, 6, 15, 0, tzinfo=UTC))
 
 
-@pytest.mark.parametrize(("token", "shown"), [
-    ("{date_num} {time}", "2026-12-06 9:41 PM"),
-    ("{date_slash}", "06/12/2026"),
-    ("{date_long}", "Sunday, December 6th, 2026"),
-    ("{date_long_full}", "December 6, 2026"),
-    ("{date}", "December 6"),
-    ("{date_short} at {time_secs}", "Dec 6, 2026 at 9:41:00 PM"),
-    ("{date_pretty}, {date_short_pretty}, {date_long_pretty}, {day_divider_pretty}", "today, today, today, today"),
-    ("{ago}", "in 12 hours"),
-    ("Starts {date_long_pretty} at {time}^https://ex.org/chat", "Starts today at 9:41 PM (https://ex.org/chat)"),
-])
+@pytest.mark.parametrize(
+    ("token", "shown"),
+    [
+        ("{date_num} {time}", "2026-12-06 9:41 PM"),
+        ("{date_slash}", "06/12/2026"),
+        ("{date_long}", "Sunday, December 6th, 2026"),
+        ("{date_long_full}", "December 6, 2026"),
+        ("{date}", "December 6"),
+        ("{date_short} at {time_secs}", "Dec 6, 2026 at 9:41:00 PM"),
+        ("{date_pretty}, {date_short_pretty}, {date_long_pretty}, {day_divider_pretty}", "today, today, today, today"),
+        ("{ago}", "in 12 hours"),
+        ("Starts {date_long_pretty} at {time}^https://ex.org/chat", "Starts today at 9:41 PM (https://ex.org/chat)"),
+    ],
+)
 def test_a_slack_date_shows_in_the_readers_zone_as_slack_formats_it(token: str, shown: str) -> None:
     assert mrkdwn_to_text(f"<!date^{STAMP}^{token}|Monday, December 7, 2026 at 03:41 UTC>", CHICAGO) == shown
 
@@ -226,23 +283,27 @@ def test_pretty_dates_name_the_day_relative_to_the_readers_clock() -> None:
         reader = Reader(zone=ZoneInfo("Asia/Tokyo"), now=lambda: moment)
         return mrkdwn_to_text(f"<!date^{STAMP}^{{date_long_pretty}} ({{ago}})|fallback>", reader)
 
-    monday_noon_in_tokyo = datetime(2026, 12, 7, 3, 41, tzinfo=timezone.utc)
+    monday_noon_in_tokyo = datetime(2026, 12, 7, 3, 41, tzinfo=UTC)
     assert read_on(monday_noon_in_tokyo - timedelta(days=1)) == "tomorrow (in 1 day)"
     assert read_on(monday_noon_in_tokyo + timedelta(minutes=3)) == "today (3 minutes ago)"
     assert read_on(monday_noon_in_tokyo + timedelta(days=1)) == "yesterday (1 day ago)"
     assert read_on(monday_noon_in_tokyo + timedelta(days=3)) == "Monday, December 7th, 2026 (3 days ago)"
 
 
-@pytest.mark.parametrize("markup", [f"<!date^{STAMP}^{{nonsense}}|the fallback>", "<!date^soon^{date}|the fallback>",
-                                    f"<!date^{STAMP}|the fallback>"])
+@pytest.mark.parametrize(
+    "markup",
+    [f"<!date^{STAMP}^{{nonsense}}|the fallback>", "<!date^soon^{date}|the fallback>", f"<!date^{STAMP}|the fallback>"],
+)
 def test_a_slack_date_slack_cannot_read_shows_its_fallback(markup: str) -> None:
     assert mrkdwn_to_text(markup, CHICAGO) == "the fallback"
 
 
-@given(seconds=st.integers(min_value=0, max_value=4_102_444_800),
-       zone=st.sampled_from(["UTC", "America/Los_Angeles", "Asia/Kolkata", "Pacific/Chatham", "Europe/London"]))
+@given(
+    seconds=st.integers(min_value=0, max_value=4_102_444_800),
+    zone=st.sampled_from(["UTC", "America/Los_Angeles", "Asia/Kolkata", "Pacific/Chatham", "Europe/London"]),
+)
 def test_any_slack_date_shows_the_day_and_hour_on_the_readers_wall_clock(seconds: int, zone: str) -> None:
-    local = datetime.fromtimestamp(seconds, timezone.utc).astimezone(ZoneInfo(zone))
+    local = datetime.fromtimestamp(seconds, UTC).astimezone(ZoneInfo(zone))
     reader = Reader(zone=ZoneInfo(zone))
 
     shown = mrkdwn_to_text(f"<!date^{seconds}^{{date_num}} {{time}}|fallback UTC>", reader)

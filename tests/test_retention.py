@@ -4,7 +4,7 @@ chats, once they are older than that; what is still owed, and what is newer, sta
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -18,13 +18,24 @@ from bot.models import ChatAnswer, DeliveryRecord, TipRecord
 from bot.tips.records import NewTip
 from bot.worker import Worker
 
-NOW = datetime(2027, 6, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2027, 6, 1, 12, 0, tzinfo=UTC)
 
 
 def spec() -> ChatSpec:
-    return ChatSpec(title="Feedback", hashtag="PLChat", starts=datetime(2026, 1, 6, 17, 0),
-                    timezone="America/Los_Angeles", duration=60, repeat="weekly", until=None, skip=(),
-                    slack_channels=("C0PLCHAT",), post_to_x=False, reminders=(), questions=(Question(5, "Q?"),))
+    return ChatSpec(
+        title="Feedback",
+        hashtag="PLChat",
+        starts=datetime(2026, 1, 6, 17, 0),
+        timezone="America/Los_Angeles",
+        duration=60,
+        repeat="weekly",
+        until=None,
+        skip=(),
+        slack_channels=("C0PLCHAT",),
+        post_to_x=False,
+        reminders=(),
+        questions=(Question(5, "Q?"),),
+    )
 
 
 def test_records_older_than_the_retention_are_deleted_and_the_rest_kept(database: Database) -> None:
@@ -34,11 +45,27 @@ def test_records_older_than_the_retention_are_deleted_and_the_rest_kept(database
         chat = store.create_chat(session, team, spec(), "U0MOD", old)
         for day, word in ((old.date(), "zqold"), (recent.date(), "zqrecent")):
             ref = answers.QuestionRef(chat.id, team, day, 1)
-            answers.save_answer(session, ref, NewTip(team, "U0ANA", "U0ANA", f"An answer {word}", "chat",
-                                                     source_ref=f"C0PLCHAT:{word}"), "U0ANA", NOW)
-        rows = [outbox.new_row(key=f"{team}:{name}", team_id=team, subject="notice:1", target="slack",
-                               channel="C0PLCHAT", due_at=due, expires_at=None, payload={"text": "hi"}, now=due)
-                for name, due in (("old-sent", old), ("old-owed", old), ("recent-sent", recent))]
+            answers.save_answer(
+                session,
+                ref,
+                NewTip(team, "U0ANA", "U0ANA", f"An answer {word}", "chat", source_ref=f"C0PLCHAT:{word}"),
+                "U0ANA",
+                NOW,
+            )
+        rows = [
+            outbox.new_row(
+                key=f"{team}:{name}",
+                team_id=team,
+                subject="notice:1",
+                target="slack",
+                channel="C0PLCHAT",
+                due_at=due,
+                expires_at=None,
+                payload={"text": "hi"},
+                now=due,
+            )
+            for name, due in (("old-sent", old), ("old-owed", old), ("recent-sent", recent))
+        ]
         outbox.enqueue(session, rows)
         for key in (f"{team}:old-sent", f"{team}:recent-sent"):
             session.scalar(select(DeliveryRecord).where(DeliveryRecord.key == key)).state = "sent"

@@ -28,8 +28,9 @@ def unique(request) -> str:
 
 @pytest.fixture
 def console(database: Database) -> Iterator[tuple[Console, io.StringIO, BotHarness]]:
-    services = Services(database.sessions, clock=lambda: FIXED_NOW, rng=random.Random(5),
-                        moderators=frozenset({TEACHER}))
+    services = Services(
+        database.sessions, clock=lambda: FIXED_NOW, rng=random.Random(5), moderators=frozenset({TEACHER})
+    )
     with BotHarness(database, services=services) as harness:
         out = io.StringIO()
         yield Console(harness, out, clock=lambda: FIXED_NOW), out, harness
@@ -59,16 +60,22 @@ def test_make_a_play_in_the_console_adds_a_tip_on_enter_and_ticks_k5_as_two_boxe
     assert "play_draft_add_tip acts only when you press Enter in it" in refused and "Nothing was sent" in refused
     assert not harness.standin.calls_to("chat.postMessage"), "no draft saved"
     assert "types into a field that acts on Enter; this form's: play_draft_add_tip" in typed(
-        console, out, "enter title=Sand timers")
+        console, out, "enter title=Sand timers"
+    )
 
     changed = typed(console, out, f"enter play_draft_add_tip=traffic light {unique}")
     assert "── the form changes ──" in changed and f"Added a tip by @teacher: Traffic light {unique}" in changed
     assert f"Try this: Sand timers {unique} at every station keep groups moving\n    Traffic light {unique}" in changed
 
     assert "grades has no option 'K-6'. Choose any of, comma separated: K-2, 3-5, 6-8, 9-12, all." in typed(
-        console, out, "submit grades=K-6")
-    saved = typed(console, out, "submit grades=K-5, 9-12 | looks_like=A sixth-grade class hangs timer cards at each "
-                                "table and groups move on their own. | watch_out=Timers that are too loud.")
+        console, out, "submit grades=K-6"
+    )
+    saved = typed(
+        console,
+        out,
+        "submit grades=K-5, 9-12 | looks_like=A sixth-grade class hangs timer cards at each "
+        "table and groups move on their own. | watch_out=Timers that are too loud.",
+    )
     assert "Saved the draft" in saved, saved
     with database.sessions() as session:
         [draft] = [d for d in drafts(session, harness.workspace.team_id) if unique in d.fields.steps]

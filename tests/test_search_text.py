@@ -14,8 +14,10 @@ def test_more_of_the_asked_words_scores_higher() -> None:
 
 
 def test_repeats_count_but_saturate() -> None:
-    once, twice, thrice = (score("rubric", text) for text in
-                           ("rubric one two three", "rubric rubric two three", "rubric rubric rubric three"))
+    once, twice, thrice = (
+        score("rubric", text)
+        for text in ("rubric one two three", "rubric rubric two three", "rubric rubric rubric three")
+    )
     assert once < twice < thrice and thrice - twice < twice - once
 
 

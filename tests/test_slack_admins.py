@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
-from typing import Iterator
 
 import pytest
+from conftest import FIXED_NOW
 from slack_sdk import WebClient
 
 from bot.sandbox.chat_run import FakeClock
 from bot.sandbox.slack_api import SlackStandIn
 from bot.slack.admins import REMEMBER, WorkspaceAdmins
-from conftest import FIXED_NOW
 
 TEAM = "T0SANDBOX"
 
@@ -33,10 +33,13 @@ def admins(standin: SlackStandIn, clock: FakeClock) -> WorkspaceAdmins:
     return WorkspaceAdmins(lambda team: client if team == TEAM else None, clock)
 
 
-@pytest.mark.parametrize(("role", "moderates"), [("admin", True), ("owner", True), ("primary_owner", True),
-                                                 ("member", False), ("guest", False)])
-def test_admins_and_owners_are_admins(standin: SlackStandIn, admins: WorkspaceAdmins, role: str,
-                                      moderates: bool) -> None:
+@pytest.mark.parametrize(
+    ("role", "moderates"),
+    [("admin", True), ("owner", True), ("primary_owner", True), ("member", False), ("guest", False)],
+)
+def test_admins_and_owners_are_admins(
+    standin: SlackStandIn, admins: WorkspaceAdmins, role: str, moderates: bool
+) -> None:
     standin.set_user("U1", role=role)  # type: ignore[arg-type]
 
     assert admins.is_admin(TEAM, "U1") is moderates
@@ -48,8 +51,9 @@ def test_a_deactivated_admin_is_none(standin: SlackStandIn, admins: WorkspaceAdm
     assert admins.is_admin(TEAM, "U1") is False
 
 
-def test_an_answer_is_remembered_for_a_while_then_asked_again(standin: SlackStandIn, admins: WorkspaceAdmins,
-                                                              clock: FakeClock) -> None:
+def test_an_answer_is_remembered_for_a_while_then_asked_again(
+    standin: SlackStandIn, admins: WorkspaceAdmins, clock: FakeClock
+) -> None:
     standin.set_user("U1", role="admin")
     assert all(admins.is_admin(TEAM, "U1") for _ in range(5))
     standin.set_user("U1", role="member")  # demoted
@@ -61,8 +65,9 @@ def test_an_answer_is_remembered_for_a_while_then_asked_again(standin: SlackStan
     assert len(standin.calls_to("users.info")) == 2
 
 
-def test_when_slack_cannot_be_asked_nobody_is_an_admin_until_it_answers(standin: SlackStandIn,
-                                                                         admins: WorkspaceAdmins) -> None:
+def test_when_slack_cannot_be_asked_nobody_is_an_admin_until_it_answers(
+    standin: SlackStandIn, admins: WorkspaceAdmins
+) -> None:
     standin.set_user("U1", role="admin")
     standin.inject("users.info", status=500)
 

@@ -8,7 +8,7 @@ import dataclasses
 import hashlib
 import io
 import json
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 from conftest import FIXED_NOW
@@ -36,8 +36,13 @@ def unique(request) -> str:
 @pytest.fixture
 def other_bot(database: Database, services: Services) -> Iterator[BotHarness]:
     """The same bot installed in a second workspace, on the same database."""
-    workspace = payloads.Workspace(team_id="T0OTHERSCHOOL", team_domain="other-school", channel_id="C0OTHER",
-                                   user_id="U0STRANGER", user_name="stranger")
+    workspace = payloads.Workspace(
+        team_id="T0OTHERSCHOOL",
+        team_domain="other-school",
+        channel_id="C0OTHER",
+        user_id="U0STRANGER",
+        user_name="stranger",
+    )
     with BotHarness(database, services=services, workspace=workspace) as harness:
         yield harness
 
@@ -55,10 +60,11 @@ def tips_with(database: Database, team: str, word: str) -> list[store.Tip]:
 
 
 def form_values(text: str, tags: str = "", grade: str | None = None) -> dict:
-    return {"text": {"text": {"type": "plain_text_input", "value": text}},
-            "tags": {"tags": {"type": "plain_text_input", "value": tags}},
-            "grade": {"grade": {"type": "static_select",
-                                "selected_option": {"value": grade} if grade else None}}}
+    return {
+        "text": {"text": {"type": "plain_text_input", "value": text}},
+        "tags": {"tags": {"type": "plain_text_input", "value": tags}},
+        "grade": {"grade": {"type": "static_select", "selected_option": {"value": grade} if grade else None}},
+    }
 
 
 # -- message shortcut ------------------------------------------------------------------------
@@ -78,27 +84,37 @@ def test_a_too_short_message_is_saved_neither_by_shortcut_nor_by_reaction(bot: B
 def test_typed_markup_is_saved_as_text_and_shared_live_nowhere(bot: BotHarness, database, unique: str, save: str):
     # What Slack sends for a message where someone typed <!channel>, &lt; and a broadcast, beside real tokens.
     words = {"shortcut": "saved with the shortcut", "reaction": "bulb reaction keeps this one"}[save]  # not alike
-    typed = (f"&lt;!channel&gt; &amp;lt;!here&amp;gt; {unique} <!here> <@U0EVIL|boss> <!subteam^S0EVIL|@team> "
-             f"<!date^1796623200^{{date}}|Dec 7> {words}")
+    typed = (
+        f"&lt;!channel&gt; &amp;lt;!here&amp;gt; {unique} <!here> <@U0EVIL|boss> <!subteam^S0EVIL|@team> "
+        f"<!date^1796623200^{{date}}|Dec 7> {words}"
+    )
     message = bot.standin.seed_message(bot.workspace.channel_id, COLLEAGUE, typed)
 
-    saved = (bot.message_shortcut("save_tip", message) if save == "shortcut"
-             else bot.react(bot.settings.plchat_tip_reaction, message))
+    saved = (
+        bot.message_shortcut("save_tip", message)
+        if save == "shortcut"
+        else bot.react(bot.settings.plchat_tip_reaction, message)
+    )
 
     assert saved.status == 200
     [tip] = tips_with(database, bot.workspace.team_id, unique)
-    assert tip.text == f"<!channel> &lt;!here&gt; {unique} @here @boss @team Dec 7 {words}", \
+    assert tip.text == f"<!channel> &lt;!here&gt; {unique} @here @boss @team Dec 7 {words}", (
         "entities decoded once, to text; tokens as their labels; a date as its fallback"
+    )
     shared = bot.press(Button(number=1, label="Share in channel", action_id="tip_share", value=str(tip.id)))
     [post] = shared.api("chat.postMessage")
-    assert live_markup(post.args) == [f"<@{COLLEAGUE}>", f"<{tip.permalink}|original message>",
-                                      f"<@{bot.workspace.user_id}>"], "only the bot's own credits and link"
+    assert live_markup(post.args) == [
+        f"<@{COLLEAGUE}>",
+        f"<{tip.permalink}|original message>",
+        f"<@{bot.workspace.user_id}>",
+    ], "only the bot's own credits and link"
     assert post.args["text"].startswith("A tip: &lt;!\u2060channel&gt; &amp;lt;!\u2060here&amp;gt;")
 
 
 def test_save_as_tip_credits_the_author_and_keeps_the_permalink(bot: BotHarness, database, unique: str):
-    message = bot.standin.seed_message(bot.workspace.channel_id, COLLEAGUE,
-                                       f"Try a <https://example.org/walk|gallery walk> {unique} #feedback")
+    message = bot.standin.seed_message(
+        bot.workspace.channel_id, COLLEAGUE, f"Try a <https://example.org/walk|gallery walk> {unique} #feedback"
+    )
 
     answer = reply(bot.message_shortcut("save_tip", message))
 
@@ -155,8 +171,9 @@ def test_reacting_with_the_tip_emoji_saves_the_message(bot: BotHarness, database
 
 def test_a_reply_in_a_thread_is_read_like_any_message(bot: BotHarness, database, unique: str):
     parent = bot.standin.seed_message(bot.workspace.channel_id, COLLEAGUE, "What is your best routine?")
-    answer = bot.standin.seed_message(bot.workspace.channel_id, "U0THIRD", f"Silent signals {unique}",
-                                      thread_ts=parent["ts"])
+    answer = bot.standin.seed_message(
+        bot.workspace.channel_id, "U0THIRD", f"Silent signals {unique}", thread_ts=parent["ts"]
+    )
 
     exchange = bot.react("bulb", answer)
 
@@ -197,8 +214,7 @@ def test_the_reaction_setting_chooses_the_emoji(database, services: Services, un
 
 
 @pytest.mark.parametrize("grade", ["3-5", "K-5"])
-def test_share_a_tip_shortcut_opens_the_form_and_submitting_saves(bot: BotHarness, database, unique: str,
-                                                                  grade: str):
+def test_share_a_tip_shortcut_opens_the_form_and_submitting_saves(bot: BotHarness, database, unique: str, grade: str):
     opened = bot.global_shortcut("share_tip")
     [call] = opened.api("views.open")
     view = call.args["view"]
@@ -222,14 +238,18 @@ def test_the_form_from_tip_confirms_in_the_channel_it_came_from(bot: BotHarness,
     assert post["channel"] == bot.workspace.channel_id and "Saved your tip" in post["text"]
 
 
-@pytest.mark.parametrize("text, grade, field, says", [
-    ("   ", None, "text", "needs some text"),
-    ("x" * 3001, None, "text", "3,001 characters"),
-    ("Fine text for class", "college", "grade", "isn't one I know"),
-    ("hi", None, "text", "at least 3 words"),
-])
-def test_a_bad_form_is_answered_under_its_field_and_nothing_is_saved(bot: BotHarness, database, text: str,
-                                                                      grade: str | None, field: str, says: str):
+@pytest.mark.parametrize(
+    ("text", "grade", "field", "says"),
+    [
+        ("   ", None, "text", "needs some text"),
+        ("x" * 3001, None, "text", "3,001 characters"),
+        ("Fine text for class", "college", "grade", "isn't one I know"),
+        ("hi", None, "text", "at least 3 words"),
+    ],
+)
+def test_a_bad_form_is_answered_under_its_field_and_nothing_is_saved(
+    bot: BotHarness, database, text: str, grade: str | None, field: str, says: str
+):
     [call] = bot.global_shortcut("share_tip").api("views.open")
     with database.sessions() as session:
         before = store.count_by(session, bot.workspace.team_id, bot.workspace.user_id)
@@ -250,16 +270,20 @@ def test_editing_through_the_form_changes_only_your_own_tip(bot: BotHarness, dat
 
     edited = bot.submit_view(call.args["view"], form_values(f"Exit slips on sticky notes {unique}", "exit"))
 
-    assert "Saved your changes" in all_text(private_post(edited) if edited.api("chat.postEphemeral")
-                                            else edited.api("chat.postMessage")[0].args)
+    assert "Saved your changes" in all_text(
+        private_post(edited) if edited.api("chat.postEphemeral") else edited.api("chat.postMessage")[0].args
+    )
     [tip] = tips_with(database, bot.workspace.team_id, unique)
     assert tip.text == f"Exit slips on sticky notes {unique}" and tip.tags == ("exit",)
 
 
 def test_a_teacher_cannot_edit_or_delete_another_teachers_tip(bot: BotHarness, database, unique: str):
     with transaction(database.sessions) as session:
-        theirs = store.save_tip(session, NewTip(bot.workspace.team_id, COLLEAGUE, COLLEAGUE,
-                                                f"Their own words {unique}", "command"), FIXED_NOW).tip
+        theirs = store.save_tip(
+            session,
+            NewTip(bot.workspace.team_id, COLLEAGUE, COLLEAGUE, f"Their own words {unique}", "command"),
+            FIXED_NOW,
+        ).tip
 
     edit = reply(bot.press(Button(0, "Edit", "tip_edit", str(theirs.id), None)))
     delete = reply(bot.press(Button(0, "Delete", "tip_delete", str(theirs.id), None)))
@@ -290,8 +314,9 @@ def test_export_mine_sends_a_csv_of_your_tips_to_your_dms(bot: BotHarness, uniqu
 # -- workspaces ------------------------------------------------------------------------------
 
 
-def test_another_workspace_never_sees_or_touches_our_tips(bot: BotHarness, other_bot: BotHarness, database,
-                                                           unique: str):
+def test_another_workspace_never_sees_or_touches_our_tips(
+    bot: BotHarness, other_bot: BotHarness, database, unique: str
+):
     saved = reply(bot.slash("/tip", f"Our secret seating plan {unique}"))
     tip_id = button(saved, "tip_undo").value
 
@@ -307,8 +332,9 @@ def test_another_workspace_never_sees_or_touches_our_tips(bot: BotHarness, other
     assert tip.helpful_count == 0
 
 
-def test_uninstalling_deletes_the_workspace_data_and_only_it(bot: BotHarness, other_bot: BotHarness, database,
-                                                              unique: str):
+def test_uninstalling_deletes_the_workspace_data_and_only_it(
+    bot: BotHarness, other_bot: BotHarness, database, unique: str
+):
     reply(bot.slash("/tip", f"Stays here {unique}"))
     reply(other_bot.slash("/tip", f"Goes away {unique}"))
 

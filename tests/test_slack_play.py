@@ -74,13 +74,16 @@ def test_oversized_text_is_answered_with_a_clear_limit(bot: BotHarness):
     assert "characters long" in answer["text"] and "/play station rotation" in answer["text"]
 
 
-@pytest.mark.parametrize("hostile", [
-    "<!channel> station rotation",
-    "<!here|here> <!everyone> flipped",
-    "<script>alert(1)</script> project",
-    "<https://evil.example|click me> feedback",
-    "<@U0OTHER> `code` *bold* ~strike~ qwxzv",
-])
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "<!channel> station rotation",
+        "<!here|here> <!everyone> flipped",
+        "<script>alert(1)</script> project",
+        "<https://evil.example|click me> feedback",
+        "<@U0OTHER> `code` *bold* ~strike~ qwxzv",
+    ],
+)
 def test_hostile_text_is_answered_and_never_echoed_as_live_markup(bot: BotHarness, hostile: str):
     answer = reply(bot.slash("/play", hostile))
     rendered = all_text(answer)

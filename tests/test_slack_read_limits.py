@@ -6,8 +6,8 @@ reply worker), and the crash check paging 15 at a time within a budget of one hi
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from datetime import timedelta
-from typing import Iterator
 
 import pytest
 from conftest import FIXED_NOW
@@ -45,17 +45,19 @@ def tips_with(database: Database, team: str, word: str) -> list[store.Tip]:
         return [tip for tip in store.newest(session, team, limit=200) if word in tip.text]
 
 
-def test_ten_reactions_in_a_minute_all_become_tips_and_play_answers_meanwhile(distributed: BotHarness,
-                                                                               database: Database) -> None:
+def test_ten_reactions_in_a_minute_all_become_tips_and_play_answers_meanwhile(
+    distributed: BotHarness, database: Database
+) -> None:
     channel = distributed.workspace.channel_id
-    messages = [distributed.standin.seed_message(channel, COLLEAGUE, f"Idea number {n} zqten{n} for the class")
-                for n in range(10)]
+    messages = [
+        distributed.standin.seed_message(channel, COLLEAGUE, f"Idea number {n} zqten{n} for the class")
+        for n in range(10)
+    ]
 
     reactions = [distributed.react("bulb", message) for message in messages]
     play = reply(distributed.slash("/play", "station rotation"))
 
-    assert all(r.status == 200 and "Saved your tip" in r.api("chat.postEphemeral")[0].args["text"]
-               for r in reactions)
+    assert all(r.status == 200 and "Saved your tip" in r.api("chat.postEphemeral")[0].args["text"] for r in reactions)
     assert [len(tips_with(database, distributed.workspace.team_id, f"zqten{n}")) for n in range(10)] == [1] * 10
     assert not distributed.standin.calls_to("conversations.history")
     assert not distributed.standin.calls_to("conversations.replies")
@@ -63,7 +65,8 @@ def test_ten_reactions_in_a_minute_all_become_tips_and_play_answers_meanwhile(di
 
 
 def test_a_rate_limited_read_is_queued_and_saved_by_the_worker_with_word_to_the_teacher(
-        distributed: BotHarness, database: Database, clock: FakeClock) -> None:
+    distributed: BotHarness, database: Database, clock: FakeClock
+) -> None:
     channel = distributed.workspace.channel_id
     message = distributed.standin.seed_message(channel, COLLEAGUE, "Sticky-note exit poll zqlater")
     distributed.standin.inject("reactions.get", status=429, retry_after=60)
@@ -91,17 +94,28 @@ def test_a_rate_limited_read_is_queued_and_saved_by_the_worker_with_word_to_the_
 
 
 def outgoing(key: str, channel: str, team: str = "T0SANDBOX") -> Outgoing:
-    return Outgoing(id=1, key=key, team_id=team, subject="notice:1", target="slack", channel=channel,
-                    due_at=FIXED_NOW, expires_at=None, payload={}, attempts=1,
-                    resumed_from=FIXED_NOW - timedelta(seconds=30))
+    return Outgoing(
+        id=1,
+        key=key,
+        team_id=team,
+        subject="notice:1",
+        target="slack",
+        channel=channel,
+        due_at=FIXED_NOW,
+        expires_at=None,
+        payload={},
+        attempts=1,
+        resumed_from=FIXED_NOW - timedelta(seconds=30),
+    )
 
 
 def test_the_crash_check_reads_15_at_a_time_within_one_history_call_a_minute(clock: FakeClock) -> None:
     with SlackStandIn(distributed=True, wall_clock=clock, clock=lambda: clock().timestamp()) as standin:
         client = GuardedWebClient(token=SANDBOX_TOKEN, base_url=standin.api_url, retry_handlers=[])
         poster = SlackPoster(lambda _team: client, clock)
-        standin.seed_message("C0BUSY", "U0BOT", "the post",
-                             metadata={"event_type": METADATA_EVENT, "event_payload": {"key": "k:busy"}})
+        standin.seed_message(
+            "C0BUSY", "U0BOT", "the post", metadata={"event_type": METADATA_EVENT, "event_payload": {"key": "k:busy"}}
+        )
         for n in range(20):  # a busy channel: twenty messages after ours
             standin.seed_message("C0BUSY", "U0SOMEONE", f"chatter {n}")
 

@@ -52,9 +52,7 @@ def button(text: str = "Go", **extra: Any) -> dict[str, Any]:
 # -- answers and recording -----------------------------------------------------------------
 
 
-def test_post_message_is_answered_like_slack_and_recorded(
-    standin: SlackStandIn, client: WebClient
-) -> None:
+def test_post_message_is_answered_like_slack_and_recorded(standin: SlackStandIn, client: WebClient) -> None:
     response = client.chat_postMessage(channel="C1", text="hello", blocks=[SECTION])
 
     assert response["ok"] is True
@@ -200,13 +198,9 @@ def test_messages_slack_would_refuse_are_refused(
 
 
 def test_invalid_blocks_say_where_and_limits_themselves_are_accepted(client: WebClient) -> None:
-    refused = api_error(
-        lambda: client.chat_postMessage(channel="C1", text="long", blocks=[section("x" * 3001)])
-    )
+    refused = api_error(lambda: client.chat_postMessage(channel="C1", text="long", blocks=[section("x" * 3001)]))
 
-    assert refused.response["errors"] == [
-        "must be less than 3001 characters [json-pointer:/blocks/0/text/text]"
-    ]
+    assert refused.response["errors"] == ["must be less than 3001 characters [json-pointer:/blocks/0/text/text]"]
     accepted = client.chat_postMessage(
         channel="C1",
         text="x" * 40_000,
@@ -219,9 +213,7 @@ def test_invalid_blocks_say_where_and_limits_themselves_are_accepted(client: Web
 def test_views_allow_100_blocks_but_not_101(client: WebClient) -> None:
     assert client.views_open(trigger_id="t", view={"type": "modal", "blocks": [SECTION] * 100})["ok"]
 
-    refused = api_error(
-        lambda: client.views_open(trigger_id="t", view={"type": "modal", "blocks": [SECTION] * 101})
-    )
+    refused = api_error(lambda: client.views_open(trigger_id="t", view={"type": "modal", "blocks": [SECTION] * 101}))
     assert refused.response["error"] == "invalid_blocks"
 
 
@@ -240,9 +232,7 @@ def test_rate_limit_is_retried_by_the_sdk_retry_handler(standin: SlackStandIn) -
     assert [c.status for c in standin.calls_to("chat.postMessage")] == [429, 200]
 
 
-def test_rate_limit_without_a_retry_handler_surfaces_retry_after(
-    standin: SlackStandIn, client: WebClient
-) -> None:
+def test_rate_limit_without_a_retry_handler_surfaces_retry_after(standin: SlackStandIn, client: WebClient) -> None:
     standin.inject("chat.postMessage", status=429, retry_after=7)
 
     refused = api_error(lambda: client.chat_postMessage(channel="C1", text="hi"))
@@ -278,16 +268,11 @@ def test_unavailable_answers_a_slack_style_json_error(standin: SlackStandIn, cli
     assert refused.response["error"] == "service_unavailable"
 
 
-def test_slack_errors_apply_to_the_next_n_requests_in_order(
-    standin: SlackStandIn, client: WebClient
-) -> None:
+def test_slack_errors_apply_to_the_next_n_requests_in_order(standin: SlackStandIn, client: WebClient) -> None:
     standin.inject("chat.postMessage", error="not_in_channel", times=2)
     standin.inject("chat.postMessage", error="is_archived")
 
-    errors = [
-        api_error(lambda: client.chat_postMessage(channel="C1", text="hi")).response["error"]
-        for _ in range(3)
-    ]
+    errors = [api_error(lambda: client.chat_postMessage(channel="C1", text="hi")).response["error"] for _ in range(3)]
 
     assert errors == ["not_in_channel", "not_in_channel", "is_archived"]
     assert client.chat_postMessage(channel="C1", text="hi")["ok"] is True
@@ -324,9 +309,7 @@ def test_delayed_answers_wait_while_other_calls_go_through(standin: SlackStandIn
 def test_held_requests_wait_for_release(standin: SlackStandIn, client: WebClient) -> None:
     gate = standin.hold("chat.postMessage")
     answers: list[Any] = []
-    poster = threading.Thread(
-        target=lambda: answers.append(client.chat_postMessage(channel="C1", text="later"))
-    )
+    poster = threading.Thread(target=lambda: answers.append(client.chat_postMessage(channel="C1", text="later")))
     poster.start()
 
     assert gate.wait_arrived(timeout=5)
@@ -346,9 +329,7 @@ def test_wait_arrived_is_false_when_nothing_came(standin: SlackStandIn) -> None:
 # -- synchronisation ------------------------------------------------------------------------
 
 
-def test_wait_for_returns_once_another_thread_made_the_call(
-    standin: SlackStandIn, client: WebClient
-) -> None:
+def test_wait_for_returns_once_another_thread_made_the_call(standin: SlackStandIn, client: WebClient) -> None:
     poster = threading.Thread(target=lambda: client.chat_postMessage(channel="C1", text="bg"))
     poster.start()
 
@@ -426,8 +407,11 @@ def test_post_message_keeps_metadata_given_as_an_object_or_json_text(
 
 
 def test_malformed_metadata_is_refused(client: WebClient) -> None:
-    refused = api_error(lambda: client.api_call(
-        "chat.postMessage", json={"channel": "C1", "text": "Q2", "metadata": {"event_payload": {}}}))
+    refused = api_error(
+        lambda: client.api_call(
+            "chat.postMessage", json={"channel": "C1", "text": "Q2", "metadata": {"event_payload": {}}}
+        )
+    )
 
     assert refused.response["error"] == "invalid_metadata_format"
 
@@ -575,15 +559,19 @@ def test_users_have_a_settable_time_zone(standin: SlackStandIn, client: WebClien
     assert client.users_info(user="U8")["user"]["tz"] == "America/Los_Angeles"
 
 
-@pytest.mark.parametrize(("role", "flags"), [
-    ("member", (False, False, False, False)),
-    ("admin", (True, False, False, False)),
-    ("owner", (True, True, False, False)),
-    ("primary_owner", (True, True, True, False)),
-    ("guest", (False, False, False, True)),
-])
-def test_users_info_says_who_is_an_admin_or_owner_as_slack_does(standin: SlackStandIn, client: WebClient,
-                                                                role: str, flags: tuple[bool, ...]) -> None:
+@pytest.mark.parametrize(
+    ("role", "flags"),
+    [
+        ("member", (False, False, False, False)),
+        ("admin", (True, False, False, False)),
+        ("owner", (True, True, False, False)),
+        ("primary_owner", (True, True, True, False)),
+        ("guest", (False, False, False, True)),
+    ],
+)
+def test_users_info_says_who_is_an_admin_or_owner_as_slack_does(
+    standin: SlackStandIn, client: WebClient, role: str, flags: tuple[bool, ...]
+) -> None:
     standin.set_user("U7", role=role)  # type: ignore[arg-type]
 
     user = client.users_info(user="U7")["user"]
@@ -621,11 +609,13 @@ def test_a_trigger_id_opens_one_view_within_three_seconds() -> None:
         client = WebClient(token="xoxb-test", base_url=standin.api_url)
         used, late = standin.new_trigger_id(), standin.new_trigger_id()
         assert client.views_open(trigger_id=used, view=form)["ok"] is True
-        assert api_error(lambda: client.views_open(trigger_id=used, view=form)).response["error"] == \
-            "exchanged_trigger_id"
+        assert (
+            api_error(lambda: client.views_open(trigger_id=used, view=form)).response["error"] == "exchanged_trigger_id"
+        )
         moment[0] += 3.5
-        assert api_error(lambda: client.views_open(trigger_id=late, view=form)).response["error"] == \
-            "expired_trigger_id"
+        assert (
+            api_error(lambda: client.views_open(trigger_id=late, view=form)).response["error"] == "expired_trigger_id"
+        )
         assert client.views_open(trigger_id="made-up.by.a.test", view=form)["ok"] is True  # not issued: unchecked
 
 

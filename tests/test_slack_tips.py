@@ -10,19 +10,19 @@ import re
 import threading
 
 import pytest
+from conftest import FIXED_NOW, new_team
 from slack_helpers import all_text, button, buttons, reply
 
+from bot.db import transaction
 from bot.sandbox import payloads
 from bot.sandbox.harness import BotHarness, Exchange
-from bot.sandbox.slack_api import TRIGGER_LIFETIME, SlackStandIn
 from bot.sandbox.render import Button
+from bot.sandbox.slack_api import TRIGGER_LIFETIME, SlackStandIn
 from bot.slack import tip_blocks
-from bot.slack.tip_blocks import TIP_MODAL
-from bot.db import transaction
 from bot.slack.markup import live_markup
+from bot.slack.tip_blocks import TIP_MODAL
 from bot.tips import store
 from bot.tips.records import NewTip
-from conftest import FIXED_NOW, new_team
 
 BROADCAST = re.compile(r"<!(channel|here|everyone)>|<!subteam")
 
@@ -47,11 +47,14 @@ def test_tip_with_text_saves_at_once_and_offers_undo(bot: BotHarness, database, 
         assert store.get_tip(session, bot.workspace.team_id, tip.id) is None
 
 
-@pytest.mark.parametrize("text, says", [
-    ("x" * 3001, "3,001 characters"),
-    ("bad\x00bytes", "binary"),
-    ("\x01\x02\x03\x04\x05 junk", "binary"),
-])
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("x" * 3001, "3,001 characters"),
+        ("bad\x00bytes", "binary"),
+        ("\x01\x02\x03\x04\x05 junk", "binary"),
+    ],
+)
 def test_bad_tip_text_gets_a_clear_answer_and_nothing_is_saved(bot: BotHarness, database, text: str, says: str):
     with database.sessions() as session:
         before = store.count_by(session, bot.workspace.team_id, bot.workspace.user_id)
@@ -83,8 +86,15 @@ def test_a_near_duplicate_is_pointed_out_before_it_is_added(bot: BotHarness, uni
 
 
 def test_tips_search_is_private_ranked_and_pages_five_at_a_time(bot: BotHarness, unique: str):
-    twists = ["timers", "playlists", "exit tickets", "peer coaching", "reading corners", "math games",
-              "quiet conferences"]
+    twists = [
+        "timers",
+        "playlists",
+        "exit tickets",
+        "peer coaching",
+        "reading corners",
+        "math games",
+        "quiet conferences",
+    ]
     for twist in twists:
         reply(bot.slash("/tip", f"Station rotation {unique}: one station for {twist}"))
     first = reply(bot.slash("/tips", f"station {unique}"))
@@ -113,8 +123,10 @@ def test_a_search_for_a_person_is_echoed_as_typed_not_as_the_mention_slack_sent(
     assert f"No tips match `zzqnothing{unique} from:@teacher`" in missing
 
 
-@pytest.mark.parametrize("hostile", ['"unbalanced', "NEAR(a b)", "*", "-x", "(((", "text:foo", "team:T0OTHER",
-                                     "'; DROP TABLE tips; --", "AND OR NOT"])
+@pytest.mark.parametrize(
+    "hostile",
+    ['"unbalanced', "NEAR(a b)", "*", "-x", "(((", "text:foo", "team:T0OTHER", "'; DROP TABLE tips; --", "AND OR NOT"],
+)
 def test_query_text_is_data_never_syntax(bot: BotHarness, hostile: str):
     answer = reply(bot.slash("/tips", hostile))
     assert answer["blocks"] and "went wrong" not in answer["text"]
@@ -166,7 +178,9 @@ def test_a_vote_for_ones_own_tip_is_refused_privately_and_not_counted(bot: BotHa
         assert store.get_tip(session, bot.workspace.team_id, int(tip_id)).helpful_count == 0
 
 
-@pytest.mark.parametrize("text, echoed", [("hi", "hi"), ("  test  ", "test"), ("<!channel> ok", "@\u2060channel ok")])
+@pytest.mark.parametrize(
+    ("text", "echoed"), [("hi", "hi"), ("  test  ", "test"), ("<!channel> ok", "@\u2060channel ok")]
+)
 def test_too_short_a_tip_is_not_saved_and_comes_back_to_edit(bot: BotHarness, database, text: str, echoed: str):
     with database.sessions() as session:
         before = store.count_by(session, bot.workspace.team_id, bot.workspace.user_id)
@@ -181,7 +195,8 @@ def test_too_short_a_tip_is_not_saved_and_comes_back_to_edit(bot: BotHarness, da
 
 
 def test_whoever_saved_a_colleagues_message_may_delete_it_but_never_edit_its_words(
-        bot: BotHarness, database, unique: str):
+    bot: BotHarness, database, unique: str
+):
     words = f"Exit slips on sticky notes {unique} every Friday"
     message = bot.standin.seed_message(bot.workspace.channel_id, "U0COLLEAGUE", words)
     saved = reply(bot.message_shortcut("save_tip", message))
@@ -309,7 +324,9 @@ def test_my_tips_export_and_delete_after_confirmation(bot: BotHarness, database,
     assert unique in all_text(mine) and button(mine, "tip_edit")
     confirm = reply(bot.slash("/tips", "delete-mine"))
     delete_all = button(confirm, "tips_delete_mine")
-    [element] = [e for b in confirm["blocks"] for e in b.get("elements", []) if e.get("action_id") == delete_all.action_id]
+    [element] = [
+        e for b in confirm["blocks"] for e in b.get("elements", []) if e.get("action_id") == delete_all.action_id
+    ]
     assert element["confirm"]["confirm"]["text"] == "Delete them", "Slack asks once more before deleting"
     done = reply(bot.press(delete_all))
     assert re.search(r"Deleted your \d+ tips", done["text"])
@@ -345,6 +362,7 @@ def test_acks_never_wait_behind_other_requests_replies(bot: BotHarness):
 
 def test_a_full_reply_queue_says_busy_at_once_and_lets_slack_retry_events(database, services, caplog):
     with BotHarness(database, services=services, max_pending_replies=1) as bot:
+
         def post(body: bytes, content_type: str):
             signed = payloads.sign(body, bot.signing_secret, content_type)
             return bot.http("POST", "/slack/events", signed.body, signed.headers)
@@ -369,23 +387,27 @@ def test_a_full_reply_queue_says_busy_at_once_and_lets_slack_retry_events(databa
 
 def test_share_in_channel_of_a_tip_full_of_broadcasts_notifies_nobody(bot: BotHarness, unique: str):
     # As Slack sends /tip text: typed brackets escaped, picked mentions and groups as tokens.
-    typed = (f"&lt;!channel&gt; <!here> <!everyone> <!subteam^S0EVIL|@teachers> <@U0EVIL|boss> {unique} "
-             "use &lt;b&gt; tags &amp; read this")
+    typed = (
+        f"&lt;!channel&gt; <!here> <!everyone> <!subteam^S0EVIL|@teachers> <@U0EVIL|boss> {unique} "
+        "use &lt;b&gt; tags &amp; read this"
+    )
     saved = reply(bot.slash("/tip", typed))
     found = reply(bot.slash("/tips", unique))
 
     exchange = bot.press(button(found, "tip_share"))
 
     [post] = exchange.api("chat.postMessage")
-    assert live_markup(post.args) == [f"<@{bot.workspace.user_id}>", f"<@{bot.workspace.user_id}>"], \
+    assert live_markup(post.args) == [f"<@{bot.workspace.user_id}>", f"<@{bot.workspace.user_id}>"], (
         "the author's credit and the sharer's, nothing else"
+    )
     for payload in (saved, found, post.args):
         assert not re.search(r"<!(channel|here|everyone|subteam)|<@U0EVIL", json.dumps(payload)), payload
     assert "use &lt;b&gt; tags &amp; read this" in all_text(post.args), "shown as typed"
 
 
 def test_a_form_the_reply_opens_after_its_trigger_expired_says_so_in_plain_words(
-        database, services, caplog: pytest.LogCaptureFixture) -> None:
+    database, services, caplog: pytest.LogCaptureFixture
+) -> None:
     moment = [1000.0]  # the stand-in's clock, which times trigger ids
     standin = SlackStandIn(clock=lambda: moment[0])
     with BotHarness(database, services=services, standin=standin) as bot:

@@ -8,8 +8,9 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import parse_qsl
 
 import pytest
@@ -49,18 +50,25 @@ class Running:
         return self.sockets.send("interactive", socket_payload(body, kind))
 
     def replies(self, method: str, count: int) -> list[Any]:
-        return self.web.wait_for(lambda calls: len([c for c in calls if c.method == method]) >= count,
-                                 timeout=15) and [c for c in self.web.calls if c.method == method]
+        return self.web.wait_for(lambda calls: len([c for c in calls if c.method == method]) >= count, timeout=15) and [
+            c for c in self.web.calls if c.method == method
+        ]
 
 
 @pytest.fixture
 def running(tmp_path: Path) -> Iterator[Running]:
     with SlackStandIn() as web, SocketModeStandIn() as sockets:
         web.socket_mode_url = sockets.url
-        env = {**os.environ, "SLACK_BOT_TOKEN": SANDBOX_TOKEN, "SLACK_APP_TOKEN": "xapp-1-A0PLCHAT-sandbox",
-               "SLACK_API_URL": web.api_url, "DATABASE_URL": f"sqlite:///{tmp_path / 'plchat.db'}"}
-        process = subprocess.Popen([str(PLCHAT), "run"], env=env, cwd=tmp_path, stdout=subprocess.PIPE,
-                                   stderr=subprocess.STDOUT, text=True)
+        env = {
+            **os.environ,
+            "SLACK_BOT_TOKEN": SANDBOX_TOKEN,
+            "SLACK_APP_TOKEN": "xapp-1-A0PLCHAT-sandbox",
+            "SLACK_API_URL": web.api_url,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'plchat.db'}",
+        }
+        process = subprocess.Popen(
+            [str(PLCHAT), "run"], env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
         try:
             sockets.wait_for_connections(1, timeout=60)
             yield Running(web, sockets)
@@ -74,9 +82,12 @@ def running(tmp_path: Path) -> Iterator[Running]:
 def test_commands_a_shortcut_a_reaction_and_app_home_are_acked_and_answered(running: Running) -> None:
     message = running.web.seed_message(WS.channel_id, "U0COLLEAGUE", "Exit tickets on sticky notes zqsocket")
 
-    sent = [running.command("station rotation"), running.shortcut(message),
-            running.event(payloads.reaction_added(WS, "bulb", message)),
-            running.event(payloads.app_home_opened(WS))]
+    sent = [
+        running.command("station rotation"),
+        running.shortcut(message),
+        running.event(payloads.reaction_added(WS, "bulb", message)),
+        running.event(payloads.app_home_opened(WS)),
+    ]
 
     assert [running.sockets.acked(envelope) for envelope in sent] == [True] * 4
     assert running.web.wait_for(lambda calls: sum(c.kind == "hook" for c in calls) >= 2, timeout=15)
@@ -107,10 +118,18 @@ def test_the_workspace_is_known_from_the_moment_run_connects(running: Running, t
     no --team, and refuse one the bot doesn't know, before anyone in the workspace has used the bot."""
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'plchat.db'}"}
 
-    exported = subprocess.run([str(PLCHAT), "tips", "export"], env=env, cwd=tmp_path, capture_output=True, text=True,
-                              timeout=60)
-    typo = subprocess.run([str(PLCHAT), "tips", "export", "--team", "T0TYPO"], env=env, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=60)
+    exported = subprocess.run(
+        [str(PLCHAT), "tips", "export"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False
+    )
+    typo = subprocess.run(
+        [str(PLCHAT), "tips", "export", "--team", "T0TYPO"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
     assert exported.returncode == 0, exported.stderr
     assert typo.returncode == 2 and f"it knows {running.web.team_id}" in typo.stderr

@@ -18,9 +18,9 @@ import subprocess
 import sys
 import time
 import urllib.request
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 from sqlalchemy import func, select
@@ -59,8 +59,11 @@ sys.argv = ["plchat", "worker"]
 main()
 """
 POSTS = ("welcome", "q1", "q2", "wrapup")
-TIPS = ("Cold-call only after a full minute of think time", "Mini whiteboards make every answer visible",
-        "Students write the exit ticket questions on Fridays")
+TIPS = (
+    "Cold-call only after a full minute of think time",
+    "Mini whiteboards make every answer visible",
+    "Students write the exit ticket questions on Fridays",
+)
 NETWORKS = ("slack", "x", "bluesky", "mastodon")
 
 
@@ -115,8 +118,12 @@ class Processes:
 
 @pytest.fixture
 def standins() -> Iterator[tuple[SlackStandIn, XStandIn, BlueskyStandIn, MastodonStandIn]]:
-    with SlackStandIn(team_id=WS.team_id) as slack, XStandIn() as x, BlueskyStandIn() as bluesky, \
-            MastodonStandIn() as mastodon:
+    with (
+        SlackStandIn(team_id=WS.team_id) as slack,
+        XStandIn() as x,
+        BlueskyStandIn() as bluesky,
+        MastodonStandIn() as mastodon,
+    ):
         yield slack, x, bluesky, mastodon
 
 
@@ -124,16 +131,31 @@ def schedule_chat(url: str) -> tuple[int, datetime]:
     """A chat that began at the last whole minute (starts are whole minutes), its questions a few seconds from now
     and its end at the next whole minute (the one after, when that is too close), planned at once, so its posts
     are rows before the worker starts. Returns its id and end."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     start = now.replace(second=0, microsecond=0)
     first = now + timedelta(seconds=3) - start  # a question due before the worker is up goes out when it is
     duration = 1 if first + timedelta(seconds=6) < timedelta(minutes=1) else 2
     minute = timedelta(minutes=1)
-    questions = (Question(first / minute, "How do your students give feedback?"),
-                 Question((first + timedelta(seconds=2)) / minute, "Which tool made it faster?"))
-    spec = ChatSpec(title="Feedback under load", hashtag="PLChat", starts=start.replace(tzinfo=None), timezone="UTC",
-                    duration=duration, repeat="none", until=None, skip=(), slack_channels=(CHANNEL,), post_to_x=True,
-                    reminders=(), questions=questions, post_to_bluesky=True, post_to_mastodon=True)
+    questions = (
+        Question(first / minute, "How do your students give feedback?"),
+        Question((first + timedelta(seconds=2)) / minute, "Which tool made it faster?"),
+    )
+    spec = ChatSpec(
+        title="Feedback under load",
+        hashtag="PLChat",
+        starts=start.replace(tzinfo=None),
+        timezone="UTC",
+        duration=duration,
+        repeat="none",
+        until=None,
+        skip=(),
+        slack_channels=(CHANNEL,),
+        post_to_x=True,
+        reminders=(),
+        questions=questions,
+        post_to_bluesky=True,
+        post_to_mastodon=True,
+    )
     database = open_database(Settings(_env_file=None, database_url=url))
     try:
         with transaction(database.sessions) as session:
@@ -147,8 +169,9 @@ def schedule_chat(url: str) -> tuple[int, datetime]:
 
 def post_to_web(port: int, body: bytes, content_type: str) -> int:
     signed = payloads.sign(body, SIGNING_SECRET, content_type)
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/slack/events", data=signed.body,
-                                     headers=signed.headers, method="POST")
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/slack/events", data=signed.body, headers=signed.headers, method="POST"
+    )
     with urllib.request.urlopen(request, timeout=10) as answer:
         return answer.status
 
@@ -157,13 +180,26 @@ def test_web_worker_and_cli_share_one_sqlite_file_through_a_chat_on_four_network
     slack, x, bluesky, mastodon = standins
     url = f"sqlite:///{tmp_path / 'plchat.db'}"
     port, keys = free_port(), SandboxX()
-    env = {**os.environ, "DATABASE_URL": url, "PORT": str(port), "WEB_CONCURRENCY": "2",
-           "SLACK_BOT_TOKEN": SANDBOX_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": slack.api_url,
-           "X_API_KEY": keys.api_key, "X_API_SECRET": keys.api_secret, "X_ACCESS_TOKEN": keys.access_token,
-           "X_ACCESS_TOKEN_SECRET": keys.access_token_secret, "X_API_URL": x.base_url,
-           "BLUESKY_HANDLE": bluesky.handle, "BLUESKY_APP_PASSWORD": bluesky.password,
-           "BLUESKY_SERVICE_URL": bluesky.base_url, "MASTODON_BASE_URL": mastodon.base_url,
-           "MASTODON_ACCESS_TOKEN": mastodon.token, "PLCHAT_MODERATORS": "U0MOD"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "PORT": str(port),
+        "WEB_CONCURRENCY": "2",
+        "SLACK_BOT_TOKEN": SANDBOX_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.api_url,
+        "X_API_KEY": keys.api_key,
+        "X_API_SECRET": keys.api_secret,
+        "X_ACCESS_TOKEN": keys.access_token,
+        "X_ACCESS_TOKEN_SECRET": keys.access_token_secret,
+        "X_API_URL": x.base_url,
+        "BLUESKY_HANDLE": bluesky.handle,
+        "BLUESKY_APP_PASSWORD": bluesky.password,
+        "BLUESKY_SERVICE_URL": bluesky.base_url,
+        "MASTODON_BASE_URL": mastodon.base_url,
+        "MASTODON_ACCESS_TOKEN": mastodon.token,
+        "PLCHAT_MODERATORS": "U0MOD",
+    }
     tips_file = tmp_path / "tips.csv"
     tips_file.write_text("text,author\n" + "".join(f"Imported idea {n} for group work,U0IMPORT\n" for n in range(40)))
     processes = Processes(env, tmp_path)
@@ -174,41 +210,77 @@ def test_web_worker_and_cli_share_one_sqlite_file_through_a_chat_on_four_network
         database = open_database(Settings(_env_file=None, database_url=url))
         processes.start("web", str(PLCHAT), "web")
         processes.start("worker", sys.executable, "-c", WORKER)
-        deadline = time.monotonic() + (end - datetime.now(timezone.utc)).total_seconds() + AFTER_THE_END
+        deadline = time.monotonic() + (end - datetime.now(UTC)).total_seconds() + AFTER_THE_END
 
         def sent(post: str) -> dict[str, str]:
             with database.sessions() as session:
-                return dict(session.execute(select(DeliveryRecord.target, DeliveryRecord.sent_ref).where(
-                    DeliveryRecord.subject == store.subject(chat_id), DeliveryRecord.state == "sent",
-                    DeliveryRecord.key.contains(f":{post}:"))).all())
+                return dict(
+                    session.execute(
+                        select(DeliveryRecord.target, DeliveryRecord.sent_ref).where(
+                            DeliveryRecord.subject == store.subject(chat_id),
+                            DeliveryRecord.state == "sent",
+                            DeliveryRecord.key.contains(f":{post}:"),
+                        )
+                    ).all()
+                )
 
         until(lambda: set(sent("q1")) == set(NETWORKS), "Q1 out on all four networks", deadline)
         q1 = sent("q1")
         # Answers arrive: a Slack thread reply (to `plchat web`), and on each network an A1 with the hashtag and,
         # on Bluesky and Mastodon, a reply to the Q1 post.
-        reply = slack.seed_message(CHANNEL, "U0COLLEAGUE", "A1 Peer review with a two-star rubric",
-                                   thread_ts=q1["slack"])
-        assert post_to_web(port, *payloads.event_callback(WS, {
-            "type": "message", "channel": CHANNEL, "user": "U0COLLEAGUE", "text": reply["text"], "ts": reply["ts"],
-            "thread_ts": q1["slack"], "channel_type": "channel"})) == 200
+        reply = slack.seed_message(
+            CHANNEL, "U0COLLEAGUE", "A1 Peer review with a two-star rubric", thread_ts=q1["slack"]
+        )
+        assert (
+            post_to_web(
+                port,
+                *payloads.event_callback(
+                    WS,
+                    {
+                        "type": "message",
+                        "channel": CHANNEL,
+                        "user": "U0COLLEAGUE",
+                        "text": reply["text"],
+                        "ts": reply["ts"],
+                        "thread_ts": q1["slack"],
+                        "channel_type": "channel",
+                    },
+                ),
+            )
+            == 200
+        )
         x.add_post("msfrizzle", "A1 Exit tickets: one glow, one grow #PLChat")
         bluesky.add_post("ana.bsky.social", "A1 Two stars and a wish #PLChat")
-        bluesky.add_post("ben.bsky.social", "@plchat.bsky.social Gallery walks",
-                         reply_to=f"at://{bluesky.did}/app.bsky.feed.post/{q1['bluesky']}")
+        bluesky.add_post(
+            "ben.bsky.social",
+            "@plchat.bsky.social Gallery walks",
+            reply_to=f"at://{bluesky.did}/app.bsky.feed.post/{q1['bluesky']}",
+        )
         mastodon.add_status("cam@edutooters.net", "A1 Peer conferences on Fridays #PLChat")
         mastodon.add_status("dee@mastodon.social", "@plchat Rubrics the class wrote", in_reply_to_id=q1["mastodon"])
         # Meanwhile an operator imports tips and lists chats, and teachers save tips through the web process.
-        commands = [processes.run("import", "tips", "import", str(tips_file), "--team", WS.team_id),
-                    processes.run("list", "chats", "list")]
+        commands = [
+            processes.run("import", "tips", "import", str(tips_file), "--team", WS.team_id),
+            processes.run("list", "chats", "list"),
+        ]
         for text in TIPS:
-            assert post_to_web(port, *payloads.slash_command(WS, "/tip", text, slack.new_response_url(),
-                                                             trigger_id=slack.new_trigger_id())) == 200
+            assert (
+                post_to_web(
+                    port,
+                    *payloads.slash_command(
+                        WS, "/tip", text, slack.new_response_url(), trigger_id=slack.new_trigger_id()
+                    ),
+                )
+                == 200
+            )
         commands.append(processes.run("import", "tips", "import", str(tips_file), "--team", WS.team_id))
 
         def answers() -> int:
             with database.sessions() as session:
-                return session.scalar(select(func.count()).select_from(ChatAnswer).where(
-                    ChatAnswer.chat_id == chat_id)) or 0
+                return (
+                    session.scalar(select(func.count()).select_from(ChatAnswer).where(ChatAnswer.chat_id == chat_id))
+                    or 0
+                )
 
         until(lambda: answers() >= 6, "the six answers saved", deadline)
         until(lambda: set(sent("wrapup")) == set(NETWORKS), "the wrap-up out on all four networks", deadline)
@@ -230,13 +302,25 @@ def test_web_worker_and_cli_share_one_sqlite_file_through_a_chat_on_four_network
     database = open_database(Settings(_env_file=None, database_url=url))
     try:
         with database.sessions() as session:
-            via = sorted(session.scalars(select(TipRecord.source).join(ChatAnswer, ChatAnswer.tip_id == TipRecord.id)
-                                         .where(ChatAnswer.chat_id == chat_id)))
-            imported = session.scalar(select(func.count()).select_from(TipRecord).where(
-                TipRecord.text.like("Imported idea %")))
+            via = sorted(
+                session.scalars(
+                    select(TipRecord.source)
+                    .join(ChatAnswer, ChatAnswer.tip_id == TipRecord.id)
+                    .where(ChatAnswer.chat_id == chat_id)
+                )
+            )
+            imported = session.scalar(
+                select(func.count()).select_from(TipRecord).where(TipRecord.text.like("Imported idea %"))
+            )
             from_slack = session.scalar(select(func.count()).select_from(TipRecord).where(TipRecord.text.in_(TIPS)))
-            posts = {(row.target, row.key.split(":")[3]) for row in session.scalars(select(DeliveryRecord).where(
-                DeliveryRecord.subject == store.subject(chat_id), DeliveryRecord.state == "sent"))}
+            posts = {
+                (row.target, row.key.split(":")[3])
+                for row in session.scalars(
+                    select(DeliveryRecord).where(
+                        DeliveryRecord.subject == store.subject(chat_id), DeliveryRecord.state == "sent"
+                    )
+                )
+            }
     finally:
         database.engine.dispose()
     assert via == sorted(["chat", "x", "bluesky", "bluesky", "mastodon", "mastodon"]), "each answer once"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from conftest import FIXED_NOW as NOW
+from conftest import new_team
 from sqlalchemy.orm import Session
 
 from bot.models import ModerationEntry
@@ -13,7 +15,6 @@ from bot.tips import moderation, store
 from bot.tips.moderation import NotAllowed
 from bot.tips.records import NewTip, Tip
 from bot.tips.search import parse_query, search_tips
-from conftest import FIXED_NOW as NOW, new_team
 
 CONFIGURED = frozenset({"UCONF"})  # PLCHAT_MODERATORS
 TEACHER = "UTEACH"
@@ -35,7 +36,7 @@ def log(session: Session, team: str) -> list[tuple[str, str, int | None, str, da
 
 
 def as_utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def at(minutes: int) -> datetime:
@@ -103,8 +104,7 @@ def test_adding_someone_who_already_moderates_changes_nothing(session: Session, 
 
 ACTIONS: dict[str, Callable[[Session, str, int], object]] = {
     "add moderator": lambda s, team, tip_id: moderation.add_moderator(s, team, TEACHER, "UCARA", CONFIGURED, NOW),
-    "remove moderator": lambda s, team, tip_id: moderation.remove_moderator(s, team, TEACHER, "UBEN", CONFIGURED,
-                                                                            NOW),
+    "remove moderator": lambda s, team, tip_id: moderation.remove_moderator(s, team, TEACHER, "UBEN", CONFIGURED, NOW),
     "hide": lambda s, team, tip_id: moderation.set_hidden(s, team, tip_id, TEACHER, True, CONFIGURED, NOW),
     "restore": lambda s, team, tip_id: moderation.set_hidden(s, team, tip_id, TEACHER, False, CONFIGURED, NOW),
     "keep": lambda s, team, tip_id: moderation.keep(s, team, tip_id, TEACHER, CONFIGURED, NOW),
@@ -127,8 +127,9 @@ def test_a_teacher_may_not_moderate(session: Session, team: str, tip, action: st
 
 def test_a_moderator_in_one_workspace_is_a_teacher_in_another(session: Session, team: str) -> None:
     elsewhere = new_team()
-    theirs = store.save_tip(session, NewTip(elsewhere, "UANA", "UANA", "Hand signals for questions", "command"),
-                            NOW).tip
+    theirs = store.save_tip(
+        session, NewTip(elsewhere, "UANA", "UANA", "Hand signals for questions", "command"), NOW
+    ).tip
     moderation.add_moderator(session, team, "UCONF", "UBEN", CONFIGURED, NOW)
 
     assert not moderation.is_moderator(session, elsewhere, "UBEN", CONFIGURED)

@@ -6,6 +6,8 @@ import uuid
 from datetime import date, datetime, timedelta
 
 import pytest
+from conftest import FIXED_NOW as NOW
+from conftest import new_team
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
@@ -14,10 +16,10 @@ from sqlalchemy.orm import Session
 from bot.db import transaction
 from bot.models import TipRecord
 from bot.plays import search_plays
-from bot.tips import moderation, store
-from bot.tips.records import NewTip, TipRejected
 from bot.search_text import query_terms
+from bot.tips import moderation, store
 from bot.tips.engine import Filters
+from bot.tips.records import NewTip, TipRejected
 from bot.tips.search import (
     MAX_QUERY,
     PAGE_SIZE,
@@ -30,13 +32,21 @@ from bot.tips.search import (
     search_tips,
     typos,
 )
-from conftest import FIXED_NOW as NOW, new_team
 
 MODERATOR = "UMOD"
 
 
-def share(session: Session, team: str, text: str, *, author: str = "UANA", when: datetime = NOW,
-          tags: tuple[str, ...] = (), grade: str = "", check_similar: bool = False) -> int:
+def share(
+    session: Session,
+    team: str,
+    text: str,
+    *,
+    author: str = "UANA",
+    when: datetime = NOW,
+    tags: tuple[str, ...] = (),
+    grade: str = "",
+    check_similar: bool = False,
+) -> int:
     """Saves a tip and returns its id. Near-duplicate checks are off unless asked for: tests here search."""
     new = NewTip(team, author, author, text, "command", tags=tags, grade=grade, created_at=when)
     saved = store.save_tip(session, new, when, check_similar=check_similar)
@@ -89,8 +99,10 @@ def test_with_equal_text_and_votes_newer_ranks_first(session: Session, team: str
 
 @pytest.fixture
 def exits(session: Session, team: str) -> tuple[int, int]:
-    return (share(session, team, "Exit tickets at the end of every lesson"),
-            share(session, team, "Exit polls with sticky notes on the door"))
+    return (
+        share(session, team, "Exit tickets at the end of every lesson"),
+        share(session, team, "Exit polls with sticky notes on the door"),
+    )
 
 
 def test_all_words_must_match_first(session: Session, team: str, exits) -> None:
@@ -118,13 +130,17 @@ def test_nothing_matching_is_an_empty_page(session: Session, team: str, exits) -
 # -- spelling ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("typed", "corrected"), [
-    ("blnded lerning", "blended learning"),
-    ("stattion rotaton", "station rotation"),
-    ("Blended lernin", "blended learning"),
-])
-def test_misspelt_words_are_corrected_from_the_workspace_words(session: Session, team: str, typed: str,
-                                                               corrected: str) -> None:
+@pytest.mark.parametrize(
+    ("typed", "corrected"),
+    [
+        ("blnded lerning", "blended learning"),
+        ("stattion rotaton", "station rotation"),
+        ("Blended lernin", "blended learning"),
+    ],
+)
+def test_misspelt_words_are_corrected_from_the_workspace_words(
+    session: Session, team: str, typed: str, corrected: str
+) -> None:
     blended = share(session, team, "Blended learning: run a station rotation with a teacher-led table")
     share(session, team, "Learning walks help new staff see routines")
 
@@ -135,8 +151,9 @@ def test_misspelt_words_are_corrected_from_the_workspace_words(session: Session,
     assert page.broadened is False
 
 
-def test_a_correction_keeps_the_first_letter_when_a_word_with_it_is_nearly_as_alike(session: Session,
-                                                                                     team: str) -> None:
+def test_a_correction_keeps_the_first_letter_when_a_word_with_it_is_nearly_as_alike(
+    session: Session, team: str
+) -> None:
     organizer = share(session, team, "A graphic organizer for every reading")
     share(session, team, "Rafi's class reads outside on Fridays")  # "rafi" is more alike to "grafic", by a hair
 
@@ -170,8 +187,9 @@ def test_a_word_is_never_corrected_to_one_that_is_no_likely_typo_of_it(session: 
     assert "morning" not in (correct_spelling(session, team, ["blnded", "lerning"]) or [])
 
 
-def test_a_correction_is_used_when_it_matches_all_words_where_the_original_matched_some(session: Session,
-                                                                                        team: str) -> None:
+def test_a_correction_is_used_when_it_matches_all_words_where_the_original_matched_some(
+    session: Session, team: str
+) -> None:
     blended = share(session, team, "Blended learning: run a station rotation with a teacher-led table")
     share(session, team, "Blended days on Fridays, with one station a week")
 
@@ -188,8 +206,17 @@ def test_a_typo_of_a_thesaurus_word_finds_its_synonyms(session: Session, team: s
     assert page.corrected == "caregivers" and [t.id for t in page.tips] == [families]
 
 
-@pytest.mark.parametrize(("typed", "wanted"), [("lerning", "learning"), ("grafic", "graphic"), ("ubric", "rubric"),
-                                               ("rubirc", "rubric"), ("stattion", "station"), ("lernin", "learning")])
+@pytest.mark.parametrize(
+    ("typed", "wanted"),
+    [
+        ("lerning", "learning"),
+        ("grafic", "graphic"),
+        ("ubric", "rubric"),
+        ("rubirc", "rubric"),
+        ("stattion", "station"),
+        ("lernin", "learning"),
+    ],
+)
 def test_the_closest_word_is_a_likely_typo(typed: str, wanted: str) -> None:
     options = [(w, 1) for w in ("learning", "morning", "earning", "graphic", "rafi", "rubric", "station", "nation")]
     assert closest(typed, options) == wanted
@@ -201,13 +228,27 @@ def test_no_word_is_close_enough_for_a_different_word() -> None:
     assert typos("ab", "ba") == 1 and typos("abc", "abc") == 0 and typos("kitten", "sitting") == 3
 
 
-TYPO_WORDS = ("blended", "learning", "station", "rotation", "morning", "meeting", "families", "rubric", "graphic",
-              "organizer", "exit", "tickets", "turning", "warning")
+TYPO_WORDS = (
+    "blended",
+    "learning",
+    "station",
+    "rotation",
+    "morning",
+    "meeting",
+    "families",
+    "rubric",
+    "graphic",
+    "organizer",
+    "exit",
+    "tickets",
+    "turning",
+    "warning",
+)
 
 
 def _typo(word: str, at: int, kind: int) -> str:
     at %= len(word)
-    return [word[:at] + word[at + 1:], word[:at] + "x" + word[at + 1:], word[:at] + word[at] + word[at:]][kind]
+    return [word[:at] + word[at + 1 :], word[:at] + "x" + word[at + 1 :], word[:at] + word[at] + word[at:]][kind]
 
 
 QUERY_WORDS = st.one_of(
@@ -222,10 +263,14 @@ def typo_team(database) -> str:
     """A workspace whose tips use TYPO_WORDS, shared by the property's examples (nothing is written after)."""
     team = new_team()
     with transaction(database.sessions) as session:
-        for text in ("Blended learning: run a station rotation with a teacher-led table",
-                     "Morning meeting: greet every student by name", "Send families a short photo update",
-                     "A graphic organizer for every reading", "Exit tickets with a rubric",
-                     "Turning the tables: students write the warning signs"):
+        for text in (
+            "Blended learning: run a station rotation with a teacher-led table",
+            "Morning meeting: greet every student by name",
+            "Send families a short photo update",
+            "A graphic organizer for every reading",
+            "Exit tickets with a rubric",
+            "Turning the tables: students write the warning signs",
+        ):
             share(session, team, text)
     return team
 
@@ -252,15 +297,18 @@ def test_a_correction_is_only_ever_a_better_answer(session: Session, typo_team: 
 # -- thesaurus -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("query", "text"), [
-    ("caregivers", "Send families a short photo update every Friday"),
-    ("engage parents", "Invite families to a showcase night and ask for their involvement"),
-    ("kids", "Let students choose where they sit on Fridays"),
-    ("grading", "Use a single-point assessment for lab reports"),
-    ("PBL", "Start each project-based unit with a driving question"),
-    ("1:1", "Keep a sign-out sheet for the laptops cart"),
-    ("centers", "A station rotation keeps small groups moving"),
-])
+@pytest.mark.parametrize(
+    ("query", "text"),
+    [
+        ("caregivers", "Send families a short photo update every Friday"),
+        ("engage parents", "Invite families to a showcase night and ask for their involvement"),
+        ("kids", "Let students choose where they sit on Fridays"),
+        ("grading", "Use a single-point assessment for lab reports"),
+        ("PBL", "Start each project-based unit with a driving question"),
+        ("1:1", "Keep a sign-out sheet for the laptops cart"),
+        ("centers", "A station rotation keeps small groups moving"),
+    ],
+)
 def test_thesaurus_finds_the_words_teachers_use(session: Session, team: str, query: str, text: str) -> None:
     share(session, team, "Write the agenda on the whiteboard before class starts")
     wanted = share(session, team, text)
@@ -331,8 +379,10 @@ def test_filters_combine(session: Session, team: str) -> None:
 
 def test_grade_filter_knows_k5_is_k2_and_3_5(session: Session, team: str) -> None:
     bands = ("K-2", "3-5", "K-5", "6-8", "9-12", "all", "")
-    tip_of = {band: share(session, team, f"Number talks every morning for {band or 'any'} classes", grade=band)
-              for band in bands}
+    tip_of = {
+        band: share(session, team, f"Number talks every morning for {band or 'any'} classes", grade=band)
+        for band in bands
+    }
 
     def found(asked: str) -> set[str]:
         matched = ids(session, team, f"number talks grade:{asked}")
@@ -345,14 +395,17 @@ def test_grade_filter_knows_k5_is_k2_and_3_5(session: Session, team: str) -> Non
     assert parse_query("grades:K–5 number talks") == TipQuery("number talks", grade="K-5")
 
 
-@pytest.mark.parametrize(("raw", "message"), [
-    ("grade:college", "K-2, 3-5, K-5, 6-8, 9-12, all"),
-    ("since:2026-13-45", "since:"),
-    ("since:last-week", "2026-09-01"),
-    ("from:@ana", "@ menu"),
-    ("from:ana", "@ menu"),
-    ("x" * (MAX_QUERY + 1), f"up to {MAX_QUERY}"),
-])
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("grade:college", "K-2, 3-5, K-5, 6-8, 9-12, all"),
+        ("since:2026-13-45", "since:"),
+        ("since:last-week", "2026-09-01"),
+        ("from:@ana", "@ menu"),
+        ("from:ana", "@ menu"),
+        ("x" * (MAX_QUERY + 1), f"up to {MAX_QUERY}"),
+    ],
+)
 def test_bad_filters_are_refused_with_help(raw: str, message: str) -> None:
     with pytest.raises(TipRejected, match=message):
         parse_query(raw)
@@ -364,7 +417,8 @@ def test_query_at_the_length_limit_is_read() -> None:
 
 def test_parse_query_takes_filters_in_any_order() -> None:
     assert parse_query("since:2026-11-01 rubric #Grading_Tips FROM:<@U123|ana> peer") == TipQuery(
-        "rubric peer", ("grading-tips",), "U123", date(2026, 11, 1))
+        "rubric peer", ("grading-tips",), "U123", date(2026, 11, 1)
+    )
 
 
 # -- query text is data --------------------------------------------------------------------
@@ -374,28 +428,32 @@ def tip_count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(TipRecord))
 
 
-@pytest.mark.parametrize(("query", "finds_ours"), [
-    ('"exit tickets"', True),
-    ('"exit', True),
-    ("exit*", True),
-    ("-exit", True),
-    ("exit NEAR tickets", True),
-    ("NEAR(exit tickets)", True),
-    ("(exit) OR (zzyzxqv)", True),
-    ("exit AND OR NOT", True),
-    ("AND OR NOT", False),
-    ("text:exit", True),
-    ("team:OTHER", False),
-    ("author : x", False),
-    ("{text}", False),
-    ("^exit", True),
-    ("exit & | ! <-> :* ()", True),
-    ("'; DROP TABLE tips; --", False),
-    ("🎉 exit 🍎", True),
-    ("日本語の授業", False),
-    ("*", True),
-    ("( )", True),
-], ids=repr)
+@pytest.mark.parametrize(
+    ("query", "finds_ours"),
+    [
+        ('"exit tickets"', True),
+        ('"exit', True),
+        ("exit*", True),
+        ("-exit", True),
+        ("exit NEAR tickets", True),
+        ("NEAR(exit tickets)", True),
+        ("(exit) OR (zzyzxqv)", True),
+        ("exit AND OR NOT", True),
+        ("AND OR NOT", False),
+        ("text:exit", True),
+        ("team:OTHER", False),
+        ("author : x", False),
+        ("{text}", False),
+        ("^exit", True),
+        ("exit & | ! <-> :* ()", True),
+        ("'; DROP TABLE tips; --", False),
+        ("🎉 exit 🍎", True),
+        ("日本語の授業", False),
+        ("*", True),
+        ("( )", True),
+    ],
+    ids=repr,
+)
 def test_query_syntax_is_just_words(session: Session, team: str, query: str, finds_ours: bool) -> None:
     ours = share(session, team, "Exit tickets with one question")
     share(session, new_team(), "Other team text: author x drop table tips near exit tickets 日本語の授業")
@@ -412,8 +470,9 @@ def test_query_syntax_is_just_words(session: Session, team: str, query: str, fin
 
 
 def test_results_come_a_page_at_a_time(session: Session, team: str) -> None:
-    made = {share(session, team, f"Rubric idea {n}: rubric for task {n}", when=NOW - timedelta(hours=n))
-            for n in range(12)}
+    made = {
+        share(session, team, f"Rubric idea {n}: rubric for task {n}", when=NOW - timedelta(hours=n)) for n in range(12)
+    }
 
     pages = [find(session, team, "rubric", page=n) for n in range(3)]
 
@@ -441,8 +500,11 @@ def test_hidden_tips_only_with_include_hidden(session: Session, team: str) -> No
 
 def test_held_tips_never_show_even_with_include_hidden(session: Session, team: str) -> None:
     original = share(session, team, "Use a visual timer for every transition between stations")
-    held = store.save_tip(session, NewTip(team, "UBEN", "UBEN", "Use a visual timer for every transition "
-                                          "between the stations", "command"), NOW)
+    held = store.save_tip(
+        session,
+        NewTip(team, "UBEN", "UBEN", "Use a visual timer for every transition between the stations", "command"),
+        NOW,
+    )
 
     assert held.status == "held"
     assert ids(session, team, "timer", include_hidden=True) == [original]
@@ -463,8 +525,13 @@ def test_search_never_returns_another_workspaces_tips(session: Session, team: st
 def test_near_duplicate_check_stays_in_the_workspace(session: Session, team: str) -> None:
     share(session, new_team(), "Start each class with a two minute warm up question on the board")
 
-    saved = store.save_tip(session, NewTip(team, "UANA", "UANA", "Start each class with a two minute warm up "
-                                           "question on the whiteboard", "command"), NOW)
+    saved = store.save_tip(
+        session,
+        NewTip(
+            team, "UANA", "UANA", "Start each class with a two minute warm up question on the whiteboard", "command"
+        ),
+        NOW,
+    )
 
     assert (saved.status, saved.similar) == ("created", None)
 
@@ -505,8 +572,11 @@ def test_near_duplicate_never_shows_another_workspaces_tip_even_when_ids_stem_al
     ours, theirs = stem_twins()
     share(session, theirs, "Start each class with a two minute warm up question on the board")
 
-    saved = store.save_tip(session, NewTip(ours, "UANA", "UANA", "Start each class with a two minute warm up "
-                                           "question on the board", "command"), NOW)
+    saved = store.save_tip(
+        session,
+        NewTip(ours, "UANA", "UANA", "Start each class with a two minute warm up question on the board", "command"),
+        NOW,
+    )
 
     assert (saved.status, saved.similar) == ("created", None)
 

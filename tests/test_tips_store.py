@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
-from typing import Iterator
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from conftest import FIXED_NOW as NOW
+from conftest import new_team, scratch
 from sqlalchemy import exists, false, func, select
 from sqlalchemy.orm import Session
 
@@ -16,14 +18,23 @@ from bot.models import ModerationEntry, Moderator, SearchWord, TipRecord, TipVot
 from bot.tips import moderation, store
 from bot.tips.records import MAX_TEXT, SOURCES, NewTip, TipRejected, TooShort, split_tags
 from bot.tips.search import parse_query, search_tips
-from conftest import FIXED_NOW as NOW, new_team, scratch
 
 WARM_UP = "Start each class with a two minute warm up question on the board"
 MODERATOR = "UMOD"
 
 
-def share(session: Session, team: str, text: str, *, author: str = "UANA", shared_by: str | None = None,
-          source: str = "command", when: datetime = NOW, check_similar: bool = True, **fields) -> store.Saved:
+def share(
+    session: Session,
+    team: str,
+    text: str,
+    *,
+    author: str = "UANA",
+    shared_by: str | None = None,
+    source: str = "command",
+    when: datetime = NOW,
+    check_similar: bool = True,
+    **fields,
+) -> store.Saved:
     new = NewTip(team, author, shared_by or author, text, source, created_at=when, **fields)
     return store.save_tip(session, new, when, check_similar=check_similar)
 
@@ -38,7 +49,7 @@ def count(session: Session, model, *where) -> int:
 
 def as_utc(moment: datetime) -> datetime:
     """SQLite hands back naive UTC datetimes; PostgreSQL aware ones."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def same(tip: store.Tip | None, expected: store.Tip) -> bool:
@@ -54,8 +65,14 @@ def team_tips(session: Session, team: str) -> int:
 
 @pytest.mark.parametrize("source", SOURCES)
 def test_each_source_saves_a_searchable_tip(session: Session, team: str, source: str) -> None:
-    saved = share(session, team, "Use exit tickets to check understanding", source=source,
-                  source_ref=f"{source}:1", permalink="https://example.slack.com/archives/C1/p1")
+    saved = share(
+        session,
+        team,
+        "Use exit tickets to check understanding",
+        source=source,
+        source_ref=f"{source}:1",
+        permalink="https://example.slack.com/archives/C1/p1",
+    )
 
     assert saved.status == "created"
     assert saved.similar is None
@@ -66,17 +83,30 @@ def test_each_source_saves_a_searchable_tip(session: Session, team: str, source:
 
 @pytest.mark.parametrize("second_sharer", ["UANA", "UBEN"], ids=["same person", "second person"])
 def test_one_tip_per_source_ref(session: Session, team: str, second_sharer: str) -> None:
-    first = share(session, team, "Post the learning target before the bell", author="UAUTHOR", shared_by="UANA",
-                  source="reaction", source_ref="C1:1700000000.000100")
+    first = share(
+        session,
+        team,
+        "Post the learning target before the bell",
+        author="UAUTHOR",
+        shared_by="UANA",
+        source="reaction",
+        source_ref="C1:1700000000.000100",
+    )
 
-    again = share(session, team, "Post the learning target before the bell", author="UAUTHOR",
-                  shared_by=second_sharer, source="shortcut", source_ref="C1:1700000000.000100")
+    again = share(
+        session,
+        team,
+        "Post the learning target before the bell",
+        author="UAUTHOR",
+        shared_by=second_sharer,
+        source="shortcut",
+        source_ref="C1:1700000000.000100",
+    )
 
     assert again.status == "existing"
     assert again.tip.id == first.tip.id
     assert again.tip.shared_by == "UANA"
-    assert count(session, TipRecord, TipRecord.team_id == team,
-                 TipRecord.source_ref == "C1:1700000000.000100") == 1
+    assert count(session, TipRecord, TipRecord.team_id == team, TipRecord.source_ref == "C1:1700000000.000100") == 1
 
 
 def test_same_source_ref_in_another_workspace_is_another_tip(session: Session, team: str) -> None:
@@ -88,8 +118,9 @@ def test_same_source_ref_in_another_workspace_is_another_tip(session: Session, t
     assert theirs.tip.id != ours.tip.id
 
 
-def test_a_concurrent_save_of_the_same_source_loses_cleanly(session: Session, team: str,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_concurrent_save_of_the_same_source_loses_cleanly(
+    session: Session, team: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     first = share(session, team, "Post the learning target before the bell", source_ref="C1:9.9")
     real, lookups = store._by_source, []
 
@@ -99,8 +130,14 @@ def test_a_concurrent_save_of_the_same_source_loses_cleanly(session: Session, te
 
     monkeypatch.setattr(store, "_by_source", first_misses)
 
-    again = share(session, team, "Post the learning target before the bell", shared_by="UBEN", source_ref="C1:9.9",
-                  check_similar=False)
+    again = share(
+        session,
+        team,
+        "Post the learning target before the bell",
+        shared_by="UBEN",
+        source_ref="C1:9.9",
+        check_similar=False,
+    )
 
     assert (again.status, again.tip.id) == ("existing", first.tip.id)
     assert len(lookups) == 2  # found after the insert lost to the unique index
@@ -111,10 +148,14 @@ def test_a_concurrent_save_of_the_same_source_loses_cleanly(session: Session, te
 # -- near-duplicates -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("again", [
-    "Start each class with a two-minute warm up question on the whiteboard",
-    "START each class with a two minute warm-up question... on the board!",
-], ids=["one word differs", "same words, other case and punctuation"])
+@pytest.mark.parametrize(
+    "again",
+    [
+        "Start each class with a two-minute warm up question on the whiteboard",
+        "START each class with a two minute warm-up question... on the board!",
+    ],
+    ids=["one word differs", "same words, other case and punctuation"],
+)
 def test_near_duplicate_is_held_with_the_original(session: Session, team: str, again: str) -> None:
     original = share(session, team, WARM_UP).tip
 
@@ -135,8 +176,7 @@ def test_short_tips_that_differ_by_a_word_are_not_duplicates(session: Session, t
 
 def test_only_the_sharer_confirms_a_held_tip(session: Session, team: str) -> None:
     original = share(session, team, WARM_UP).tip
-    held = share(session, team, WARM_UP + " each morning", author="UAUTHOR", shared_by="UBEN",
-                 source="reaction").tip
+    held = share(session, team, WARM_UP + " each morning", author="UAUTHOR", shared_by="UBEN", source="reaction").tip
 
     assert store.confirm_held(session, team, held.id, "UCARA") is None
     assert store.confirm_held(session, team, held.id, "UAUTHOR") is None  # the author did not share it
@@ -175,17 +215,21 @@ def test_purge_held_drops_only_old_unconfirmed_tips(session: Session, team: str)
 
 # -- validation ----------------------------------------------------------------------------
 
-LONGEST = ("Plan the week around one big question. " * 80)[:MAX_TEXT - 1] + "."
+LONGEST = ("Plan the week around one big question. " * 80)[: MAX_TEXT - 1] + "."
 
 
-@pytest.mark.parametrize("text", [
-    "",
-    "   \n\t  \r\n ",
-    LONGEST + "!",
-    "Use exit tickets\x00 daily",
-    (b"\x89PNG\r\n\x1a\n\xff\xfe\xfd" * 40).decode("utf-8", "surrogateescape"),
-    "\x1b[31m\x07\x08\x0b\x0c\x7f use exit tickets \x1b[0m",
-], ids=["empty", "whitespace", "3,001 characters", "NUL byte", "binary junk", "control characters"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   \n\t  \r\n ",
+        LONGEST + "!",
+        "Use exit tickets\x00 daily",
+        (b"\x89PNG\r\n\x1a\n\xff\xfe\xfd" * 40).decode("utf-8", "surrogateescape"),
+        "\x1b[31m\x07\x08\x0b\x0c\x7f use exit tickets \x1b[0m",
+    ],
+    ids=["empty", "whitespace", "3,001 characters", "NUL byte", "binary junk", "control characters"],
+)
 def test_unusable_text_is_refused_and_nothing_saved(session: Session, team: str, text: str) -> None:
     before = count(session, TipRecord)
 
@@ -242,13 +286,20 @@ def test_text_is_tidied(session: Session, team: str) -> None:
 # -- tags and grade bands ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("typed", "text", "tags"), [
-    ("Use exit tickets daily #Exit_Tickets #exit-tickets #A", "Use exit tickets daily", ("exit-tickets", "a")),
-    ("Try #flipped lessons on Fridays #video", "Try #flipped lessons on Fridays", ("flipped", "video")),
-    ("C# club meets at https://example.org/#join &#39;today&#39;",
-     "C# club meets at https://example.org/#join &#39;today&#39;", ()),
-    ("#routines", "#routines", ("routines",)),
-], ids=["normalised and deduplicated", "tags inside the text stay", "not tags", "a lone tag keeps its text"])
+@pytest.mark.parametrize(
+    ("typed", "text", "tags"),
+    [
+        ("Use exit tickets daily #Exit_Tickets #exit-tickets #A", "Use exit tickets daily", ("exit-tickets", "a")),
+        ("Try #flipped lessons on Fridays #video", "Try #flipped lessons on Fridays", ("flipped", "video")),
+        (
+            "C# club meets at https://example.org/#join &#39;today&#39;",
+            "C# club meets at https://example.org/#join &#39;today&#39;",
+            (),
+        ),
+        ("#routines", "#routines", ("routines",)),
+    ],
+    ids=["normalised and deduplicated", "tags inside the text stay", "not tags", "a lone tag keeps its text"],
+)
 def test_split_tags(typed: str, text: str, tags: tuple[str, ...]) -> None:
     assert split_tags(typed) == (text, tags)
 
@@ -267,8 +318,10 @@ def test_at_most_ten_tags_are_kept(session: Session, team: str) -> None:
     assert tip.tags == tuple(f"tag{i}" for i in range(10))
 
 
-@pytest.mark.parametrize(("typed", "stored"), [("k-2", "K-2"), (" 9 - 12 ", "9-12"), ("ALL", "all"), ("", ""),
-                                               ("K-5", "K-5"), ("k5", "K-5"), ("K–5", "K-5")])
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [("k-2", "K-2"), (" 9 - 12 ", "9-12"), ("ALL", "all"), ("", ""), ("K-5", "K-5"), ("k5", "K-5"), ("K–5", "K-5")],
+)
 def test_grade_bands_are_normalised(session: Session, team: str, typed: str, stored: str) -> None:
     assert share(session, team, "Rotate roles in group work", grade=typed).tip.grade == stored
 
@@ -287,8 +340,15 @@ def test_unknown_grade_band_is_refused(session: Session, team: str, grade: str) 
 @pytest.fixture
 def reacted(session: Session, team: str) -> store.Tip:
     """A tip saved by UBEN reacting to UAUTHOR's message."""
-    return share(session, team, "Give students a choice board for practice", author="UAUTHOR", shared_by="UBEN",
-                 source="reaction", source_ref="C1:2.3").tip
+    return share(
+        session,
+        team,
+        "Give students a choice board for practice",
+        author="UAUTHOR",
+        shared_by="UBEN",
+        source="reaction",
+        source_ref="C1:2.3",
+    ).tip
 
 
 @pytest.mark.parametrize("user", ["UAUTHOR", "UBEN"], ids=["author", "sharer"])
@@ -315,8 +375,16 @@ def test_another_teacher_cannot_delete_a_tip(session: Session, team: str, reacte
 def test_author_edits_a_tip(session: Session, team: str, reacted) -> None:
     later = NOW + timedelta(days=1)
 
-    edited = store.edit_tip(session, team, reacted.id, "UAUTHOR", text="Offer a menu of practice tasks",
-                            tags=["#Choice_Boards"], grade="3-5", now=later)
+    edited = store.edit_tip(
+        session,
+        team,
+        reacted.id,
+        "UAUTHOR",
+        text="Offer a menu of practice tasks",
+        tags=["#Choice_Boards"],
+        grade="3-5",
+        now=later,
+    )
 
     assert (edited.text, edited.tags, edited.grade) == ("Offer a menu of practice tasks", ("choice-boards",), "3-5")
     assert as_utc(session.get(TipRecord, reacted.id).updated_at) == later
@@ -352,8 +420,9 @@ def test_one_helpful_vote_per_person(session: Session, team: str, reacted) -> No
     assert count(session, TipVote, TipVote.tip_id == reacted.id) == 1
 
 
-def test_a_double_click_that_races_past_the_check_counts_once(session: Session, team: str, reacted,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_double_click_that_races_past_the_check_counts_once(
+    session: Session, team: str, reacted, monkeypatch: pytest.MonkeyPatch
+) -> None:
     store.vote_helpful(session, team, reacted.id, "UCARA", NOW)
     checks = []
 
@@ -488,16 +557,18 @@ def test_ten_tags_of_the_longest_length_fit(session: Session, team: str) -> None
 
 
 def test_times_in_other_zones_are_stored_as_the_same_instant(session: Session, team: str) -> None:
-    earlier = share(session, team, "Label the classroom supply shelves",
-                    when=datetime(2026, 11, 1, 1, 0, tzinfo=timezone(timedelta(hours=5)))).tip  # 20:00 UTC Oct 31
-    later = share(session, team, "Greet every student at the door",
-                  when=datetime(2026, 10, 31, 22, 0, tzinfo=timezone.utc)).tip
+    earlier = share(
+        session,
+        team,
+        "Label the classroom supply shelves",
+        when=datetime(2026, 11, 1, 1, 0, tzinfo=timezone(timedelta(hours=5))),
+    ).tip  # 20:00 UTC Oct 31
+    later = share(session, team, "Greet every student at the door", when=datetime(2026, 10, 31, 22, 0, tzinfo=UTC)).tip
     session.flush()
     session.expire_all()
 
     assert [t.id for t in store.newest(session, team)] == [later.id, earlier.id]
-    assert as_utc(store.get_tip(session, team, earlier.id).created_at) == datetime(2026, 10, 31, 20, 0,
-                                                                                  tzinfo=timezone.utc)
+    assert as_utc(store.get_tip(session, team, earlier.id).created_at) == datetime(2026, 10, 31, 20, 0, tzinfo=UTC)
 
 
 @pytest.fixture

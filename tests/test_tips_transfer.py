@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import csv
 import io
-
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import BACKENDS, empty_database_url
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import create_engine, text
@@ -25,7 +25,6 @@ from bot.config import Settings
 from bot.slack.installs import remember_workspace
 from bot.tips import transfer
 from bot.tips.store import known_teams
-from conftest import BACKENDS, empty_database_url
 
 runner = CliRunner()
 TEAM_A, TEAM_B = "TALPHA1", "TBRAVO2"
@@ -104,35 +103,56 @@ def import_ok(path: Path, team: str = TEAM_A) -> Result:
 
 
 def test_csv_import_adds_every_row(database_url: str, tmp_path: Path) -> None:
-    path = write(tmp_path, "tips.csv", HEADER
-                 + 'Exit tickets every Friday,Ana,"assessment, routines",6-8,2026-09-01T15:30:00Z,'
-                 + 'https://example.org/a\n'
-                 + '"Station rotation:\nthree groups, ten minutes each",,stations,,,\n')
+    path = write(
+        tmp_path,
+        "tips.csv",
+        HEADER
+        + 'Exit tickets every Friday,Ana,"assessment, routines",6-8,2026-09-01T15:30:00Z,'
+        + "https://example.org/a\n"
+        + '"Station rotation:\nthree groups, ten minutes each",,stations,,,\n',
+    )
 
     result = import_ok(path)
 
     assert result.stdout.strip() == "2 tips added, 0 already there, 0 rows skipped."
     first, second = stored(database_url, TEAM_A)
     assert (first["text"], first["author"], first["tags"], first["grade"], first["source_url"]) == (
-        "Exit tickets every Friday", "Ana", ["assessment", "routines"], "6-8", "https://example.org/a")
+        "Exit tickets every Friday",
+        "Ana",
+        ["assessment", "routines"],
+        "6-8",
+        "https://example.org/a",
+    )
     assert first["created_at"] == "2026-09-01T15:30:00+00:00"
     assert (second["text"], second["author"], second["tags"]) == (
-        "Station rotation:\nthree groups, ten minutes each", transfer.IMPORT_AUTHOR, ["stations"])
+        "Station rotation:\nthree groups, ten minutes each",
+        transfer.IMPORT_AUTHOR,
+        ["stations"],
+    )
 
 
 @pytest.mark.parametrize("suffix", [".jsonl", ".ndjson"])
 def test_json_lines_import_adds_every_row(database_url: str, tmp_path: Path, suffix: str) -> None:
-    path = jsonl(tmp_path, f"tips{suffix}",
-                 {"text": "Exit tickets every Friday", "author": "Ana", "tags": ["assessment", "#Routines"],
-                  "grade": "9-12", "created_at": "2026-09-01"},
-                 {"text": "Gallery walk for peer feedback", "tags": "feedback;peer_review"})
+    path = jsonl(
+        tmp_path,
+        f"tips{suffix}",
+        {
+            "text": "Exit tickets every Friday",
+            "author": "Ana",
+            "tags": ["assessment", "#Routines"],
+            "grade": "9-12",
+            "created_at": "2026-09-01",
+        },
+        {"text": "Gallery walk for peer feedback", "tags": "feedback;peer_review"},
+    )
 
     result = import_ok(path)
 
     assert "2 tips added" in result.stdout
     assert [(t["text"], t["tags"], t["grade"]) for t in stored(database_url, TEAM_A)] == [
         ("Exit tickets every Friday", ["assessment", "routines"], "9-12"),
-        ("Gallery walk for peer feedback", ["feedback", "peer-review"], "")]
+        ("Gallery walk for peer feedback", ["feedback", "peer-review"], ""),
+    ]
 
 
 def test_import_migrates_a_fresh_embedded_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -158,20 +178,22 @@ def test_importing_the_same_file_again_adds_nothing(database_url: str, tmp_path:
 
 
 def test_bad_json_lines_are_named_and_the_good_ones_kept(database_url: str, tmp_path: Path) -> None:
-    lines = [json.dumps({"text": "Exit tickets every Friday"}),  # 1, good
-             json.dumps({"text": "   "}),  # 2
-             json.dumps({"text": "x" * 3001}),  # 3
-             json.dumps({"text": "Dated tip with a bad date", "created_at": "last Tuesday"}),  # 4
-             json.dumps({"text": "Graded tip for college", "grade": "college"}),  # 5
-             json.dumps(["not", "an", "object"]),  # 6
-             '{"text": "unterminated',  # 7
-             json.dumps({"text": "\x01\x02\x03\x04junk\x05\x06"}),  # 8
-             json.dumps({"text": "Linked tip with a script", "source_url": "javascript:alert(1)"}),  # 9
-             "",  # 10, blank lines are fine
-             json.dumps({"text": "Null in the author name", "author": "a\u0000b"}),  # 11
-             '{"text": "half a surrogate \\ud800 pair in an otherwise long enough text"}',  # 12
-             json.dumps({"text": "Before year one in UTC", "created_at": "0001-01-01T00:00:00+05:00"}),  # 13
-             json.dumps({"text": "Gallery walk for peer feedback", "author": "Bo"})]  # 14, good
+    lines = [
+        json.dumps({"text": "Exit tickets every Friday"}),  # 1, good
+        json.dumps({"text": "   "}),  # 2
+        json.dumps({"text": "x" * 3001}),  # 3
+        json.dumps({"text": "Dated tip with a bad date", "created_at": "last Tuesday"}),  # 4
+        json.dumps({"text": "Graded tip for college", "grade": "college"}),  # 5
+        json.dumps(["not", "an", "object"]),  # 6
+        '{"text": "unterminated',  # 7
+        json.dumps({"text": "\x01\x02\x03\x04junk\x05\x06"}),  # 8
+        json.dumps({"text": "Linked tip with a script", "source_url": "javascript:alert(1)"}),  # 9
+        "",  # 10, blank lines are fine
+        json.dumps({"text": "Null in the author name", "author": "a\u0000b"}),  # 11
+        '{"text": "half a surrogate \\ud800 pair in an otherwise long enough text"}',  # 12
+        json.dumps({"text": "Before year one in UTC", "created_at": "0001-01-01T00:00:00+05:00"}),  # 13
+        json.dumps({"text": "Gallery walk for peer feedback", "author": "Bo"}),
+    ]  # 14, good
     path = write(tmp_path, "tips.jsonl", "\n".join(lines) + "\n")
 
     result = invoke("tips", "import", str(path), "--team", TEAM_A)
@@ -183,16 +205,22 @@ def test_bad_json_lines_are_named_and_the_good_ones_kept(database_url: str, tmp_
     assert "line 7: is not valid JSON" in result.stderr
     assert result.stdout.strip() == "2 tips added, 0 already there, 11 rows skipped."
     assert [t["text"] for t in stored(database_url, TEAM_A)] == [
-        "Exit tickets every Friday", "Gallery walk for peer feedback"]
+        "Exit tickets every Friday",
+        "Gallery walk for peer feedback",
+    ]
 
 
 def test_bad_csv_rows_are_named_by_their_line(database_url: str, tmp_path: Path) -> None:
-    path = write(tmp_path, "tips.csv", HEADER
-                 + '"Two-line\ntip for class",,,,,\n'  # lines 2-3
-                 + ",Ana,,,,\n"  # 4
-                 + "Graded for college only,,,college,,\n"  # 5
-                 + "Too,many,values,here,for,the,header\n"  # 6
-                 + "Kept for K-2 classes,,,K-2,,\n")  # 7
+    path = write(
+        tmp_path,
+        "tips.csv",
+        HEADER
+        + '"Two-line\ntip for class",,,,,\n'  # lines 2-3
+        + ",Ana,,,,\n"  # 4
+        + "Graded for college only,,,college,,\n"  # 5
+        + "Too,many,values,here,for,the,header\n"  # 6
+        + "Kept for K-2 classes,,,K-2,,\n",
+    )  # 7
 
     result = invoke("tips", "import", str(path), "--team", TEAM_A)
 
@@ -201,29 +229,44 @@ def test_bad_csv_rows_are_named_by_their_line(database_url: str, tmp_path: Path)
     assert [t["text"] for t in stored(database_url, TEAM_A)] == ["Two-line\ntip for class", "Kept for K-2 classes"]
 
 
-GOOD_ROWS = ("Exit tickets every Friday,Ana,assessment,6-8,2026-09-01,\n"
-             "Peer review with a rubric,Cy,feedback,6-8,2026-09-03,\n")
-LATER_ROWS = ('"Gallery walks, with sticky notes",Dee,feedback,K-2,2026-09-04,\n'
-              "Reading journals,Eve,writing,3-5,2026-09-05,\n")
+GOOD_ROWS = (
+    "Exit tickets every Friday,Ana,assessment,6-8,2026-09-01,\nPeer review with a rubric,Cy,feedback,6-8,2026-09-03,\n"
+)
+LATER_ROWS = (
+    '"Gallery walks, with sticky notes",Dee,feedback,K-2,2026-09-04,\nReading journals,Eve,writing,3-5,2026-09-05,\n'
+)
 
 
-@pytest.mark.parametrize("later", [LATER_ROWS, LATER_ROWS.replace('"Gallery walks, with sticky notes"', "Gallery walks with notes")],
-                         ids=["a later quote", "no later quote"])
-def test_an_unclosed_quote_is_named_on_its_line_and_the_rows_after_it_are_kept(database_url: str, tmp_path: Path,
-                                                                                later: str) -> None:
-    path = write(tmp_path, "tips.csv", HEADER + GOOD_ROWS
-                 + '"Think-pair-share before every discussion,Ben,discussion,3-5,2026-09-02,\n'  # line 4
-                 + later)
+@pytest.mark.parametrize(
+    "later",
+    [LATER_ROWS, LATER_ROWS.replace('"Gallery walks, with sticky notes"', "Gallery walks with notes")],
+    ids=["a later quote", "no later quote"],
+)
+def test_an_unclosed_quote_is_named_on_its_line_and_the_rows_after_it_are_kept(
+    database_url: str, tmp_path: Path, later: str
+) -> None:
+    path = write(
+        tmp_path,
+        "tips.csv",
+        HEADER
+        + GOOD_ROWS
+        + '"Think-pair-share before every discussion,Ben,discussion,3-5,2026-09-02,\n'  # line 4
+        + later,
+    )
 
     result = invoke("tips", "import", str(path), "--team", TEAM_A)
 
     assert result.exit_code == 1, result.output
-    assert result.stderr.splitlines() == ["line 4: a quote opened here is never closed; end the value with a quote "
-                                          '(and double each quote inside it: "")']
+    assert result.stderr.splitlines() == [
+        'line 4: a quote opened here is never closed; end the value with a quote (and double each quote inside it: "")'
+    ]
     assert result.stdout.strip() == "4 tips added, 0 already there, 1 row skipped."
     assert [tip["text"] for tip in stored(database_url, TEAM_A)] == [
-        "Exit tickets every Friday", "Peer review with a rubric",
-        "Gallery walks, with sticky notes" if '"Gallery' in later else "Gallery walks with notes", "Reading journals"]
+        "Exit tickets every Friday",
+        "Peer review with a rubric",
+        "Gallery walks, with sticky notes" if '"Gallery' in later else "Gallery walks with notes",
+        "Reading journals",
+    ]
 
 
 def test_a_stray_quote_inside_a_value_is_named(database_url: str, tmp_path: Path) -> None:
@@ -245,17 +288,24 @@ def test_a_header_with_a_stray_quote_is_refused_saying_so(database_url: str, tmp
     assert "The header row can't be read: a quote is inside a value" in result.stderr
 
 
-VALUE = st.lists(st.sampled_from([*"abc XYZ.;:!?-,\"\né", "👩‍🏫"]), min_size=3, max_size=40).map("".join).filter(
-    lambda value: value.strip() and not value.startswith(","))
+VALUE = (
+    st.lists(st.sampled_from([*'abc XYZ.;:!?-,"\né', "👩‍🏫"]), min_size=3, max_size=40)
+    .map("".join)
+    .filter(lambda value: value.strip() and not value.startswith((",", '"')))
+)
 
 
 @settings(max_examples=200, deadline=None)
-@given(texts=st.lists(VALUE, min_size=1, max_size=12), authors=st.lists(VALUE, min_size=12, max_size=12),
-       broken_at=st.integers(min_value=0, max_value=12))
+@given(
+    texts=st.lists(VALUE, min_size=1, max_size=12),
+    authors=st.lists(VALUE, min_size=12, max_size=12),
+    broken_at=st.integers(min_value=0, max_value=12),
+)
 def test_one_unclosed_quote_loses_no_other_row(texts: list[str], authors: list[str], broken_at: int) -> None:
     """Whatever the good rows hold (commas, quotes, line breaks, written as a spreadsheet would), one row with a
     quote left open is named on its own line and every other row is read as written. (Values starting with a
-    comma are left out: past the first column, the open quote can close there and make a row that looks whole.)"""
+    comma or a quote are left out: after the first column, the open quote can close there, at the comma or at the
+    quotes a spreadsheet writes, and make a row that looks whole, which no CSV reader can tell from one that is.)"""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["text", "author"])
@@ -275,19 +325,23 @@ def test_one_unclosed_quote_loses_no_other_row(texts: list[str], authors: list[s
     assert [line for line, row in rows if isinstance(row, str)] == lines_before
     assert [row for _, row in rows if isinstance(row, str)] == [transfer.NEVER_CLOSED]
     assert [(row["text"], row["author"]) for _, row in rows if not isinstance(row, str)] == list(
-        zip(texts, authors, strict=False))
+        zip(texts, authors, strict=False)
+    )
 
 
 def test_json_fields_that_are_not_text_are_refused_by_line_and_field(database_url: str, tmp_path: Path) -> None:
-    path = jsonl(tmp_path, "tips.jsonl",
-                 {"text": 5},  # 1
-                 {"text": "Exit tickets every Friday", "author": 7},  # 2
-                 {"text": "Peer review with a rubric", "tags": ["feedback", 3]},  # 3
-                 {"text": "Gallery walks", "grade": 8},  # 4
-                 {"text": "Reading journals", "created_at": 20260901},  # 5
-                 {"text": ["a", "list"]},  # 6
-                 {"text": "Station rotation", "hidden": 1},  # 7
-                 {"text": "Think-pair-share", "tags": ["discussion"], "hidden": False})  # 8, good
+    path = jsonl(
+        tmp_path,
+        "tips.jsonl",
+        {"text": 5},  # 1
+        {"text": "Exit tickets every Friday", "author": 7},  # 2
+        {"text": "Peer review with a rubric", "tags": ["feedback", 3]},  # 3
+        {"text": "Gallery walks", "grade": 8},  # 4
+        {"text": "Reading journals", "created_at": 20260901},  # 5
+        {"text": ["a", "list"]},  # 6
+        {"text": "Station rotation", "hidden": 1},  # 7
+        {"text": "Think-pair-share", "tags": ["discussion"], "hidden": False},
+    )  # 8, good
 
     result = invoke("tips", "import", str(path), "--team", TEAM_A)
 
@@ -299,21 +353,26 @@ def test_json_fields_that_are_not_text_are_refused_by_line_and_field(database_ur
         'line 4: grade: must be text in quotes, like "grade": "...", not the number 8',
         'line 5: created_at: must be text in quotes, like "created_at": "...", not the number 20260901',
         'line 6: text: must be text in quotes, like "text": "...", not a list',
-        "line 7: hidden: must be true or false, not the number 1"]
+        "line 7: hidden: must be true or false, not the number 1",
+    ]
     assert [tip["text"] for tip in stored(database_url, TEAM_A)] == ["Think-pair-share"]
 
 
 def test_times_with_an_offset_are_kept_as_the_same_moment(database_url: str, tmp_path: Path) -> None:
-    import_ok(jsonl(tmp_path, "tips.jsonl", {"text": "Exit tickets every day",
-                                             "created_at": "2026-09-01T10:00:00+02:00"}))
+    import_ok(
+        jsonl(tmp_path, "tips.jsonl", {"text": "Exit tickets every day", "created_at": "2026-09-01T10:00:00+02:00"})
+    )
 
     assert stored(database_url, TEAM_A)[0]["created_at"] == "2026-09-01T08:00:00+00:00"
 
 
-@pytest.mark.parametrize("name, content", [
-    ("tips.csv", "body,author\nExit tickets,Ana\n"),
-    ("tips.jsonl", '{"body": "Exit tickets"}\n{"note": 1}\n'),
-])
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("tips.csv", "body,author\nExit tickets,Ana\n"),
+        ("tips.jsonl", '{"body": "Exit tickets"}\n{"note": 1}\n'),
+    ],
+)
 def test_a_file_without_text_adds_nothing(database_url: str, tmp_path: Path, name: str, content: str) -> None:
     result = invoke("tips", "import", str(write(tmp_path, name, content)), "--team", TEAM_A)
 
@@ -323,16 +382,20 @@ def test_a_file_without_text_adds_nothing(database_url: str, tmp_path: Path, nam
     assert teams(database_url) == [TEAM_A], "a refused file adds no workspace"
 
 
-@pytest.mark.parametrize("name, content, message", [
-    ("tips.csv", b"", "empty"),
-    ("tips.jsonl", b"\n  \n", "empty"),
-    ("tips.csv", "text\nCaf\u00e9 au lait\n".encode("latin-1"), "isn't UTF-8"),
-    ("tips.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\xf4", "isn't UTF-8"),
-    ("tips.txt", b"text\nExit tickets\n", "unknown format '.txt'"),
-    ("tips", b"text\nExit tickets\n", "no extension"),
-])
-def test_a_file_that_cant_be_read_is_refused(database_url: str, tmp_path: Path, name: str, content: bytes,
-                                              message: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("tips.csv", b"", "empty"),
+        ("tips.jsonl", b"\n  \n", "empty"),
+        ("tips.csv", "text\nCaf\u00e9 au lait\n".encode("latin-1"), "isn't UTF-8"),
+        ("tips.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\xf4", "isn't UTF-8"),
+        ("tips.txt", b"text\nExit tickets\n", "unknown format '.txt'"),
+        ("tips", b"text\nExit tickets\n", "no extension"),
+    ],
+)
+def test_a_file_that_cant_be_read_is_refused(
+    database_url: str, tmp_path: Path, name: str, content: bytes, message: str
+) -> None:
     result = invoke("tips", "import", str(write(tmp_path, name, content)), "--team", TEAM_A)
 
     assert result.exit_code == 2, result.output
@@ -341,8 +404,10 @@ def test_a_file_that_cant_be_read_is_refused(database_url: str, tmp_path: Path, 
     assert stored(database_url, TEAM_A) == []
 
 
-@pytest.mark.parametrize(("name", "says"), [("missing.csv", "{path}: not found."), ("t1", "{path}: not found."),
-                                           ("folder.csv", "{path} is a folder")])
+@pytest.mark.parametrize(
+    ("name", "says"),
+    [("missing.csv", "{path}: not found."), ("t1", "{path}: not found."), ("folder.csv", "{path} is a folder")],
+)
 def test_a_missing_file_or_a_folder_is_named(database_url: str, tmp_path: Path, name: str, says: str) -> None:
     (tmp_path / "folder.csv").mkdir()
 
@@ -391,8 +456,9 @@ def test_two_workspaces_need_a_team(database_url: str, tmp_path: Path, command: 
 
 
 @pytest.mark.parametrize("team", [(), ("--team", TEAM_A)])
-def test_importing_before_the_app_is_installed_says_to_install_it_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                                         team: tuple[str, ...]) -> None:
+def test_importing_before_the_app_is_installed_says_to_install_it_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, team: tuple[str, ...]
+) -> None:
     url = f"sqlite:///{tmp_path / 'new.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
 
@@ -404,8 +470,9 @@ def test_importing_before_the_app_is_installed_says_to_install_it_first(tmp_path
 
 
 @pytest.mark.parametrize("command", [("import", "{tips}"), ("export",), ("search", "exit")])
-def test_a_team_the_bot_does_not_know_is_refused_naming_those_it_knows(database_url: str, tmp_path: Path,
-                                                                      command: tuple[str, ...]) -> None:
+def test_a_team_the_bot_does_not_know_is_refused_naming_those_it_knows(
+    database_url: str, tmp_path: Path, command: tuple[str, ...]
+) -> None:
     tips = jsonl(tmp_path, "tips.jsonl", {"text": "Exit tickets every Friday"})
     import_ok(tips)
 
@@ -432,10 +499,21 @@ def test_a_team_that_isnt_a_slack_id_is_refused(database_url: str, tmp_path: Pat
 
 @pytest.mark.parametrize("kind", ["csv", "jsonl"])
 def test_export_then_import_elsewhere_gives_the_same_tips(database_url: str, tmp_path: Path, kind: str) -> None:
-    import_ok(jsonl(tmp_path, "tips.jsonl",
-                    {"text": "Exit tickets,\n\"every\" Friday", "author": "Ana", "tags": ["assessment", "routines"],
-                     "grade": "3-5", "created_at": "2025-01-02T03:04:05Z", "source_url": "https://example.org/x"},
-                    *({"text": hostile, "author": "Bo"} for hostile in HOSTILE)))
+    import_ok(
+        jsonl(
+            tmp_path,
+            "tips.jsonl",
+            {
+                "text": 'Exit tickets,\n"every" Friday',
+                "author": "Ana",
+                "tags": ["assessment", "routines"],
+                "grade": "3-5",
+                "created_at": "2025-01-02T03:04:05Z",
+                "source_url": "https://example.org/x",
+            },
+            *({"text": hostile, "author": "Bo"} for hostile in HOSTILE),
+        )
+    )
 
     exported = invoke("tips", "export", "--team", TEAM_A, "--format", kind)
     install(database_url, TEAM_B)
@@ -449,28 +527,41 @@ def test_export_then_import_elsewhere_gives_the_same_tips(database_url: str, tmp
     assert [tip["text"] for tip in copied][1:] == HOSTILE
 
 
-FORMULAS = ["=HYPERLINK(\"https://evil.example\",\"x\")", "+1+1 more apples", "-2 apples a day", "@SUM(A1) of marks",
-            "'=already quoted"]
+FORMULAS = [
+    '=HYPERLINK("https://evil.example","x")',
+    "+1+1 more apples",
+    "-2 apples a day",
+    "@SUM(A1) of marks",
+    "'=already quoted",
+]
 
 
 @pytest.mark.parametrize("kind", ["csv", "jsonl"])
-def test_a_round_trip_keeps_formula_looking_text_and_a_hidden_tip_hidden(database_url: str, tmp_path: Path,
-                                                                         kind: str) -> None:
-    import_ok(jsonl(tmp_path, "tips.jsonl", *({"text": text, "author": text} for text in FORMULAS),
-                    {"text": "Kept from view", "hidden": True}))
+def test_a_round_trip_keeps_formula_looking_text_and_a_hidden_tip_hidden(
+    database_url: str, tmp_path: Path, kind: str
+) -> None:
+    import_ok(
+        jsonl(
+            tmp_path,
+            "tips.jsonl",
+            *({"text": text, "author": text} for text in FORMULAS),
+            {"text": "Kept from view", "hidden": True},
+        )
+    )
     exported = invoke("tips", "export", "--team", TEAM_A, "--format", kind)
     assert exported.exit_code == 0, exported.output
     if kind == "csv":
         cells = [cell for row in csv.reader(io.StringIO(exported.stdout)) for cell in row]
-        assert not [cell for cell in cells if cell.startswith(("=", "+", "-", "@", "\t", "\r"))], \
+        assert not [cell for cell in cells if cell.startswith(("=", "+", "-", "@", "\t", "\r"))], (
             "no cell a spreadsheet would run"
+        )
 
     install(database_url, TEAM_B)
     import_ok(write(tmp_path, f"exported.{kind}", exported.stdout), TEAM_B)
 
     copied = stored(database_url, TEAM_B)
     assert [tip["text"] for tip in copied] == [*FORMULAS, "Kept from view"]
-    assert [tip["author"] for tip in copied][:len(FORMULAS)] == FORMULAS
+    assert [tip["author"] for tip in copied][: len(FORMULAS)] == FORMULAS
     assert [tip["hidden"] for tip in copied] == [False] * len(FORMULAS) + [True]
 
 
@@ -484,7 +575,9 @@ def test_export_to_a_file_reports_the_count(database_url: str, tmp_path: Path) -
     assert result.stdout == ""
     assert f"2 tips exported to {output}." in result.stderr
     assert [json.loads(line)["text"] for line in output.read_text(encoding="utf-8").splitlines()] == [
-        "Exit tickets every Friday", "Gallery walk on Fridays"]
+        "Exit tickets every Friday",
+        "Gallery walk on Fridays",
+    ]
 
 
 def test_export_into_a_missing_folder_is_refused(database_url: str, tmp_path: Path) -> None:
@@ -505,8 +598,10 @@ def test_an_unknown_export_format_is_refused() -> None:
 
 
 def test_search_finds_a_tip_of_its_own_workspace_only(database_url: str, tmp_path: Path) -> None:
-    import_ok(jsonl(tmp_path, "a.jsonl", {"text": "Exit tickets every Friday", "author": "Ana",
-                                          "tags": ["assessment"]}), TEAM_A)
+    import_ok(
+        jsonl(tmp_path, "a.jsonl", {"text": "Exit tickets every Friday", "author": "Ana", "tags": ["assessment"]}),
+        TEAM_A,
+    )
     install(database_url, TEAM_B)
     import_ok(jsonl(tmp_path, "b.jsonl", {"text": "Gallery walk for peer feedback", "author": "Bo"}), TEAM_B)
 

@@ -8,8 +8,8 @@ import json
 import re
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -19,10 +19,10 @@ from typer.testing import CliRunner
 from bot.bootstrap import Database, build_app
 from bot.cli import cli
 from bot.config import Settings
+from bot.play_files import PLAYS_DIR
 from bot.sandbox import payloads
 from bot.sandbox.harness import LocalServer
 from bot.sandbox.slack_api import SlackStandIn
-from bot.play_files import PLAYS_DIR
 from bot.slack.installs import client_factory
 from bot.web import create_wsgi_app
 
@@ -32,9 +32,14 @@ CLIENT_ID = "111.222"
 class Install:
     def __init__(self, database: Database, standin: SlackStandIn):
         self.database, self.standin = database, standin
-        self.settings = Settings(_env_file=None, database_url=str(database.engine.url), slack_client_id=CLIENT_ID,
-                                 slack_client_secret="client-secret", slack_signing_secret="signing-secret",
-                                 slack_api_url=standin.api_url)
+        self.settings = Settings(
+            _env_file=None,
+            database_url=str(database.engine.url),
+            slack_client_id=CLIENT_ID,
+            slack_client_secret="client-secret",
+            slack_signing_secret="signing-secret",
+            slack_api_url=standin.api_url,
+        )
         self.server = LocalServer(create_wsgi_app(build_app(self.settings, database), database.engine)).start()
         self.store = SQLAlchemyInstallationStore(client_id=CLIENT_ID, engine=database.engine)
 
@@ -45,8 +50,9 @@ class Install:
             link = re.search(r'href="([^"]+/oauth/v2/authorize[^"]+)"', page.read().decode()).group(1)
             cookies = "; ".join(cookie.split(";")[0] for cookie in page.headers.get_all("Set-Cookie") or [])
         state = parse_qs(urlparse(link.replace("&amp;", "&")).query)["state"][0]
-        back = urllib.request.Request(f"{self.server.url}/slack/oauth_redirect?code={code}&state={state}",
-                                      headers={"Cookie": cookies})  # a Secure cookie, sent back as a browser would
+        back = urllib.request.Request(
+            f"{self.server.url}/slack/oauth_redirect?code={code}&state={state}", headers={"Cookie": cookies}
+        )  # a Secure cookie, sent back as a browser would
         with urllib.request.urlopen(back) as done:
             assert done.status == 200
 
@@ -113,13 +119,28 @@ def test_an_org_wide_install_serves_its_workspaces(oauth: Install) -> None:
     oauth.install("code-org")
     assert client_factory(oauth.settings, oauth.database.engine)(member) is None, "not known as a member yet"
 
-    status = oauth.event({  # the first request from a workspace of the enterprise
-        "token": "unused", "team_id": member, "enterprise_id": district, "api_app_id": "A0PLCHAT",
-        "type": "event_callback", "event_id": "Ev0ORG", "event_time": 1,
-        "event": {"type": "app_home_opened", "user": "U0TEACHER", "channel": "D0HOME", "tab": "messages"},
-        "authorizations": [{"enterprise_id": district, "team_id": None, "user_id": "U0PLCHATBOT", "is_bot": True,
-                            "is_enterprise_install": True}],
-        "is_ext_shared_channel": False})
+    status = oauth.event(
+        {  # the first request from a workspace of the enterprise
+            "token": "unused",
+            "team_id": member,
+            "enterprise_id": district,
+            "api_app_id": "A0PLCHAT",
+            "type": "event_callback",
+            "event_id": "Ev0ORG",
+            "event_time": 1,
+            "event": {"type": "app_home_opened", "user": "U0TEACHER", "channel": "D0HOME", "tab": "messages"},
+            "authorizations": [
+                {
+                    "enterprise_id": district,
+                    "team_id": None,
+                    "user_id": "U0PLCHATBOT",
+                    "is_bot": True,
+                    "is_enterprise_install": True,
+                }
+            ],
+            "is_ext_shared_channel": False,
+        }
+    )
 
     assert status == 200
     org_bot = oauth.store.find_bot(enterprise_id=district, team_id=None, is_enterprise_install=True)
@@ -132,23 +153,40 @@ def test_the_web_process_refreshes_an_expiring_token_through_the_store_too(oauth
     oauth.install("code-web")
     installed = oauth.store.find_bot(enterprise_id=None, team_id=school)
 
-    status = oauth.event({
-        "token": "unused", "team_id": school, "api_app_id": "A0PLCHAT", "type": "event_callback",
-        "event_id": "Ev0WEB", "event_time": 1,
-        "event": {"type": "app_home_opened", "user": "U0TEACHER", "channel": "D0HOME", "tab": "home"},
-        "authorizations": [{"enterprise_id": None, "team_id": school, "user_id": "U0PLCHATBOT", "is_bot": True,
-                            "is_enterprise_install": False}], "is_ext_shared_channel": False})
+    status = oauth.event(
+        {
+            "token": "unused",
+            "team_id": school,
+            "api_app_id": "A0PLCHAT",
+            "type": "event_callback",
+            "event_id": "Ev0WEB",
+            "event_time": 1,
+            "event": {"type": "app_home_opened", "user": "U0TEACHER", "channel": "D0HOME", "tab": "home"},
+            "authorizations": [
+                {
+                    "enterprise_id": None,
+                    "team_id": school,
+                    "user_id": "U0PLCHATBOT",
+                    "is_bot": True,
+                    "is_enterprise_install": False,
+                }
+            ],
+            "is_ext_shared_channel": False,
+        }
+    )
 
     assert status == 200
     refreshed = oauth.store.find_bot(enterprise_id=None, team_id=school)
     assert refreshed.bot_token != installed.bot_token
     [published] = oauth.standin.wait_for(lambda calls: any(c.method == "views.publish" for c in calls)) and [
-        call for call in oauth.standin.calls if call.method == "views.publish"]
+        call for call in oauth.standin.calls if call.method == "views.publish"
+    ]
     assert published.token == refreshed.bot_token and published.status == 200
 
 
-def test_a_workspace_is_known_to_plchat_the_moment_it_installs_the_app(oauth: Install, tmp_path: Path,
-                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_workspace_is_known_to_plchat_the_moment_it_installs_the_app(
+    oauth: Install, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """`--team` must name a workspace the bot knows (a typo would otherwise start a new one); one that installed
     through OAuth is known at once, before anyone there has used the bot, so a play can be imported into it."""
     school = team()
@@ -156,8 +194,9 @@ def test_a_workspace_is_known_to_plchat_the_moment_it_installs_the_app(oauth: In
     folder = tmp_path / "plays"
     folder.mkdir()
     shipped = (PLAYS_DIR / "audit-apps-against-goals.md").read_text(encoding="utf-8")
-    (folder / "our-app-audit.md").write_text(shipped.replace("slug: audit-apps-against-goals", "slug: our-app-audit"),
-                                             encoding="utf-8")
+    (folder / "our-app-audit.md").write_text(
+        shipped.replace("slug: audit-apps-against-goals", "slug: our-app-audit"), encoding="utf-8"
+    )
     assert CliRunner().invoke(cli, ["plays", "import", str(folder), "--team", school]).exit_code == 2, "not yet"
     oauth.standin.expect_install("code-known", team_id=school)
 

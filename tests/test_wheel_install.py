@@ -21,8 +21,9 @@ CHECKOUT = Path(__file__).resolve().parent.parent
 
 
 def run(*command: str | Path, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(part) for part in command], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=600, check=False)  # the tests read the exit code and the output
+    return subprocess.run(
+        [str(part) for part in command], cwd=cwd, env=env, capture_output=True, text=True, timeout=600, check=False
+    )  # the tests read the exit code and the output
 
 
 @pytest.mark.timeout(900)
@@ -30,10 +31,26 @@ def test_a_wheel_installed_elsewhere_has_its_playbook_and_migrations(tmp_path: P
     wheels, home, elsewhere = tmp_path / "wheels", tmp_path / "venv", tmp_path / "somewhere-else"
     elsewhere.mkdir()
     source = tmp_path / "source"  # a copy, so no earlier build/ in the checkout leaks stale files into the wheel
-    shutil.copytree(CHECKOUT, source, ignore=shutil.ignore_patterns(
-        ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", "*.db*"))
-    built = run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-v", "-w", wheels, source, cwd=tmp_path,
-                env=dict(os.environ))
+    shutil.copytree(
+        CHECKOUT,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", "*.db*"
+        ),
+    )
+    built = run(
+        sys.executable,
+        "-m",
+        "pip",
+        "wheel",
+        "--no-deps",
+        "-v",
+        "-w",
+        wheels,
+        source,
+        cwd=tmp_path,
+        env=dict(os.environ),
+    )
     assert built.returncode == 0, built.stderr
     assert "SetuptoolsDeprecationWarning" not in built.stdout + built.stderr, "e.g. project.license as a table"
     [wheel] = list(wheels.glob("plchat_bot-*.whl"))
@@ -66,8 +83,9 @@ def test_a_wheel_installed_elsewhere_has_its_playbook_and_migrations(tmp_path: P
     words = " ".join(helped.stdout.replace("│", " ").split())  # rich wraps help text in a box
     assert "plchat chats example" in words and "examples/" not in words
 
-    assert run(home / "bin" / "python", "-c", "import psycopg", cwd=elsewhere, env=env).returncode != 0, \
+    assert run(home / "bin" / "python", "-c", "import psycopg", cwd=elsewhere, env=env).returncode != 0, (
         "installed without the [postgres] extra, as pipx install . does"
+    )
     env["DATABASE_URL"] = "postgresql://plchat:pw@127.0.0.1/plchat"
     for command in (("db", "upgrade"), ("chats", "list")):
         result = run(plchat, *command, cwd=elsewhere, env=env)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import re
 import traceback
-from datetime import date, datetime, timedelta, timezone
-from typing import Iterator
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,9 +18,8 @@ from bot.chats.spec import X_MAX_CHARS, ChatSpec, Question, x_question_text
 from bot.config import Settings
 from bot.delivery.errors import DeliveryError, Permanent, ReadDenied, RetryAfter, Transient
 from bot.sandbox.x_api import XCredentials, XStandIn
-from bot.social.x import XAccount, XPost
 from bot.social import chat_text
-from bot.social.x import X_RULE, x_length
+from bot.social.x import X_RULE, XAccount, XPost, x_length
 
 
 def reminder_text(spec: ChatSpec, start: datetime, lead: timedelta) -> str:
@@ -38,7 +37,8 @@ def question_text(spec: ChatSpec, number: int, _question: Question) -> str:
 def wrapup_text(spec: ChatSpec, start: datetime) -> str:
     return chat_text.wrapup(spec, start, X_RULE).text
 
-NOW = datetime(2026, 11, 24, 17, 0, tzinfo=timezone.utc)
+
+NOW = datetime(2026, 11, 24, 17, 0, tzinfo=UTC)
 CREDENTIALS = XCredentials(
     api_key="ck-public-1",
     api_secret="cs-SECRET-consumer-9f3",
@@ -267,7 +267,6 @@ def test_secrets_never_in_errors_or_logs(
     assert all(secret not in caplog.text for secret in SECRETS)
 
 
-
 # -- reading ----------------------------------------------------------------------------------
 
 
@@ -359,7 +358,7 @@ def _start(year: int, month: int, day: int, hour: int = 17) -> datetime:
 def test_reminder_gives_the_date_and_times_in_pt_et_utc_across_the_dst_change() -> None:
     spec = _spec()
     before = reminder_text(spec, _start(2026, 10, 27), timedelta(hours=1))
-    after = reminder_text(spec, _start(2026, 11, 3).astimezone(timezone.utc), timedelta(hours=24))
+    after = reminder_text(spec, _start(2026, 11, 3).astimezone(UTC), timedelta(hours=24))
 
     assert before == (
         "Reminder: #PLChat “Feedback that moves learning” is Tue Oct 27 at 5:00 PM PT / 8:00 PM ET / 00:00 UTC Wed "
@@ -381,25 +380,32 @@ def test_reminder_gives_the_date_and_times_in_pt_et_utc_across_the_dst_change() 
 def test_a_time_on_another_day_names_its_own_day() -> None:
     spec = _spec()
     assert "is Sun Dec 6 at 8:24 PM PT / 11:24 PM ET / 04:24 UTC Mon (in 1 hour)" in reminder_text(
-        spec, datetime(2026, 12, 6, 20, 24, tzinfo=LA), timedelta(hours=1))
+        spec, datetime(2026, 12, 6, 20, 24, tzinfo=LA), timedelta(hours=1)
+    )
     assert "is Sun Dec 6 at 9:30 PM PT / 12:30 AM ET Mon / 05:30 UTC Mon (" in reminder_text(
-        spec, datetime(2026, 12, 6, 21, 30, tzinfo=LA), timedelta(hours=1))
+        spec, datetime(2026, 12, 6, 21, 30, tzinfo=LA), timedelta(hours=1)
+    )
 
 
 _PRINTED = re.compile(r"(\d{1,2}):(\d{2})(?: ([AP]M))? (Z\d)(?: (Mon|Tue|Wed|Thu|Fri|Sat|Sun))?")
 
 
-@given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.timezones()),
-       st.lists(st.timezones(), min_size=1, max_size=4), st.lists(st.booleans(), min_size=4, max_size=4))
+@given(
+    st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.timezones()),
+    st.lists(st.timezones(), min_size=1, max_size=4),
+    st.lists(st.booleans(), min_size=4, max_size=4),
+)
 def test_each_printed_time_names_its_own_local_day(start: datetime, zones: list, twelve_hour: list[bool]) -> None:
     """Each time a network text gives is right in its zone, and on the day it names: the first zone's day (the
     date the text names) unless it says another."""
-    where = tuple(chat_text.Zone(zone, f"Z{n}", chat_text._clock if twelve else chat_text._clock24)
-                  for n, (zone, twelve) in enumerate(zip(zones, twelve_hour)))
+    where = tuple(
+        chat_text.Zone(zone, f"Z{n}", chat_text._clock if twelve else chat_text._clock24)
+        for n, (zone, twelve) in enumerate(zip(zones, twelve_hour, strict=False))  # zones may be fewer
+    )
     printed = chat_text.times(start, where).split(" / ")
     first = start.astimezone(zones[0])
     assert len(printed) == len(zones)
-    for text, zone in zip(printed, where):
+    for text, zone in zip(printed, where, strict=True):
         local = start.astimezone(zone.zone)
         hour, minute, half, label, day = _PRINTED.fullmatch(text).groups()
         assert label == zone.label and int(minute) == local.minute

@@ -47,8 +47,9 @@ def question_for_thread(session: Session, channel: str, thread_ts: str) -> Quest
     number = _QUESTION_SLUG.fullmatch(str(sent.payload.get("post", "")))
     if number is None:
         return None
-    return QuestionRef(int(sent.payload["chat_id"]), sent.team_id, date.fromisoformat(sent.payload["occurrence"]),
-                       int(number.group(1)))
+    return QuestionRef(
+        int(sent.payload["chat_id"]), sent.team_id, date.fromisoformat(sent.payload["occurrence"]), int(number.group(1))
+    )
 
 
 def may_become_question(session: Session, channel: str) -> bool:
@@ -61,25 +62,51 @@ def keep_waiting(session: Session, channel: str, thread_ts: str, tip: NewTip, no
     """Keep a thread reply until its thread is known (`adopt_waiting`). Raises TipRejected for junk."""
     text = clean_text(tip.text, answer=True)
     if session.scalar(select(WaitingReply.id).where(WaitingReply.source_ref == tip.source_ref)) is None:
-        session.add(WaitingReply(team_id=tip.team_id, channel=channel, thread_ts=thread_ts, author=tip.author,
-                                 text=text, tags=list(tip.tags), source_ref=tip.source_ref or "",
-                                 permalink=tip.permalink, received_at=now))
+        session.add(
+            WaitingReply(
+                team_id=tip.team_id,
+                channel=channel,
+                thread_ts=thread_ts,
+                author=tip.author,
+                text=text,
+                tags=list(tip.tags),
+                source_ref=tip.source_ref or "",
+                permalink=tip.permalink,
+                received_at=now,
+            )
+        )
         session.flush()
 
 
 def adopt_waiting(session: Session, now: datetime) -> int:
     """Save the kept replies whose thread is now a known question as its answers; drop those kept too long.
     Returns how many were saved."""
-    found = session.execute(
-        select(WaitingReply).join(DeliveryRecord, (DeliveryRecord.target == "slack")
-                                  & (DeliveryRecord.channel == WaitingReply.channel)
-                                  & (DeliveryRecord.sent_ref == WaitingReply.thread_ts))).scalars().all()
+    found = (
+        session.execute(
+            select(WaitingReply).join(
+                DeliveryRecord,
+                (DeliveryRecord.target == "slack")
+                & (DeliveryRecord.channel == WaitingReply.channel)
+                & (DeliveryRecord.sent_ref == WaitingReply.thread_ts),
+            )
+        )
+        .scalars()
+        .all()
+    )
     saved = 0
     for reply in found:
         ref = question_for_thread(session, reply.channel, reply.thread_ts)
         if ref is not None and ref.team_id == reply.team_id:
-            tip = NewTip(reply.team_id, reply.author, reply.author, reply.text, "chat", tuple(reply.tags),
-                         source_ref=reply.source_ref, permalink=reply.permalink)
+            tip = NewTip(
+                reply.team_id,
+                reply.author,
+                reply.author,
+                reply.text,
+                "chat",
+                tuple(reply.tags),
+                source_ref=reply.source_ref,
+                permalink=reply.permalink,
+            )
             try:
                 saved += save_answer(session, ref, tip, reply.author, now).status == "created"
             except TipRejected:
@@ -100,7 +127,7 @@ def answer_number(text: str, questions: int) -> tuple[int, str] | None:
     found = _ANSWER.match(text)
     if found is None or not 1 <= int(found.group(1)) <= questions:
         return None
-    return int(found.group(1)), text[found.end():]
+    return int(found.group(1)), text[found.end() :]
 
 
 def normalised(text: str, hashtag: str) -> str:
@@ -131,15 +158,18 @@ def distinct(answers: list[RecapAnswer], hashtag: str) -> list[RecapAnswer]:
 def without_mentions(text: str) -> str:
     """A reply's text without the @handles a network puts at its start."""
     found = _LEADING_MENTIONS.match(text)
-    return text[found.end():] if found else text
+    return text[found.end() :] if found else text
 
 
 def question_posts(session: Session, chat_id: int, occurrence: date, network: str) -> dict[str, tuple[int, datetime]]:
     """The chat's question posts of that occurrence on `network` that went out: their ref → (number, sent at)."""
     rows = session.execute(
-        select(DeliveryRecord.sent_ref, DeliveryRecord.payload, DeliveryRecord.finished_at)
-        .where(DeliveryRecord.subject == f"chat:{chat_id}", DeliveryRecord.state == "sent",
-               DeliveryRecord.target == network)).all()
+        select(DeliveryRecord.sent_ref, DeliveryRecord.payload, DeliveryRecord.finished_at).where(
+            DeliveryRecord.subject == f"chat:{chat_id}",
+            DeliveryRecord.state == "sent",
+            DeliveryRecord.target == network,
+        )
+    ).all()
     found = {}
     for ref, payload, sent_at in rows:
         number = _QUESTION_SLUG.fullmatch(str(payload.get("post", "")))
@@ -152,12 +182,23 @@ def save_answer(session: Session, ref: QuestionRef, tip: NewTip, participant: st
     """Save an answer as a tip (once per source), `normalised` whichever network it came from, and link it to its
     question. Raises TipRejected for an empty, junk or too short answer."""
     hashtag = spec_of(get_record(session, ref.chat_id)).hashtag
-    tip = replace(tip, text=normalised(tip.text, hashtag),
-                  tags=tuple(tag for tag in tip.tags if tag.casefold() != hashtag.casefold()))
+    tip = replace(
+        tip,
+        text=normalised(tip.text, hashtag),
+        tags=tuple(tag for tag in tip.tags if tag.casefold() != hashtag.casefold()),
+    )
     saved = save_tip(session, tip, now, check_similar=False)
     if saved.status == "created":
-        session.add(ChatAnswer(tip_id=saved.tip.id, team_id=ref.team_id, chat_id=ref.chat_id,
-                               occurrence=ref.occurrence, question=ref.number, participant=participant[:120]))
+        session.add(
+            ChatAnswer(
+                tip_id=saved.tip.id,
+                team_id=ref.team_id,
+                chat_id=ref.chat_id,
+                occurrence=ref.occurrence,
+                question=ref.number,
+                participant=participant[:120],
+            )
+        )
         session.flush()
     return saved
 
@@ -170,7 +211,8 @@ def build_recap(session: Session, chat_id: int, occurrence: date, team_id: str |
         select(ChatAnswer.question, ChatAnswer.participant, TipRecord)
         .join(TipRecord, TipRecord.id == ChatAnswer.tip_id)
         .where(ChatAnswer.chat_id == chat_id, ChatAnswer.occurrence == occurrence, TipRecord.hidden.is_(False))
-        .order_by(TipRecord.helpful_count.desc(), TipRecord.created_at, TipRecord.id)).all()
+        .order_by(TipRecord.helpful_count.desc(), TipRecord.created_at, TipRecord.id)
+    ).all()
     by_question: dict[int, list[RecapAnswer]] = {}
     participants: set[str] = set()
     for number, participant, tip in answers:
@@ -181,19 +223,31 @@ def build_recap(session: Session, chat_id: int, occurrence: date, team_id: str |
         by_question.setdefault(number, []).append(answer)
     distinct_answers = {number: distinct(found, spec.hashtag) for number, found in by_question.items()}
     questions = tuple(
-        RecapQuestion(number, question.text, tuple(distinct_answers.get(number, [])[:TOP_ANSWERS]),
-                      len(distinct_answers.get(number, [])))
-        for number, question in enumerate(spec.questions, 1))
-    return Recap(chat_id, spec.title, spec.hashtag, local_start(spec, occurrence), questions, len(participants),
-                 _first_timers(session, record.team_id, participants, occurrence))
+        RecapQuestion(
+            number,
+            question.text,
+            tuple(distinct_answers.get(number, [])[:TOP_ANSWERS]),
+            len(distinct_answers.get(number, [])),
+        )
+        for number, question in enumerate(spec.questions, 1)
+    )
+    return Recap(
+        chat_id,
+        spec.title,
+        spec.hashtag,
+        local_start(spec, occurrence),
+        questions,
+        len(participants),
+        _first_timers(session, record.team_id, participants, occurrence),
+    )
 
 
 def _first_timers(session: Session, team_id: str, participants: set[str], occurrence: date) -> int:
     if not participants:
         return 0
     returning = session.scalar(
-        select(func.count(func.distinct(ChatAnswer.participant)))
-        .where(ChatAnswer.team_id == team_id, ChatAnswer.participant.in_(participants),
-               ChatAnswer.occurrence < occurrence))
+        select(func.count(func.distinct(ChatAnswer.participant))).where(
+            ChatAnswer.team_id == team_id, ChatAnswer.participant.in_(participants), ChatAnswer.occurrence < occurrence
+        )
+    )
     return len(participants) - (returning or 0)
-

@@ -41,8 +41,20 @@ MIN_DURATION, MAX_DURATION = 15, 240
 MIN_REMINDER, MAX_REMINDER = timedelta(minutes=5), timedelta(days=7)
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 FIELDS = (
-    "title", "hashtag", "starts", "timezone", "duration", "repeat", "until",
-    "skip", "slack_channels", "post_to_x", "post_to_bluesky", "post_to_mastodon", "reminders", "questions",
+    "title",
+    "hashtag",
+    "starts",
+    "timezone",
+    "duration",
+    "repeat",
+    "until",
+    "skip",
+    "slack_channels",
+    "post_to_x",
+    "post_to_bluesky",
+    "post_to_mastodon",
+    "reminders",
+    "questions",
 )
 QUESTION_FIELDS = ("at", "text")
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -173,8 +185,11 @@ def _validate(
     channels = _channels(data.get("slack_channels"), p)
     post_to = {name: _flag(data.get(f"post_to_{name}"), f"post_to_{name}", p) for name in NETWORKS}
     if channels is not _BAD and _BAD not in post_to.values() and not channels and not any(post_to.values()):
-        p.add("slack_channels", "give at least one Slack channel id, or post to a network "
-              "(`post_to_x`, `post_to_bluesky` or `post_to_mastodon: true`)")
+        p.add(
+            "slack_channels",
+            "give at least one Slack channel id, or post to a network "
+            "(`post_to_x`, `post_to_bluesky` or `post_to_mastodon: true`)",
+        )
     reminders = _reminders(data.get("reminders"), p)
     questions = _questions(data.get("questions"), duration, hashtag, p)
     if starts is not _BAD and zone_name is not _BAD and repeat is not _BAD and until is not _BAD and skip is not _BAD:
@@ -421,7 +436,7 @@ def _channels(value: Any, p: _Problems) -> Any:
                 channels.append(channel)
             continue
         ok = False
-        if channel.startswith("#") or channel != channel.upper() or not channel[:1] in ("C", "G"):
+        if channel.startswith("#") or channel != channel.upper() or channel[:1] not in ("C", "G"):
             p.add(name, f"{channel!r} {_CHANNEL_ID_HELP}")
         else:
             p.add(name, f"{channel!r} is not a channel id; {_CHANNEL_ID_HELP}")
@@ -532,7 +547,7 @@ def _questions(value: Any, duration: Any, hashtag: Any, p: _Problems) -> Any:
             if len(posted) > X_MAX_CHARS:
                 p.add(
                     f"{name}.text",
-                    f"is {len(posted) - X_MAX_CHARS} characters over: posted on X as \"Q{number} ... #{hashtag}\" "
+                    f'is {len(posted) - X_MAX_CHARS} characters over: posted on X as "Q{number} ... #{hashtag}" '
                     f"it is {len(posted)} characters, and the limit is {X_MAX_CHARS}",
                 )
                 text = _BAD
@@ -564,9 +579,7 @@ def _questions(value: Any, duration: Any, hashtag: Any, p: _Problems) -> Any:
         return _BAD
     if not given:
         count = len(items)
-        return tuple(
-            Question(at=_default_at(duration, number, count), text=text) for number, _, text in items
-        )
+        return tuple(Question(at=_default_at(duration, number, count), text=text) for number, _, text in items)
     return tuple(Question(at=at, text=text) for _, at, text in items)
 
 

@@ -5,7 +5,7 @@ idempotent, so a restart, a second planner or a replan after an edit never write
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -26,8 +26,9 @@ BATCH = 2000  # chats planned per call
 def plan(session: Session, now: datetime, *, limit: int = BATCH) -> int:
     """Plan the chats whose next occurrence is near (or that changed); returns how many chats were planned."""
     horizon = now + AHEAD
-    records = session.scalars(select(ChatRecord).where(ChatRecord.planned_through < horizon)
-                              .order_by(ChatRecord.planned_through).limit(limit)).all()
+    records = session.scalars(
+        select(ChatRecord).where(ChatRecord.planned_through < horizon).order_by(ChatRecord.planned_through).limit(limit)
+    ).all()
     rows: list[dict[str, Any]] = []
     for record in records:
         rows.extend(_plan_chat(record, now, horizon))
@@ -40,11 +41,11 @@ def _plan_chat(record: ChatRecord, now: datetime, horizon: datetime) -> list[dic
     spec = spec_of(record)
     lead, since = timetable.lead_time(spec), record.planned_through
     oldest_worth_it = now - timedelta(minutes=spec.duration) - timetable.RECAP_AFTER - timetable.RECAP_KEPT
-    first_day = (max(since + lead, oldest_worth_it)).astimezone(timezone.utc).date() - timedelta(days=1)
+    first_day = (max(since + lead, oldest_worth_it)).astimezone(UTC).date() - timedelta(days=1)
     rows: list[dict[str, Any]] = []
     record.planned_through = NEVER  # unless an occurrence is left for later
     for day in timetable.occurrence_dates(spec, first_day):
-        first_post = timetable.local_start(spec, day).astimezone(timezone.utc) - lead
+        first_post = timetable.local_start(spec, day).astimezone(UTC) - lead
         if first_post >= horizon:
             record.planned_through = first_post
             break
@@ -58,12 +59,20 @@ def _rows(record: ChatRecord, networks: tuple[str, ...], post: Post, now: dateti
     missed = f"missed: due {post.due:%Y-%m-%d %H:%M} UTC, already past when planned" if post.expires <= now else None
     base = f"{subject(record.id)}:{post.occurrence.isoformat()}:{post.slug}"
     payload = {"chat_id": record.id, "occurrence": post.occurrence.isoformat(), "post": post.slug}
-    common: dict[str, Any] = dict(team_id=record.team_id, subject=subject(record.id), due_at=post.due,
-                                  expires_at=post.expires, payload=payload, now=now, skipped_because=missed)
-    rows = [outbox.new_row(key=f"{base}:slack:{channel}", target="slack", channel=channel, **common)
-            for channel in record.slack_channels]
-    rows += [outbox.new_row(key=f"{base}:{network}", target=network, channel="", **common)
-             for network in networks]
+    common: dict[str, Any] = dict(
+        team_id=record.team_id,
+        subject=subject(record.id),
+        due_at=post.due,
+        expires_at=post.expires,
+        payload=payload,
+        now=now,
+        skipped_because=missed,
+    )
+    rows = [
+        outbox.new_row(key=f"{base}:slack:{channel}", target="slack", channel=channel, **common)
+        for channel in record.slack_channels
+    ]
+    rows += [outbox.new_row(key=f"{base}:{network}", target=network, channel="", **common) for network in networks]
     return rows
 
 

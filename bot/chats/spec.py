@@ -72,8 +72,11 @@ def not_connected(spec: ChatSpec, connected: frozenset[str], settings: dict[str,
     missing = [name for name in spec.networks if name not in connected]
     if not missing:
         return None
-    lines = [f"{NETWORKS[name]} isn't connected yet, so this chat's {NETWORKS[name]} posts will be skipped until "
-             f"whoever runs the bot sets {settings[name]}." for name in missing]
+    lines = [
+        f"{NETWORKS[name]} isn't connected yet, so this chat's {NETWORKS[name]} posts will be skipped until "
+        f"whoever runs the bot sets {settings[name]}."
+        for name in missing
+    ]
     return " ".join(lines)
 
 

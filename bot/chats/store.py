@@ -30,23 +30,40 @@ def subject(chat_id: int) -> str:
 
 def spec_of(record: ChatRecord) -> ChatSpec:
     return ChatSpec(
-        title=record.title, hashtag=record.hashtag, starts=datetime.fromisoformat(record.starts_local),
-        timezone=record.timezone, duration=record.duration, repeat=record.repeat,  # type: ignore[arg-type]
-        until=record.until, skip=tuple(date.fromisoformat(day) for day in record.skip),
-        slack_channels=tuple(record.slack_channels), post_to_x=record.post_to_x,
+        title=record.title,
+        hashtag=record.hashtag,
+        starts=datetime.fromisoformat(record.starts_local),
+        timezone=record.timezone,
+        duration=record.duration,
+        repeat=record.repeat,  # type: ignore[arg-type]
+        until=record.until,
+        skip=tuple(date.fromisoformat(day) for day in record.skip),
+        slack_channels=tuple(record.slack_channels),
+        post_to_x=record.post_to_x,
         reminders=tuple(timedelta(minutes=minutes) for minutes in record.reminders),
         questions=tuple(Question(float(q["at"]), q["text"]) for q in record.questions),
-        post_to_bluesky=record.post_to_bluesky, post_to_mastodon=record.post_to_mastodon)
+        post_to_bluesky=record.post_to_bluesky,
+        post_to_mastodon=record.post_to_mastodon,
+    )
 
 
 def _columns(spec: ChatSpec) -> dict[str, Any]:
     return dict(
-        title=spec.title, hashtag=spec.hashtag, starts_local=spec.starts.isoformat(timespec="minutes"),
-        timezone=spec.timezone, duration=spec.duration, repeat=spec.repeat, until=spec.until,
-        skip=[day.isoformat() for day in spec.skip], slack_channels=list(spec.slack_channels),
-        post_to_x=spec.post_to_x, post_to_bluesky=spec.post_to_bluesky, post_to_mastodon=spec.post_to_mastodon,
+        title=spec.title,
+        hashtag=spec.hashtag,
+        starts_local=spec.starts.isoformat(timespec="minutes"),
+        timezone=spec.timezone,
+        duration=spec.duration,
+        repeat=spec.repeat,
+        until=spec.until,
+        skip=[day.isoformat() for day in spec.skip],
+        slack_channels=list(spec.slack_channels),
+        post_to_x=spec.post_to_x,
+        post_to_bluesky=spec.post_to_bluesky,
+        post_to_mastodon=spec.post_to_mastodon,
         reminders=[int(lead.total_seconds() // 60) for lead in spec.reminders],
-        questions=[{"at": q.at, "text": q.text} for q in spec.questions])
+        questions=[{"at": q.at, "text": q.text} for q in spec.questions],
+    )
 
 
 def scheduled(record: ChatRecord, now: datetime) -> ScheduledChat:
@@ -57,8 +74,15 @@ def scheduled(record: ChatRecord, now: datetime) -> ScheduledChat:
 
 def create_chat(session: Session, team_id: str, spec: ChatSpec, created_by: str, now: datetime) -> ScheduledChat:
     ensure_workspace(session, team_id)
-    record = ChatRecord(team_id=team_id, created_by=created_by, created_at=now, updated_at=now,
-                        next_start=timetable.next_start(spec, now), planned_through=REPLAN, **_columns(spec))
+    record = ChatRecord(
+        team_id=team_id,
+        created_by=created_by,
+        created_at=now,
+        updated_at=now,
+        next_start=timetable.next_start(spec, now),
+        planned_through=REPLAN,
+        **_columns(spec),
+    )
     session.add(record)
     session.flush()
     return scheduled(record, now)
@@ -76,8 +100,9 @@ def get_chat(session: Session, chat_id: int, now: datetime, team_id: str | None 
     return scheduled(get_record(session, chat_id, team_id), now)
 
 
-def update_chat(session: Session, chat_id: int, spec: ChatSpec, now: datetime,
-                team_id: str | None = None) -> ScheduledChat:
+def update_chat(
+    session: Session, chat_id: int, spec: ChatSpec, now: datetime, team_id: str | None = None
+) -> ScheduledChat:
     """Change a chat. Posts not sent yet are planned again from the new definition; sent ones stay sent."""
     record = get_record(session, chat_id, team_id)
     for name, value in _columns(spec).items():
@@ -111,8 +136,9 @@ def skip_date(session: Session, chat_id: int, day: date, now: datetime, team_id:
     record.skip = sorted({*record.skip, day.isoformat()})
     record.updated_at = now
     record.next_start = timetable.next_start(spec_of(record), now)
-    outbox.settle_open(session, subject(chat_id), now, reason="date skipped",
-                       key_prefix=f"{subject(chat_id)}:{day.isoformat()}:")
+    outbox.settle_open(
+        session, subject(chat_id), now, reason="date skipped", key_prefix=f"{subject(chat_id)}:{day.isoformat()}:"
+    )
     session.flush()
     return scheduled(record, now)
 
@@ -134,12 +160,20 @@ def live_on(session: Session, network: str, now: datetime) -> list[tuple[ChatRec
     """Chats posting to `network` whose occurrence is running now (or ended within COLLECT_AFTER), with its start;
     not those whose account there may not read."""
     window = now - LONGEST_CHAT - timetable.COLLECT_AFTER
-    posts_there = {"x": ChatRecord.post_to_x, "bluesky": ChatRecord.post_to_bluesky,
-                   "mastodon": ChatRecord.post_to_mastodon}[network]
+    posts_there = {
+        "x": ChatRecord.post_to_x,
+        "bluesky": ChatRecord.post_to_bluesky,
+        "mastodon": ChatRecord.post_to_mastodon,
+    }[network]
     denied = select(ChatRead.chat_id).where(ChatRead.network == network, ChatRead.denied.is_(True))
-    records = session.scalars(select(ChatRecord).where(
-        ChatRecord.next_start.between(window, now), posts_there.is_(True), ChatRecord.cancelled.is_(False),
-        ChatRecord.id.not_in(denied)))
+    records = session.scalars(
+        select(ChatRecord).where(
+            ChatRecord.next_start.between(window, now),
+            posts_there.is_(True),
+            ChatRecord.cancelled.is_(False),
+            ChatRecord.id.not_in(denied),
+        )
+    )
     live = []
     for record in records:
         assert record.next_start is not None
@@ -172,6 +206,5 @@ def read_state(session: Session, chat_id: int, network: str) -> ChatRead:
 
 def team_chats(session: Session, team_id: str) -> list[ScheduledChat]:
     """Every chat of the workspace that is not cancelled (a workspace has a handful)."""
-    records = session.scalars(select(ChatRecord).where(ChatRecord.team_id == team_id,
-                                                       ChatRecord.cancelled.is_(False)))
+    records = session.scalars(select(ChatRecord).where(ChatRecord.team_id == team_id, ChatRecord.cancelled.is_(False)))
     return [ScheduledChat(r.id, r.team_id, spec_of(r), r.cancelled, r.next_start) for r in records]

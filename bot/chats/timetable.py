@@ -3,9 +3,10 @@ the daylight-saving change), and for each the reminders, welcome, questions, wra
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
-from typing import Iterator, Literal
+from datetime import UTC, date, datetime, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from bot.chats.spec import ChatSpec
@@ -71,16 +72,25 @@ def next_start(spec: ChatSpec, now: datetime) -> datetime | None:
     for day in occurrence_dates(spec, today - timedelta(days=1)):
         start = local_start(spec, day)
         if ends(spec, start) > now:
-            return start.astimezone(timezone.utc)
+            return start.astimezone(UTC)
     return None
 
 
 def posts(spec: ChatSpec, day: date) -> list[Post]:
     """Every post of the occurrence on `day`, in the order they are due."""
     start = local_start(spec, day)
-    start_utc, end_utc = start.astimezone(timezone.utc), ends(spec, start).astimezone(timezone.utc)
-    timeline = [Post("reminder", f"reminder-{int(lead.total_seconds() // 60)}m", start, start_utc - lead,
-                     min(start_utc - lead + GRACE, start_utc), lead=lead) for lead in spec.reminders]
+    start_utc, end_utc = start.astimezone(UTC), ends(spec, start).astimezone(UTC)
+    timeline = [
+        Post(
+            "reminder",
+            f"reminder-{int(lead.total_seconds() // 60)}m",
+            start,
+            start_utc - lead,
+            min(start_utc - lead + GRACE, start_utc),
+            lead=lead,
+        )
+        for lead in spec.reminders
+    ]
     timeline.append(Post("welcome", "welcome", start, start_utc, start_utc + GRACE))
     for number, question in enumerate(spec.questions, 1):
         due = start_utc + timedelta(minutes=question.at)
@@ -101,7 +111,7 @@ def occurrences_to_plan(spec: ChatSpec, since: datetime, until: datetime, now: d
     first_day = (max(since, now - RECAP_KEPT - RECAP_AFTER) + lead).astimezone(ZoneInfo(spec.timezone)).date()
     chosen = []
     for day in occurrence_dates(spec, first_day - timedelta(days=1)):
-        start = local_start(spec, day).astimezone(timezone.utc)
+        start = local_start(spec, day).astimezone(UTC)
         if start - lead >= until:
             break
         if start - lead >= since and ends(spec, start) + RECAP_AFTER + RECAP_KEPT > now:

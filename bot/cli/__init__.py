@@ -37,8 +37,13 @@ from bot.slack.app import check_app_token, check_bot_token
 from bot.slack.installs import remember_workspace
 from bot.slack.services import system_clock
 
-cli = typer.Typer(help="PLChat Bot: playbook plays, tips, hashtag chats and digests for teacher communities.",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False, cls=PlchatGroup)
+cli = typer.Typer(
+    help="PLChat Bot: playbook plays, tips, hashtag chats and digests for teacher communities.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    cls=PlchatGroup,
+)
 db_cli = typer.Typer(help="The database.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(plays_cli, name="plays")
@@ -59,9 +64,17 @@ It will plan chats and digests and keep the tables tidy, but post nothing and re
 
 
 @cli.callback()
-def options(ctx: typer.Context, debug: Annotated[bool, typer.Option(
-        "--debug", envvar="PLCHAT_DEBUG", help="Show the traceback of a failure, and what every command logs "
-        "(PLCHAT_DEBUG=1 does the same).")] = False) -> None:
+def options(
+    ctx: typer.Context,
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug",
+            envvar="PLCHAT_DEBUG",
+            help="Show the traceback of a failure, and what every command logs (PLCHAT_DEBUG=1 does the same).",
+        ),
+    ] = False,
+) -> None:
     configure_logging(debug, ctx.invoked_subcommand)
 
 
@@ -108,8 +121,9 @@ def run() -> None:
     remember_workspace(database.sessions, team_id)  # installed there: `plchat` commands know it from now on
     app = build_app(settings, database)
     stop = Event()
-    threading.Thread(target=run_scheduler, args=(settings, database, system_clock, stop), name="scheduler",
-                     daemon=True).start()
+    threading.Thread(
+        target=run_scheduler, args=(settings, database, system_clock, stop), name="scheduler", daemon=True
+    ).start()
     try:
         SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
     finally:
@@ -125,8 +139,10 @@ def web() -> None:
     if not settings.slack_signing_secret:
         fail("plchat web needs SLACK_SIGNING_SECRET (Basic Information > App Credentials) to verify requests.")
     if not (settings.slack_bot_token or settings.oauth_enabled):
-        fail("plchat web needs SLACK_BOT_TOKEN for one workspace, or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET "
-             "to let any workspace install it.")
+        fail(
+            "plchat web needs SLACK_BOT_TOKEN for one workspace, or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET "
+            "to let any workspace install it."
+        )
     team_id = single_workspace(settings)  # before gunicorn forks: a bad token stops it once, not in every worker
     if team_id:
         database = open_database(settings)
@@ -135,8 +151,13 @@ def web() -> None:
 
     def load_app():
         database = open_database(settings)
-        return create_wsgi_app(build_app(settings, database), database.engine, database.sessions,
-                               clock=system_clock, link=settings.public_link)
+        return create_wsgi_app(
+            build_app(settings, database),
+            database.engine,
+            database.sessions,
+            clock=system_clock,
+            link=settings.public_link,
+        )
 
     serve(settings, load_app)
 
@@ -163,14 +184,25 @@ def worker() -> None:
 
 
 @cli.command()
-def sandbox(script: Annotated[typer.FileText | None, typer.Option(
-        help="Run the lines of this file (or - for stdin) instead of prompting.")] = None,
-        distributed: Annotated[bool, typer.Option(
+def sandbox(
+    script: Annotated[
+        typer.FileText | None, typer.Option(help="Run the lines of this file (or - for stdin) instead of prompting.")
+    ] = None,
+    distributed: Annotated[
+        bool,
+        typer.Option(
             help="Answer as Slack does an app distributed outside the Marketplace: conversations.history and "
-                 ".replies once a minute per workspace, 15 messages a call.")] = False,
-        database: Annotated[str | None, typer.Option(
+            ".replies once a minute per workspace, 15 messages a call."
+        ),
+    ] = False,
+    database: Annotated[
+        str | None,
+        typer.Option(
             help="The database URL the sandbox keeps its data in. By default a sandbox.db of its own in your user "
-                 "data folder: DATABASE_URL is not used, so a real install's data is never touched.")] = None) -> None:
+            "data folder: DATABASE_URL is not used, so a real install's data is never touched."
+        ),
+    ] = None,
+) -> None:
     """Try the bot with no Slack workspace: a local Slack stand-in and a console."""
     from bot.sandbox.console import Console, sandbox_database_url, where_data_is
     from bot.sandbox.harness import BotHarness
@@ -202,8 +234,10 @@ def db_upgrade() -> None:
     settings = load_settings()
     url = make_url(settings.database_url)
     if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
-        fail("DATABASE_URL is an in-memory SQLite database: it would be gone when this command ends, and every "
-             "command starts with an empty one. Name a file: sqlite:///plchat.db (or sqlite:////abs/path.db).")
+        fail(
+            "DATABASE_URL is an in-memory SQLite database: it would be gone when this command ends, and every "
+            "command starts with an empty one. Name a file: sqlite:///plchat.db (or sqlite:////abs/path.db)."
+        )
     db.upgrade(settings.database_url)
     typer.echo(f"The database {_where(url)} is at the newest schema.")
 
@@ -216,9 +250,15 @@ def _where(url: URL) -> str:
 
 
 @cli.command()
-def manifest(url: Annotated[str | None, typer.Option(
-        help="Where `plchat web` is reachable, as https://HOST: every URL is filled in for HTTP mode. Without "
-             "it, the manifest is for Socket Mode (`plchat run`).")] = None) -> None:
+def manifest(
+    url: Annotated[
+        str | None,
+        typer.Option(
+            help="Where `plchat web` is reachable, as https://HOST: every URL is filled in for HTTP mode. Without "
+            "it, the manifest is for Socket Mode (`plchat run`)."
+        ),
+    ] = None,
+) -> None:
     """Print the Slack app manifest, for api.slack.com/apps > Create New App > From a manifest.
 
     It declares exactly the commands, shortcuts, events and scopes the bot answers; manifest.yml is its output."""

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated, Iterator, Literal
+from typing import Annotated, Literal
 
 import typer
 
@@ -19,8 +20,9 @@ from bot.config import NETWORK_SETTINGS, Settings
 from bot.db import transaction
 from bot.resources import data_dir
 
-chats_cli = typer.Typer(help="Scheduled hashtag chats: schedule from a YAML file, list, cancel, skip, recap.",
-                        no_args_is_help=True)
+chats_cli = typer.Typer(
+    help="Scheduled hashtag chats: schedule from a YAML file, list, cancel, skip, recap.", no_args_is_help=True
+)
 
 ChatId = Annotated[int, typer.Argument(help="The chat's id, as `plchat chats list` shows it.", min=1)]
 ChatFile = Annotated[Path, typer.Argument(help="A chat file (YAML); `plchat chats example` prints a complete one.")]
@@ -29,7 +31,7 @@ EXAMPLE = data_dir("examples") / "plchat-chat.yml"
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _read_spec(path: Path, settings: Settings) -> ChatSpec:
@@ -60,8 +62,10 @@ def _describe(chat: ScheduledChat) -> str:
         return f"Chat {chat.id}: #{chat.spec.hashtag} “{chat.spec.title}” has no occurrence left."
     local = chat.next_start.astimezone(timetable.local_start(chat.spec, chat.spec.starts.date()).tzinfo)
     where = (["Slack"] if chat.spec.slack_channels else []) + [NETWORKS[name] for name in chat.spec.networks]
-    return (f"Chat {chat.id}: #{chat.spec.hashtag} “{chat.spec.title}”, next {local:%a %Y-%m-%d %H:%M} "
-            f"{chat.spec.timezone}{' (weekly)' if chat.spec.repeat == 'weekly' else ''}, on {', '.join(where)}.")
+    return (
+        f"Chat {chat.id}: #{chat.spec.hashtag} “{chat.spec.title}”, next {local:%a %Y-%m-%d %H:%M} "
+        f"{chat.spec.timezone}{' (weekly)' if chat.spec.repeat == 'weekly' else ''}, on {', '.join(where)}."
+    )
 
 
 @chats_cli.command("example")
@@ -105,20 +109,35 @@ def chats_show(chat_id: ChatId) -> None:
 
 
 @chats_cli.command("list")
-def chats_list(as_json: Annotated[bool, typer.Option("--json", help="A JSON array, for scripts.")] = False,
-               team: Annotated[str | None, typer.Option("--team", help="Only this workspace's chats.")] = None) -> None:
+def chats_list(
+    as_json: Annotated[bool, typer.Option("--json", help="A JSON array, for scripts.")] = False,
+    team: Annotated[str | None, typer.Option("--team", help="Only this workspace's chats.")] = None,
+) -> None:
     """Upcoming chats, soonest first."""
     database = operator_database(load_settings())
     team = team_filter(database.sessions, team)
     with database.sessions() as session:
         chats = store.upcoming(session, _now(), team, limit=10_000)
     if as_json:
-        typer.echo(json.dumps([{
-            "id": chat.id, "title": chat.spec.title, "hashtag": chat.spec.hashtag, "team_id": chat.team_id,
-            "next_start": chat.next_start.isoformat() if chat.next_start else None,
-            "timezone": chat.spec.timezone, "repeat": chat.spec.repeat,
-            "slack_channels": list(chat.spec.slack_channels), "networks": list(chat.spec.networks)}
-            for chat in chats], indent=2))
+        typer.echo(
+            json.dumps(
+                [
+                    {
+                        "id": chat.id,
+                        "title": chat.spec.title,
+                        "hashtag": chat.spec.hashtag,
+                        "team_id": chat.team_id,
+                        "next_start": chat.next_start.isoformat() if chat.next_start else None,
+                        "timezone": chat.spec.timezone,
+                        "repeat": chat.spec.repeat,
+                        "slack_channels": list(chat.spec.slack_channels),
+                        "networks": list(chat.spec.networks),
+                    }
+                    for chat in chats
+                ],
+                indent=2,
+            )
+        )
         return
     if not chats:
         typer.echo("No chats coming up. Schedule one: plchat chats schedule FILE")
@@ -136,8 +155,10 @@ def chats_cancel(chat_id: ChatId) -> None:
 
 
 @chats_cli.command("skip")
-def chats_skip(chat_id: ChatId, day: Annotated[str, typer.Argument(
-        metavar="DATE", help="The date to skip, YYYY-MM-DD (in the chat's timezone).")]) -> None:
+def chats_skip(
+    chat_id: ChatId,
+    day: Annotated[str, typer.Argument(metavar="DATE", help="The date to skip, YYYY-MM-DD (in the chat's timezone).")],
+) -> None:
     """Skip one date of a chat."""
     try:
         skipped = date.fromisoformat(day)
@@ -154,12 +175,14 @@ def chats_skip(chat_id: ChatId, day: Annotated[str, typer.Argument(
 
 
 @chats_cli.command("recap")
-def chats_recap(chat_id: ChatId,
-                fmt: Annotated[Literal["md", "html"], typer.Option("--format", help="Markdown or HTML.")] = "md",
-                day: Annotated[str | None, typer.Option("--date", help="Which date's chat (default: the latest "
-                                                        "that has started).")] = None,
-                output: Annotated[Path | None, typer.Option("--output", help="Write here, not stdout.")] = None
-                ) -> None:
+def chats_recap(
+    chat_id: ChatId,
+    fmt: Annotated[Literal["md", "html"], typer.Option("--format", help="Markdown or HTML.")] = "md",
+    day: Annotated[
+        str | None, typer.Option("--date", help="Which date's chat (default: the latest that has started).")
+    ] = None,
+    output: Annotated[Path | None, typer.Option("--output", help="Write here, not stdout.")] = None,
+) -> None:
     """Write a chat's recap as a document: its questions, the most helpful answers, who took part."""
     database = operator_database(load_settings())
     with _known_chat(), database.sessions() as session:
@@ -179,7 +202,7 @@ def chats_recap(chat_id: ChatId,
 
 def _aware(moment: datetime) -> datetime:
     """A stored time as UTC (SQLite gives it back without its zone)."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _occurrence(chat: ScheduledChat, day: str | None, scheduled_at: datetime) -> date:
@@ -199,17 +222,24 @@ def _occurrence(chat: ScheduledChat, day: str | None, scheduled_at: datetime) ->
         fail(f"--date {day!r} isn't a date; write it as YYYY-MM-DD.")
     ran_until = f"; it last ran on {last:%a %Y-%m-%d}" if last else "; it hasn't run yet"
     if next(timetable.occurrence_dates(chat.spec, chosen), None) != chosen:
-        why = (" (that date was skipped)" if chosen in chat.spec.skip else
-               f" (it runs on {chat.spec.starts:%A}s from {chat.spec.starts:%Y-%m-%d})" if chat.spec.repeat == "weekly"
-               else "")
+        why = (
+            " (that date was skipped)"
+            if chosen in chat.spec.skip
+            else f" (it runs on {chat.spec.starts:%A}s from {chat.spec.starts:%Y-%m-%d})"
+            if chat.spec.repeat == "weekly"
+            else ""
+        )
         fail(f"Chat {chat.id} didn't run on {chosen:%a %Y-%m-%d}{why}{ran_until}.")
     start = timetable.local_start(chat.spec, chosen)
     if start > now:
         fail(f"Chat {chat.id}'s {chosen:%a %Y-%m-%d} date hasn't started yet{ran_until}.")
     if start < scheduled_at:
-        fail(_not_run_yet(chat, scheduled_at) if last is None else
-             f"Chat {chat.id} didn't run on {chosen:%a %Y-%m-%d}: it was scheduled later, on "
-             f"{scheduled_at.astimezone(start.tzinfo):%a %Y-%m-%d}{ran_until}.")
+        fail(
+            _not_run_yet(chat, scheduled_at)
+            if last is None
+            else f"Chat {chat.id} didn't run on {chosen:%a %Y-%m-%d}: it was scheduled later, on "
+            f"{scheduled_at.astimezone(start.tzinfo):%a %Y-%m-%d}{ran_until}."
+        )
     return chosen
 
 
@@ -225,10 +255,13 @@ def _starts(chat: ScheduledChat, now: datetime) -> list[datetime]:
 
 
 def _not_run_yet(chat: ScheduledChat, scheduled_at: datetime) -> str:
-    first = next((day for day in timetable.occurrence_dates(chat.spec)
-                  if timetable.local_start(chat.spec, day) >= scheduled_at), None)
-    return f"Chat {chat.id} hasn't run yet" + (f"; its first date is {first:%Y-%m-%d}." if first else
-                                               "; it has no date left.")
+    first = next(
+        (day for day in timetable.occurrence_dates(chat.spec) if timetable.local_start(chat.spec, day) >= scheduled_at),
+        None,
+    )
+    return f"Chat {chat.id} hasn't run yet" + (
+        f"; its first date is {first:%Y-%m-%d}." if first else "; it has no date left."
+    )
 
 
 @contextmanager

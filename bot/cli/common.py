@@ -17,15 +17,30 @@ from bot.bootstrap import Database, open_database
 from bot.config import Settings, unknown_settings
 from bot.tips.store import known_teams
 
-TeamOption = Annotated[str | None, typer.Option(
-    "--team", help="The Slack team id (T…) of a workspace the bot knows (the app is installed there); needed when "
-    "it knows more than one.")]
+TeamOption = Annotated[
+    str | None,
+    typer.Option(
+        "--team",
+        help="The Slack team id (T…) of a workspace the bot knows (the app is installed there); needed when "
+        "it knows more than one.",
+    ),
+]
 
 SLACK_TEAM = re.compile(r"[TE][A-Z0-9]{2,31}")
-LIMITS = {"greater_than_equal": "at least {ge}", "less_than_equal": "at most {le}", "greater_than": "more than {gt}",
-          "less_than": "less than {lt}"}
-SHAPES = {"int_parsing": "a whole number", "int_type": "a whole number", "int_from_float": "a whole number",
-          "float_parsing": "a number", "bool_parsing": "true or false", "url_parsing": "a URL (https://…)"}
+LIMITS = {
+    "greater_than_equal": "at least {ge}",
+    "less_than_equal": "at most {le}",
+    "greater_than": "more than {gt}",
+    "less_than": "less than {lt}",
+}
+SHAPES = {
+    "int_parsing": "a whole number",
+    "int_type": "a whole number",
+    "int_from_float": "a whole number",
+    "float_parsing": "a number",
+    "bool_parsing": "true or false",
+    "url_parsing": "a URL (https://…)",
+}
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -45,8 +60,10 @@ def load_settings() -> Settings:
 def _warn_unknown_settings() -> None:
     """Once a process: a variable that looks like a setting but isn't one is named, with the one it may mean."""
     for name, closest in unknown_settings(dict(os.environ)):
-        typer.echo(f"Warning: {name} isn't a setting, so it is ignored" +
-                   (f"; did you mean {closest}?" if closest else "."), err=True)
+        typer.echo(
+            f"Warning: {name} isn't a setting, so it is ignored" + (f"; did you mean {closest}?" if closest else "."),
+            err=True,
+        )
 
 
 def _in_words(error: Any) -> str:
@@ -68,11 +85,15 @@ def operator_database(settings: Settings) -> Database:
     return open_database(settings)
 
 
-INSTALL_FIRST = ("Install the app in your workspace first (plchat run or plchat web with SLACK_BOT_TOKEN, or OAuth: "
-                 "see README), then {then}")
+INSTALL_FIRST = (
+    "Install the app in your workspace first (plchat run or plchat web with SLACK_BOT_TOKEN, or OAuth: "
+    "see README), then {then}"
+)
 AGAIN = "run this again (with one workspace known, no --team is needed)."
-INSTALLED_TEAMS = text("SELECT team_id FROM slack_installations WHERE team_id IS NOT NULL "
-                       "UNION SELECT team_id FROM slack_bots WHERE team_id IS NOT NULL")
+INSTALLED_TEAMS = text(
+    "SELECT team_id FROM slack_installations WHERE team_id IS NOT NULL "
+    "UNION SELECT team_id FROM slack_bots WHERE team_id IS NOT NULL"
+)
 
 
 def known_workspaces(sessions: sessionmaker[Session]) -> list[str]:
@@ -104,6 +125,9 @@ def known_workspace(team: str, teams: list[str]) -> str:
     if not SLACK_TEAM.fullmatch(team):
         fail(f"--team {team!r} isn't a Slack team id; it looks like T0123ABCD (E… for Enterprise Grid).")
     if team not in teams:
-        fail(f"The bot doesn't know workspace {team}; it knows {', '.join(teams)}. Check the id." if teams else
-             f"The bot doesn't know workspace {team}, or any yet. " + INSTALL_FIRST.format(then=AGAIN))
+        fail(
+            f"The bot doesn't know workspace {team}; it knows {', '.join(teams)}. Check the id."
+            if teams
+            else f"The bot doesn't know workspace {team}, or any yet. " + INSTALL_FIRST.format(then=AGAIN)
+        )
     return team

@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
-from typing import Annotated, Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -31,14 +32,22 @@ FAILURES_NAMED = 10  # failed digests named one a line; `plchat digest status` c
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @digest_cli.command("send")
-def digest_send(dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would go out; send nothing.")]
-                = False, team: TeamFilter = None, max_wait: Annotated[float, typer.Option(
-                    "--max-wait", min=0, help="Seconds to wait out rate limits and retries, in all, before leaving "
-                    "what is left to the worker.")] = 300) -> None:
+def digest_send(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would go out; send nothing.")] = False,
+    team: TeamFilter = None,
+    max_wait: Annotated[
+        float,
+        typer.Option(
+            "--max-wait",
+            min=0,
+            help="Seconds to wait out rate limits and retries, in all, before leaving what is left to the worker.",
+        ),
+    ] = 300,
+) -> None:
     """Send the digests due now, waiting out rate limits (the worker does this on its own; this is for
     operators). Exits 0 when every digest due went out (or was skipped or stopped, as designed), 1 naming those
     that failed or are still waiting."""
@@ -53,9 +62,11 @@ def digest_send(dry_run: Annotated[bool, typer.Option("--dry-run", help="Show wh
                 subscription = subscriptions.plain(record)
                 digest = compose.compose(session, subscription, period_of(now.date()), now)
                 quiet = " (quiet week: " + ("a short note)" if subscription.quiet_weeks == "note" else "nothing)")
-                typer.echo(f"{record.team_id} {record.channel:12} {len(digest.tips)} tips, {digest.new_tips} new, "
-                           f"{len(digest.chats)} chats, recap: {'yes' if digest.recap else 'no'}, "
-                           f"play: {digest.play.slug if digest.play else '-'}{quiet if digest.quiet else ''}")
+                typer.echo(
+                    f"{record.team_id} {record.channel:12} {len(digest.tips)} tips, {digest.new_tips} new, "
+                    f"{len(digest.chats)} chats, recap: {'yes' if digest.recap else 'no'}, "
+                    f"play: {digest.play.slug if digest.play else '-'}{quiet if digest.quiet else ''}"
+                )
         typer.echo(f"{len(due)} digest(s) due; nothing was sent (--dry-run).")
         return
     from bot.worker import Worker  # wires Slack: not needed for --dry-run or status
@@ -65,13 +76,23 @@ def digest_send(dry_run: Annotated[bool, typer.Option("--dry-run", help="Show wh
         with transaction(database.sessions) as session:
             planner.plan(session, _now(), ahead=timedelta(0), team_id=team)
         with _progress_bar() as show:
-            drained = drain(worker.sender, database.sessions, _now, _sleep, subject_prefix="digest:",
-                            team_id=team, max_wait=timedelta(seconds=max_wait), progress=show)
+            drained = drain(
+                worker.sender,
+                database.sessions,
+                _now,
+                _sleep,
+                subject_prefix="digest:",
+                team_id=team,
+                max_wait=timedelta(seconds=max_wait),
+                progress=show,
+            )
     finally:
         worker.close()
     if drained.taken_over:
-        typer.echo(f"Recovered {drained.taken_over} digest(s) a stopped sender had claimed (each checked against "
-                   "Slack first if its send had begun).")
+        typer.echo(
+            f"Recovered {drained.taken_over} digest(s) a stopped sender had claimed (each checked against "
+            "Slack first if its send had begun)."
+        )
     if not _summarise(drained):
         raise typer.Exit(1)
 
@@ -92,8 +113,13 @@ def _progress_bar(console: Console | None = None) -> Iterator[Callable[[Progress
     delivery_log = logging.getLogger("bot.delivery")
     level = delivery_log.level
     delivery_log.setLevel(logging.ERROR)
-    columns = (TextColumn("Sending digests"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-               TextColumn("{task.fields[waiting]}"))
+    columns = (
+        TextColumn("Sending digests"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[waiting]}"),
+    )
     try:
         with RichProgress(*columns, console=console, transient=True) as bar:
             task = bar.add_task("digests", total=None, waiting="")
@@ -119,29 +145,41 @@ def _summarise(drained: Drained) -> bool:
     if not due:
         typer.echo("No digest was due.")
         return True
-    parts = [f"{len(sent)} sent"] + [f"{count} {what}" for count, what in (
-        (len(skipped), "skipped"), (len(stopped), "stopped"), (len(failed), "failed"), (len(waiting), "still waiting"),
-        (drained.withdrawn, "withdrawn while this ran")) if count]
+    parts = [f"{len(sent)} sent"] + [
+        f"{count} {what}"
+        for count, what in (
+            (len(skipped), "skipped"),
+            (len(stopped), "stopped"),
+            (len(failed), "failed"),
+            (len(waiting), "still waiting"),
+            (drained.withdrawn, "withdrawn while this ran"),
+        )
+        if count
+    ]
     typer.echo(f"{due} digest(s) were due: {', '.join(parts)}.")
     if skipped:
         typer.echo(f"Skipped (not sent, by design): {_by_reason(skipped)}.")
     if stopped:
-        typer.echo(f"Stopped (the person left or the bot lost the channel, so the subscription ended): "
-                   f"{_by_reason(stopped)}.")
+        typer.echo(
+            f"Stopped (the person left or the bot lost the channel, so the subscription ended): {_by_reason(stopped)}."
+        )
     for row in failed[:FAILURES_NAMED]:
         typer.echo(f"Failed: {row.team_id} {row.channel}: {row.reason}")
     if len(failed) > FAILURES_NAMED:
         typer.echo(f"... and {len(failed) - FAILURES_NAMED} more failed (`plchat digest status`).")
     if waiting:
         soonest = max(0, round((min(row.ready_at for row in waiting) - _now()).total_seconds()))
-        typer.echo(f"Still waiting: {_by_reason(waiting)}; the soonest may go in {soonest} s. The worker sends "
-                   "them when it runs, or run this again (`--max-wait` to wait longer).")
+        typer.echo(
+            f"Still waiting: {_by_reason(waiting)}; the soonest may go in {soonest} s. The worker sends "
+            "them when it runs, or run this again (`--max-wait` to wait longer)."
+        )
     return not (failed or waiting)
 
 
 def _by_reason(rows: list[Owed]) -> str:
-    return ", ".join(f"{count} {reason or 'no reason given'}"
-                     for reason, count in Counter(row.reason for row in rows).most_common())
+    return ", ".join(
+        f"{count} {reason or 'no reason given'}" for reason, count in Counter(row.reason for row in rows).most_common()
+    )
 
 
 @digest_cli.command("status")
@@ -151,13 +189,20 @@ def digest_status() -> None:
     with database.sessions() as session:
         rows = outbox.counts(session, live_senders(session, _now()), "digest:")
         subscribed = session.execute(
-            select(DigestSubscriptionRecord.team_id, DigestSubscriptionRecord.active, DigestSubscriptionRecord.paused,
-                   func.count()).group_by(DigestSubscriptionRecord.team_id, DigestSubscriptionRecord.active,
-                                          DigestSubscriptionRecord.paused)).all()
+            select(
+                DigestSubscriptionRecord.team_id,
+                DigestSubscriptionRecord.active,
+                DigestSubscriptionRecord.paused,
+                func.count(),
+            ).group_by(
+                DigestSubscriptionRecord.team_id, DigestSubscriptionRecord.active, DigestSubscriptionRecord.paused
+            )
+        ).all()
         reasons = session.execute(
             select(DigestSubscriptionRecord.team_id, DigestSubscriptionRecord.reason, func.count())
             .where(DigestSubscriptionRecord.active.is_(False))
-            .group_by(DigestSubscriptionRecord.team_id, DigestSubscriptionRecord.reason)).all()
+            .group_by(DigestSubscriptionRecord.team_id, DigestSubscriptionRecord.reason)
+        ).all()
     teams: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for (team_id, state), count in rows.items():
         teams[team_id][state] += count
@@ -173,5 +218,7 @@ def digest_status() -> None:
     for team_id, reason, count in reasons:
         typer.echo(f"{team_id}: {count} stopped: {reason or 'unsubscribed'}")
     if any(counts["stuck"] for counts in teams.values()):
-        typer.echo("stuck: claimed by a sender that stopped; the next `plchat digest send` or the worker takes "
-                   "them over at once.")
+        typer.echo(
+            "stuck: claimed by a sender that stopped; the next `plchat digest send` or the worker takes "
+            "them over at once."
+        )

@@ -57,20 +57,28 @@ def stdout_gone() -> int:
 def explain(exc: Exception, command: str | None) -> tuple[str, int]:
     """The operator's message for `exc`, and the exit code."""
     if isinstance(exc, SlackTokenRefused):
-        return (f"Slack refused SLACK_BOT_TOKEN ({exc.error}): copy the Bot User OAuth Token (xoxb-…) again from "
-                "your app's OAuth & Permissions page, or reinstall the app if it was revoked.", 2)
+        return (
+            f"Slack refused SLACK_BOT_TOKEN ({exc.error}): copy the Bot User OAuth Token (xoxb-…) again from "
+            "your app's OAuth & Permissions page, or reinstall the app if it was revoked."
+        ), 2
     if isinstance(exc, SlackAppTokenRefused):
-        return (f"Slack refused SLACK_APP_TOKEN ({exc.error}) for Socket Mode: make an app-level token (xapp-…) "
-                "with connections:write on your app's Basic Information page (App-Level Tokens) and set it.", 2)
+        return (
+            f"Slack refused SLACK_APP_TOKEN ({exc.error}) for Socket Mode: make an app-level token (xapp-…) "
+            "with connections:write on your app's Basic Information page (App-Level Tokens) and set it."
+        ), 2
     if isinstance(exc, SlackUnreachable):
         # 1, not 2: the settings may well be right; the network (or Slack) failed, and the same command may work
         # once it is back. A wrong SLACK_API_URL reads the same, so the message names it.
-        return (f"Can't reach Slack at {exc.url} ({exc.reason}). Check this machine's network (and SLACK_API_URL "
-                "if you set it), then start again."), 1
+        return (
+            f"Can't reach Slack at {exc.url} ({exc.reason}). Check this machine's network (and SLACK_API_URL "
+            "if you set it), then start again."
+        ), 1
     if isinstance(exc, ImportError) and "psycopg" in f"{exc.name} {exc}":
         # Installed without a libpq to load (psycopg alone, not psycopg[binary]); a missing psycopg is a bad setting
-        return (f"DATABASE_URL is a PostgreSQL URL, but psycopg can't load ({_first_line(exc)}): "
-                f"{POSTGRES_INSTALL} installs it with its own libpq.", 2)
+        return (
+            f"DATABASE_URL is a PostgreSQL URL, but psycopg can't load ({_first_line(exc)}): "
+            f"{POSTGRES_INSTALL} installs it with its own libpq."
+        ), 2
     if isinstance(exc, SQLAlchemyError):
         return _database_problem(exc, command)
     where = f"plchat {command}" if command else "plchat"
@@ -79,11 +87,15 @@ def explain(exc: Exception, command: str | None) -> tuple[str, int]:
 
 def _database_problem(exc: SQLAlchemyError, command: str | None) -> tuple[str, int]:
     reason = _first_line(exc.orig) if isinstance(exc, DBAPIError) else type(exc).__name__
-    missing = (isinstance(exc, NoSuchTableError) or reason.startswith("no such table")
-               or getattr(getattr(exc, "orig", None), "sqlstate", None) == UNDEFINED_TABLE)
+    missing = (
+        isinstance(exc, NoSuchTableError)
+        or reason.startswith("no such table")
+        or getattr(getattr(exc, "orig", None), "sqlstate", None) == UNDEFINED_TABLE
+    )
     if missing and command != "db":
-        return (f"The database in DATABASE_URL has no PLChat tables yet, or older ones ({reason}): "
-                "run `plchat db upgrade`."), 2
+        return (
+            f"The database in DATABASE_URL has no PLChat tables yet, or older ones ({reason}): run `plchat db upgrade`."
+        ), 2
     return f"The database in DATABASE_URL failed: {reason}. Check that it is up and DATABASE_URL is right.", 1
 
 

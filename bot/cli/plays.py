@@ -14,8 +14,9 @@ from bot.cli.common import TeamOption, fail, load_settings, operator_database, t
 from bot.db import transaction
 from bot.play_files import MAX_FILE_BYTES, PLAYS_DIR, load_play_dir
 
-plays_cli = typer.Typer(help="The playbook: the shared plays in plays/, and each workspace's own.",
-                        no_args_is_help=True)
+plays_cli = typer.Typer(
+    help="The playbook: the shared plays in plays/, and each workspace's own.", no_args_is_help=True
+)
 
 PlaysDir = Annotated[Path, typer.Option("--dir", help="Folder of play files.")]
 MAX_IMPORT_FILES = 500
@@ -28,8 +29,10 @@ def plays_check(directory: PlaysDir = PLAYS_DIR) -> None:
     for error in errors:
         typer.echo(str(error), err=True)
     if errors:
-        fail(f"{len({error.path for error in errors})} play file(s) need fixing ({len(errors)} problem(s)); "
-             f"{len(found)} are fine.")
+        fail(
+            f"{len({error.path for error in errors})} play file(s) need fixing ({len(errors)} problem(s)); "
+            f"{len(found)} are fine."
+        )
     typer.echo(f"{len(found)} plays are valid.")
 
 
@@ -41,14 +44,19 @@ def plays_sync(directory: PlaysDir = PLAYS_DIR) -> None:
         report = sync_playbook(open_database(settings), directory)
     except PlaybookError as exc:
         fail(f"Nothing synced; fix these first:\n{exc}")
-    typer.echo(f"{len(report.added)} added, {len(report.updated)} updated, "
-               f"{len(report.unchanged)} unchanged, {len(report.removed)} removed.")
+    typer.echo(
+        f"{len(report.added)} added, {len(report.updated)} updated, "
+        f"{len(report.unchanged)} unchanged, {len(report.removed)} removed."
+    )
 
 
 @plays_cli.command("search")
-def plays_search(words: Annotated[list[str], typer.Argument(help="What to look for.")],
-                 team: Annotated[str | None, typer.Option(
-                     "--team", help="Also search this workspace's own plays (its Slack team id).")] = None) -> None:
+def plays_search(
+    words: Annotated[list[str], typer.Argument(help="What to look for.")],
+    team: Annotated[
+        str | None, typer.Option("--team", help="Also search this workspace's own plays (its Slack team id).")
+    ] = None,
+) -> None:
     """Search the playbook the way /play does."""
     database = open_database(load_settings())
     team = team_filter(database.sessions, team)
@@ -62,8 +70,10 @@ def plays_search(words: Annotated[list[str], typer.Argument(help="What to look f
 
 
 @plays_cli.command("export")
-def plays_export(output: Annotated[Path, typer.Option("--output", help="The folder to write the files into.")],
-                 team: TeamOption = None) -> None:
+def plays_export(
+    output: Annotated[Path, typer.Option("--output", help="The folder to write the files into.")],
+    team: TeamOption = None,
+) -> None:
     """Write the workspace's own plays as Markdown files in the plays/ format, one `slug.md` each."""
     if output.exists() and not output.is_dir():
         fail(f"{output} is a file; give --output a folder.")
@@ -74,13 +84,17 @@ def plays_export(output: Annotated[Path, typer.Option("--output", help="The fold
             written = community.export_plays(session, team_id, output)
     except OSError as exc:
         fail(f"Can't write to {output}: {exc.strerror or exc}.", 1)
-    typer.echo(f"{len(written)} plays written to {output}." if written else
-               f"Workspace {team_id} has no plays of its own yet; nothing written.")
+    typer.echo(
+        f"{len(written)} plays written to {output}."
+        if written
+        else f"Workspace {team_id} has no plays of its own yet; nothing written."
+    )
 
 
 @plays_cli.command("import")
-def plays_import(directory: Annotated[Path, typer.Argument(help="A folder of play files (*.md).")],
-                 team: TeamOption = None) -> None:
+def plays_import(
+    directory: Annotated[Path, typer.Argument(help="A folder of play files (*.md).")], team: TeamOption = None
+) -> None:
     """Add or update the workspace's own plays from a folder of play files, each checked as `plays check` does.
     Exit 1 names each file refused (the good ones are kept); 2 when the folder can't be read."""
     try:
@@ -92,15 +106,19 @@ def plays_import(directory: Annotated[Path, typer.Argument(help="A folder of pla
     if not paths:
         fail(f"{directory} holds no *.md play files.")
     if len(paths) > MAX_IMPORT_FILES:
-        fail(f"{directory} holds {len(paths)} files; import at most {MAX_IMPORT_FILES} at a time "
-             f"(each under {MAX_FILE_BYTES // 1024} KB).")
+        fail(
+            f"{directory} holds {len(paths)} files; import at most {MAX_IMPORT_FILES} at a time "
+            f"(each under {MAX_FILE_BYTES // 1024} KB)."
+        )
     database = operator_database(load_settings())
     team_id = workspace(database.sessions, team)
     with transaction(database.sessions) as session:
         report = community.import_plays(session, team_id, paths)
     for refused in report.refused:
         typer.echo(f"refused {refused}", err=True)
-    typer.echo(f"{len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} unchanged, "
-               f"{len({refused.path for refused in report.refused})} refused.")
+    typer.echo(
+        f"{len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} unchanged, "
+        f"{len({refused.path for refused in report.refused})} refused."
+    )
     if report.refused:
         raise typer.Exit(1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from contextlib import AbstractContextManager, nullcontext
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Literal, TextIO
 
@@ -23,9 +23,12 @@ PREVIEW = 70
 
 
 @tips_cli.command("import")
-def tips_import(file: Annotated[Path, typer.Argument(
-        help="A .csv file with a header row, or .jsonl / .ndjson with one JSON object a line.")],
-        team: TeamOption = None) -> None:
+def tips_import(
+    file: Annotated[
+        Path, typer.Argument(help="A .csv file with a header row, or .jsonl / .ndjson with one JSON object a line.")
+    ],
+    team: TeamOption = None,
+) -> None:
     """Add tips from a file; importing it again adds nothing. Exit 1 names each row skipped."""
     if not file.is_file():
         fail(f"{file} is a folder; give a .csv or .jsonl file." if file.is_dir() else f"{file}: not found.")
@@ -37,8 +40,9 @@ def tips_import(file: Annotated[Path, typer.Argument(
     team_id = workspace(database.sessions, team)
     try:
         with _reading(file) as stream:
-            report = transfer.import_tips(database.sessions, team_id, transfer.read_rows(stream, kind),
-                                          datetime.now(timezone.utc))
+            report = transfer.import_tips(
+                database.sessions, team_id, transfer.read_rows(stream, kind), datetime.now(UTC)
+            )
     except OSError as exc:
         fail(f"Can't read {file}: {exc.strerror or exc}.")
     except transfer.FileRejected as exc:
@@ -49,15 +53,25 @@ def tips_import(file: Annotated[Path, typer.Argument(
 def _reading(path: Path) -> AbstractContextManager[TextIO]:
     """The file as text (a UTF-8 byte order mark dropped), with a progress bar when stderr is a terminal."""
     console = Console(stderr=True)
-    return rich.progress.open(path, "rt", encoding="utf-8-sig", newline="", description=f"Importing {path.name}",
-                              console=console, transient=True, disable=not console.is_terminal)
+    return rich.progress.open(
+        path,
+        "rt",
+        encoding="utf-8-sig",
+        newline="",
+        description=f"Importing {path.name}",
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    )
 
 
 def _summarise(report: transfer.ImportReport) -> None:
     for row in report.skipped:
         typer.echo(f"line {row.line}: {row.reason}", err=True)
-    typer.echo(f"{_count(report.added, 'tip')} added, {report.existing:,} already there, "
-               f"{_count(len(report.skipped), 'row')} skipped.")
+    typer.echo(
+        f"{_count(report.added, 'tip')} added, {report.existing:,} already there, "
+        f"{_count(len(report.skipped), 'row')} skipped."
+    )
     if report.skipped:
         raise typer.Exit(1)
 
@@ -67,10 +81,11 @@ def _count(n: int, noun: str) -> str:
 
 
 @tips_cli.command("export")
-def tips_export(team: TeamOption = None,
-                kind: Annotated[Literal["csv", "jsonl"], typer.Option("--format", help="csv or jsonl.")] = "csv",
-                output: Annotated[Path | None, typer.Option(
-                    "--output", "-o", help="Write to this file instead of stdout.")] = None) -> None:
+def tips_export(
+    team: TeamOption = None,
+    kind: Annotated[Literal["csv", "jsonl"], typer.Option("--format", help="csv or jsonl.")] = "csv",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
+) -> None:
     """Write a workspace's tips (not held ones) as CSV or JSON Lines, oldest first."""
     database = operator_database(load_settings())
     team_id = workspace(database.sessions, team)
@@ -87,8 +102,10 @@ def _writing(output: Path | None) -> AbstractContextManager[TextIO]:
 
 
 @tips_cli.command("search")
-def tips_search(words: Annotated[list[str], typer.Argument(
-        help="What to look for, as in /tips: words, #tags, since:YYYY-MM-DD.")], team: TeamOption = None) -> None:
+def tips_search(
+    words: Annotated[list[str], typer.Argument(help="What to look for, as in /tips: words, #tags, since:YYYY-MM-DD.")],
+    team: TeamOption = None,
+) -> None:
     """Search a workspace's tips the way /tips does (the first page)."""
     try:
         query = parse_query(" ".join(words))
@@ -97,7 +114,7 @@ def tips_search(words: Annotated[list[str], typer.Argument(
     database = operator_database(load_settings())
     team_id = workspace(database.sessions, team)
     with database.sessions() as session:
-        found = search_tips(session, team_id, query, now=datetime.now(timezone.utc))
+        found = search_tips(session, team_id, query, now=datetime.now(UTC))
     if not found.tips:
         fail("No tip matches. Try fewer or other words, or a tag: `plchat tips search '#assessment'`.", 1)
     if found.corrected:
@@ -108,7 +125,7 @@ def tips_search(words: Annotated[list[str], typer.Argument(
 
 def _tip_line(tip: Tip) -> str:
     text = _printable(tip.text)
-    preview = text if len(text) <= PREVIEW else text[:PREVIEW - 1] + "…"
+    preview = text if len(text) <= PREVIEW else text[: PREVIEW - 1] + "…"
     tags = " ".join(f"#{tag}" for tag in tip.tags)
     return f"{tip.id:>7}  {preview}  — {_printable(tip.author)}  {tags}  {_count(tip.helpful_count, 'helpful vote')}"
 

@@ -5,9 +5,9 @@ how each row it owed stands."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -49,9 +49,17 @@ class Drained:
     taken_over: int  # claimed by a sender that had stopped
 
 
-def drain(sender: Sender, sessions: sessionmaker[Session], clock: Callable[[], datetime],
-          sleep: Callable[[float], None], *, max_wait: timedelta, subject_prefix: str = "",
-          team_id: str | None = None, progress: Callable[[Progress], None] = lambda _: None) -> Drained:
+def drain(
+    sender: Sender,
+    sessions: sessionmaker[Session],
+    clock: Callable[[], datetime],
+    sleep: Callable[[float], None],
+    *,
+    max_wait: timedelta,
+    subject_prefix: str = "",
+    team_id: str | None = None,
+    progress: Callable[[Progress], None] = lambda _: None,
+) -> Drained:
     """Send the rows due now (of subjects starting with `subject_prefix`, of one workspace) until none is left
     open, waiting `max_wait` at most in all; a wait that would go past it is not begun."""
     with sessions() as session:
@@ -77,8 +85,9 @@ def drain(sender: Sender, sessions: sessionmaker[Session], clock: Callable[[], d
     return Drained(rows, len(ids) - len(rows), taken_over)
 
 
-def _standing(sender: Sender, sessions: sessionmaker[Session], clock: Callable[[], datetime],
-              ids: list[int]) -> list[Owed]:
+def _standing(
+    sender: Sender, sessions: sessionmaker[Session], clock: Callable[[], datetime], ids: list[int]
+) -> list[Owed]:
     now = clock()
     with sessions() as session:
         live = live_senders(session, now)

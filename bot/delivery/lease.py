@@ -13,10 +13,10 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from threading import Lock
-from typing import Callable
 
 from sqlalchemy import Connection, Engine, delete, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -92,8 +92,9 @@ class Lease:
     def _lock_own_id(self) -> bool:
         if self._connection is None:
             self._connection = self._engine.connect()
-        got = self._connection.execute(text("SELECT pg_try_advisory_lock(:cls, :id)"),
-                                       {"cls": LOCK_CLASS, "id": self._id}).scalar()
+        got = self._connection.execute(
+            text("SELECT pg_try_advisory_lock(:cls, :id)"), {"cls": LOCK_CLASS, "id": self._id}
+        ).scalar()
         self._connection.commit()
         return bool(got)
 
@@ -110,9 +111,12 @@ class Lease:
             return True
         try:
             assert self._connection is not None
-            held = self._connection.execute(text(  # a connection SQLAlchemy opened anew holds no lock of ours
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = :cls AND objid = :id "
-                "AND objsubid = 2 AND granted AND pid = pg_backend_pid()"), {"cls": LOCK_CLASS, "id": self._id}
+            held = self._connection.execute(
+                text(  # a connection SQLAlchemy opened anew holds no lock of ours
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = :cls AND objid = :id "
+                    "AND objsubid = 2 AND granted AND pid = pg_backend_pid()"
+                ),
+                {"cls": LOCK_CLASS, "id": self._id},
             ).scalar()
             self._connection.commit()
         except Exception:  # noqa: BLE001 - any failure means the connection, and so the lock, is gone
@@ -125,13 +129,21 @@ class Lease:
 
 def live_senders(session: Session, now: datetime) -> set[int]:
     """The ids of senders alive now; rows any other sender claimed are free to take over at once."""
-    renewed = {row.id: row for row in session.scalars(
-        select(DeliverySender).where(DeliverySender.renewed_at >= now - LAPSES_AFTER))}
+    renewed = {
+        row.id: row
+        for row in session.scalars(select(DeliverySender).where(DeliverySender.renewed_at >= now - LAPSES_AFTER))
+    }
     if session.get_bind().dialect.name == "postgresql":
-        locked = set(session.scalars(text(  # advisory locks are per database; pg_locks shows the whole server's
-            "SELECT objid::bigint FROM pg_locks WHERE locktype = 'advisory' AND classid = :cls AND objsubid = 2 "
-            "AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"),
-            {"cls": LOCK_CLASS}))
+        locked = set(
+            session.scalars(
+                text(  # advisory locks are per database; pg_locks shows the whole server's
+                    "SELECT objid::bigint FROM pg_locks WHERE locktype = 'advisory' AND classid = :cls "
+                    "AND objsubid = 2 AND granted "
+                    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                ),
+                {"cls": LOCK_CLASS},
+            )
+        )
         return {sender for sender in renewed if sender in locked}
     return {sender for sender, row in renewed.items() if row.host != HOST or process_alive(row.pid)}
 

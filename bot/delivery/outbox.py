@@ -8,16 +8,17 @@ sender first asks the channel whether it went out, and only sends it if it did n
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import case, delete, false, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from bot.delivery.lease import live_senders
 from bot.db import changed_rows
+from bot.delivery.lease import live_senders
 from bot.models import DeliveryRecord
 
 OPEN_STATES = ("pending", "sending")
@@ -55,14 +56,35 @@ def rate_lane(team_id: str, target: str) -> str:
     return f"slack:{team_id}" if target == "slack" else target
 
 
-def new_row(*, key: str, team_id: str, subject: str, target: str, channel: str, due_at: datetime,
-            expires_at: datetime | None, payload: dict[str, Any], now: datetime,
-            skipped_because: str | None = None) -> dict[str, Any]:
+def new_row(
+    *,
+    key: str,
+    team_id: str,
+    subject: str,
+    target: str,
+    channel: str,
+    due_at: datetime,
+    expires_at: datetime | None,
+    payload: dict[str, Any],
+    now: datetime,
+    skipped_because: str | None = None,
+) -> dict[str, Any]:
     """A row to `enqueue`. One already past expiry is written as skipped, so the miss is on record."""
-    return dict(key=key, team_id=team_id, subject=subject, target=target, channel=channel, due_at=due_at,
-                expires_at=expires_at, payload=payload, state="skipped" if skipped_because else "pending",
-                reason=skipped_because or "", attempts=0, created_at=now,
-                finished_at=now if skipped_because else None)
+    return dict(
+        key=key,
+        team_id=team_id,
+        subject=subject,
+        target=target,
+        channel=channel,
+        due_at=due_at,
+        expires_at=expires_at,
+        payload=payload,
+        state="skipped" if skipped_because else "pending",
+        reason=skipped_because or "",
+        attempts=0,
+        created_at=now,
+        finished_at=now if skipped_because else None,
+    )
 
 
 def enqueue(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -73,9 +95,16 @@ def enqueue(session: Session, rows: list[dict[str, Any]]) -> None:
     session.execute(dialect.insert(DeliveryRecord.__table__).on_conflict_do_nothing(index_elements=["key"]), rows)
 
 
-def claim_due(session: Session, now: datetime, sender: int, *, per_lane: int = 25,
-              blocked_lanes: Iterable[str] = (), subject_prefix: str = "", team_id: str | None = None
-              ) -> list[Outgoing]:
+def claim_due(
+    session: Session,
+    now: datetime,
+    sender: int,
+    *,
+    per_lane: int = 25,
+    blocked_lanes: Iterable[str] = (),
+    subject_prefix: str = "",
+    team_id: str | None = None,
+) -> list[Outgoing]:
     """Claim for `sender` what is due, oldest first, at most `per_lane` for each workspace (what it can send
     soon, and so a workspace with thousands due never crowds out the others), in each place's order: a place
     stops at its first row still waiting (rate limited or backing off, or just claimed by another sender), so a
@@ -89,19 +118,28 @@ def claim_due(session: Session, now: datetime, sender: int, *, per_lane: int = 2
     would send it twice."""
     blocked = set(blocked_lanes)
     seen_alive = live_senders(session, now)  # their rows are not even considered
-    due = [DeliveryRecord.state.in_(OPEN_STATES), DeliveryRecord.due_at <= now,
-           or_(DeliveryRecord.state == "pending", DeliveryRecord.claimed_by.is_(None),
-               DeliveryRecord.claimed_by.not_in(seen_alive) if seen_alive else DeliveryRecord.claimed_by.is_not(None))]
+    due = [
+        DeliveryRecord.state.in_(OPEN_STATES),
+        DeliveryRecord.due_at <= now,
+        or_(
+            DeliveryRecord.state == "pending",
+            DeliveryRecord.claimed_by.is_(None),
+            DeliveryRecord.claimed_by.not_in(seen_alive) if seen_alive else DeliveryRecord.claimed_by.is_not(None),
+        ),
+    ]
     if subject_prefix:
         due.append(DeliveryRecord.subject.startswith(subject_prefix, autoescape=True))
     if team_id is not None:
         due.append(DeliveryRecord.team_id == team_id)
-    place = func.row_number().over(partition_by=(DeliveryRecord.team_id, DeliveryRecord.target),
-                                   order_by=(DeliveryRecord.due_at, DeliveryRecord.id))
+    place = func.row_number().over(
+        partition_by=(DeliveryRecord.team_id, DeliveryRecord.target),
+        order_by=(DeliveryRecord.due_at, DeliveryRecord.id),
+    )
     ranked = select(DeliveryRecord.id, place.label("place")).where(*due).subquery()
     first = select(ranked.c.id).where(ranked.c.place <= per_lane)
-    query = (select(DeliveryRecord).where(DeliveryRecord.id.in_(first))
-             .order_by(DeliveryRecord.due_at, DeliveryRecord.id))
+    query = (
+        select(DeliveryRecord).where(DeliveryRecord.id.in_(first)).order_by(DeliveryRecord.due_at, DeliveryRecord.id)
+    )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     rows = list(session.scalars(query))
@@ -111,8 +149,12 @@ def claim_due(session: Session, now: datetime, sender: int, *, per_lane: int = 2
     for row in rows:
         outgoing = _outgoing(row)
         lane = outgoing.order_lane
-        if (lane in stopped or outgoing.rate_lane in blocked or (row.not_before and row.not_before > now)
-                or not _free(row, now, alive)):
+        if (
+            lane in stopped
+            or outgoing.rate_lane in blocked
+            or (row.not_before and row.not_before > now)
+            or not _free(row, now, alive)
+        ):
             stopped.add(lane)
             continue
         claimed.append(replace(outgoing, taken_over=row.state == "sending"))
@@ -125,13 +167,27 @@ def claim_due(session: Session, now: datetime, sender: int, *, per_lane: int = 2
 
 def _free(row: DeliveryRecord, now: datetime, alive: set[int]) -> bool:
     """Whether a locked row, as it is now, may be claimed: still open and due, and held by no live sender."""
-    return (row.state in OPEN_STATES and row.due_at <= now
-            and (row.state == "pending" or row.claimed_by is None or row.claimed_by not in alive))
+    return (
+        row.state in OPEN_STATES
+        and row.due_at <= now
+        and (row.state == "pending" or row.claimed_by is None or row.claimed_by not in alive)
+    )
 
 
 def _outgoing(row: DeliveryRecord) -> Outgoing:
-    return Outgoing(row.id, row.key, row.team_id, row.subject, row.target, row.channel, row.due_at, row.expires_at,
-                    dict(row.payload), row.attempts, row.claimed_at if row.verify else None)
+    return Outgoing(
+        row.id,
+        row.key,
+        row.team_id,
+        row.subject,
+        row.target,
+        row.channel,
+        row.due_at,
+        row.expires_at,
+        dict(row.payload),
+        row.attempts,
+        row.claimed_at if row.verify else None,
+    )
 
 
 def _held(row_id: int, sender: int) -> Any:
@@ -145,17 +201,40 @@ def mark_attempted(session: Session, row_id: int, sender: int) -> bool:
     return changed_rows(session.execute(update(DeliveryRecord).where(_held(row_id, sender)).values(verify=True))) == 1
 
 
-def finish(session: Session, row_id: int, sender: int, state: str, now: datetime, *, reason: str = "",
-           sent_ref: str | None = None) -> bool:
+def finish(
+    session: Session,
+    row_id: int,
+    sender: int,
+    state: str,
+    now: datetime,
+    *,
+    reason: str = "",
+    sent_ref: str | None = None,
+) -> bool:
     """Record how a row `sender` holds ended: sent, failed (permanently) or skipped. False if it no longer
     held it (another sender took it over and says how it ended)."""
-    return changed_rows(session.execute(
-        update(DeliveryRecord).where(_held(row_id, sender))
-        .values(state=state, reason=reason[:300], sent_ref=sent_ref, finished_at=now))) == 1
+    return (
+        changed_rows(
+            session.execute(
+                update(DeliveryRecord)
+                .where(_held(row_id, sender))
+                .values(state=state, reason=reason[:300], sent_ref=sent_ref, finished_at=now)
+            )
+        )
+        == 1
+    )
 
 
-def put_back(session: Session, row_ids: Iterable[int], sender: int, not_before: datetime, reason: str, *,
-             verify: bool | None = None, uncount: bool = False) -> None:
+def put_back(
+    session: Session,
+    row_ids: Iterable[int],
+    sender: int,
+    not_before: datetime,
+    reason: str,
+    *,
+    verify: bool | None = None,
+    uncount: bool = False,
+) -> None:
     """Rate limited or worth retrying: pending again (unclaimed), not before `not_before`. `verify` True when the
     attempt may have reached the channel after all (a timeout, a 5xx): the next attempt checks first; False when
     no attempt can have (refused with a 429, and none uncertain before it): no check, which would cost a history
@@ -167,16 +246,23 @@ def put_back(session: Session, row_ids: Iterable[int], sender: int, not_before: 
             values["verify"] = verify
         if uncount:
             values["attempts"] = DeliveryRecord.attempts - 1
-        session.execute(update(DeliveryRecord).where(DeliveryRecord.id.in_(ids), DeliveryRecord.state == "sending",
-                                                     DeliveryRecord.claimed_by == sender).values(**values))
+        session.execute(
+            update(DeliveryRecord)
+            .where(DeliveryRecord.id.in_(ids), DeliveryRecord.state == "sending", DeliveryRecord.claimed_by == sender)
+            .values(**values)
+        )
 
 
 def next_due(session: Session) -> datetime | None:
     """When the earliest pending row may go: its due time, or later when it is held back. Two index lookups:
     the earliest due row not held back, and the earliest release of one that is."""
     pending = DeliveryRecord.state == "pending"
-    free = session.scalar(select(DeliveryRecord.due_at).where(pending, DeliveryRecord.not_before.is_(None))
-                          .order_by(DeliveryRecord.due_at).limit(1))
+    free = session.scalar(
+        select(DeliveryRecord.due_at)
+        .where(pending, DeliveryRecord.not_before.is_(None))
+        .order_by(DeliveryRecord.due_at)
+        .limit(1)
+    )
     held = session.scalar(select(func.min(DeliveryRecord.not_before)).where(pending))
     return min((moment for moment in (free, held) if moment is not None), default=None)
 
@@ -196,8 +282,9 @@ def rows_by_id(session: Session, row_ids: list[int]) -> list[DeliveryRecord]:
     """The rows with these ids, as they stand now (read in chunks, within SQLite's limit on parameters)."""
     found: list[DeliveryRecord] = []
     for start in range(0, len(row_ids), 1000):
-        found.extend(session.scalars(select(DeliveryRecord).where(
-            DeliveryRecord.id.in_(row_ids[start:start + 1000]))))
+        found.extend(
+            session.scalars(select(DeliveryRecord).where(DeliveryRecord.id.in_(row_ids[start : start + 1000])))
+        )
     return sorted(found, key=lambda row: (row.due_at, row.id))
 
 
@@ -209,8 +296,9 @@ def settle_open(session: Session, subject: str, now: datetime, *, reason: str | 
         scope.append(DeliveryRecord.key.startswith(key_prefix, autoescape=True))
     if reason is None:
         return changed_rows(session.execute(delete(DeliveryRecord).where(*scope)))
-    return changed_rows(session.execute(update(DeliveryRecord).where(*scope)
-                                        .values(state="skipped", reason=reason, finished_at=now)))
+    return changed_rows(
+        session.execute(update(DeliveryRecord).where(*scope).values(state="skipped", reason=reason, finished_at=now))
+    )
 
 
 def counts(session: Session, live: set[int], subject_prefix: str = "") -> dict[tuple[str, str], int]:
@@ -230,21 +318,36 @@ FINISHED_STATES = ("sent", "failed", "skipped")
 def purge_finished(session: Session, before: datetime) -> int:
     """Forget posts that ended (sent, failed, skipped) and were due before `before` (the retention setting):
     they will not be planned again, their dates being past."""
-    return changed_rows(session.execute(delete(DeliveryRecord).where(DeliveryRecord.state.in_(FINISHED_STATES),
-                                                                     DeliveryRecord.due_at < before)))
+    return changed_rows(
+        session.execute(
+            delete(DeliveryRecord).where(DeliveryRecord.state.in_(FINISHED_STATES), DeliveryRecord.due_at < before)
+        )
+    )
 
 
 def in_flight(session: Session, target: str, channel: str, subject_prefix: str) -> bool:
     """Whether a post to `channel` may be out there without its reference recorded yet: being sent now, or left
     by a crash to be checked before it is sent again."""
     open_send = (DeliveryRecord.state == "sending") | ((DeliveryRecord.state == "pending") & DeliveryRecord.verify)
-    return session.scalar(select(DeliveryRecord.id).where(
-        DeliveryRecord.target == target, DeliveryRecord.channel == channel, open_send,
-        DeliveryRecord.subject.startswith(subject_prefix, autoescape=True)).limit(1)) is not None
+    return (
+        session.scalar(
+            select(DeliveryRecord.id)
+            .where(
+                DeliveryRecord.target == target,
+                DeliveryRecord.channel == channel,
+                open_send,
+                DeliveryRecord.subject.startswith(subject_prefix, autoescape=True),
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def find_sent(session: Session, target: str, channel: str, sent_ref: str) -> DeliveryRecord | None:
     """The post a Slack thread hangs from (or an X post), by where it went."""
-    return session.scalar(select(DeliveryRecord).where(DeliveryRecord.target == target,
-                                                       DeliveryRecord.channel == channel,
-                                                       DeliveryRecord.sent_ref == sent_ref))
+    return session.scalar(
+        select(DeliveryRecord).where(
+            DeliveryRecord.target == target, DeliveryRecord.channel == channel, DeliveryRecord.sent_ref == sent_ref
+        )
+    )

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import zip_longest
 from threading import Lock
-from typing import Any, Callable, Mapping, Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -62,9 +63,17 @@ class RunReport:
 
 
 class Sender:
-    def __init__(self, sessions: sessionmaker[Session], channels: Mapping[str, Channel], render: Render,
-                 clock: Callable[[], datetime], *, on_failed: FailureHook | None = None, places_in_parallel: int = 32,
-                 per_lane: int = 25):
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        channels: Mapping[str, Channel],
+        render: Render,
+        clock: Callable[[], datetime],
+        *,
+        on_failed: FailureHook | None = None,
+        places_in_parallel: int = 32,
+        per_lane: int = 25,
+    ):
         self._sessions, self._channels, self._render, self._clock = sessions, channels, render, clock
         self._lease = Lease(sessions.kw["bind"], sessions, clock)
         self._on_failed = on_failed
@@ -87,8 +96,15 @@ class Sender:
             blocked = set(self._blocked)
         me = self._lease.hold()
         with transaction(self._sessions) as session:
-            claimed = outbox.claim_due(session, now, me, per_lane=self._per_lane, blocked_lanes=blocked,
-                                       subject_prefix=subject_prefix, team_id=team_id)
+            claimed = outbox.claim_due(
+                session,
+                now,
+                me,
+                per_lane=self._per_lane,
+                blocked_lanes=blocked,
+                subject_prefix=subject_prefix,
+                team_id=team_id,
+            )
         report = RunReport(taken_over=sum(outgoing.taken_over for outgoing in claimed))
         if report.taken_over:
             log.info("Took over %d post(s) a stopped sender had claimed", report.taken_over)
@@ -134,8 +150,14 @@ class Sender:
                     already, _ = self._blocked.get(outgoing.rate_lane, (None, ""))
                     self._blocked[outgoing.rate_lane] = max(until, already or until), exc.reason
                 # Refused, so this attempt posted nothing: no check before the retry unless an earlier one may have.
-                self._defer(me, [outgoing], until, exc.reason, report,
-                            verify=None if outgoing.resumed_from is not None else False)
+                self._defer(
+                    me,
+                    [outgoing],
+                    until,
+                    exc.reason,
+                    report,
+                    verify=None if outgoing.resumed_from is not None else False,
+                )
                 self._defer(me, waiting, until, exc.reason, report)
                 if already is None or already <= self._clock():  # one line per limit, not per post in flight
                     log.warning("Rate limited on %s for %.0f s", outgoing.rate_lane, exc.seconds)
@@ -156,8 +178,13 @@ class Sender:
     def _send_one(self, me: int, outgoing: Outgoing, report: RunReport) -> None:
         channel = self._channels.get(outgoing.target)
         if channel is None:
-            self._finish(me, outgoing, "skipped", f"{outgoing.target} is not connected (the bot's settings give no "
-                         "account for it)", report)
+            self._finish(
+                me,
+                outgoing,
+                "skipped",
+                f"{outgoing.target} is not connected (the bot's settings give no account for it)",
+                report,
+            )
             return
         with self._sessions() as session:
             message = self._render(session, outgoing)
@@ -171,8 +198,13 @@ class Sender:
                 self._finish(me, outgoing, "sent", "found after a restart", report, ref)
                 return
         if outgoing.expires_at is not None and self._clock() > outgoing.expires_at:
-            self._finish(me, outgoing, "skipped", f"missed: due {outgoing.due_at:%Y-%m-%d %H:%M} UTC, too late "
-                         "to send (the worker was not running)", report)
+            self._finish(
+                me,
+                outgoing,
+                "skipped",
+                f"missed: due {outgoing.due_at:%Y-%m-%d %H:%M} UTC, too late to send (the worker was not running)",
+                report,
+            )
             return
         self._lease.renew()
         with transaction(self._sessions) as session:
@@ -192,18 +224,29 @@ class Sender:
             log.error("Delivery %s failed unexpectedly; it will be retried", outgoing.key, exc_info=exc)
         return True
 
-    def _defer(self, me: int, rows: list[Outgoing], until: datetime, reason: str, report: RunReport, *,
-               verify: bool | None = None, uncount: bool = False) -> None:
+    def _defer(
+        self,
+        me: int,
+        rows: list[Outgoing],
+        until: datetime,
+        reason: str,
+        report: RunReport,
+        *,
+        verify: bool | None = None,
+        uncount: bool = False,
+    ) -> None:
         with transaction(self._sessions) as session:
             outbox.put_back(session, [row.id for row in rows], me, until, reason, verify=verify, uncount=uncount)
         report.deferred += len(rows)
 
-    def _finish(self, me: int, outgoing: Outgoing, state: str, reason: str, report: RunReport,
-                ref: str | None = None) -> None:
+    def _finish(
+        self, me: int, outgoing: Outgoing, state: str, reason: str, report: RunReport, ref: str | None = None
+    ) -> None:
         with transaction(self._sessions) as session:
             if not outbox.finish(session, outgoing.id, me, state, self._clock(), reason=reason, sent_ref=ref):
-                log.warning("Delivery %s was taken over by another sender before it was recorded %s",
-                            outgoing.key, state)
+                log.warning(
+                    "Delivery %s was taken over by another sender before it was recorded %s", outgoing.key, state
+                )
                 report.lost += 1
                 return
             if state == "failed" and self._on_failed is not None:

@@ -26,32 +26,47 @@ UPCOMING_CHATS = 3
 
 def compose(session: Session, subscription: Subscription, period: str, now: datetime) -> Digest:
     since = now - WEEK
-    return Digest(subscription, period, since, _top_tips(session, subscription.team_id, since),
-                  _new_tips(session, subscription.team_id, since), _upcoming(session, subscription.team_id, now),
-                  _last_recap(session, subscription.team_id, since, now), _play(session, subscription.team_id, subscription.id, period))
+    return Digest(
+        subscription,
+        period,
+        since,
+        _top_tips(session, subscription.team_id, since),
+        _new_tips(session, subscription.team_id, since),
+        _upcoming(session, subscription.team_id, now),
+        _last_recap(session, subscription.team_id, since, now),
+        _play(session, subscription.team_id, subscription.id, period),
+    )
 
 
 def _visible_since(team_id: str, since: datetime) -> tuple[ColumnElement[bool], ...]:
-    return (TipRecord.team_id == team_id, TipRecord.created_at >= since, TipRecord.hidden.is_(False),
-            TipRecord.pending.is_(False))
+    return (
+        TipRecord.team_id == team_id,
+        TipRecord.created_at >= since,
+        TipRecord.hidden.is_(False),
+        TipRecord.pending.is_(False),
+    )
 
 
 def _top_tips(session: Session, team_id: str, since: datetime) -> tuple[DigestTip, ...]:
     """The week's tips through the (workspace, created) index, newest WEEK_TIPS at most, then the most helpful:
     ordering the workspace by votes instead would walk its whole history of well-liked tips."""
     week = session.execute(
-        select(TipRecord.id, TipRecord.helpful_count, TipRecord.created_at).where(*_visible_since(team_id, since))
-        .order_by(TipRecord.created_at.desc()).limit(WEEK_TIPS)).all()
+        select(TipRecord.id, TipRecord.helpful_count, TipRecord.created_at)
+        .where(*_visible_since(team_id, since))
+        .order_by(TipRecord.created_at.desc())
+        .limit(WEEK_TIPS)
+    ).all()
     best = [row.id for row in sorted(week, key=lambda row: (-row.helpful_count, -row.created_at.timestamp()))]
     best = best[:TOP_TIPS]
     records = {r.id: r for r in session.scalars(select(TipRecord).where(TipRecord.id.in_(best)))}
-    return tuple(DigestTip(r.id, _teaser(r.text), r.author, r.helpful_count, r.permalink)
-                 for r in (records[i] for i in best))
+    return tuple(
+        DigestTip(r.id, _teaser(r.text), r.author, r.helpful_count, r.permalink) for r in (records[i] for i in best)
+    )
 
 
 def _teaser(text: str) -> str:
     flat = " ".join(text.split())
-    return flat if len(flat) <= TEASER else flat[:TEASER - 1].rsplit(" ", 1)[0] + "…"
+    return flat if len(flat) <= TEASER else flat[: TEASER - 1].rsplit(" ", 1)[0] + "…"
 
 
 def _new_tips(session: Session, team_id: str, since: datetime) -> int:
@@ -59,8 +74,11 @@ def _new_tips(session: Session, team_id: str, since: datetime) -> int:
 
 
 def _upcoming(session: Session, team_id: str, now: datetime) -> tuple[ScheduledChat, ...]:
-    soon = [chat for chat in store.upcoming(session, now, team_id, limit=UPCOMING_CHATS)
-            if chat.next_start is not None and chat.next_start <= now + WEEK + timedelta(days=1)]
+    soon = [
+        chat
+        for chat in store.upcoming(session, now, team_id, limit=UPCOMING_CHATS)
+        if chat.next_start is not None and chat.next_start <= now + WEEK + timedelta(days=1)
+    ]
     return tuple(soon)
 
 
@@ -77,13 +95,13 @@ def _last_recap(session: Session, team_id: str, since: datetime, now: datetime) 
 
 
 def _play(session: Session, team_id: str, subscription_id: int, period: str) -> plays.Play | None:
-    slug = session.scalar(select(DigestPlay.slug).where(DigestPlay.subscription_id == subscription_id,
-                                                        DigestPlay.period == period))
+    slug = session.scalar(
+        select(DigestPlay.slug).where(DigestPlay.subscription_id == subscription_id, DigestPlay.period == period)
+    )
     return plays.get_play(session, slug, team=team_id) if slug else None
 
 
-def for_delivery(session: Session, team_id: str, subscription_id: int, period: str,
-                 now: datetime) -> Digest | Skip:
+def for_delivery(session: Session, team_id: str, subscription_id: int, period: str, now: datetime) -> Digest | Skip:
     """The digest an outbox row owes, or why it should not go out (unsubscribed, paused, a quiet week)."""
     try:
         subscription = subscriptions.get(session, team_id, subscription_id)

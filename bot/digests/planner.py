@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
-from typing import Any, Iterable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -33,8 +34,9 @@ def subject(subscription_id: int) -> str:
     return f"digest:{subscription_id}"
 
 
-def due(session: Session, by: datetime, team_id: str | None = None,
-        limit: int = 20_000) -> list[DigestSubscriptionRecord]:
+def due(
+    session: Session, by: datetime, team_id: str | None = None, limit: int = 20_000
+) -> list[DigestSubscriptionRecord]:
     """Subscriptions whose next digest is due by `by` (paused and stopped ones have no next send)."""
     query = select(DigestSubscriptionRecord).where(DigestSubscriptionRecord.next_send <= by)
     if team_id is not None:
@@ -42,24 +44,34 @@ def due(session: Session, by: datetime, team_id: str | None = None,
     return list(session.scalars(query.order_by(DigestSubscriptionRecord.next_send).limit(limit)))
 
 
-def plan(session: Session, now: datetime, *, ahead: timedelta = AHEAD, team_id: str | None = None,
-         limit: int = 20_000) -> int:
+def plan(
+    session: Session, now: datetime, *, ahead: timedelta = AHEAD, team_id: str | None = None, limit: int = 20_000
+) -> int:
     """Write the rows of digests due within `ahead`; returns how many were planned."""
     records = due(session, now + ahead, team_id, limit)
-    shared = list(session.scalars(select(PlayRecord.slug).where(PlayRecord.team_id.is_(None))
-                                  .order_by(PlayRecord.slug)))
+    shared = list(
+        session.scalars(select(PlayRecord.slug).where(PlayRecord.team_id.is_(None)).order_by(PlayRecord.slug))
+    )
     own: dict[str | None, list[str]] = defaultdict(list)  # each workspace's own plays, for its subscriptions only
-    for team, slug in session.execute(select(PlayRecord.team_id, PlayRecord.slug).where(
-            PlayRecord.team_id.in_({record.team_id for record in records})).order_by(PlayRecord.slug)):
+    for team, slug in session.execute(
+        select(PlayRecord.team_id, PlayRecord.slug)
+        .where(PlayRecord.team_id.in_({record.team_id for record in records}))
+        .order_by(PlayRecord.slug)
+    ):
         own[team].append(slug)
     for start in range(0, len(records), BATCH):
-        _plan_batch(session, records[start:start + BATCH], shared, own, now)
+        _plan_batch(session, records[start : start + BATCH], shared, own, now)
     session.flush()
     return len(records)
 
 
-def _plan_batch(session: Session, records: list[DigestSubscriptionRecord], shared: list[str],
-                own: dict[str | None, list[str]], now: datetime) -> None:
+def _plan_batch(
+    session: Session,
+    records: list[DigestSubscriptionRecord],
+    shared: list[str],
+    own: dict[str | None, list[str]],
+    now: datetime,
+) -> None:
     recent = _recent_plays(session, [record.id for record in records])
     rows: list[dict[str, Any]] = []
     chosen: list[dict[str, Any]] = []
@@ -68,14 +80,29 @@ def _plan_batch(session: Session, records: list[DigestSubscriptionRecord], share
         assert due is not None
         period = period_of(due.astimezone(ZoneInfo(record.timezone)).date())
         missed = f"missed: due {due:%Y-%m-%d %H:%M} UTC, over {KEPT} late" if due + KEPT <= now else None
-        rows.append(outbox.new_row(
-            key=f"{subject(record.id)}:{period}", team_id=record.team_id, subject=subject(record.id),
-            target="slack", channel=record.channel, due_at=due, expires_at=due + KEPT,
-            payload={"subscription_id": record.id, "period": period}, now=now, skipped_because=missed))
+        rows.append(
+            outbox.new_row(
+                key=f"{subject(record.id)}:{period}",
+                team_id=record.team_id,
+                subject=subject(record.id),
+                target="slack",
+                channel=record.channel,
+                due_at=due,
+                expires_at=due + KEPT,
+                payload={"subscription_id": record.id, "period": period},
+                now=now,
+                skipped_because=missed,
+            )
+        )
         slugs = shared + own.get(record.team_id, [])
         if slugs and missed is None:
-            chosen.append({"subscription_id": record.id, "period": period,
-                           "slug": _pick(slugs, recent[record.id], f"{record.id}:{period}")})
+            chosen.append(
+                {
+                    "subscription_id": record.id,
+                    "period": period,
+                    "slug": _pick(slugs, recent[record.id], f"{record.id}:{period}"),
+                }
+            )
         hour, minute = (int(part) for part in record.send_time.split(":"))
         record.next_send = next_send_after(record.weekday, time(hour, minute), record.timezone, max(due, now - KEPT))
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
@@ -87,11 +114,12 @@ def _plan_batch(session: Session, records: list[DigestSubscriptionRecord], share
 def _recent_plays(session: Session, ids: Iterable[int]) -> dict[int, set[str]]:
     recent: dict[int, list[tuple[str, str]]] = defaultdict(list)
     for subscription_id, period, slug in session.execute(
-            select(DigestPlay.subscription_id, DigestPlay.period, DigestPlay.slug)
-            .where(DigestPlay.subscription_id.in_(list(ids)))):
+        select(DigestPlay.subscription_id, DigestPlay.period, DigestPlay.slug).where(
+            DigestPlay.subscription_id.in_(list(ids))
+        )
+    ):
         recent[subscription_id].append((period, slug))
-    return defaultdict(set, {key: {slug for _, slug in sorted(found)[-PLAY_MEMORY:]}
-                             for key, found in recent.items()})
+    return defaultdict(set, {key: {slug for _, slug in sorted(found)[-PLAY_MEMORY:]} for key, found in recent.items()})
 
 
 def _pick(slugs: list[str], recent: set[str], seed: str) -> str:

@@ -3,7 +3,7 @@ their own; moderators may change any channel's. Callers say whether the actor is
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
@@ -15,8 +15,18 @@ from bot.timezones import known_zones
 from bot.tips.store import ensure_workspace
 
 # Errors meaning the destination is gone for good: the subscription stops, with the reason recorded.
-GONE = frozenset({"not_in_channel", "channel_not_found", "user_not_found", "account_inactive", "is_archived",
-                  "user_disabled", "cannot_dm_bot", "messages_tab_disabled"})
+GONE = frozenset(
+    {
+        "not_in_channel",
+        "channel_not_found",
+        "user_not_found",
+        "account_inactive",
+        "is_archived",
+        "user_disabled",
+        "cannot_dm_bot",
+        "messages_tab_disabled",
+    }
+)
 
 
 class NotFound(LookupError):
@@ -40,7 +50,7 @@ def next_send_after(weekday: int, send_time: time, zone: str, after: datetime) -
     local = after.astimezone(ZoneInfo(zone))
     day = local.date() + timedelta(days=(weekday - local.weekday()) % 7)
     for _ in range(3):
-        moment = datetime.combine(day, send_time, tzinfo=ZoneInfo(zone)).astimezone(timezone.utc)
+        moment = datetime.combine(day, send_time, tzinfo=ZoneInfo(zone)).astimezone(UTC)
         if moment > after:
             return moment
         day += timedelta(weeks=1)
@@ -50,9 +60,20 @@ def next_send_after(weekday: int, send_time: time, zone: str, after: datetime) -
 def plain(record: DigestSubscriptionRecord) -> Subscription:
     """A stored subscription as a plain object."""
     hour, minute = (int(part) for part in record.send_time.split(":"))
-    return Subscription(record.id, record.team_id, record.user_id, record.channel, record.weekday,
-                        time(hour, minute), record.timezone, record.quiet_weeks,  # type: ignore[arg-type]
-                        record.active, record.paused, record.reason, record.next_send)
+    return Subscription(
+        record.id,
+        record.team_id,
+        record.user_id,
+        record.channel,
+        record.weekday,
+        time(hour, minute),
+        record.timezone,
+        record.quiet_weeks,  # type: ignore[arg-type]
+        record.active,
+        record.paused,
+        record.reason,
+        record.next_send,
+    )
 
 
 def _schedule(record: DigestSubscriptionRecord, now: datetime) -> None:
@@ -61,13 +82,25 @@ def _schedule(record: DigestSubscriptionRecord, now: datetime) -> None:
     record.next_send = next_send_after(record.weekday, time(hour, minute), record.timezone, now) if live else None
 
 
-def subscribe(session: Session, team_id: str, user_id: str, channel: str, now: datetime, *, zone: str,
-              weekday: int = DEFAULT_WEEKDAY, send_time: time = DEFAULT_TIME) -> tuple[Subscription, bool]:
+def subscribe(
+    session: Session,
+    team_id: str,
+    user_id: str,
+    channel: str,
+    now: datetime,
+    *,
+    zone: str,
+    weekday: int = DEFAULT_WEEKDAY,
+    send_time: time = DEFAULT_TIME,
+) -> tuple[Subscription, bool]:
     """Subscribe `channel` (the user's id for their DMs). Subscribing again changes the day and time and
     restarts a stopped subscription; the bool says whether it is new."""
     ensure_workspace(session, team_id)
-    record = session.scalar(select(DigestSubscriptionRecord).where(
-        DigestSubscriptionRecord.team_id == team_id, DigestSubscriptionRecord.channel == channel))
+    record = session.scalar(
+        select(DigestSubscriptionRecord).where(
+            DigestSubscriptionRecord.team_id == team_id, DigestSubscriptionRecord.channel == channel
+        )
+    )
     created = record is None
     if record is None:
         record = DigestSubscriptionRecord(team_id=team_id, user_id=user_id, channel=channel, created_at=now)
@@ -93,16 +126,23 @@ def _record(session: Session, team_id: str, subscription_id: int) -> DigestSubsc
 
 def mine(session: Session, team_id: str, user_id: str) -> list[Subscription]:
     """The person's own subscriptions (their DMs, and channels they subscribed), active ones first."""
-    records = session.scalars(select(DigestSubscriptionRecord).where(
-        DigestSubscriptionRecord.team_id == team_id,
-        or_(DigestSubscriptionRecord.user_id == user_id, DigestSubscriptionRecord.channel == user_id))
-        .order_by(DigestSubscriptionRecord.active.desc(), DigestSubscriptionRecord.id))
+    records = session.scalars(
+        select(DigestSubscriptionRecord)
+        .where(
+            DigestSubscriptionRecord.team_id == team_id,
+            or_(DigestSubscriptionRecord.user_id == user_id, DigestSubscriptionRecord.channel == user_id),
+        )
+        .order_by(DigestSubscriptionRecord.active.desc(), DigestSubscriptionRecord.id)
+    )
     return [plain(record) for record in records]
 
 
 def destination(session: Session, team_id: str, channel: str) -> Subscription | None:
-    record = session.scalar(select(DigestSubscriptionRecord).where(
-        DigestSubscriptionRecord.team_id == team_id, DigestSubscriptionRecord.channel == channel))
+    record = session.scalar(
+        select(DigestSubscriptionRecord).where(
+            DigestSubscriptionRecord.team_id == team_id, DigestSubscriptionRecord.channel == channel
+        )
+    )
     return plain(record) if record else None
 
 
@@ -111,17 +151,28 @@ def may_change(subscription: Subscription, actor: str, *, moderator: bool) -> bo
     return actor == subscription.user_id or (moderator and not subscription.to_dm)
 
 
-def _changeable(session: Session, team_id: str, subscription_id: int, actor: str,
-                moderator: bool) -> DigestSubscriptionRecord:
+def _changeable(
+    session: Session, team_id: str, subscription_id: int, actor: str, moderator: bool
+) -> DigestSubscriptionRecord:
     record = _record(session, team_id, subscription_id)
     if not may_change(plain(record), actor, moderator=moderator):
         raise NotAllowed("Only whoever subscribed (or a moderator, for a channel) can change that digest.")
     return record
 
 
-def change(session: Session, team_id: str, subscription_id: int, actor: str, now: datetime, *, moderator: bool,
-           weekday: int | None = None, send_time: time | None = None, zone: str | None = None,
-           quiet_weeks: QuietWeeks | None = None) -> Subscription:
+def change(
+    session: Session,
+    team_id: str,
+    subscription_id: int,
+    actor: str,
+    now: datetime,
+    *,
+    moderator: bool,
+    weekday: int | None = None,
+    send_time: time | None = None,
+    zone: str | None = None,
+    quiet_weeks: QuietWeeks | None = None,
+) -> Subscription:
     record = _changeable(session, team_id, subscription_id, actor, moderator)
     if weekday is not None:
         record.weekday = weekday
@@ -137,8 +188,9 @@ def change(session: Session, team_id: str, subscription_id: int, actor: str, now
     return plain(record)
 
 
-def set_paused(session: Session, team_id: str, subscription_id: int, actor: str, paused: bool, now: datetime, *,
-               moderator: bool) -> Subscription:
+def set_paused(
+    session: Session, team_id: str, subscription_id: int, actor: str, paused: bool, now: datetime, *, moderator: bool
+) -> Subscription:
     record = _changeable(session, team_id, subscription_id, actor, moderator)
     record.paused, record.updated_at = paused, now
     _schedule(record, now)
@@ -146,8 +198,9 @@ def set_paused(session: Session, team_id: str, subscription_id: int, actor: str,
     return plain(record)
 
 
-def unsubscribe(session: Session, team_id: str, subscription_id: int, actor: str, now: datetime, *,
-                moderator: bool) -> Subscription:
+def unsubscribe(
+    session: Session, team_id: str, subscription_id: int, actor: str, now: datetime, *, moderator: bool
+) -> Subscription:
     record = _changeable(session, team_id, subscription_id, actor, moderator)
     return _stop(session, record, "unsubscribed", now)
 

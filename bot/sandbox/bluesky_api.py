@@ -25,7 +25,7 @@ import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -85,15 +85,22 @@ class BlueskyStandIn(LocalStandIn[RecordedCall]):
     """A local Bluesky for tests and the sandbox, holding one account the bot logs in as, and everyone else's
     posts (`add_post`)."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, handle: str = "plchat.bsky.social",
-                 password: str = "sandbox-app-password", clock: Callable[[], datetime] | None = None,
-                 appview: bool = True) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        handle: str = "plchat.bsky.social",
+        password: str = "sandbox-app-password",
+        clock: Callable[[], datetime] | None = None,
+        appview: bool = True,
+    ) -> None:
         """`appview=False`: a PDS with no AppView behind it (self-hosted, say), which answers the `app.bsky.*`
         reads it would pass on with `400 InvalidRequest: No service configured for <method>`, as the reference
         PDS does; posting still works."""
         self.handle, self.password, self.appview = handle, password, appview
         self.did = "did:plc:" + hashlib.sha256(handle.encode()).hexdigest()[:24]
-        self._clock = clock or (lambda: datetime.now(timezone.utc))
+        self._clock = clock or (lambda: datetime.now(UTC))
         super().__init__("Bluesky", host, port, logger)
         self._posts: dict[str, StoredPost] = {}  # uri → post
         self._access: dict[str, datetime] = {}  # token → expiry
@@ -113,8 +120,9 @@ class BlueskyStandIn(LocalStandIn[RecordedCall]):
         with self._changed:
             return sorted((p for p in self._posts.values() if p.did == self.did), key=lambda p: p.created_at)
 
-    def add_post(self, handle: str, text: str, created_at: datetime | None = None, *,
-                 reply_to: str | None = None) -> str:
+    def add_post(
+        self, handle: str, text: str, created_at: datetime | None = None, *, reply_to: str | None = None
+    ) -> str:
         """Someone's post (an answer); `reply_to` is the URI of the post it replies to. Returns its URI. Records
         are CBOR, whose strings are valid UTF-8: a lone surrogate cannot be posted, and becomes U+FFFD."""
         text = scrub(text)
@@ -131,8 +139,18 @@ class BlueskyStandIn(LocalStandIn[RecordedCall]):
         with self._changed:
             self._access = {token: self._clock() - timedelta(seconds=1) for token in self._access}
 
-    def inject(self, key: str, *, status: int | None = None, times: int = 1, reset_in: float = 60,
-               delay: float = 0.0, after: bool = False, error: str | None = None, message: str | None = None) -> None:
+    def inject(
+        self,
+        key: str,
+        *,
+        status: int | None = None,
+        times: int = 1,
+        reset_in: float = 60,
+        delay: float = 0.0,
+        after: bool = False,
+        error: str | None = None,
+        message: str | None = None,
+    ) -> None:
         """Make the next `times` requests to `key` (an NSID such as "com.atproto.repo.createRecord", or ANY)
         misbehave: 429 with RateLimit-* headers resetting `reset_in` seconds after the clock's now, another status
         with XRPC's error body (`{"error": error, "message": message}`; a 400 when only `error` is given), or an
@@ -140,8 +158,17 @@ class BlueskyStandIn(LocalStandIn[RecordedCall]):
         its answer never reached the sender)."""
         if error is not None and status is None:
             status = 400
-        self._queue_fault(key, Fault(status, delay, times, reset_in=reset_in, after=after,
-                                     error=f"{error}\n{message or ''}" if error else None))
+        self._queue_fault(
+            key,
+            Fault(
+                status,
+                delay,
+                times,
+                reset_in=reset_in,
+                after=after,
+                error=f"{error}\n{message or ''}" if error else None,
+            ),
+        )
 
     def calls_to(self, nsid: str) -> list[RecordedCall]:
         return [call for call in self.calls if call.nsid == nsid]
@@ -184,14 +211,23 @@ class BlueskyStandIn(LocalStandIn[RecordedCall]):
         if fault.error:
             name, message = fault.error.split("\n", 1)
             return _error(fault.status, name, message or name)
-        return _error(fault.status, "InternalServerError" if fault.status >= 500 else "InvalidRequest",
-                      f"HTTP {fault.status}")
+        return _error(
+            fault.status, "InternalServerError" if fault.status >= 500 else "InvalidRequest", f"HTTP {fault.status}"
+        )
 
     def _limited(self, reset_in: float) -> _Answer:
         reset = int(self._clock().timestamp() + reset_in)
-        return _error(429, "RateLimitExceeded", "Rate Limit Exceeded", **{
-            "RateLimit-Limit": "3000", "RateLimit-Remaining": "0", "RateLimit-Reset": str(reset),
-            "RateLimit-Policy": "3000;w=300"})
+        return _error(
+            429,
+            "RateLimitExceeded",
+            "Rate Limit Exceeded",
+            **{
+                "RateLimit-Limit": "3000",
+                "RateLimit-Remaining": "0",
+                "RateLimit-Reset": str(reset),
+                "RateLimit-Policy": "3000;w=300",
+            },
+        )
 
     def _answer(self, method: str, nsid: str, query: dict[str, str], body: Any, authorization: str) -> _Answer:
         now = self._clock()
@@ -221,8 +257,11 @@ class BlueskyStandIn(LocalStandIn[RecordedCall]):
                 post = self._posts.get(query.get("uri", ""))
                 if post is None:
                     return _error(400, "NotFound", f"Post not found: {query.get('uri')}")
-                replies = [self._thread_view(reply) for reply in sorted(self._posts.values(), key=lambda p: p.created_at)
-                           if reply.reply_to == post.uri]
+                replies = [
+                    self._thread_view(reply)
+                    for reply in sorted(self._posts.values(), key=lambda p: p.created_at)
+                    if reply.reply_to == post.uri
+                ]
                 return _Answer(200, {"thread": {**self._thread_view(post), "replies": replies}})
         return _error(501, "MethodNotImplemented", f"Method Not Implemented: {nsid}")
 
@@ -246,17 +285,39 @@ class BlueskyStandIn(LocalStandIn[RecordedCall]):
         return _Answer(200, self._session(now))
 
     def _session(self, now: datetime) -> dict[str, Any]:
-        access = _jwt({"scope": "com.atproto.access", "sub": self.did, "iat": int(now.timestamp()),
-                       "exp": int((now + ACCESS_LIFETIME).timestamp()), "nonce": secrets.token_hex(8)})
-        refresh = _jwt({"scope": "com.atproto.refresh", "sub": self.did, "jti": secrets.token_hex(16),
-                        "exp": int((now + REFRESH_LIFETIME).timestamp())})
+        access = _jwt(
+            {
+                "scope": "com.atproto.access",
+                "sub": self.did,
+                "iat": int(now.timestamp()),
+                "exp": int((now + ACCESS_LIFETIME).timestamp()),
+                "nonce": secrets.token_hex(8),
+            }
+        )
+        refresh = _jwt(
+            {
+                "scope": "com.atproto.refresh",
+                "sub": self.did,
+                "jti": secrets.token_hex(16),
+                "exp": int((now + REFRESH_LIFETIME).timestamp()),
+            }
+        )
         self._access[access], self._refresh[refresh] = now + ACCESS_LIFETIME, now + REFRESH_LIFETIME
-        did_doc = {"@context": ["https://www.w3.org/ns/did/v1"], "id": self.did,
-                   "alsoKnownAs": [f"at://{self.handle}"],
-                   "verificationMethod": [], "service": [{"id": "#atproto_pds", "type": "AtprotoPersonalDataServer",
-                                                          "serviceEndpoint": self.base_url}]}
-        return {"accessJwt": access, "refreshJwt": refresh, "handle": self.handle, "did": self.did,
-                "didDoc": did_doc, "active": True}
+        did_doc = {
+            "@context": ["https://www.w3.org/ns/did/v1"],
+            "id": self.did,
+            "alsoKnownAs": [f"at://{self.handle}"],
+            "verificationMethod": [],
+            "service": [{"id": "#atproto_pds", "type": "AtprotoPersonalDataServer", "serviceEndpoint": self.base_url}],
+        }
+        return {
+            "accessJwt": access,
+            "refreshJwt": refresh,
+            "handle": self.handle,
+            "did": self.did,
+            "didDoc": did_doc,
+            "active": True,
+        }
 
     # -- records -----------------------------------------------------------------------------------
 
@@ -269,27 +330,44 @@ class BlueskyStandIn(LocalStandIn[RecordedCall]):
             return _error(400, "InvalidRequest", f"Invalid record key: {rkey}")
         text = str(record.get("text", ""))
         if len(regex.findall(r"\X", text)) > MAX_GRAPHEMES:
-            return _error(400, "InvalidRequest", "Invalid app.bsky.feed.post record: Record/text must not be longer "
-                          f"than {MAX_GRAPHEMES} graphemes")
+            return _error(
+                400,
+                "InvalidRequest",
+                f"Invalid app.bsky.feed.post record: Record/text must not be longer than {MAX_GRAPHEMES} graphemes",
+            )
         uri = f"at://{self.did}/{POST}/{rkey}"
         if uri in self._posts:
             return _error(500, "InternalServerError", "Internal Server Error")
         parent = ((record.get("reply") or {}).get("parent") or {}).get("uri")
-        post = self._store(self.did, self.handle, rkey, text, list(record.get("facets") or []),
-                           _parse_time(record.get("createdAt")) or now, parent)
-        return _Answer(200, {"uri": post.uri, "cid": post.cid, "validationStatus": "valid",
-                             "commit": {"cid": _cid(post.uri + "commit"), "rev": rkey}})
+        post = self._store(
+            self.did,
+            self.handle,
+            rkey,
+            text,
+            list(record.get("facets") or []),
+            _parse_time(record.get("createdAt")) or now,
+            parent,
+        )
+        return _Answer(
+            200,
+            {
+                "uri": post.uri,
+                "cid": post.cid,
+                "validationStatus": "valid",
+                "commit": {"cid": _cid(post.uri + "commit"), "rev": rkey},
+            },
+        )
 
-    def _store(self, did: str, handle: str, rkey: str, text: str, facets: list[Any], created_at: datetime,
-               reply_to: str | None) -> StoredPost:
+    def _store(
+        self, did: str, handle: str, rkey: str, text: str, facets: list[Any], created_at: datetime, reply_to: str | None
+    ) -> StoredPost:
         uri = f"at://{did}/{POST}/{rkey}"
-        post = StoredPost(uri, _cid(uri), did, handle, text, facets, created_at.astimezone(timezone.utc), reply_to)
+        post = StoredPost(uri, _cid(uri), did, handle, text, facets, created_at.astimezone(UTC), reply_to)
         self._posts[uri] = post
         return post
 
     def _record(self, post: StoredPost) -> dict[str, Any]:
-        record: dict[str, Any] = {"$type": POST, "text": post.text, "createdAt": _iso(post.created_at),
-                                  "langs": ["en"]}
+        record: dict[str, Any] = {"$type": POST, "text": post.text, "createdAt": _iso(post.created_at), "langs": ["en"]}
         if post.facets:
             record["facets"] = post.facets
         if post.reply_to:
@@ -298,9 +376,17 @@ class BlueskyStandIn(LocalStandIn[RecordedCall]):
         return record
 
     def _view(self, post: StoredPost) -> dict[str, Any]:
-        return {"uri": post.uri, "cid": post.cid, "author": {"did": post.did, "handle": post.handle},
-                "record": self._record(post), "indexedAt": _iso(post.created_at), "replyCount": 0,
-                "repostCount": 0, "likeCount": 0, "quoteCount": 0}
+        return {
+            "uri": post.uri,
+            "cid": post.cid,
+            "author": {"did": post.did, "handle": post.handle},
+            "record": self._record(post),
+            "indexedAt": _iso(post.created_at),
+            "replyCount": 0,
+            "repostCount": 0,
+            "likeCount": 0,
+            "quoteCount": 0,
+        }
 
     def _thread_view(self, post: StoredPost) -> dict[str, Any]:
         return {"$type": "app.bsky.feed.defs#threadViewPost", "post": self._view(post)}
@@ -308,14 +394,18 @@ class BlueskyStandIn(LocalStandIn[RecordedCall]):
     def _search(self, query: dict[str, str]) -> _Answer:
         words = [word.lower() for word in query.get("q", "").split()]
         if not words:
-            return _error(400, "InvalidRequest", "Error: Params must have the property \"q\"")
+            return _error(400, "InvalidRequest", 'Error: Params must have the property "q"')
         since, until = _parse_time(query.get("since")), _parse_time(query.get("until"))
         limit = min(max(int(query.get("limit") or 25), 1), 100)
         offset = int(query.get("cursor") or 0)
-        found = [post for post in sorted(self._posts.values(), key=lambda p: p.created_at, reverse=True)
-                 if all(word in post.text.lower() for word in words)
-                 and (since is None or post.created_at >= since) and (until is None or post.created_at < until)]
-        page = found[offset:offset + limit]
+        found = [
+            post
+            for post in sorted(self._posts.values(), key=lambda p: p.created_at, reverse=True)
+            if all(word in post.text.lower() for word in words)
+            and (since is None or post.created_at >= since)
+            and (until is None or post.created_at < until)
+        ]
+        page = found[offset : offset + limit]
         answer: dict[str, Any] = {"posts": [self._view(post) for post in page]}
         if offset + limit < len(found):
             answer["cursor"] = str(offset + limit)
@@ -340,7 +430,7 @@ def _jwt(claims: dict[str, Any]) -> str:
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _parse_time(value: Any) -> datetime | None:
@@ -350,4 +440,4 @@ def _parse_time(value: Any) -> datetime | None:
         moment = datetime.fromisoformat(str(value))
     except ValueError:
         return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)

@@ -62,24 +62,42 @@ class SandboxX:
     access_token_secret: str = "sandbox-token-secret"
 
 
-def sandbox_worker(harness: BotHarness, x: XStandIn | None, clock: FakeClock, *,
-                   bluesky: BlueskyStandIn | None = None, mastodon: MastodonStandIn | None = None,
-                   **settings: object) -> Worker:
+def sandbox_worker(
+    harness: BotHarness,
+    x: XStandIn | None,
+    clock: FakeClock,
+    *,
+    bluesky: BlueskyStandIn | None = None,
+    mastodon: MastodonStandIn | None = None,
+    **settings: object,
+) -> Worker:
     """The production worker, its Slack calls going to the harness's stand-in and each network's to its own."""
     config = harness.settings.model_copy(update=settings)
     networks: dict[str, Network] = {}
     if x is not None:
         keys = SandboxX()
-        networks["x"] = XAccount(api_key=keys.api_key, api_secret=keys.api_secret, access_token=keys.access_token,
-                                 access_token_secret=keys.access_token_secret, api_url=x.base_url, clock=clock,
-                                 timeout=5)
+        networks["x"] = XAccount(
+            api_key=keys.api_key,
+            api_secret=keys.api_secret,
+            access_token=keys.access_token,
+            access_token_secret=keys.access_token_secret,
+            api_url=x.base_url,
+            clock=clock,
+            timeout=5,
+        )
     if bluesky is not None:
-        networks["bluesky"] = BlueskyAccount(handle=bluesky.handle, app_password=bluesky.password,
-                                             service_url=bluesky.base_url, sessions=harness.database.sessions,
-                                             clock=clock, timeout=5)
+        networks["bluesky"] = BlueskyAccount(
+            handle=bluesky.handle,
+            app_password=bluesky.password,
+            service_url=bluesky.base_url,
+            sessions=harness.database.sessions,
+            clock=clock,
+            timeout=5,
+        )
     if mastodon is not None:
-        networks["mastodon"] = MastodonAccount(base_url=mastodon.base_url, access_token=mastodon.token, clock=clock,
-                                               timeout=5)
+        networks["mastodon"] = MastodonAccount(
+            base_url=mastodon.base_url, access_token=mastodon.token, clock=clock, timeout=5
+        )
     client = WebClient(token=SANDBOX_TOKEN, base_url=harness.standin.api_url, timeout=5, retry_handlers=[])
     return Worker(config, harness.database, clock, slack_client_for=lambda _team: client, networks=networks)
 
@@ -95,15 +113,22 @@ def run_until(worker: Worker, clock: FakeClock, until: datetime) -> None:
         if now >= until:
             return
         with worker.database.sessions() as session:
-            wakeups = [planner.next_plan(session), digest_planner.next_plan(session), worker.sender.next_wakeup(),
-                       until]
+            wakeups = [
+                planner.next_plan(session),
+                digest_planner.next_plan(session),
+                worker.sender.next_wakeup(),
+                until,
+            ]
         if worker.live_on_networks():
             wakeups.append(now + COLLECT_EVERY)
         clock.set(max(now + timedelta(seconds=1), min(w for w in wakeups if w is not None)))
 
 
-DEMO_QUESTIONS = ("How do your students give each other feedback?", "Which tool made feedback faster this year?",
-                  "What will you try next week?")
+DEMO_QUESTIONS = (
+    "How do your students give each other feedback?",
+    "Which tool made feedback faster this year?",
+    "What will you try next week?",
+)
 
 
 @dataclass(frozen=True)
@@ -117,11 +142,22 @@ class SandboxNetworks:
 
 def demo_spec(channel: str, start: datetime, timezone_name: str) -> ChatSpec:
     local = start.astimezone(ZoneInfo(timezone_name)).replace(tzinfo=None, second=0, microsecond=0)
-    return ChatSpec(title="Feedback that moves learning", hashtag="PLChat", starts=local, timezone=timezone_name,
-                    duration=30, repeat="none", until=None, skip=(), slack_channels=(channel,), post_to_x=True,
-                    reminders=(timedelta(hours=24), timedelta(hours=1)),
-                    questions=tuple(Question(at, text) for at, text in zip((5, 12, 20), DEMO_QUESTIONS, strict=True)),
-                    post_to_bluesky=True, post_to_mastodon=True)
+    return ChatSpec(
+        title="Feedback that moves learning",
+        hashtag="PLChat",
+        starts=local,
+        timezone=timezone_name,
+        duration=30,
+        repeat="none",
+        until=None,
+        skip=(),
+        slack_channels=(channel,),
+        post_to_x=True,
+        reminders=(timedelta(hours=24), timedelta(hours=1)),
+        questions=tuple(Question(at, text) for at, text in zip((5, 12, 20), DEMO_QUESTIONS, strict=True)),
+        post_to_bluesky=True,
+        post_to_mastodon=True,
+    )
 
 
 @dataclass(frozen=True)
@@ -134,8 +170,9 @@ class Answer:
     text: str
 
 
-def run_demo_chat(harness: BotHarness, networks: SandboxNetworks, clock: FakeClock, spec: ChatSpec,
-                  reader: Reader = Reader()) -> list[str]:
+def run_demo_chat(
+    harness: BotHarness, networks: SandboxNetworks, clock: FakeClock, spec: ChatSpec, reader: Reader = Reader()
+) -> list[str]:
     """Schedule `spec`, run it from now to its recap in accelerated time with a colleague answering Q1 in Slack
     and teachers answering on each network it posts to, then cancel what is left of it (the sandbox keeps its
     data). Returns every post in the order it went out, the answers and the recap included, as `reader` would
@@ -146,38 +183,63 @@ def run_demo_chat(harness: BotHarness, networks: SandboxNetworks, clock: FakeClo
     if chat.next_start is None:
         return ["That chat has no date left to run."]
     start = chat.next_start
-    worker = sandbox_worker(harness, networks.x, clock, bluesky=networks.bluesky, mastodon=networks.mastodon,
-                            plchat_public_url=harness.settings.plchat_public_url or "http://localhost:3000")
+    worker = sandbox_worker(
+        harness,
+        networks.x,
+        clock,
+        bluesky=networks.bluesky,
+        mastodon=networks.mastodon,
+        plchat_public_url=harness.settings.plchat_public_url or "http://localhost:3000",
+    )
     try:
         first_question = start + timedelta(minutes=spec.questions[0].at)
         run_until(worker, clock, first_question + timedelta(seconds=1))
         answers = _answer_first_question(harness, networks, clock, chat.id, spec)
-        run_until(worker, clock, start + timedelta(minutes=spec.duration) + timetable.RECAP_AFTER
-                  + timedelta(seconds=1))
+        run_until(
+            worker, clock, start + timedelta(minutes=spec.duration) + timetable.RECAP_AFTER + timedelta(seconds=1)
+        )
     finally:
         worker.close()
         with transaction(harness.database.sessions) as session:
             store.cancel_chat(session, chat.id, clock())
     with harness.database.sessions() as session:
-        sent = session.scalars(select(DeliveryRecord).where(DeliveryRecord.subject == store.subject(chat.id),
-                                                            DeliveryRecord.state != "pending")
-                               .order_by(DeliveryRecord.finished_at, DeliveryRecord.id)).all()
+        sent = session.scalars(
+            select(DeliveryRecord)
+            .where(DeliveryRecord.subject == store.subject(chat.id), DeliveryRecord.state != "pending")
+            .order_by(DeliveryRecord.finished_at, DeliveryRecord.id)
+        ).all()
     posts = [_post(row, harness, networks, reader) for row in sent]
     return _timeline(posts + [(a.at, f"answer on {a.where}", a.who, a.text) for a in answers], reader)
 
 
-def _answer_first_question(harness: BotHarness, networks: SandboxNetworks, clock: FakeClock, chat_id: int,
-                           spec: ChatSpec) -> list[Answer]:
+def _answer_first_question(
+    harness: BotHarness, networks: SandboxNetworks, clock: FakeClock, chat_id: int, spec: ChatSpec
+) -> list[Answer]:
     channel = spec.slack_channels[0] if spec.slack_channels else None
     with harness.database.sessions() as session:
-        sent = {row.target: row.sent_ref for row in session.scalars(select(DeliveryRecord).where(
-            DeliveryRecord.subject == store.subject(chat_id), DeliveryRecord.key.contains(":q1:")))}
+        sent = {
+            row.target: row.sent_ref
+            for row in session.scalars(
+                select(DeliveryRecord).where(
+                    DeliveryRecord.subject == store.subject(chat_id), DeliveryRecord.key.contains(":q1:")
+                )
+            )
+        }
     answers: list[Answer] = []
     if channel is not None and sent.get("slack"):
         text = "A1 Peer review with a two-star rubric"
         reply = harness.standin.seed_message(channel, COLLEAGUE.user_id, text, thread_ts=sent["slack"])
-        harness.event({"type": "message", "channel": channel, "user": COLLEAGUE.user_id, "text": reply["text"],
-                       "ts": reply["ts"], "thread_ts": sent["slack"], "channel_type": "channel"})
+        harness.event(
+            {
+                "type": "message",
+                "channel": channel,
+                "user": COLLEAGUE.user_id,
+                "text": reply["text"],
+                "ts": reply["ts"],
+                "thread_ts": sent["slack"],
+                "channel_type": "channel",
+            }
+        )
         answers.append(Answer(clock(), "Slack, in the thread of Q1", f"@{COLLEAGUE.display_name}", text))
     if spec.post_to_x:
         text = f"A1 Exit tickets: one glow, one grow #{spec.hashtag}"
@@ -185,8 +247,12 @@ def _answer_first_question(harness: BotHarness, networks: SandboxNetworks, clock
         answers.append(Answer(clock(), "X", "@msfrizzle", text))
     if spec.post_to_bluesky and sent.get("bluesky"):
         text = "Sticky-note gallery walks, then a class rubric"
-        networks.bluesky.add_post("mrsvaughan.bsky.social", text, clock(),
-                                  reply_to=f"at://{networks.bluesky.did}/app.bsky.feed.post/{sent['bluesky']}")
+        networks.bluesky.add_post(
+            "mrsvaughan.bsky.social",
+            text,
+            clock(),
+            reply_to=f"at://{networks.bluesky.did}/app.bsky.feed.post/{sent['bluesky']}",
+        )
         answers.append(Answer(clock(), "Bluesky, replying to Q1", "@mrsvaughan.bsky.social", text))
     if spec.post_to_mastodon:
         text = f"A1 Two stars and a wish, every Friday #{spec.hashtag}"
@@ -195,8 +261,9 @@ def _answer_first_question(harness: BotHarness, networks: SandboxNetworks, clock
     return answers
 
 
-def _post(row: DeliveryRecord, harness: BotHarness, networks: SandboxNetworks,
-          reader: Reader) -> tuple[datetime, str, str, str]:
+def _post(
+    row: DeliveryRecord, harness: BotHarness, networks: SandboxNetworks, reader: Reader
+) -> tuple[datetime, str, str, str]:
     """A post the bot made (or could not make): when, what, where, and its text as `reader` saw it then."""
     post = row.key.split(":")[3]
     where = NETWORKS.get(row.target) or f"Slack #{reader.channels.get(row.channel or '', row.channel)}"
@@ -235,8 +302,11 @@ def run_next_digests(harness: BotHarness, clock: FakeClock) -> datetime | None:
     """Run the worker from now until the workspace's next digests are due and sent; returns when that was
     (None when nobody is subscribed)."""
     with harness.database.sessions() as session:
-        due = session.scalar(select(func.min(DigestSubscriptionRecord.next_send)).where(
-            DigestSubscriptionRecord.team_id == harness.workspace.team_id))
+        due = session.scalar(
+            select(func.min(DigestSubscriptionRecord.next_send)).where(
+                DigestSubscriptionRecord.team_id == harness.workspace.team_id
+            )
+        )
     if due is None:
         return None
     worker = sandbox_worker(harness, None, clock)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import secrets
 import tempfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Callable, Iterable, TextIO
+from typing import TextIO
 from zoneinfo import ZoneInfo
 
 import platformdirs
@@ -21,8 +22,8 @@ from bot.resources import data_dir
 from bot.sandbox import payloads
 from bot.sandbox.bluesky_api import BlueskyStandIn
 from bot.sandbox.chat_run import FakeClock, SandboxNetworks, demo_spec, run_demo_chat, run_next_digests
-from bot.sandbox.mastodon_api import MastodonStandIn
 from bot.sandbox.harness import BotHarness, Exchange
+from bot.sandbox.mastodon_api import MastodonStandIn
 from bot.sandbox.payloads import COLLEAGUE, ESCAPED_COMMANDS, SANDBOX_PEOPLE
 from bot.sandbox.render import OPTION_ELEMENTS, Button, Reader, Rendered, options_line, render_message, render_view
 from bot.sandbox.slack_api import RecordedCall
@@ -51,8 +52,15 @@ CONSOLE_HELP = """You are @teacher in #general of a local stand-in workspace, wi
 To try what moderators do (schedule chats, hide tips, Make a play, /play drafts), start the sandbox with
 PLCHAT_MODERATORS=U0TEACHER."""
 # Web API calls that only read or prepare: nothing a person would see.
-QUIET_CALLS = {"conversations.history", "conversations.replies", "chat.getPermalink", "conversations.open",
-               "files.getUploadURLExternal", "users.info", "reactions.get"}
+QUIET_CALLS = {
+    "conversations.history",
+    "conversations.replies",
+    "chat.getPermalink",
+    "conversations.open",
+    "files.getUploadURLExternal",
+    "users.info",
+    "reactions.get",
+}
 SANDBOX_DATA = "sandbox.db"
 
 
@@ -85,8 +93,7 @@ class _Pressable:
 class Console:
     """Turns typed lines into signed Slack requests and prints what the bot posted."""
 
-    def __init__(self, harness: BotHarness, out: TextIO,
-                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)):
+    def __init__(self, harness: BotHarness, out: TextIO, clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
         self.harness = harness
         self.out = out
         self.clock = clock
@@ -96,9 +103,12 @@ class Console:
             harness.standin.set_user(person.user_id, tz=person.tz)
         zones = {person.user_id: person.tz for person in SANDBOX_PEOPLE}
         self.channels = {harness.workspace.channel_id: harness.workspace.channel_name}
-        self.reader = Reader(names={p.user_id: p.display_name for p in SANDBOX_PEOPLE}, channels=self.channels,
-                             zone=ZoneInfo(zones.get(harness.workspace.user_id, harness.settings.plchat_timezone)),
-                             now=clock)
+        self.reader = Reader(
+            names={p.user_id: p.display_name for p in SANDBOX_PEOPLE},
+            channels=self.channels,
+            zone=ZoneInfo(zones.get(harness.workspace.user_id, harness.settings.plchat_timezone)),
+            now=clock,
+        )
 
     def run(self, lines: Iterable[str], *, echo: bool) -> None:
         self._print(CONSOLE_HELP)
@@ -154,8 +164,10 @@ class Console:
             text, unknown = payloads.escaped_text(text, SANDBOX_PEOPLE, self.channels)
             if unknown:
                 known = " and ".join(f"@{p.display_name}" for p in SANDBOX_PEOPLE)
-                self._print(f"(The sandbox knows {known}, not {', '.join('@' + n for n in unknown)}: Slack sends "
-                            "a name nobody has as the text you typed.)")
+                self._print(
+                    f"(The sandbox knows {known}, not {', '.join('@' + n for n in unknown)}: Slack sends "
+                    "a name nobody has as the text you typed.)"
+                )
         self._show(self.harness.slash(command, text))
 
     def _run_chat(self, path: str) -> None:
@@ -171,13 +183,17 @@ class Console:
                 self._print(f"{path} needs fixing:\n{exc}")
                 return
         else:
-            spec = demo_spec(self.harness.workspace.channel_id, clock() + timedelta(days=1, minutes=30),
-                             settings.plchat_timezone)
+            spec = demo_spec(
+                self.harness.workspace.channel_id, clock() + timedelta(days=1, minutes=30), settings.plchat_timezone
+            )
         self._print(f"(running #{spec.hashtag} “{spec.title}” from now to its recap, in accelerated time)")
         # A new app password each time: the Bluesky session kept from an earlier chat (sealed with its password)
         # belongs to a stand-in that is gone, so the bot logs in to this one.
-        with XStandIn(clock=clock) as x, BlueskyStandIn(clock=clock, password=secrets.token_hex(8)) as bluesky, \
-                MastodonStandIn(clock=clock) as mastodon:
+        with (
+            XStandIn(clock=clock) as x,
+            BlueskyStandIn(clock=clock, password=secrets.token_hex(8)) as bluesky,
+            MastodonStandIn(clock=clock) as mastodon,
+        ):
             lines = run_demo_chat(self.harness, SandboxNetworks(x, bluesky, mastodon), clock, spec, self.reader)
         self._print("\n".join(lines))
 
@@ -209,9 +225,11 @@ class Console:
             on_enter = payloads.enter_fields(self.open_view)
             if typed_there := [name for name in changes if name in on_enter and changes[name]]:
                 name = typed_there[0]
-                self._print(f"{name} acts only when you press Enter in it: submitting the form with words there "
-                            f"does nothing with them. Type `enter {name}={changes[name]}` first, then submit. "
-                            "Nothing was sent.")
+                self._print(
+                    f"{name} acts only when you press Enter in it: submitting the form with words there "
+                    f"does nothing with them. Type `enter {name}={changes[name]}` first, then submit. "
+                    "Nothing was sent."
+                )
                 return
         try:
             changes = _chosen_options(self.open_view, changes, self.channels)
@@ -237,20 +255,27 @@ class Console:
         on_enter = payloads.enter_fields(self.open_view)
         if not sep or name not in on_enter:
             fields = ", ".join(on_enter) or "none"
-            self._print(f"`enter NAME=VALUE` types into a field that acts on Enter; this form's: {fields}. Fill in the "
-                        "others with submit.")
+            self._print(
+                f"`enter NAME=VALUE` types into a field that acts on Enter; this form's: {fields}. Fill in the "
+                "others with submit."
+            )
             return
         block, element = on_enter[name]
-        values = payloads.form_state(self.open_view, current_channel=self.harness.workspace.channel_id,
-                                     **{name: value})
-        action = {"type": element["type"], "action_id": element["action_id"], "block_id": block["block_id"],
-                  "value": value}
+        values = payloads.form_state(self.open_view, current_channel=self.harness.workspace.channel_id, **{name: value})
+        action = {
+            "type": element["type"],
+            "action_id": element["action_id"],
+            "block_id": block["block_id"],
+            "value": value,
+        }
         self._show(self.harness.act_in_view(self.open_view, values, action))
 
     def _show(self, exchange: Exchange, reader: Reader | None = None) -> None:
         if exchange.status == 404:
-            self._print("(the bot has no listener for that; in a real workspace Slack only sends the commands "
-                        "listed in manifest.yml. Try /play or /plchat help)")
+            self._print(
+                "(the bot has no listener for that; in a real workspace Slack only sends the commands "
+                "listed in manifest.yml. Try /play or /plchat help)"
+            )
             return
         if exchange.status != 200:
             self._print(f"(Slack would show an error: the bot answered HTTP {exchange.status})")
@@ -270,8 +295,11 @@ class Console:
         if call.kind == "hook":
             if args.get("delete_original"):
                 return "the private message was removed", Rendered(""), None
-            who = (f"in #{self.harness.workspace.channel_name}" if args.get("response_type") == "in_channel"
-                   else "only you can see this")
+            who = (
+                f"in #{self.harness.workspace.channel_name}"
+                if args.get("response_type") == "in_channel"
+                else "only you can see this"
+            )
             verb = "replaces the message above" if args.get("replace_original") else who
             return f"PLChat Bot ({verb})", render_message(args.get("text"), args.get("blocks"), reader), None
         if call.method == "views.publish":
@@ -285,8 +313,10 @@ class Console:
             if self.open_view.get("callback_id") == TIP_MODAL:
                 hint = "\n(fill it in with: submit your tip | tags, comma separated | grade band)"
             else:
-                hint = (f"\n(fill it in with: submit NAME=VALUE | NAME=VALUE; a field left out keeps what it shows, "
-                        f"and \\n starts a new line. {_field_names(self.open_view)})")
+                hint = (
+                    f"\n(fill it in with: submit NAME=VALUE | NAME=VALUE; a field left out keeps what it shows, "
+                    f"and \\n starts a new line. {_field_names(self.open_view)})"
+                )
             heading = "a form opens" if call.method == "views.open" else "the form changes"
             return heading, Rendered(form.text + hint, form.buttons), None
         if call.method in ("chat.postMessage", "chat.postEphemeral"):
@@ -294,8 +324,11 @@ class Console:
             status = "" if call.status == 200 else f" [Slack answered {call.status}]"
             return f"PLChat Bot ({where}){status}", render_message(args.get("text"), args.get("blocks"), reader), None
         if call.method == "files.completeUploadExternal" and call.status == 200:
-            names = [f"{file['filename']} ({file['content'].count(chr(10))} lines)"
-                     for entry in args["files"] if (file := self.harness.standin.uploaded(entry["id"]))]
+            names = [
+                f"{file['filename']} ({file['content'].count(chr(10))} lines)"
+                for entry in args["files"]
+                if (file := self.harness.standin.uploaded(entry["id"]))
+            ]
             return "a file arrives in your DMs", Rendered(", ".join(names)), None
         return f"Web API {call.method} -> {call.status}", Rendered(""), None
 
@@ -324,12 +357,13 @@ def _chosen(name: str, element: dict, typed: str, channels: dict[str, str]) -> s
         return ",".join(by_name.get(part, part) for part in parts)
     if kind not in OPTION_ELEMENTS:
         return typed
-    values = []
+    values: list[str] = []
     for part in parts if kind == "checkboxes" else [typed.strip()] if typed.strip() else []:
         ticked = _ticked(element, part) if kind == "checkboxes" else [payloads.option_value(element, part)]
-        if None in ticked:
+        chosen = [value for value in ticked if value is not None]
+        if len(chosen) < len(ticked):
             raise ValueError(f"{name} has no option {part!r}. Choose {options_line(element)}.")
-        values += ticked
+        values += chosen
     return ",".join(dict.fromkeys(values))
 
 

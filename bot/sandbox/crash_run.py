@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from threading import Lock
 from typing import Any
 
@@ -39,7 +39,7 @@ class SkippedTime:
         self.waits: list[float] = []  # each wait skipped, in order
 
     def now(self) -> datetime:
-        return datetime.now(timezone.utc) + timedelta(seconds=self.skipped)
+        return datetime.now(UTC) + timedelta(seconds=self.skipped)
 
     def monotonic(self) -> float:
         return time.monotonic() + self.skipped
@@ -79,7 +79,7 @@ def sender(url: str, api_url: str, token: str, started: Any) -> None:
 
     settings = Settings(_env_file=None, database_url=url, slack_api_url=api_url, slack_bot_token=token)
     database = open_database(settings)
-    worker = Worker(settings, database, lambda: datetime.now(timezone.utc))
+    worker = Worker(settings, database, lambda: datetime.now(UTC))
     worker.plan()
     started.set()
     while True:
@@ -104,14 +104,19 @@ def start_digest_send(url: str, api_url: str, token: str, **settings: str) -> su
     """`plchat digest send` as an operator runs it, in a process of its own on the real clock (`settings`: more of
     the bot's settings, by environment variable name)."""
     env = {**os.environ, "DATABASE_URL": url, "SLACK_API_URL": api_url, "SLACK_BOT_TOKEN": token, **settings}
-    return subprocess.Popen([sys.executable, "-c", "from bot.cli import main; main()", "digest", "send"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", "from bot.cli import main; main()", "digest", "send"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def posted(standin: Any, users: list[str]) -> Counter[str]:
     """How many digests each subscriber's DM got (the stand-in's accepted posts to their user id)."""
     wanted = set(users)
-    counts: Counter[str] = Counter({user: 0 for user in users})
+    counts: Counter[str] = Counter(dict.fromkeys(users, 0))
     for call in standin.calls_to(POST):
         if call.status == 200 and call.args.get("channel") in wanted:
             counts[call.args["channel"]] += 1
@@ -123,8 +128,12 @@ def wait_for_posts(standin: Any, users: list[str], at_least: int, timeout: float
     wanted = set(users)
 
     def enough(calls: list[Any]) -> bool:
-        return sum(1 for call in calls if call.method == POST and call.status == 200
-                   and call.args.get("channel") in wanted) >= at_least
+        return (
+            sum(
+                1 for call in calls if call.method == POST and call.status == 200 and call.args.get("channel") in wanted
+            )
+            >= at_least
+        )
 
     try:
         standin.wait_for(enough, timeout=timeout)
@@ -141,8 +150,7 @@ def chat_sender(url: str, settings: dict[str, Any], started: Any) -> None:
     from bot.worker import Worker
 
     database = open_database(Settings(_env_file=None, database_url=url))
-    worker = Worker(Settings(_env_file=None, database_url=url, **settings), database,
-                    lambda: datetime.now(timezone.utc))
+    worker = Worker(Settings(_env_file=None, database_url=url, **settings), database, lambda: datetime.now(UTC))
     worker.plan()
     started.set()
     while True:

@@ -6,11 +6,12 @@ import secrets
 import threading
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
 from socketserver import ThreadingMixIn
-from typing import Any, Callable
+from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from bot.bootstrap import Database, build_app
@@ -61,7 +62,7 @@ class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
 
 
 class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 
@@ -69,8 +70,7 @@ class LocalServer:
     """A WSGI app on a loopback port, in a background thread."""
 
     def __init__(self, wsgi_app: WsgiApp, host: str = "127.0.0.1", port: int = 0):
-        self._server = make_server(host, port, wsgi_app, server_class=_ThreadingWSGIServer,
-                                   handler_class=_QuietHandler)
+        self._server = make_server(host, port, wsgi_app, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler)
         self.url = f"http://{host}:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, name="local-http", daemon=True)
 
@@ -107,9 +107,16 @@ class Exchange:
 class BotHarness:
     """The production Bolt app behind a local HTTP server, talking to a Slack stand-in."""
 
-    def __init__(self, database: Database, *, services: Services | None = None,
-                 workspace: payloads.Workspace = payloads.Workspace(), standin: SlackStandIn | None = None,
-                 max_pending_replies: int = 2000, clock: Callable[[], datetime] | None = None):
+    def __init__(
+        self,
+        database: Database,
+        *,
+        services: Services | None = None,
+        workspace: payloads.Workspace = payloads.Workspace(),
+        standin: SlackStandIn | None = None,
+        max_pending_replies: int = 2000,
+        clock: Callable[[], datetime] | None = None,
+    ):
         self.workspace = workspace
         self.standin = standin or SlackStandIn(team_id=workspace.team_id, wall_clock=clock)
         self.signing_secret = secrets.token_hex(16)
@@ -119,9 +126,13 @@ class BotHarness:
 
     def start(self) -> BotHarness:
         self.standin.start()
-        self.settings = Settings(_env_file=None, database_url=str(self.database.engine.url),
-                                 slack_bot_token=SANDBOX_TOKEN, slack_signing_secret=self.signing_secret,
-                                 slack_api_url=self.standin.api_url)
+        self.settings = Settings(
+            _env_file=None,
+            database_url=str(self.database.engine.url),
+            slack_bot_token=SANDBOX_TOKEN,
+            slack_signing_secret=self.signing_secret,
+            slack_api_url=self.standin.api_url,
+        )
         self.app = build_app(self.settings, self.database, self._services, listener_executor=self.executor)
         self.server = LocalServer(create_wsgi_app(self.app, self.database.engine)).start()
         return self
@@ -138,8 +149,9 @@ class BotHarness:
         self.stop()
 
     # Raw HTTP, for tests of signatures and routing.
-    def http(self, method: str, path: str, body: bytes | None = None,
-             headers: dict[str, str] | None = None) -> HttpResult:
+    def http(
+        self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+    ) -> HttpResult:
         request = urllib.request.Request(self.server.url + path, data=body, headers=headers or {}, method=method)
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
@@ -147,8 +159,9 @@ class BotHarness:
         except urllib.error.HTTPError as error:
             return HttpResult(error.code, error.read())
 
-    def send(self, body: bytes, content_type: str, *, secret: str | None = None,
-             now: Callable[[], float] | None = None) -> Exchange:
+    def send(
+        self, body: bytes, content_type: str, *, secret: str | None = None, now: Callable[[], float] | None = None
+    ) -> Exchange:
         """POST a signed request to /slack/events, wait for the listeners, and return what happened."""
         mark = len(self.standin.calls)
         signed = payloads.sign(body, secret or self.signing_secret, content_type, **({"now": now} if now else {}))
@@ -159,15 +172,29 @@ class BotHarness:
     # What a person does in Slack.
     def slash(self, command: str, text: str = "") -> Exchange:
         response_url = self.standin.new_response_url()
-        return self.send(*payloads.slash_command(self.workspace, command, text, response_url,
-                                                 trigger_id=self.standin.new_trigger_id()))
+        return self.send(
+            *payloads.slash_command(
+                self.workspace, command, text, response_url, trigger_id=self.standin.new_trigger_id()
+            )
+        )
 
     def press(self, button: Button, *, view_id: str | None = None) -> Exchange:
-        action = {"action_id": button.action_id, "block_id": button.block_id or "",
-                  "text": {"type": "plain_text", "text": button.label}, "value": button.value}
+        action = {
+            "action_id": button.action_id,
+            "block_id": button.block_id or "",
+            "text": {"type": "plain_text", "text": button.label},
+            "value": button.value,
+        }
         response_url = None if view_id else self.standin.new_response_url()
-        return self.send(*payloads.block_action(self.workspace, action, response_url=response_url, view_id=view_id,
-                                                trigger_id=self.standin.new_trigger_id()))
+        return self.send(
+            *payloads.block_action(
+                self.workspace,
+                action,
+                response_url=response_url,
+                view_id=view_id,
+                trigger_id=self.standin.new_trigger_id(),
+            )
+        )
 
     def open_home(self) -> Exchange:
         return self.event(payloads.app_home_opened(self.workspace))
@@ -177,12 +204,16 @@ class BotHarness:
 
     def message_shortcut(self, callback_id: str, message: dict[str, Any]) -> Exchange:
         response_url = self.standin.new_response_url()
-        return self.send(*payloads.message_action(self.workspace, callback_id, message, response_url,
-                                                  trigger_id=self.standin.new_trigger_id()))
+        return self.send(
+            *payloads.message_action(
+                self.workspace, callback_id, message, response_url, trigger_id=self.standin.new_trigger_id()
+            )
+        )
 
     def global_shortcut(self, callback_id: str) -> Exchange:
-        return self.send(*payloads.global_shortcut(self.workspace, callback_id,
-                                                   trigger_id=self.standin.new_trigger_id()))
+        return self.send(
+            *payloads.global_shortcut(self.workspace, callback_id, trigger_id=self.standin.new_trigger_id())
+        )
 
     def react(self, reaction: str, message: dict[str, Any]) -> Exchange:
         return self.event(payloads.reaction_added(self.workspace, reaction, message))

@@ -7,10 +7,11 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any, Callable, Generic, Self, TypeVar
+from typing import Any, Generic, Self, TypeVar
 from urllib.parse import urlsplit
 
 Call = TypeVar("Call")
@@ -21,7 +22,7 @@ class StandInHandler(BaseHTTPRequestHandler):
 
     server: StandInServer
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+    def do_POST(self) -> None:
         self.server.standin._serve(self)
 
     do_GET = do_POST
@@ -45,7 +46,7 @@ class StandInHandler(BaseHTTPRequestHandler):
         standin = self.server.standin
         standin._logger.debug("%s: %s %s -> %s", standin._label, self.command, urlsplit(self.path).path, code)
 
-    def log_error(self, format: str, *args: Any) -> None:  # noqa: A002 - http.server's signature
+    def log_error(self, format: str, *args: Any) -> None:
         # The arguments can echo the raw request line, which may carry a token in its query.
         standin = self.server.standin
         standin._logger.warning("%s: could not serve a request: %s", standin._label, format)
@@ -137,7 +138,7 @@ class LocalStandIn(Generic[Call]):
 
     @property
     def base_url(self) -> str:
-        """"http://127.0.0.1:<port>" of the running server (for XStandIn, the X_API_URL to use)."""
+        """ "http://127.0.0.1:<port>" of the running server (for XStandIn, the X_API_URL to use)."""
         if self._server is None:
             raise RuntimeError(f"{type(self).__name__} is not running; call start() first")
         host, port = self._server.server_address[:2]

@@ -24,7 +24,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -87,14 +87,23 @@ class MastodonStandIn(LocalStandIn[RecordedCall]):
 
     handler = _Handler
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, token: str = "sandbox-mastodon-token",
-                 max_characters: int = 500, username: str = "plchat", domain: str = "mastodon.example",
-                 clock: Callable[[], datetime] | None = None, scopes: tuple[str, ...] = ("read", "write")) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        token: str = "sandbox-mastodon-token",
+        max_characters: int = 500,
+        username: str = "plchat",
+        domain: str = "mastodon.example",
+        clock: Callable[[], datetime] | None = None,
+        scopes: tuple[str, ...] = ("read", "write"),
+    ) -> None:
         """`scopes`: what the token was granted; without "read", every read answers 403 as Mastodon does."""
         self.token, self.max_characters, self.username, self.domain = token, max_characters, username, domain
         self.scopes = scopes
         self.account_id = "109000000000000001"
-        self._clock = clock or (lambda: datetime.now(timezone.utc))
+        self._clock = clock or (lambda: datetime.now(UTC))
         super().__init__("Mastodon", host, port, logger)
         self._statuses: dict[int, StoredStatus] = {}
         self._keys: dict[str, tuple[int, datetime]] = {}  # Idempotency-Key → (status id, when)
@@ -105,16 +114,17 @@ class MastodonStandIn(LocalStandIn[RecordedCall]):
 
     def statuses_by_me(self) -> list[StoredStatus]:
         with self._changed:
-            return sorted((s for s in self._statuses.values() if s.account_id == self.account_id),
-                          key=lambda s: s.id)
+            return sorted((s for s in self._statuses.values() if s.account_id == self.account_id), key=lambda s: s.id)
 
-    def add_status(self, acct: str, text: str, created_at: datetime | None = None, *,
-                   in_reply_to_id: str | None = None) -> str:
+    def add_status(
+        self, acct: str, text: str, created_at: datetime | None = None, *, in_reply_to_id: str | None = None
+    ) -> str:
         """Someone's status (an answer; `acct` like "ana@mastodon.social"); its id."""
         with self._changed:
             account = self._accounts.setdefault(acct, str(110_000_000_000_000_000 + len(self._accounts)))
-            status = self._store(account, acct, text, created_at or self._clock(),
-                                 int(in_reply_to_id) if in_reply_to_id else None)
+            status = self._store(
+                account, acct, text, created_at or self._clock(), int(in_reply_to_id) if in_reply_to_id else None
+            )
             self._changed.notify_all()
         return str(status.id)
 
@@ -123,8 +133,17 @@ class MastodonStandIn(LocalStandIn[RecordedCall]):
         with self._changed:
             self._keys.clear()
 
-    def inject(self, key: str, *, status: int | None = None, times: int = 1, reset_in: float = 60,
-               delay: float = 0.0, after: bool = False, error: str | None = None) -> None:
+    def inject(
+        self,
+        key: str,
+        *,
+        status: int | None = None,
+        times: int = 1,
+        reset_in: float = 60,
+        delay: float = 0.0,
+        after: bool = False,
+        error: str | None = None,
+    ) -> None:
         """Make the next `times` requests to `key` (a route such as "/api/v1/statuses", or ANY) misbehave: 429
         with X-RateLimit-* headers resetting `reset_in` seconds after the clock's now, another status with
         Mastodon's error body (`{"error": error}`), or an answer only after `delay` seconds (`after`: the request
@@ -172,9 +191,12 @@ class MastodonStandIn(LocalStandIn[RecordedCall]):
             self._changed.notify_all()
         if late is not None:
             self._stopping.wait(late.delay)
-        http.send_answer(answer.status, {"X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "299",
-                                         **answer.headers}, json.dumps(answer.body).encode(),
-                         "application/json; charset=utf-8")
+        http.send_answer(
+            answer.status,
+            {"X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "299", **answer.headers},
+            json.dumps(answer.body).encode(),
+            "application/json; charset=utf-8",
+        )
 
     def _fault(self, route: str) -> _Answer | Fault | None:
         """A fault's answer; the fault itself when its answer comes late, after the request was carried out."""
@@ -184,35 +206,52 @@ class MastodonStandIn(LocalStandIn[RecordedCall]):
         if fault.status is None:
             return None
         if fault.status == 429:
-            reset = (self._clock() + timedelta(seconds=fault.reset_in or 0)).astimezone(timezone.utc)
-            return _Answer(429, {"error": "Too many requests"}, {
-                "X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "0",
-                "X-RateLimit-Reset": reset.isoformat(timespec="milliseconds").replace("+00:00", "Z")})
+            reset = (self._clock() + timedelta(seconds=fault.reset_in or 0)).astimezone(UTC)
+            return _Answer(
+                429,
+                {"error": "Too many requests"},
+                {
+                    "X-RateLimit-Limit": "300",
+                    "X-RateLimit-Remaining": "0",
+                    "X-RateLimit-Reset": reset.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                },
+            )
         return _Answer(fault.status, {"error": fault.error or f"HTTP {fault.status}"})
 
-    def _answer(self, route: str, params: dict[str, str], query: dict[str, str], form: dict[str, str],
-                key: str | None) -> _Answer:
+    def _answer(
+        self, route: str, params: dict[str, str], query: dict[str, str], form: dict[str, str], key: str | None
+    ) -> _Answer:
         now = self._clock()
         with self._changed:
             if route == "/api/v2/instance":
-                return _Answer(200, {"domain": self.domain, "title": "Sandbox", "version": "4.3.0",
-                                     "configuration": {"statuses": {"max_characters": self.max_characters,
-                                                                    "characters_reserved_per_url": 23}}})
+                return _Answer(
+                    200,
+                    {
+                        "domain": self.domain,
+                        "title": "Sandbox",
+                        "version": "4.3.0",
+                        "configuration": {
+                            "statuses": {"max_characters": self.max_characters, "characters_reserved_per_url": 23}
+                        },
+                    },
+                )
             if route == "/api/v1/accounts/verify_credentials":
                 return _Answer(200, self._account(self.account_id, self.username))
             if route == "/api/v1/statuses":
                 return self._post(form, key, now)
             if route == "/api/v1/accounts/:id/statuses":
-                return _Answer(200, self._page([s for s in self._statuses.values()
-                                                if s.account_id == params["id"]], query))
+                return _Answer(
+                    200, self._page([s for s in self._statuses.values() if s.account_id == params["id"]], query)
+                )
             if route == "/api/v1/timelines/tag/:hashtag":
                 tag = unquote(params["tag"]).lower()
                 return _Answer(200, self._page([s for s in self._statuses.values() if tag in s.tags], query))
             status = self._statuses.get(int(params["id"]))
             if status is None:
                 return _Answer(404, {"error": "Record not found"})
-            descendants = sorted((s for s in self._statuses.values() if self._descends(s, status.id)),
-                                 key=lambda s: s.id)
+            descendants = sorted(
+                (s for s in self._statuses.values() if self._descends(s, status.id)), key=lambda s: s.id
+            )
             return _Answer(200, {"ancestors": [], "descendants": [self._json(s) for s in descendants]})
 
     def _post(self, form: dict[str, str], key: str | None, now: datetime) -> _Answer:
@@ -222,19 +261,19 @@ class MastodonStandIn(LocalStandIn[RecordedCall]):
         if not text.strip():
             return _Answer(422, {"error": "Validation failed: Text can't be blank"})
         if len(_URL.sub("x" * 23, text)) > self.max_characters:
-            return _Answer(422, {"error": f"Validation failed: Text character limit of {self.max_characters} "
-                                          "exceeded"})
+            return _Answer(422, {"error": f"Validation failed: Text character limit of {self.max_characters} exceeded"})
         reply = int(form["in_reply_to_id"]) if form.get("in_reply_to_id") else None
         status = self._store(self.account_id, self.username, text, now, reply)
         if key:
             self._keys[key] = (status.id, now)
         return _Answer(200, self._json(status))
 
-    def _store(self, account_id: str, acct: str, text: str, created_at: datetime,
-               in_reply_to_id: int | None) -> StoredStatus:
+    def _store(
+        self, account_id: str, acct: str, text: str, created_at: datetime, in_reply_to_id: int | None
+    ) -> StoredStatus:
         self._sequence += 1
         snowflake = (int(created_at.timestamp() * 1000) << 16) | (self._sequence & 0xFFFF)
-        status = StoredStatus(snowflake, account_id, acct, text, created_at.astimezone(timezone.utc), in_reply_to_id)
+        status = StoredStatus(snowflake, account_id, acct, text, created_at.astimezone(UTC), in_reply_to_id)
         self._statuses[snowflake] = status
         return status
 
@@ -261,15 +300,30 @@ class MastodonStandIn(LocalStandIn[RecordedCall]):
     def _account(self, account_id: str, acct: str) -> dict[str, Any]:
         username = acct.split("@", 1)[0]
         host = acct.split("@", 1)[1] if "@" in acct else self.domain
-        return {"id": account_id, "username": username, "acct": acct, "display_name": username,
-                "url": f"https://{host}/@{username}", "created_at": "2024-01-01T00:00:00.000Z"}
+        return {
+            "id": account_id,
+            "username": username,
+            "acct": acct,
+            "display_name": username,
+            "url": f"https://{host}/@{username}",
+            "created_at": "2024-01-01T00:00:00.000Z",
+        }
 
     def _json(self, status: StoredStatus) -> dict[str, Any]:
-        paragraphs = "".join(f"<p>{html.escape(part).replace(chr(10), '<br />')}</p>"
-                             for part in status.text.split("\n\n"))
+        paragraphs = "".join(
+            f"<p>{html.escape(part).replace(chr(10), '<br />')}</p>" for part in status.text.split("\n\n")
+        )
         account = self._account(status.account_id, status.acct)
-        return {"id": str(status.id), "created_at": status.created_at.isoformat(timespec="milliseconds")
-                .replace("+00:00", "Z"), "in_reply_to_id": str(status.in_reply_to_id) if status.in_reply_to_id
-                else None, "visibility": "public", "content": paragraphs, "account": account,
-                "url": f"{account['url']}/{status.id}", "uri": f"{account['url']}/statuses/{status.id}",
-                "tags": [{"name": tag} for tag in sorted(status.tags)], "mentions": [], "reblog": None}
+        return {
+            "id": str(status.id),
+            "created_at": status.created_at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "in_reply_to_id": str(status.in_reply_to_id) if status.in_reply_to_id else None,
+            "visibility": "public",
+            "content": paragraphs,
+            "account": account,
+            "url": f"{account['url']}/{status.id}",
+            "uri": f"{account['url']}/statuses/{status.id}",
+            "tags": [{"name": tag} for tag in sorted(status.tags)],
+            "mentions": [],
+            "reblog": None,
+        }

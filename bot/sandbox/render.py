@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone, tzinfo
-from typing import Any, Callable, Mapping
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from typing import Any
 
 DIVIDER = "-" * 40
 
@@ -22,8 +23,8 @@ class Reader:
 
     names: Mapping[str, str] = field(default_factory=dict)  # user id -> display name
     channels: Mapping[str, str] = field(default_factory=dict)  # channel id -> name
-    zone: tzinfo = timezone.utc
-    now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+    zone: tzinfo = UTC
+    now: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     def at(self, moment: datetime) -> Reader:
         """The same reader at `moment`: reading a post as it arrives."""
@@ -116,7 +117,7 @@ def _slack_date(target: str, fallback: str, reader: Reader) -> str:
     _date, seconds, *rest = target.split("^", 3)
     if not rest or not seconds.isdigit():
         return fallback
-    moment = datetime.fromtimestamp(int(seconds), timezone.utc).astimezone(reader.zone)
+    moment = datetime.fromtimestamp(int(seconds), UTC).astimezone(reader.zone)
     today = reader.now().astimezone(reader.zone).date()
     shown = _DATE_TOKEN.sub(lambda token: _date_token(token.group(1), moment, today, reader.now()), rest[0])
     if "{" in shown:  # a token Slack does not know: Slack shows the fallback
@@ -161,8 +162,7 @@ def _clock(moment: datetime, *, seconds: bool = False) -> str:
     return f"{hour}:{moment:%M}{moment.strftime(':%S') if seconds else ''} {'AM' if moment.hour < 12 else 'PM'}"
 
 
-_UNITS = (("year", 365 * 86400), ("month", 30 * 86400), ("day", 86400), ("hour", 3600), ("minute", 60),
-          ("second", 1))
+_UNITS = (("year", 365 * 86400), ("month", 30 * 86400), ("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1))
 
 
 def _ago(offset: timedelta) -> str:
@@ -250,8 +250,10 @@ class _BlockRenderer:
             element = block.get("element") or {}
             shown = _initial(element, self.reader).replace("\n", "\n    ")
             if element.get("type") in OPTION_ELEMENTS:
-                return [f"{_text(block.get('label'), self.reader)}: {shown or '(none chosen)'}",
-                        f"    {options_line(element, self.reader)}"]
+                return [
+                    f"{_text(block.get('label'), self.reader)}: {shown or '(none chosen)'}",
+                    f"    {options_line(element, self.reader)}",
+                ]
             return [f"{_text(block.get('label'), self.reader)}: {shown or _empty(element, self.reader)}"]
         if kind == "rich_text":
             fallback, self.fallback_text = self.fallback_text, None  # the text stands for the whole message

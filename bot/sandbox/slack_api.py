@@ -173,14 +173,25 @@ class SlackStandIn(LocalStandIn[RecordedCall]):
         with self._changed:
             self._read_limit = DISTRIBUTED_READ_LIMIT
 
-    def expect_install(self, code: str, *, team_id: str | None, enterprise_id: str | None = None,
-                       org_wide: bool = False, expires_in: int | None = None) -> None:
+    def expect_install(
+        self,
+        code: str,
+        *,
+        team_id: str | None,
+        enterprise_id: str | None = None,
+        org_wide: bool = False,
+        expires_in: int | None = None,
+    ) -> None:
         """oauth.v2.access with `code` installs the app in `team_id` (or, `org_wide`, across `enterprise_id`).
         `expires_in`: with token rotation on, the bot token expires after that many seconds and comes with a
         refresh token (grant_type=refresh_token gives a new pair; an expired token answers token_expired)."""
         with self._changed:
-            self._installs[code] = {"team_id": team_id, "enterprise_id": enterprise_id, "org_wide": org_wide,
-                                    "expires_in": expires_in}
+            self._installs[code] = {
+                "team_id": team_id,
+                "enterprise_id": enterprise_id,
+                "org_wide": org_wide,
+                "expires_in": expires_in,
+            }
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -215,11 +226,23 @@ class SlackStandIn(LocalStandIn[RecordedCall]):
 
     # -- what is in the workspace -----------------------------------------------------------
 
-    def seed_message(self, channel: str, user: str, text: str, *, thread_ts: str | None = None,
-                     metadata: dict[str, Any] | None = None) -> dict[str, Any]:
+    def seed_message(
+        self,
+        channel: str,
+        user: str,
+        text: str,
+        *,
+        thread_ts: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         """A message someone posted (the bot can then read it with conversations.history/replies)."""
-        message: dict[str, Any] = {"type": "message", "user": user, "text": text, "team": self.team_id,
-                                   "ts": self._next_ts()}
+        message: dict[str, Any] = {
+            "type": "message",
+            "user": user,
+            "text": text,
+            "team": self.team_id,
+            "ts": self._next_ts(),
+        }
         if thread_ts:
             message["thread_ts"] = thread_ts
         if metadata is not None:
@@ -228,8 +251,14 @@ class SlackStandIn(LocalStandIn[RecordedCall]):
             self._messages.setdefault(channel, []).append(message)
         return dict(message)
 
-    def set_user(self, user_id: str, *, tz: str = _DEFAULT_TZ, deleted: bool = False,
-                 role: Literal["member", "admin", "owner", "primary_owner", "guest"] = "member") -> None:
+    def set_user(
+        self,
+        user_id: str,
+        *,
+        tz: str = _DEFAULT_TZ,
+        deleted: bool = False,
+        role: Literal["member", "admin", "owner", "primary_owner", "guest"] = "member",
+    ) -> None:
         """How users.info describes `user_id` (IANA `tz`, and their `role` in the workspace as Slack's is_admin,
         is_owner, is_primary_owner and is_restricted); a deleted (deactivated) user's DM cannot be opened
         (conversations.open: user_disabled) and posts to it answer account_inactive."""
@@ -350,9 +379,7 @@ class SlackStandIn(LocalStandIn[RecordedCall]):
             return
         token = _bearer_token(http.headers.get("Authorization"))
         try:
-            args: dict[str, Any] | None = _decode_args(
-                http.headers.get_content_type(), body, url.query
-            )
+            args: dict[str, Any] | None = _decode_args(http.headers.get_content_type(), body, url.query)
         except ValueError:
             args = None
         if args is not None and "token" in args:
@@ -368,9 +395,7 @@ class SlackStandIn(LocalStandIn[RecordedCall]):
             answer = self._rate_limited(method, token)
         if answer is None:
             if args is None:
-                answer = (
-                    _api_error("invalid_json") if kind == "api" else _Answer(400, "invalid_payload")
-                )
+                answer = _api_error("invalid_json") if kind == "api" else _Answer(400, "invalid_payload")
             elif kind == "api":
                 answer = self._answer_api(method, args, token)
             else:
@@ -419,6 +444,7 @@ class SlackStandIn(LocalStandIn[RecordedCall]):
         if answer_method is None and method not in self._by_token:
             return _api_error("unknown_method")
         if method == "oauth.v2.access":  # the app's client id and secret authenticate it, not a token
+            assert answer_method is not None
             return answer_method(args)
         if not token:
             return _api_error("not_authed")
@@ -443,8 +469,9 @@ class SlackStandIn(LocalStandIn[RecordedCall]):
         """A post to a channel made to fail, or to a deactivated user's DM; None when it may go through."""
         with self._changed:
             error = self._channel_errors.get(channel)
-            if error is None and any(info["deleted"] and channel in (user, _dm_id(user))
-                                     for user, info in self._users.items()):
+            if error is None and any(
+                info["deleted"] and channel in (user, _dm_id(user)) for user, info in self._users.items()
+            ):
                 error = "account_inactive"
         return None if error is None else _api_error(error)
 
@@ -519,8 +546,12 @@ class SlackStandIn(LocalStandIn[RecordedCall]):
             shown = self._views.get(view_id)
             if args.get("hash") and shown is not None and args["hash"] != shown["hash"]:
                 return _api_error("hash_conflict")  # the view changed since the caller saw it
-            shown = self._views[view_id] = {**view, "id": view_id, "team_id": self.team_id,
-                                            "hash": f"{next(self._serial)}.{view_id.lower()}"}
+            shown = self._views[view_id] = {
+                **view,
+                "id": view_id,
+                "team_id": self.team_id,
+                "hash": f"{next(self._serial)}.{view_id.lower()}",
+            }
         return _ok(view=shown)
 
     def _user_info(self, args: dict[str, Any]) -> _Answer:
@@ -600,11 +631,14 @@ class SlackStandIn(LocalStandIn[RecordedCall]):
     def _replies(self, args: dict[str, Any]) -> _Answer:
         ts = args.get("ts")
         metadata = _flag(args.get("include_all_metadata"))
-        thread = [_visible(m, metadata) for m in self._channel_messages(args.get("channel", ""))
-                  if ts in (m["ts"], m.get("thread_ts"))]
+        thread = [
+            _visible(m, metadata)
+            for m in self._channel_messages(args.get("channel", ""))
+            if ts in (m["ts"], m.get("thread_ts"))
+        ]
         if not thread:
             return _api_error("thread_not_found")
-        return _ok(messages=thread[:self._read_limit], has_more=len(thread) > self._read_limit)
+        return _ok(messages=thread[: self._read_limit], has_more=len(thread) > self._read_limit)
 
     def _open_socket(self, token: str) -> _Answer:
         """apps.connections.open: a Socket Mode URL, when a SocketModeStandIn serves one. Only an app-level token
@@ -622,11 +656,15 @@ class SlackStandIn(LocalStandIn[RecordedCall]):
                 return _api_error("invalid_refresh_token" if args.get("grant_type") else "invalid_code")
             serial = next(self._serial)
             fields: dict[str, Any] = {
-                "access_token": f"xoxb-installed-{serial}", "token_type": "bot", "app_id": "A0PLCHAT",
-                "scope": "commands,chat:write,reactions:read", "bot_user_id": self.bot_user_id,
+                "access_token": f"xoxb-installed-{serial}",
+                "token_type": "bot",
+                "app_id": "A0PLCHAT",
+                "scope": "commands,chat:write,reactions:read",
+                "bot_user_id": self.bot_user_id,
                 "team": {"id": install["team_id"], "name": self.team_name} if install["team_id"] else None,
                 "enterprise": {"id": install["enterprise_id"], "name": "Sandbox District"}
-                if install["enterprise_id"] else None,
+                if install["enterprise_id"]
+                else None,
                 "is_enterprise_install": install["org_wide"],
                 "authed_user": {"id": "U0INSTALLER"},
             }
@@ -683,8 +721,11 @@ class SlackStandIn(LocalStandIn[RecordedCall]):
                 upload = self._uploads.get(entry.get("id", ""))
                 if upload is None or upload["content"] is None:
                     return _api_error("file_not_found")
-                upload.update(title=entry.get("title"), channel=args.get("channel_id"),
-                              initial_comment=args.get("initial_comment"))
+                upload.update(
+                    title=entry.get("title"),
+                    channel=args.get("channel_id"),
+                    initial_comment=args.get("initial_comment"),
+                )
                 completed.append({"id": entry["id"], "title": entry.get("title"), "name": upload["filename"]})
         return _ok(files=completed) if completed else _api_error("invalid_arguments")
 
@@ -773,8 +814,12 @@ def _metadata_problem(metadata: Any) -> _Answer | None:
     """Slack takes message metadata as {"event_type": str, "event_payload": object}."""
     if metadata in (None, ""):
         return None
-    if not (isinstance(metadata, dict) and isinstance(metadata.get("event_type"), str)
-            and metadata["event_type"] and isinstance(metadata.get("event_payload"), dict)):
+    if not (
+        isinstance(metadata, dict)
+        and isinstance(metadata.get("event_type"), str)
+        and metadata["event_type"]
+        and isinstance(metadata.get("event_payload"), dict)
+    ):
         return _api_error("invalid_metadata_format")
     return None
 

@@ -66,9 +66,14 @@ class SocketModeStandIn:
         """Deliver an envelope (`slash_commands`, `events_api`, `interactive`) on the newest open connection."""
         connection = self.wait_for_connections(1)
         envelope_id = f"env-{next(self._ids)}"
-        message: dict[str, Any] = {"envelope_id": envelope_id, "type": kind, "payload": payload,
-                                   "accepts_response_payload": accepts_response_payload, "retry_attempt": 0,
-                                   "retry_reason": ""}
+        message: dict[str, Any] = {
+            "envelope_id": envelope_id,
+            "type": kind,
+            "payload": payload,
+            "accepts_response_payload": accepts_response_payload,
+            "retry_attempt": 0,
+            "retry_reason": "",
+        }
         with self._lock:
             self._envelopes[envelope_id] = Envelope(envelope_id, kind, time.monotonic(), connection=connection.number)
             connection.envelopes.append(envelope_id)
@@ -82,8 +87,11 @@ class SocketModeStandIn:
             old = [c for c in self._connections if c.open]
             count = len(self._connections)
         for connection in old:
-            connection.socket.send(json.dumps({"type": "disconnect", "reason": "refresh_requested",
-                                               "debug_info": {"host": "applink-sandbox"}}))
+            connection.socket.send(
+                json.dumps(
+                    {"type": "disconnect", "reason": "refresh_requested", "debug_info": {"host": "applink-sandbox"}}
+                )
+            )
             closer = threading.Timer(old_lasts, connection.socket.close)
             closer.daemon = True
             closer.start()
@@ -101,8 +109,7 @@ class SocketModeStandIn:
     def wait_for_connections(self, count: int, timeout: float = 10.0) -> _Connection:
         """Until `count` connections were made in all (the newest one open); returns the newest."""
         with self._lock:
-            if not self._lock.wait_for(lambda: len(self._connections) >= count and self._connections[-1].open,
-                                       timeout):
+            if not self._lock.wait_for(lambda: len(self._connections) >= count and self._connections[-1].open, timeout):
                 raise TimeoutError(f"Socket Mode: {len(self._connections)} connection(s), waited for {count}")
             return self._connections[-1]
 
@@ -127,8 +134,16 @@ class SocketModeStandIn:
         with self._lock:
             connection = _Connection(len(self._connections) + 1, socket)
             self._connections.append(connection)
-        socket.send(json.dumps({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A0PLCHAT"},
-                                "debug_info": {"host": "applink-sandbox", "approximate_connection_time": 3600}}))
+        socket.send(
+            json.dumps(
+                {
+                    "type": "hello",
+                    "num_connections": 1,
+                    "connection_info": {"app_id": "A0PLCHAT"},
+                    "debug_info": {"host": "applink-sandbox", "approximate_connection_time": 3600},
+                }
+            )
+        )
         with self._lock:
             self._lock.notify_all()
         try:

@@ -23,7 +23,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
@@ -110,16 +110,19 @@ def _problem(status: int, title: str, detail: str, kind: str = "about:blank", **
 
 
 def _invalid(parameter: str, value: str, message: str) -> _Answer:
-    return _Answer(400, {
-        "errors": [{"parameters": {parameter: [value]}, "message": message}],
-        "title": "Invalid Request",
-        "detail": "One or more parameters to your request was invalid.",
-        "type": "https://api.twitter.com/2/problems/invalid-request",
-    })
+    return _Answer(
+        400,
+        {
+            "errors": [{"parameters": {parameter: [value]}, "message": message}],
+            "title": "Invalid Request",
+            "detail": "One or more parameters to your request was invalid.",
+            "type": "https://api.twitter.com/2/problems/invalid-request",
+        },
+    )
 
 
 class _Handler(StandInHandler):
-    do_DELETE = do_PUT = StandInHandler.do_POST  # noqa: N815 - http.server's naming
+    do_DELETE = do_PUT = StandInHandler.do_POST
 
 
 class XStandIn(LocalStandIn[RecordedCall]):
@@ -144,7 +147,7 @@ class XStandIn(LocalStandIn[RecordedCall]):
         self.name = name
         self.read_access = read_access
         self.credentials = credentials
-        self._clock = clock or (lambda: datetime.now(timezone.utc))
+        self._clock = clock or (lambda: datetime.now(UTC))
         super().__init__("X", host, port, logger)
         self._posts: list[StoredPost] = []  # oldest first
         self._users: dict[str, str] = {user_id: username}  # id -> username
@@ -153,9 +156,7 @@ class XStandIn(LocalStandIn[RecordedCall]):
 
     # -- what is on X ----------------------------------------------------------------------
 
-    def add_post(
-        self, username: str, text: str, created_at: datetime | None = None, *, replies: bool = True
-    ) -> str:
+    def add_post(self, username: str, text: str, created_at: datetime | None = None, *, replies: bool = True) -> str:
         """Someone's post (e.g. an answer with the chat's hashtag); its id. replies=False: X refuses replies
         to it from this account (the author never mentioned or engaged with it)."""
         with self._changed:
@@ -223,8 +224,13 @@ class XStandIn(LocalStandIn[RecordedCall]):
                 route, params = name, match.groupdict()
                 break
         authorization = http.headers.get("Authorization") or ""
-        auth = "oauth1" if authorization.startswith("OAuth ") else "bearer" if authorization.startswith(
-            "Bearer ") else None
+        auth = (
+            "oauth1"
+            if authorization.startswith("OAuth ")
+            else "bearer"
+            if authorization.startswith("Bearer ")
+            else None
+        )
 
         answer = self._fault_answer(method, url.path, route)
         if answer is None:
@@ -234,14 +240,16 @@ class XStandIn(LocalStandIn[RecordedCall]):
                 answer = _FAULT_ANSWER_401
             elif auth == "bearer" and route in _USER_CONTEXT_ONLY:
                 answer = _problem(
-                    403, "Unsupported Authentication",
+                    403,
+                    "Unsupported Authentication",
                     "Authenticating with OAuth 2.0 Application-Only is forbidden for this endpoint.  Supported "
                     "authentication types are [OAuth 1.0a User Context, OAuth 2.0 User Context].",
                     "https://api.twitter.com/2/problems/unsupported-authentication",
                 )
             elif route in _READS and not self.read_access:
                 answer = _problem(
-                    403, "Client Forbidden",
+                    403,
+                    "Client Forbidden",
                     "When authenticating requests to the Twitter API v2 endpoints, you must use keys and tokens "
                     "from a Twitter developer App that is attached to a Project. You can create a project via the "
                     "developer portal.",
@@ -266,8 +274,12 @@ class XStandIn(LocalStandIn[RecordedCall]):
         fault = self._next_fault(f"{method} {path}", f"{method} {route}", path, route, method, ANY)
         if fault is None or fault.status is None:
             return None
-        body = _FAULT_BODIES.get(fault.status) or {"title": "Error", "detail": f"HTTP {fault.status}",
-                                                   "type": "about:blank", "status": fault.status}
+        body = _FAULT_BODIES.get(fault.status) or {
+            "title": "Error",
+            "detail": f"HTTP {fault.status}",
+            "type": "about:blank",
+            "status": fault.status,
+        }
         headers = {}
         if fault.status == 429:
             reset = int(self._clock().timestamp() + (fault.reset_in or 0))
@@ -295,17 +307,14 @@ class XStandIn(LocalStandIn[RecordedCall]):
             return False
         uri = oauth_signature.base_string_uri(f"http://{http.headers.get('Host', '')}{urlsplit(http.path).path}")
         # The stubs want a literal method and a dict; oauthlib takes any method and iterates (name, value) pairs.
-        base = oauth_signature.signature_base_string(
-            http.command, uri, oauth_signature.normalize_parameters(params))  # type: ignore[arg-type]
+        base = oauth_signature.signature_base_string(http.command, uri, oauth_signature.normalize_parameters(params))  # type: ignore[arg-type]
         key = f"{quote(credentials.api_secret, safe='~')}&{quote(credentials.access_token_secret, safe='~')}"
         expected = base64.b64encode(hmac.new(key.encode(), base.encode(), hashlib.sha1).digest()).decode()
         return hmac.compare_digest(expected, unquote(oauth.get("oauth_signature", "")))
 
     # -- endpoints -------------------------------------------------------------------------
 
-    def _answer(
-        self, method: str, route: str, params: dict[str, str], query: dict[str, str], body: Any
-    ) -> _Answer:
+    def _answer(self, method: str, route: str, params: dict[str, str], query: dict[str, str], body: Any) -> _Answer:
         if route == "/2/tweets":
             return self._create(body if isinstance(body, dict) else {})
         if route == "/2/tweets/:id":
@@ -328,8 +337,11 @@ class XStandIn(LocalStandIn[RecordedCall]):
                 return _problem(403, "Forbidden", DUPLICATE_DETAIL)
             if reply_to is not None:
                 if not any(p.id == str(reply_to) for p in self._posts):
-                    return _invalid("reply.in_reply_to_tweet_id", str(reply_to),
-                                    "The post you are replying to does not exist or has been deleted.")
+                    return _invalid(
+                        "reply.in_reply_to_tweet_id",
+                        str(reply_to),
+                        "The post you are replying to does not exist or has been deleted.",
+                    )
                 if str(reply_to) in self._no_replies:
                     return _problem(403, "Forbidden", REPLY_DETAIL)
             post = self._store(self.user_id, text, None, str(reply_to) if reply_to is not None else None)
@@ -339,8 +351,12 @@ class XStandIn(LocalStandIn[RecordedCall]):
         with self._changed:
             post = next((p for p in self._posts if p.id == post_id), None)
             if post is None:
-                return _problem(404, "Not Found Error", f"Could not find tweet with id: [{post_id}].",
-                                "https://api.twitter.com/2/problems/resource-not-found")
+                return _problem(
+                    404,
+                    "Not Found Error",
+                    f"Could not find tweet with id: [{post_id}].",
+                    "https://api.twitter.com/2/problems/resource-not-found",
+                )
             if post.author_id != self.user_id:
                 return _problem(403, "Forbidden", "You are not allowed to delete this Tweet.")
             self._posts.remove(post)
@@ -364,8 +380,12 @@ class XStandIn(LocalStandIn[RecordedCall]):
         with self._changed:
             known = user_id in self._users
         if not known:
-            return _problem(404, "Not Found Error", f"Could not find user with id: [{user_id}].",
-                            "https://api.twitter.com/2/problems/resource-not-found")
+            return _problem(
+                404,
+                "Not Found Error",
+                f"Could not find user with id: [{user_id}].",
+                "https://api.twitter.com/2/problems/resource-not-found",
+            )
         problem = _id_problem(query, "since_id") or _id_problem(query, "until_id")
         if problem:
             return problem
@@ -376,8 +396,11 @@ class XStandIn(LocalStandIn[RecordedCall]):
             return _invalid("start_time", query.get("start_time", ""), "Invalid start_time or end_time.")
 
         def matches(post: StoredPost) -> bool:
-            return (post.author_id == user_id and (start is None or post.created_at >= start)
-                    and (end is None or post.created_at < end))
+            return (
+                post.author_id == user_id
+                and (start is None or post.created_at >= start)
+                and (end is None or post.created_at < end)
+            )
 
         return self._page(query, matches, "pagination_token", (5, 100))
 
@@ -388,8 +411,11 @@ class XStandIn(LocalStandIn[RecordedCall]):
         raw_max = query.get("max_results", "10")
         low, high = bounds
         if not raw_max.isdigit() or not low <= int(raw_max) <= high:
-            return _invalid("max_results", raw_max,
-                            f"The `max_results` query parameter value [{raw_max}] is not between {low} and {high}")
+            return _invalid(
+                "max_results",
+                raw_max,
+                f"The `max_results` query parameter value [{raw_max}] is not between {low} and {high}",
+            )
         since = int(query.get("since_id") or 0)
         until = int(query.get("until_id") or 0)
         before: int | None = None
@@ -399,12 +425,15 @@ class XStandIn(LocalStandIn[RecordedCall]):
             except ValueError:
                 return _invalid(token_name, query[token_name], f"The `{token_name}` query parameter is invalid.")
         with self._changed:
-            found = [p for p in reversed(self._posts)
-                     if int(p.id) > since and (not until or int(p.id) < until) and matches(p)]
+            found = [
+                p
+                for p in reversed(self._posts)
+                if int(p.id) > since and (not until or int(p.id) < until) and matches(p)
+            ]
             users = dict(self._users)
         if before is not None:
             found = [p for p in found if int(p.id) < before]
-        page, rest = found[: int(raw_max)], found[int(raw_max):]
+        page, rest = found[: int(raw_max)], found[int(raw_max) :]
         meta: dict[str, Any] = {"result_count": len(page)}
         if page:
             meta.update(newest_id=page[0].id, oldest_id=page[-1].id)
@@ -423,7 +452,7 @@ class XStandIn(LocalStandIn[RecordedCall]):
 
     def _store(self, author_id: str, text: str, created_at: datetime | None, reply_to: str | None = None) -> StoredPost:
         """Call with the lock held."""
-        moment = (created_at or self._clock()).astimezone(timezone.utc)
+        moment = (created_at or self._clock()).astimezone(UTC)
         snowflake = (int(moment.timestamp() * 1000) - TWITTER_EPOCH_MS) << 22
         self._last_id = max(self._last_id + 1, snowflake)
         post = StoredPost(str(self._last_id), text, author_id, self._users[author_id], moment, reply_to)
@@ -475,7 +504,7 @@ def _parse_time(value: str | None) -> datetime | None:
     if not value:
         return None
     parsed = datetime.fromisoformat(value)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _post_json(post: StoredPost, fields: set[str]) -> dict[str, Any]:

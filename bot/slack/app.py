@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from pydantic import SecretStr
 from slack_bolt import App
@@ -78,7 +79,8 @@ def check_app_token(settings: Settings) -> None:
     assert settings.slack_app_token
     try:
         _token_check_client(settings, settings.slack_app_token).apps_connections_open(
-            app_token=settings.slack_app_token.get_secret_value())
+            app_token=settings.slack_app_token.get_secret_value()
+        )
     except SlackApiError as exc:
         raise SlackAppTokenRefused(str(exc.response.get("error") or "unknown_error")) from exc
     except OSError as exc:
@@ -86,8 +88,13 @@ def check_app_token(settings: Settings) -> None:
 
 
 def _token_check_client(settings: Settings, token: SecretStr) -> WebClient:
-    return WebClient(token.get_secret_value(), base_url=settings.slack_api_url, ssl=tls_context(), timeout=10,
-                     logger=_TOKEN_CHECK_LOG)
+    return WebClient(
+        token.get_secret_value(),
+        base_url=settings.slack_api_url,
+        ssl=tls_context(),
+        timeout=10,
+        logger=_TOKEN_CHECK_LOG,
+    )
 
 
 def oauth_settings(settings: Settings, engine: Engine) -> OAuthSettings:
@@ -117,7 +124,7 @@ def _bolt_without_environment_token() -> Iterator[None]:
             os.environ["SLACK_BOT_TOKEN"] = token
 
 
-def _scrub_request(body: dict, next: Callable[[], None]) -> None:  # noqa: A002 - Bolt passes it by this name
+def _scrub_request(body: dict, next: Callable[[], None]) -> None:
     """Every request's strings can be stored and sent (no lone surrogates) before any listener reads them."""
     scrub(body)
     next()
@@ -128,7 +135,7 @@ def _workspace_identifier(services: Services) -> Callable[..., None]:
     enterprise whose org-wide install it came through, so the worker can find that install for its posts."""
     known: set[str] = set()
 
-    def identify(body: dict, context: dict, next: Callable[[], None]) -> None:  # noqa: A002 - Bolt's name
+    def identify(body: dict, context: dict, next: Callable[[], None]) -> None:
         workspace = request_workspace(body, context)
         if workspace:
             context["workspace_id"] = workspace
@@ -141,22 +148,28 @@ def _workspace_identifier(services: Services) -> Callable[..., None]:
     return identify
 
 
-def create_app(settings: Settings, services: Services, engine: Engine, *,
-               listener_executor: Executor | None = None) -> App:
+def create_app(
+    settings: Settings, services: Services, engine: Engine, *, listener_executor: Executor | None = None
+) -> App:
     """Build the app. With a client id and secret it serves any workspace that installs it.
 
     Listeners ack on the request's thread and reply through lazy listeners (see `bot.slack.deferred`).
     """
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
-    common: dict[str, Any] = dict(name="plchat", signing_secret=secret, process_before_response=True,
-                                  listener_executor=listener_executor or BoundedExecutor())
+    common: dict[str, Any] = dict(
+        name="plchat",
+        signing_secret=secret,
+        process_before_response=True,
+        listener_executor=listener_executor or BoundedExecutor(),
+    )
     auth: dict[str, Any]
     if settings.oauth_enabled:
         oauth = oauth_settings(settings, engine)
         # The store passed to App too: then Bolt's authorization (and its token refresh) uses our client, at
         # SLACK_API_URL; the one OAuthSettings builds alone refreshes tokens through a default slack.com client.
-        auth = dict(client=create_web_client(settings), oauth_settings=oauth,
-                    installation_store=oauth.installation_store)
+        auth = dict(
+            client=create_web_client(settings), oauth_settings=oauth, installation_store=oauth.installation_store
+        )
     else:
         token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
         auth = dict(client=create_web_client(settings, token))

@@ -22,8 +22,13 @@ COMMAND_HELP = [
     ("/play flipped classroom", "every play in a category"),
     ("/play feedback grade:6-8", "plays for a grade band (K-2, 3-5, K-5, 6-8 or 9-12), with that band's notes"),
     ("/play mine", "the plays your community made from your tips"),
-    ("/play drafts", ("moderators: the community playbook's drafts to edit, publish or discard, and its published "
-                      "plays to edit or unpublish (`/play drafts WORDS` finds one)")),
+    (
+        "/play drafts",
+        (
+            "moderators: the community playbook's drafts to edit, publish or discard, and its published "
+            "plays to edit or unpublish (`/play drafts WORDS` finds one)"
+        ),
+    ),
     ("/tip your tip #tag", "share what works in your classroom (no text opens a form)"),
     ("/tips words", "search the tips your colleagues shared; `/tips help` for more"),
     ("/digest subscribe", "the week's best tips, upcoming chats and a play, in your DMs every Monday at 7"),
@@ -38,6 +43,7 @@ def truncate(text: str, limit: int) -> str:
 
 
 # -- inline pieces the chat and digest messages share ------------------------------------------------------------
+
 
 def clip(text: str, limit: int) -> str:
     """Escaped `text` on one line, at most `limit` characters."""
@@ -78,10 +84,21 @@ def context(text: str) -> dict[str, Any]:
     return {"type": "context", "elements": [mrkdwn(text)]}
 
 
-def button(label: str, action_id: str, value: str, *, primary: bool = False, danger: bool = False,
-           confirm: dict[str, Any] | None = None) -> dict[str, Any]:
-    element: dict[str, Any] = {"type": "button", "text": {"type": "plain_text", "text": label},
-                               "action_id": action_id, "value": value}
+def button(
+    label: str,
+    action_id: str,
+    value: str,
+    *,
+    primary: bool = False,
+    danger: bool = False,
+    confirm: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": label},
+        "action_id": action_id,
+        "value": value,
+    }
     if primary or danger:
         element["style"] = "primary" if primary else "danger"
     if confirm:
@@ -90,9 +107,13 @@ def button(label: str, action_id: str, value: str, *, primary: bool = False, dan
 
 
 def confirm_dialog(title: str, text: str, yes: str) -> dict[str, Any]:
-    return {"title": {"type": "plain_text", "text": title}, "text": {"type": "mrkdwn", "text": text},
-            "confirm": {"type": "plain_text", "text": yes}, "deny": {"type": "plain_text", "text": "Cancel"},
-            "style": "danger"}
+    return {
+        "title": {"type": "plain_text", "text": title},
+        "text": {"type": "mrkdwn", "text": text},
+        "confirm": {"type": "plain_text", "text": yes},
+        "deny": {"type": "plain_text", "text": "Cancel"},
+        "style": "danger",
+    }
 
 
 def message(text: str, blocks: Blocks | None = None) -> dict[str, Any]:
@@ -108,7 +129,7 @@ def _markdown(text: str) -> str:
 def play_body(body: str) -> list[str]:
     """The play's Markdown, one mrkdwn chunk per `## Section`."""
     out = []
-    for chunk in filter(str.strip, re.split(r"^## +", body, flags=re.M)):
+    for chunk in filter(str.strip, re.split(r"^## +", body, flags=re.MULTILINE)):
         heading, _, rest = chunk.partition("\n")
         out.append(f"*{escape(heading.strip())}*\n{_markdown(rest)}")
     return out
@@ -146,8 +167,9 @@ def grade_note_blocks(play: Play, band: str | None) -> Blocks:
     return []
 
 
-def play_card(play: Play, *, shared_by: str | None = None, buttons: bool = True,
-              band: str | None = None) -> dict[str, Any]:
+def play_card(
+    play: Play, *, shared_by: str | None = None, buttons: bool = True, band: str | None = None
+) -> dict[str, Any]:
     """A play as a card. Private cards carry buttons; a card shared in a channel credits the sharer. With a grade
     `band`, the play's note for that band is shown."""
     blocks: Blocks = [
@@ -162,15 +184,22 @@ def play_card(play: Play, *, shared_by: str | None = None, buttons: bool = True,
         blocks.append(context(f"Shared by {mention(shared_by)} · try one yourself with `/play`"))
     elif buttons:
         value = play_value(play, band)
-        blocks.append({"type": "actions", "block_id": f"play:{play.slug}", "elements": [
-            button("Another play", "play_another", value),
-            button("Share in channel", "play_share", value, primary=True),
-        ]})
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": f"play:{play.slug}",
+                "elements": [
+                    button("Another play", "play_another", value),
+                    button("Share in channel", "play_share", value, primary=True),
+                ],
+            }
+        )
     return message(f"{play.title}: {play.summary}", blocks)
 
 
 def play_list(plays: list[Play], band: str | None = None) -> Blocks:
     """Each play on a line of its own, with an Open button (keeping the grade band asked)."""
+
     def line(p: Play) -> str:
         mark = "  ·  _from your community_" if p.from_community else ""
         return f"*{escape(p.title)}*{mark}\n{escape(p.summary)}"
@@ -203,8 +232,10 @@ def empty_playbook() -> dict[str, Any]:
 def category_list(counts: list[CategoryCount]) -> dict[str, Any]:
     lines = [f"• *{c.label}* (`{c.slug}`): {c.count} play{'s' if c.count != 1 else ''}" for c in counts]
     total = sum(c.count for c in counts)
-    blocks = [section(f"*The playbook: {total} plays*\n" + "\n".join(lines)),
-              context("Open a category with `/play &lt;category&gt;`, e.g. `/play flipped-classroom`.")]
+    blocks = [
+        section(f"*The playbook: {total} plays*\n" + "\n".join(lines)),
+        context("Open a category with `/play &lt;category&gt;`, e.g. `/play flipped-classroom`."),
+    ]
     return message(f"The playbook: {total} plays in {len(counts)} categories.", blocks)
 
 
@@ -212,8 +243,7 @@ def category_plays(label: str, plays: list[Play], band: str | None = None) -> di
     for_band = f" for grades {band}" if band else ""
     if not plays:
         return message(f"No plays in {label}{for_band} yet.")
-    return message(f"{label}: {len(plays)} plays", [section(f"*{escape(label)}*{for_band}"),
-                                                    *play_list(plays, band)])
+    return message(f"{label}: {len(plays)} plays", [section(f"*{escape(label)}*{for_band}"), *play_list(plays, band)])
 
 
 def _usage() -> str:
@@ -236,11 +266,17 @@ def problem(text: str) -> dict[str, Any]:
 
 def home_view(play: Play | None, tips: Blocks | None = None) -> dict[str, Any]:
     """App Home: the play of the week, the workspace's tips (rendered by `tip_blocks.home_tips`), and help."""
-    blocks: Blocks = [{"type": "header", "text": {"type": "plain_text", "text": "PLChat Bot"}},
-                      section("Practical plays from the personalized-learning playbook, right here in Slack.")]
+    blocks: Blocks = [
+        {"type": "header", "text": {"type": "plain_text", "text": "PLChat Bot"}},
+        section("Practical plays from the personalized-learning playbook, right here in Slack."),
+    ]
     if play:
         card = play_card(play, buttons=False)["blocks"]
-        blocks += [{"type": "divider"}, section("*A play to try this week*"), *card,
-                   {"type": "actions", "elements": [button("Another play", "home_another_play", play.slug)]}]
+        blocks += [
+            {"type": "divider"},
+            section("*A play to try this week*"),
+            *card,
+            {"type": "actions", "elements": [button("Another play", "home_another_play", play.slug)]},
+        ]
     blocks += [*(tips or []), {"type": "divider"}, section("*How to use me*\n" + _usage())]
     return {"type": "home", "blocks": blocks}

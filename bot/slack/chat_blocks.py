@@ -47,8 +47,20 @@ ERROR_LIMIT = 150  # a view_submission error message
 CONFIRM_TEXT_LIMIT = 300
 LABEL_TITLE_LIMIT = 60  # how much of a title a confirm dialog or button quotes
 
-FIELDS = ("title", "hashtag", "starts", "timezone", "duration", "repeat", "until", "skip", "slack_channels",
-          "post_to_x", "reminders", "questions")
+FIELDS = (
+    "title",
+    "hashtag",
+    "starts",
+    "timezone",
+    "duration",
+    "repeat",
+    "until",
+    "skip",
+    "slack_channels",
+    "post_to_x",
+    "reminders",
+    "questions",
+)
 STARTS_FORMAT = "%Y-%m-%d %H:%M"
 DEFAULT_DURATION = 60
 NO_REMINDERS = ("none", "no", "off")
@@ -61,14 +73,8 @@ _QUESTION_FIELD = re.compile(r"questions\[(\d+)\](?:\.(text|at))?")
 # -- shared pieces ----------------------------------------------------------------------------------------------
 
 
-
-
-
-
-
-
 def how_far_ahead(lead: timedelta) -> str:
-    """"in 1 hour", "in 90 minutes"-style wording for a reminder sent `lead` before the start ("now" under a
+    """ "in 1 hour", "in 90 minutes"-style wording for a reminder sent `lead` before the start ("now" under a
     minute)."""
     minutes = round(lead.total_seconds() / 60)
     if minutes < 1:
@@ -80,16 +86,6 @@ def how_far_ahead(lead: timedelta) -> str:
     if not hours:
         return f"in {plural(rest, 'minute')}"
     return f"in {plural(hours, 'hour')}" + (f" {plural(rest, 'minute')}" if rest else "")
-
-
-
-
-
-
-
-
-
-
 
 
 def _date_label(day: date) -> str:
@@ -120,31 +116,42 @@ def welcome_message(spec: ChatSpec, start: datetime) -> dict[str, Any]:
     end = start.astimezone(UTC) + timedelta(minutes=spec.duration)
     count = plural(len(spec.questions), "question")
     text = f"Welcome to {title} ({tag})! It runs until {slack_date(end, '{time}')}."
-    return message(text, [
-        section(f":wave: *Welcome to {title}!* {tag}"),
-        section(f"Over the next {plural(spec.duration, 'minute')} I'll post {count} here, one at a time. "
-                f"Answer each in its thread, starting with A1, A2… to match Q1, Q2…"),
-        context(f"Started {slack_date(start)} · ends at {slack_date(end, '{time}')}"),
-    ])
+    return message(
+        text,
+        [
+            section(f":wave: *Welcome to {title}!* {tag}"),
+            section(
+                f"Over the next {plural(spec.duration, 'minute')} I'll post {count} here, one at a time. "
+                f"Answer each in its thread, starting with A1, A2… to match Q1, Q2…"
+            ),
+            context(f"Started {slack_date(start)} · ends at {slack_date(end, '{time}')}"),
+        ],
+    )
 
 
 def question_message(spec: ChatSpec, number: int, question: Question) -> dict[str, Any]:
     tag = hashtag(spec.hashtag)
     text = f"Q{number} {escape(question.text)} {tag}"
-    return message(truncate(text, SECTION_LIMIT), [
-        section(f"*Q{number}* {clip(question.text, SECTION_LIMIT - 200)} {tag}"),
-        context(f"Reply in this thread with A{number} · {escape(spec.title)}"),
-    ])
+    return message(
+        truncate(text, SECTION_LIMIT),
+        [
+            section(f"*Q{number}* {clip(question.text, SECTION_LIMIT - 200)} {tag}"),
+            context(f"Reply in this thread with A{number} · {escape(spec.title)}"),
+        ],
+    )
 
 
 def wrapup_message(spec: ChatSpec, start: datetime) -> dict[str, Any]:
     title, tag = escape(spec.title), hashtag(spec.hashtag)
     text = f"That's a wrap for {title} ({tag}). Thank you for joining!"
-    return message(text, [
-        section(f":tada: *That's a wrap for {title}!* Thank you for joining {tag}."),
-        section("A recap with the most helpful answers will follow."),
-        context(f"Started {slack_date(start)}"),
-    ])
+    return message(
+        text,
+        [
+            section(f":tada: *That's a wrap for {title}!* Thank you for joining {tag}."),
+            section("A recap with the most helpful answers will follow."),
+            context(f"Started {slack_date(start)}"),
+        ],
+    )
 
 
 # -- the recap --------------------------------------------------------------------------------------------------
@@ -194,8 +201,12 @@ def recap_message(recap: Recap, archive_url: str | None) -> dict[str, Any]:
     shown = questions if len(questions) <= room else questions[: room - 1]
     body = [section(_recap_question(q)) for q in shown]
     if len(shown) < len(questions):
-        body.append(context(f"…and {plural(len(questions) - len(shown), 'more question')}"
-                            + (" in the archive." if archive else ".")))
+        body.append(
+            context(
+                f"…and {plural(len(questions) - len(shown), 'more question')}"
+                + (" in the archive." if archive else ".")
+            )
+        )
     text = f"Recap of {title} ({tag}): {plural(len(questions), 'question')}, {people}."
     return message(text, head + body + tail)
 
@@ -232,8 +243,12 @@ def _chat_summary(chat: ScheduledChat) -> str:
     networks = ", ".join(NETWORKS[name] for name in spec.networks)
     details = [repeat, f"{plural(len(spec.questions), 'question')}", f"on {networks}" if networks else "Slack only"]
     if spec.slack_channels:
-        details.insert(1, "in " + _channels(spec.slack_channels[:10])
-                       + (f" and {len(spec.slack_channels) - 10} more" if len(spec.slack_channels) > 10 else ""))
+        details.insert(
+            1,
+            "in "
+            + _channels(spec.slack_channels[:10])
+            + (f" and {len(spec.slack_channels) - 10} more" if len(spec.slack_channels) > 10 else ""),
+        )
     lines.append(" · ".join(details))
     return "\n".join(lines)
 
@@ -244,20 +259,42 @@ def _chat_actions(chat: ScheduledChat) -> dict[str, Any]:
     local = _local_start(chat)
     if local is not None:
         day = local.date()
-        elements.append(button("Skip next", "chat_skip", f"{chat.id}:{day.isoformat()}", confirm=confirm_dialog(
-            "Skip the next chat?", truncate(f"*{quoted}* will not run on {_date_label(day)}. Later dates stay.",
-                                            CONFIRM_TEXT_LIMIT), "Skip it")))
-    elements.append(button("Cancel", "chat_cancel", str(chat.id), danger=True, confirm=confirm_dialog(
-        "Cancel this chat?", truncate(f"*{quoted}* and every later date will be called off.", CONFIRM_TEXT_LIMIT),
-        "Cancel the chat")))
+        elements.append(
+            button(
+                "Skip next",
+                "chat_skip",
+                f"{chat.id}:{day.isoformat()}",
+                confirm=confirm_dialog(
+                    "Skip the next chat?",
+                    truncate(f"*{quoted}* will not run on {_date_label(day)}. Later dates stay.", CONFIRM_TEXT_LIMIT),
+                    "Skip it",
+                ),
+            )
+        )
+    elements.append(
+        button(
+            "Cancel",
+            "chat_cancel",
+            str(chat.id),
+            danger=True,
+            confirm=confirm_dialog(
+                "Cancel this chat?",
+                truncate(f"*{quoted}* and every later date will be called off.", CONFIRM_TEXT_LIMIT),
+                "Cancel the chat",
+            ),
+        )
+    )
     return {"type": "actions", "block_id": f"chat:{chat.id}", "elements": elements}
 
 
 def chats_list_message(chats: list[ScheduledChat], *, moderator: bool) -> dict[str, Any]:
     """The workspace's chats, soonest first as given; moderators get Edit, Skip next and Cancel on each."""
     if not chats:
-        hint = "Schedule one with `/plchat schedule`." if moderator else \
-            "Moderators can schedule one with `/plchat schedule`."
+        hint = (
+            "Schedule one with `/plchat schedule`."
+            if moderator
+            else "Moderators can schedule one with `/plchat schedule`."
+        )
         return message(f"No chats are scheduled yet. {hint}")
     per_chat = 2 if moderator else 1
     room = (MAX_MESSAGE_BLOCKS - 2) // per_chat
@@ -281,10 +318,14 @@ def _plain(text: str) -> dict[str, str]:
     return {"type": "plain_text", "text": text}
 
 
-def _text_input(name: str, initial: str | None, *, max_length: int, placeholder: str = "",
-                multiline: bool = False) -> dict[str, Any]:
-    element: dict[str, Any] = {"type": "plain_text_input", "action_id": name,
-                               "max_length": min(INPUT_LIMIT, max(max_length, len(initial or "")))}
+def _text_input(
+    name: str, initial: str | None, *, max_length: int, placeholder: str = "", multiline: bool = False
+) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": name,
+        "max_length": min(INPUT_LIMIT, max(max_length, len(initial or ""))),
+    }
     if multiline:
         element["multiline"] = True
     if placeholder:
@@ -294,10 +335,16 @@ def _text_input(name: str, initial: str | None, *, max_length: int, placeholder:
     return element
 
 
-def _input(name: str, label: str, element: dict[str, Any], *, optional: bool = False, hint: str = "",
-           block_id: str | None = None) -> dict[str, Any]:
-    block: dict[str, Any] = {"type": "input", "block_id": block_id or name, "label": _plain(label),
-                             "element": element}
+def _input(
+    name: str,
+    label: str,
+    element: dict[str, Any],
+    *,
+    optional: bool = False,
+    hint: str = "",
+    block_id: str | None = None,
+) -> dict[str, Any]:
+    block: dict[str, Any] = {"type": "input", "block_id": block_id or name, "label": _plain(label), "element": element}
     if optional:
         block["optional"] = True
     if hint:
@@ -316,7 +363,7 @@ def reminder_text(lead: timedelta) -> str:
 
 
 def _question_chunks(questions: Iterable[Question]) -> list[str]:
-    """"5: text" lines, split into inputs of at most 3,000 characters each."""
+    """ "5: text" lines, split into inputs of at most 3,000 characters each."""
     chunks: list[str] = [""]
     for question in questions:
         line = f"{_number(question.at)}: {' '.join(question.text.split())}"[:INPUT_LIMIT]
@@ -336,8 +383,9 @@ REPEAT_OPTIONS = {"weekly": _option("weekly", "Every week"), "none": _option("no
 NETWORK_OPTIONS = {name: _option(f"post_to_{name}", label) for name, label in NETWORKS.items()}
 
 
-def schedule_modal(*, default_timezone: str, chat: ScheduledChat | None = None,
-                   problems: dict[str, str] | None = None) -> dict[str, Any]:
+def schedule_modal(
+    *, default_timezone: str, chat: ScheduledChat | None = None, problems: dict[str, str] | None = None
+) -> dict[str, Any]:
     """The `/plchat schedule` form, empty or filled in from `chat` for editing.
 
     Each input's block_id and action_id is its field name; questions that do not fit one input's 3,000
@@ -347,9 +395,12 @@ def schedule_modal(*, default_timezone: str, chat: ScheduledChat | None = None,
     """
     spec = chat.spec if chat else None
     repeat = REPEAT_OPTIONS[spec.repeat if spec else "weekly"]
-    channels: dict[str, Any] = {"type": "multi_conversations_select", "action_id": "slack_channels",
-                                "placeholder": _plain("Where to post the questions"),
-                                "filter": {"include": ["public", "private"], "exclude_bot_users": True}}
+    channels: dict[str, Any] = {
+        "type": "multi_conversations_select",
+        "action_id": "slack_channels",
+        "placeholder": _plain("Where to post the questions"),
+        "filter": {"include": ["public", "private"], "exclude_bot_users": True},
+    }
     if spec and spec.slack_channels:
         channels["initial_conversations"] = list(spec.slack_channels)
     elif not spec:
@@ -358,8 +409,11 @@ def schedule_modal(*, default_timezone: str, chat: ScheduledChat | None = None,
     if spec and spec.until:
         until["initial_date"] = spec.until.isoformat()
     # One group of checkboxes for the networks; its block keeps the name the X checkbox had.
-    networks: dict[str, Any] = {"type": "checkboxes", "action_id": "post_to_x",
-                                "options": list(NETWORK_OPTIONS.values())}
+    networks: dict[str, Any] = {
+        "type": "checkboxes",
+        "action_id": "post_to_x",
+        "options": list(NETWORK_OPTIONS.values()),
+    }
     if spec and spec.networks:
         networks["initial_options"] = [NETWORK_OPTIONS[name] for name in spec.networks]
     if spec is None:
@@ -373,39 +427,112 @@ def schedule_modal(*, default_timezone: str, chat: ScheduledChat | None = None,
         lines = "\n".join(f"• {escape(field)}: {escape(text)}" for field, text in problems.items())
         blocks.append(section(f":warning: *Please fix:*\n{lines}"))
     blocks += [
-        _input("title", "Title", _text_input("title", spec.title if spec else None, max_length=150,
-                                             placeholder="e.g. Station rotation in middle school")),
-        _input("hashtag", "Hashtag", _text_input("hashtag", spec.hashtag if spec else None, max_length=100,
-                                                 placeholder="e.g. PLChat")),
-        _input("starts", "Starts", _text_input("starts", spec.starts.strftime(STARTS_FORMAT) if spec else None,
-                                               max_length=40, placeholder="YYYY-MM-DD HH:MM"),
-               hint="The date and wall-clock time of the first chat, in the time zone below."),
-        _input("timezone", "Time zone", _text_input("timezone", spec.timezone if spec else default_timezone,
-                                                    max_length=64, placeholder="e.g. America/Chicago")),
-        _input("duration", "Length in minutes", _text_input(
-            "duration", str(spec.duration if spec else DEFAULT_DURATION), max_length=6)),
-        _input("repeat", "Repeat", {"type": "static_select", "action_id": "repeat",
-                                    "options": list(REPEAT_OPTIONS.values()), "initial_option": repeat}),
+        _input(
+            "title",
+            "Title",
+            _text_input(
+                "title",
+                spec.title if spec else None,
+                max_length=150,
+                placeholder="e.g. Station rotation in middle school",
+            ),
+        ),
+        _input(
+            "hashtag",
+            "Hashtag",
+            _text_input("hashtag", spec.hashtag if spec else None, max_length=100, placeholder="e.g. PLChat"),
+        ),
+        _input(
+            "starts",
+            "Starts",
+            _text_input(
+                "starts",
+                spec.starts.strftime(STARTS_FORMAT) if spec else None,
+                max_length=40,
+                placeholder="YYYY-MM-DD HH:MM",
+            ),
+            hint="The date and wall-clock time of the first chat, in the time zone below.",
+        ),
+        _input(
+            "timezone",
+            "Time zone",
+            _text_input(
+                "timezone",
+                spec.timezone if spec else default_timezone,
+                max_length=64,
+                placeholder="e.g. America/Chicago",
+            ),
+        ),
+        _input(
+            "duration",
+            "Length in minutes",
+            _text_input("duration", str(spec.duration if spec else DEFAULT_DURATION), max_length=6),
+        ),
+        _input(
+            "repeat",
+            "Repeat",
+            {
+                "type": "static_select",
+                "action_id": "repeat",
+                "options": list(REPEAT_OPTIONS.values()),
+                "initial_option": repeat,
+            },
+        ),
         _input("until", "Last date", until, optional=True, hint="A weekly chat stops after this date."),
-        _input("skip", "Dates to skip", _text_input(
-            "skip", ", ".join(day.isoformat() for day in spec.skip) if spec else None,
-            max_length=1000, placeholder="e.g. 2026-11-26, 2026-12-24"), optional=True),
+        _input(
+            "skip",
+            "Dates to skip",
+            _text_input(
+                "skip",
+                ", ".join(day.isoformat() for day in spec.skip) if spec else None,
+                max_length=1000,
+                placeholder="e.g. 2026-11-26, 2026-12-24",
+            ),
+            optional=True,
+        ),
         _input("slack_channels", "Slack channels", channels, optional=True),
-        _input("post_to_x", "Also post on", networks, optional=True,
-               hint="Each network needs its account connected by whoever runs the bot."),
-        _input("reminders", "Reminders", _text_input("reminders", reminders, max_length=200,
-                                                     placeholder="24h, 1h"), optional=True,
-               hint="How long before the start to remind people; blank for 24h and 1h, \"none\" for none."),
-        _input("questions", "Questions", _text_input("questions", chunks[0], max_length=INPUT_LIMIT,
-                                                     multiline=True, placeholder="0: What brought you here today?"),
-               hint="One per line. Start a line with minutes after the start (\"5: …\") to set its time."),
+        _input(
+            "post_to_x",
+            "Also post on",
+            networks,
+            optional=True,
+            hint="Each network needs its account connected by whoever runs the bot.",
+        ),
+        _input(
+            "reminders",
+            "Reminders",
+            _text_input("reminders", reminders, max_length=200, placeholder="24h, 1h"),
+            optional=True,
+            hint='How long before the start to remind people; blank for 24h and 1h, "none" for none.',
+        ),
+        _input(
+            "questions",
+            "Questions",
+            _text_input(
+                "questions",
+                chunks[0],
+                max_length=INPUT_LIMIT,
+                multiline=True,
+                placeholder="0: What brought you here today?",
+            ),
+            hint='One per line. Start a line with minutes after the start ("5: …") to set its time.',
+        ),
     ]
     for number, chunk in enumerate(chunks[1:], start=2):
         name = f"questions_{number}"
-        blocks.append(_input(name, "More questions", _text_input(name, chunk, max_length=INPUT_LIMIT,
-                                                                 multiline=True), optional=True, block_id=name))
+        blocks.append(
+            _input(
+                name,
+                "More questions",
+                _text_input(name, chunk, max_length=INPUT_LIMIT, multiline=True),
+                optional=True,
+                block_id=name,
+            )
+        )
     return {
-        "type": "modal", "callback_id": SCHEDULE_MODAL, "private_metadata": str(chat.id) if chat else "",
+        "type": "modal",
+        "callback_id": SCHEDULE_MODAL,
+        "private_metadata": str(chat.id) if chat else "",
         "title": _plain("Edit chat" if chat else "Schedule a chat"),
         "submit": _plain("Save" if chat else "Schedule"),
         "close": _plain("Cancel"),
@@ -440,8 +567,9 @@ def parse_questions(text: str) -> list[dict[str, Any]]:
 
 
 def _question_blocks(values: dict[str, Any]) -> list[str]:
-    extra = sorted((int(name.removeprefix("questions_")), name) for name in values
-                   if re.fullmatch(r"questions_\d+", name))
+    extra = sorted(
+        (int(name.removeprefix("questions_")), name) for name in values if re.fullmatch(r"questions_\d+", name)
+    )
     return ["questions", *(name for _, name in extra)]
 
 

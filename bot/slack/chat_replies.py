@@ -14,8 +14,8 @@ from bot.chats.spec import ChatSpec, ChatSpecError, not_connected
 from bot.config import NETWORK_SETTINGS
 from bot.db import transaction
 from bot.slack import blocks, chat_blocks
-from bot.slack.services import Services
 from bot.slack.markup import plain_text
+from bot.slack.services import Services
 from bot.tips import moderation
 from bot.tips.records import NewTip, TipRejected, split_tags
 from bot.tips.store import Saved
@@ -25,8 +25,9 @@ log = logging.getLogger(__name__)
 # An emoji shortcode (":tada:", ":+1::skin-tone-2:"): a reply with nothing but these (and unicode emoji, which are
 # no word characters either) is not an answer.
 _EMOJI_CODE = re.compile(r":[a-z0-9_+'-]+:", re.IGNORECASE)
-MODERATORS_ONLY = ("Only moderators schedule or change chats. A moderator can add you with "
-                   "`/plchat moderators add @you`.")
+MODERATORS_ONLY = (
+    "Only moderators schedule or change chats. A moderator can add you with `/plchat moderators add @you`."
+)
 
 
 def is_moderator(services: Services, team_id: str, user_id: str) -> bool:
@@ -70,13 +71,17 @@ def save_form(services: Services, team_id: str, user_id: str, spec: ChatSpec, ch
         if not moderation.is_moderator(session, team_id, user_id, services.moderators):
             return blocks.problem(MODERATORS_ONLY)
         try:
-            chat = (store.update_chat(session, chat_id, spec, now, team_id) if chat_id is not None
-                    else store.create_chat(session, team_id, spec, user_id, now))
+            chat = (
+                store.update_chat(session, chat_id, spec, now, team_id)
+                if chat_id is not None
+                else store.create_chat(session, team_id, spec, user_id, now)
+            )
         except store.ChatNotFound:
             return blocks.problem("That chat is gone, so the change wasn't saved.")
     verb = "changed" if chat_id is not None else "scheduled"
     answer = chat_blocks.chats_list_message([chat], moderator=True) | {
-        "text": f"Chat {verb}: {blocks.escape(spec.title)}"}
+        "text": f"Chat {verb}: {blocks.escape(spec.title)}"
+    }
     notice = not_connected(spec, services.connected_networks, NETWORK_SETTINGS)
     if notice:
         answer["blocks"] = [blocks.section(f":warning: {blocks.escape(notice)}"), *answer["blocks"]]
@@ -84,8 +89,13 @@ def save_form(services: Services, team_id: str, user_id: str, spec: ChatSpec, ch
 
 
 def cancel(services: Services, team_id: str, user_id: str, chat_id: int) -> dict[str, Any]:
-    return _change(services, team_id, user_id, lambda session, now: store.cancel_chat(session, chat_id, now, team_id),
-                   "Cancelled. Nothing more of that chat will be posted.")
+    return _change(
+        services,
+        team_id,
+        user_id,
+        lambda session, now: store.cancel_chat(session, chat_id, now, team_id),
+        "Cancelled. Nothing more of that chat will be posted.",
+    )
 
 
 def skip(services: Services, team_id: str, user_id: str, value: str) -> dict[str, Any]:
@@ -94,9 +104,13 @@ def skip(services: Services, team_id: str, user_id: str, value: str) -> dict[str
         skipped = date.fromisoformat(day)
     except ValueError:
         return blocks.problem("That button is out of date; run `/plchat chats` again.")
-    return _change(services, team_id, user_id,
-                   lambda session, now: store.skip_date(session, int(chat_id), skipped, now, team_id),
-                   f"Skipped {skipped:%a %b %-d}.")
+    return _change(
+        services,
+        team_id,
+        user_id,
+        lambda session, now: store.skip_date(session, int(chat_id), skipped, now, team_id),
+        f"Skipped {skipped:%a %b %-d}.",
+    )
 
 
 def _change(services: Services, team_id: str, user_id: str, change, done: str) -> dict[str, Any]:
@@ -114,12 +128,16 @@ def _change(services: Services, team_id: str, user_id: str, change, done: str) -
 
 def is_thread_reply(event: dict[str, Any]) -> bool:
     """A person's reply in a thread (not the thread's parent, an edit, or a bot's post)."""
-    return bool(event.get("thread_ts")) and event.get("thread_ts") != event.get("ts") \
-        and not event.get("subtype") and not event.get("bot_id") and bool(event.get("user"))
+    return (
+        bool(event.get("thread_ts"))
+        and event.get("thread_ts") != event.get("ts")
+        and not event.get("subtype")
+        and not event.get("bot_id")
+        and bool(event.get("user"))
+    )
 
 
-def save_thread_answer(services: Services, team_id: str, event: dict[str, Any],
-                       permalink: str | None) -> Saved | None:
+def save_thread_answer(services: Services, team_id: str, event: dict[str, Any], permalink: str | None) -> Saved | None:
     """A reply in a chat question's thread, saved as a tip linked to the question; None when it isn't one."""
     channel, user, thread = event.get("channel", ""), event["user"], event["thread_ts"]
     text, tags = split_tags(plain_text(event.get("text") or ""))

@@ -41,12 +41,28 @@ class GuardedWebClient(WebClient):
     """A `WebClient` whose every call has its message fields guarded (`text`, `blocks`, `view`, ...), and
     whose answers can be stored (`bot.unicode_safe`)."""
 
-    def api_call(self, api_method: str, *, http_verb: str = "POST", files: dict | None = None,
-                 data: dict | None = None, params: dict | None = None, json: dict | None = None,
-                 headers: dict | None = None, auth: dict | None = None) -> SlackResponse:
-        response = super().api_call(api_method, http_verb=http_verb, files=files, data=guard_arguments(data),
-                                    params=guard_arguments(params), json=guard_arguments(json), headers=headers,
-                                    auth=auth)
+    def api_call(
+        self,
+        api_method: str,
+        *,
+        http_verb: str = "POST",
+        files: dict | None = None,
+        data: dict | None = None,
+        params: dict | None = None,
+        json: dict | None = None,
+        headers: dict | None = None,
+        auth: dict | None = None,
+    ) -> SlackResponse:
+        response = super().api_call(
+            api_method,
+            http_verb=http_verb,
+            files=files,
+            data=guard_arguments(data),
+            params=guard_arguments(params),
+            json=guard_arguments(json),
+            headers=headers,
+            auth=auth,
+        )
         scrub(response.data)  # what Slack answers (a message read back, say) can hold a lone surrogate too
         return response
 
@@ -55,9 +71,17 @@ class GuardedWebClient(WebClient):
         """The same client (token, URL, TLS, retries), guarded."""
         if isinstance(client, cls):
             return client
-        return cls(token=client.token, base_url=client.base_url, timeout=client.timeout, ssl=client.ssl,
-                   proxy=client.proxy, headers=client.headers, team_id=client.default_params.get("team_id"),
-                   logger=client.logger, retry_handlers=list(client.retry_handlers or []))
+        return cls(
+            token=client.token,
+            base_url=client.base_url,
+            timeout=client.timeout,
+            ssl=client.ssl,
+            proxy=client.proxy,
+            headers=client.headers,
+            team_id=client.default_params.get("team_id"),
+            logger=client.logger,
+            retry_handlers=list(client.retry_handlers or []),
+        )
 
 
 class GuardedRespond:

@@ -14,8 +14,9 @@ import inspect
 import json
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Callable
+from typing import Any
 
 from slack_bolt import Ack, BoltResponse
 from slack_sdk.errors import SlackApiError
@@ -78,7 +79,7 @@ def reply_later(work: Callable[..., None]) -> Callable[..., None]:
         kwargs = _guarded(kwargs)
         try:
             work(**{name: kwargs[name] for name in own})
-        except Exception as error:  # noqa: BLE001 - every failure is logged and reported, none is lost
+        except Exception as error:
             if isinstance(error, SlackApiError) and error.response.get("error") in _SPENT_TRIGGER:
                 log.warning("Reply %s was too late to open its form: %s", work.__name__, error.response["error"])
                 tell(TOO_LATE_FOR_FORM, kwargs.get("body") or {}, kwargs.get("respond"), kwargs.get("client"))
@@ -88,7 +89,8 @@ def reply_later(work: Callable[..., None]) -> Callable[..., None]:
 
     # Bolt picks the arguments to pass by reading the function's signature.
     run.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-        [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD) for name in wanted])
+        [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD) for name in wanted]
+    )
     run.__name__ = run.__qualname__ = f"reply_later_{work.__qualname__}"
     return run
 
@@ -131,7 +133,10 @@ def report_error(error: Exception, body: dict, respond, client, logger: logging.
     if body.get("type") == "event_callback":
         return None
     if body.get("command"):
-        return BoltResponse(status=200, body=json.dumps({"response_type": "ephemeral", **blocks.problem(BUSY)}),
-                            headers={"content-type": "application/json;charset=utf-8"})
+        return BoltResponse(
+            status=200,
+            body=json.dumps({"response_type": "ephemeral", **blocks.problem(BUSY)}),
+            headers={"content-type": "application/json;charset=utf-8"},
+        )
     tell(BUSY, body, respond, client)
     return BoltResponse(status=200, body="")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -44,8 +45,9 @@ def _chat_message(session: Session, outgoing: Outgoing, links: Links, now: datet
 
 
 def _digest_message(session: Session, outgoing: Outgoing, links: Links) -> dict[str, Any] | Skip:
-    digest = digests.for_delivery(session, outgoing.team_id, int(outgoing.payload["subscription_id"]),
-                                  outgoing.payload["period"], outgoing.due_at)
+    digest = digests.for_delivery(
+        session, outgoing.team_id, int(outgoing.payload["subscription_id"]), outgoing.payload["period"], outgoing.due_at
+    )
     if isinstance(digest, Skip):
         return digest
     return digest_blocks.digest_message(digest, calendar_url=links.calendar())

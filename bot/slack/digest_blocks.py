@@ -67,20 +67,6 @@ _TIME = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
 # -- shared pieces ----------------------------------------------------------------------------------------------
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 def _plain(text: str) -> dict[str, str]:
     return {"type": "plain_text", "text": text}
 
@@ -90,7 +76,7 @@ def _day_label(moment: datetime) -> str:
 
 
 def _week_label(since: datetime) -> str:
-    """"Nov 30 – Dec 6, 2026": the seven days the digest looks back on."""
+    """ "Nov 30 – Dec 6, 2026": the seven days the digest looks back on."""
     end = since + timedelta(days=6)
     if since.year != end.year:
         return f"{_day_label(since)}, {since.year} – {_day_label(end)}, {end.year}"
@@ -110,7 +96,7 @@ def _where(subscription: Subscription) -> str:
 
 
 def _when(subscription: Subscription) -> str:
-    """"Mondays at 07:00 (Europe/Berlin)"."""
+    """ "Mondays at 07:00 (Europe/Berlin)"."""
     return f"{_weekday(subscription)}s at {subscription.send_time:%H:%M} ({clip(subscription.timezone, 64)})"
 
 
@@ -125,10 +111,14 @@ def _next_send(subscription: Subscription) -> str:
 def _subscription_actions(subscription: Subscription) -> dict[str, Any]:
     """Settings, and a one-click Unsubscribe (no confirm dialog: stopping must be effortless)."""
     value = str(subscription.id)
-    return {"type": "actions", "block_id": f"digest:{subscription.id}", "elements": [
-        button("Unsubscribe", "digest_unsubscribe", value),
-        button("Settings", "digest_settings", value),
-    ]}
+    return {
+        "type": "actions",
+        "block_id": f"digest:{subscription.id}",
+        "elements": [
+            button("Unsubscribe", "digest_unsubscribe", value),
+            button("Settings", "digest_settings", value),
+        ],
+    }
 
 
 # -- the digest -------------------------------------------------------------------------------------------------
@@ -150,8 +140,7 @@ def _tip_blocks(digest: Digest) -> Blocks:
         blocks.append(section(":bulb: *Most helpful tips this week*"))
         blocks += [_tip_section(tip) for tip in digest.tips[:SHOWN_TIPS]]
     if digest.new_tips:
-        blocks.append(context(f"{plural(digest.new_tips, 'new tip')} shared this week · "
-                              "search them all with `/tips`"))
+        blocks.append(context(f"{plural(digest.new_tips, 'new tip')} shared this week · search them all with `/tips`"))
     return blocks
 
 
@@ -170,8 +159,12 @@ def _chat_blocks(chats: tuple[ScheduledChat, ...], calendar_url: str | None) -> 
     block = section("\n".join(lines))
     url = safe_url(calendar_url)
     if url:
-        block["accessory"] = {"type": "button", "text": _plain("Add to calendar"), "action_id": "digest_calendar",
-                              "url": url}
+        block["accessory"] = {
+            "type": "button",
+            "text": _plain("Add to calendar"),
+            "action_id": "digest_calendar",
+            "url": url,
+        }
     return [block]
 
 
@@ -192,8 +185,10 @@ def _recap_question(question: RecapQuestion) -> str:
 
 def _recap_blocks(recap: Recap) -> Blocks:
     people = f"{recap.participants} {'person' if recap.participants == 1 else 'people'} took part"
-    head = section(f":memo: *From the last chat: {clip(recap.title, TITLE_LIMIT)}* {hashtag(recap.hashtag)}\n"
-                   f"{slack_date(recap.starts)} · {people}")
+    head = section(
+        f":memo: *From the last chat: {clip(recap.title, TITLE_LIMIT)}* {hashtag(recap.hashtag)}\n"
+        f"{slack_date(recap.starts)} · {people}"
+    )
     answered = [question for question in recap.questions if question.answers]
     shown = answered[:SHOWN_QUESTIONS]
     blocks: Blocks = [head, *(section(_recap_question(question)) for question in shown)]
@@ -275,8 +270,12 @@ def _option(value: str, label: str) -> dict[str, Any]:
 
 
 def _input(name: str, label: str, element: dict[str, Any], hint: str = "") -> dict[str, Any]:
-    block: dict[str, Any] = {"type": "input", "block_id": name, "label": _plain(label),
-                             "element": {**element, "action_id": name}}
+    block: dict[str, Any] = {
+        "type": "input",
+        "block_id": name,
+        "label": _plain(label),
+        "element": {**element, "action_id": name},
+    }
     if hint:
         block["hint"] = _plain(hint)
     return block
@@ -288,19 +287,36 @@ def settings_modal(subscription: Subscription) -> dict[str, Any]:
     weekday = days[subscription.weekday] if 0 <= subscription.weekday < len(days) else days[0]
     quiet = {value: _option(value, label) for value, label in QUIET_OPTIONS.items()}
     return {
-        "type": "modal", "callback_id": SETTINGS_MODAL, "private_metadata": str(subscription.id),
-        "title": _plain("Digest settings"), "submit": _plain("Save"), "close": _plain("Cancel"),
+        "type": "modal",
+        "callback_id": SETTINGS_MODAL,
+        "private_metadata": str(subscription.id),
+        "title": _plain("Digest settings"),
+        "submit": _plain("Save"),
+        "close": _plain("Cancel"),
         "blocks": [
             section(f"Your weekly digest to {_where(subscription)}."),
             _input("weekday", "Day", {"type": "static_select", "options": days, "initial_option": weekday}),
             _input("send_time", "Time", {"type": "timepicker", "initial_time": f"{subscription.send_time:%H:%M}"}),
-            _input("timezone", "Time zone", {"type": "plain_text_input", "max_length": 64,
-                                             "initial_value": subscription.timezone,
-                                             "placeholder": _plain("e.g. America/Chicago")},
-                   hint="The day and time above are read in this time zone (an IANA name)."),
-            _input("quiet_weeks", "When a week has no new tips or chats", {
-                "type": "radio_buttons", "options": list(quiet.values()),
-                "initial_option": quiet.get(subscription.quiet_weeks, quiet["note"])}),
+            _input(
+                "timezone",
+                "Time zone",
+                {
+                    "type": "plain_text_input",
+                    "max_length": 64,
+                    "initial_value": subscription.timezone,
+                    "placeholder": _plain("e.g. America/Chicago"),
+                },
+                hint="The day and time above are read in this time zone (an IANA name).",
+            ),
+            _input(
+                "quiet_weeks",
+                "When a week has no new tips or chats",
+                {
+                    "type": "radio_buttons",
+                    "options": list(quiet.values()),
+                    "initial_option": quiet.get(subscription.quiet_weeks, quiet["note"]),
+                },
+            ),
         ],
     }
 
@@ -321,8 +337,12 @@ def settings_values(values: dict[str, Any]) -> dict[str, Any]:
     send_time = f"{int(picked.group(1)):02d}:{picked.group(2)}" if picked else None
     zone = (_state(values, "timezone").get("value") or "").strip() or None
     quiet = (_state(values, "quiet_weeks").get("selected_option") or {}).get("value")
-    return {"weekday": weekday, "send_time": send_time, "timezone": zone,
-            "quiet_weeks": quiet if quiet in QUIET_OPTIONS else None}
+    return {
+        "weekday": weekday,
+        "send_time": send_time,
+        "timezone": zone,
+        "quiet_weeks": quiet if quiet in QUIET_OPTIONS else None,
+    }
 
 
 # -- App Home, help, confirmation -------------------------------------------------------------------------------
@@ -330,8 +350,9 @@ def settings_values(values: dict[str, Any]) -> dict[str, Any]:
 
 def _subscription_summary(subscription: Subscription) -> str:
     quiet = "a short note" if subscription.quiet_weeks == "note" else "nothing"
-    return (f"*To {_where(subscription)}*\n{_when(subscription)} · quiet weeks: {quiet}\n"
-            f"Next: {_next_send(subscription)}")
+    return (
+        f"*To {_where(subscription)}*\n{_when(subscription)} · quiet weeks: {quiet}\nNext: {_next_send(subscription)}"
+    )
 
 
 def subscriptions_home_blocks(subscriptions: list[Subscription]) -> Blocks:
@@ -339,8 +360,12 @@ def subscriptions_home_blocks(subscriptions: list[Subscription]) -> Blocks:
     active = [subscription for subscription in subscriptions if subscription.active]
     blocks: Blocks = [{"type": "divider"}, section("*Your digests*")]
     if not active:
-        return blocks + [context("No weekly digest yet. `/digest subscribe` sends the week's best tips, "
-                                 "upcoming chats and a play to your DMs.")]
+        return blocks + [
+            context(
+                "No weekly digest yet. `/digest subscribe` sends the week's best tips, "
+                "upcoming chats and a play to your DMs."
+            )
+        ]
     for subscription in active[:MAX_HOME_SUBSCRIPTIONS]:
         blocks += [section(_subscription_summary(subscription)), _subscription_actions(subscription)]
     if len(active) > MAX_HOME_SUBSCRIPTIONS:
@@ -350,18 +375,22 @@ def subscriptions_home_blocks(subscriptions: list[Subscription]) -> Blocks:
 
 def digest_help() -> dict[str, Any]:
     lines = "\n".join(f"• `{usage}`: {what}" for usage, what in DIGEST_HELP)
-    blocks = [section(f"*The weekly digest*\n{lines}"),
-              context("Usage: `/digest subscribe [#channel] [monday..sunday] [HH:MM]`. "
-                      "Every digest also has Unsubscribe and Settings buttons.")]
+    blocks = [
+        section(f"*The weekly digest*\n{lines}"),
+        context(
+            "Usage: `/digest subscribe [#channel] [monday..sunday] [HH:MM]`. "
+            "Every digest also has Unsubscribe and Settings buttons."
+        ),
+    ]
     return message("Digest: /digest subscribe, settings, pause, resume, unsubscribe, preview", blocks)
 
 
 def subscribed_message(subscription: Subscription) -> dict[str, Any]:
     where, when, first = _where(subscription), _when(subscription), _next_send(subscription)
     text = f"Subscribed: the PLChat digest comes to {where} on {when}."
-    blocks = [section(f":white_check_mark: *Subscribed!* The PLChat digest comes to {where} on {when}.\n"
-                      f"Next one: {first}"),
-              context("Change it with `/digest settings`, or stop it any time with `/digest unsubscribe`."),
-              _subscription_actions(subscription)]
+    blocks = [
+        section(f":white_check_mark: *Subscribed!* The PLChat digest comes to {where} on {when}.\nNext one: {first}"),
+        context("Change it with `/digest settings`, or stop it any time with `/digest unsubscribe`."),
+        _subscription_actions(subscription),
+    ]
     return message(cut(text, TEXT_LIMIT), blocks)
-

@@ -22,8 +22,10 @@ from bot.tips import moderation
 
 _CHANNEL = re.compile(r"<#([CG][A-Z0-9]{2,})(?:\|[^>]*)?>")
 _TIME = re.compile(r"(\d{1,2})(?::(\d{2}))?\s*(am|pm)?", re.IGNORECASE)
-CHANNEL_MODERATORS_ONLY = ("Only moderators subscribe a channel here (a moderator can let everyone with "
-                           "`/digest channel-subscriptions members`). `/digest subscribe` alone sends it to your DMs.")
+CHANNEL_MODERATORS_ONLY = (
+    "Only moderators subscribe a channel here (a moderator can let everyone with "
+    "`/digest channel-subscriptions members`). `/digest subscribe` alone sends it to your DMs."
+)
 
 
 @dataclass(frozen=True)
@@ -41,15 +43,18 @@ def parse_subscribe(words: list[str]) -> Wanted | str:
         if found := _CHANNEL.fullmatch(word):
             channel = found.group(1)
         elif word.startswith("#"):
-            return (f"Pick the channel from Slack's suggestions as you type `#`, so I get its id "
-                    f"(`{blocks.echo(word)}`).")
+            return (
+                f"Pick the channel from Slack's suggestions as you type `#`, so I get its id (`{blocks.echo(word)}`)."
+            )
         elif len(lowered) >= 3 and (days := [i for i, day in enumerate(WEEKDAYS) if day.startswith(lowered)]):
             weekday = days[0]
         elif (moment := _time(lowered)) is not None:
             send_time = moment
         else:
-            return (f"I didn't understand `{blocks.echo(word)}`. Try `/digest subscribe`, "
-                    "`/digest subscribe friday 15:30` or `/digest subscribe #team-news monday 07:00`.")
+            return (
+                f"I didn't understand `{blocks.echo(word)}`. Try `/digest subscribe`, "
+                "`/digest subscribe friday 15:30` or `/digest subscribe #team-news monday 07:00`."
+            )
     return Wanted(channel, weekday, send_time)
 
 
@@ -95,15 +100,22 @@ def subscribe(services: Services, client: WebClient, team_id: str, user_id: str,
         zone = services.default_timezone
     with transaction(services.sessions) as session:
         if wanted.channel is not None and not (
-                moderation.is_moderator(session, team_id, user_id, services.moderators)
-                or subscriptions.members_may_subscribe_channels(session, team_id)):
+            moderation.is_moderator(session, team_id, user_id, services.moderators)
+            or subscriptions.members_may_subscribe_channels(session, team_id)
+        ):
             return blocks.problem(CHANNEL_MODERATORS_ONLY)
         existing = subscriptions.destination(session, team_id, wanted.channel or user_id)
         defaults = existing if existing is not None and existing.active else None
         subscription, _created = subscriptions.subscribe(
-            session, team_id, user_id, wanted.channel or user_id, services.clock(), zone=zone,
+            session,
+            team_id,
+            user_id,
+            wanted.channel or user_id,
+            services.clock(),
+            zone=zone,
             weekday=_first(wanted.weekday, defaults and defaults.weekday, 0),
-            send_time=_first(wanted.send_time, defaults and defaults.send_time, time(7, 0)))
+            send_time=_first(wanted.send_time, defaults and defaults.send_time, time(7, 0)),
+        )
     return digest_blocks.subscribed_message(subscription)
 
 
@@ -138,8 +150,9 @@ def change(services: Services, team_id: str, user_id: str, verb: str, words: lis
     return apply(services, team_id, user_id, found.id, verb)[0]
 
 
-def apply(services: Services, team_id: str, user_id: str, subscription_id: int,
-          verb: str) -> tuple[dict[str, Any], bool]:
+def apply(
+    services: Services, team_id: str, user_id: str, subscription_id: int, verb: str
+) -> tuple[dict[str, Any], bool]:
     """Pause, resume or unsubscribe, if the person may (whoever subscribed; moderators for a channel): what to
     tell them, and whether it was done (False: the message explains why not)."""
     now = services.clock()
@@ -147,17 +160,21 @@ def apply(services: Services, team_id: str, user_id: str, subscription_id: int,
         with transaction(services.sessions) as session:
             moderator = moderation.is_moderator(session, team_id, user_id, services.moderators)
             if verb == "unsubscribe":
-                subscription = subscriptions.unsubscribe(session, team_id, subscription_id, user_id, now,
-                                                         moderator=moderator)
+                subscription = subscriptions.unsubscribe(
+                    session, team_id, subscription_id, user_id, now, moderator=moderator
+                )
             else:
-                subscription = subscriptions.set_paused(session, team_id, subscription_id, user_id, verb == "pause",
-                                                        now, moderator=moderator)
+                subscription = subscriptions.set_paused(
+                    session, team_id, subscription_id, user_id, verb == "pause", now, moderator=moderator
+                )
     except (subscriptions.NotFound, subscriptions.NotAllowed) as exc:
         return blocks.problem(str(exc)), False
     where = "your DMs" if subscription.to_dm else channel_mention(subscription.channel)
-    said = {"unsubscribe": f"Unsubscribed: no more digests to {where}. `/digest subscribe` starts it again.",
-            "pause": f"Paused the digest to {where}. `/digest resume` brings it back.",
-            "resume": f"Resumed the digest to {where}."}[verb]
+    said = {
+        "unsubscribe": f"Unsubscribed: no more digests to {where}. `/digest subscribe` starts it again.",
+        "pause": f"Paused the digest to {where}. `/digest resume` brings it back.",
+        "resume": f"Resumed the digest to {where}.",
+    }[verb]
     return blocks.message(said), True
 
 
@@ -166,8 +183,9 @@ def preview(services: Services, team_id: str, user_id: str) -> dict[str, Any]:
     now = services.clock()
     with services.sessions() as session:
         mine = subscriptions.destination(session, team_id, user_id)
-        subscription = mine or Subscription(0, team_id, user_id, user_id, 0, time(7, 0), services.default_timezone,
-                                            "note", True, False, "", None)
+        subscription = mine or Subscription(
+            0, team_id, user_id, user_id, 0, time(7, 0), services.default_timezone, "note", True, False, "", None
+        )
         digest = compose.compose(session, subscription, period_of(now.date()), now)
     return digest_blocks.digest_message(digest)
 
@@ -175,8 +193,10 @@ def preview(services: Services, team_id: str, user_id: str) -> dict[str, Any]:
 def channel_subscriptions(services: Services, team_id: str, user_id: str, words: list[str]) -> dict[str, Any]:
     choice = words[0].lower() if words else ""
     if choice not in ("members", "moderators"):
-        return blocks.problem("Say who may subscribe a channel: `/digest channel-subscriptions members` or "
-                              "`/digest channel-subscriptions moderators`.")
+        return blocks.problem(
+            "Say who may subscribe a channel: `/digest channel-subscriptions members` or "
+            "`/digest channel-subscriptions moderators`."
+        )
     with transaction(services.sessions) as session:
         if not moderation.is_moderator(session, team_id, user_id, services.moderators):
             return blocks.problem("Only moderators decide who may subscribe channels.")
@@ -185,8 +205,9 @@ def channel_subscriptions(services: Services, team_id: str, user_id: str, words:
     return blocks.message(f"From now on {who} may subscribe a channel to the digest.")
 
 
-def settings_form(services: Services, team_id: str, user_id: str, words: list[str] | None = None,
-                  subscription_id: int | None = None) -> dict[str, Any]:
+def settings_form(
+    services: Services, team_id: str, user_id: str, words: list[str] | None = None, subscription_id: int | None = None
+) -> dict[str, Any]:
     """The settings modal for a subscription the person may change, or a problem message."""
     if subscription_id is not None:
         with services.sessions() as session:
@@ -205,17 +226,26 @@ def settings_form(services: Services, team_id: str, user_id: str, words: list[st
     return digest_blocks.settings_modal(found)
 
 
-def save_settings(services: Services, team_id: str, user_id: str, subscription_id: int,
-                  values: dict[str, Any]) -> dict[str, Any]:
+def save_settings(
+    services: Services, team_id: str, user_id: str, subscription_id: int, values: dict[str, Any]
+) -> dict[str, Any]:
     wanted = digest_blocks.settings_values(values)
     hour, minute = (int(part) for part in (wanted["send_time"] or "07:00").split(":"))
     try:
         with transaction(services.sessions) as session:
             moderator = moderation.is_moderator(session, team_id, user_id, services.moderators)
             subscription = subscriptions.change(
-                session, team_id, subscription_id, user_id, services.clock(), moderator=moderator,
-                weekday=wanted["weekday"], send_time=time(hour, minute), zone=wanted["timezone"],
-                quiet_weeks=wanted["quiet_weeks"])
+                session,
+                team_id,
+                subscription_id,
+                user_id,
+                services.clock(),
+                moderator=moderator,
+                weekday=wanted["weekday"],
+                send_time=time(hour, minute),
+                zone=wanted["timezone"],
+                quiet_weeks=wanted["quiet_weeks"],
+            )
     except (subscriptions.NotFound, subscriptions.NotAllowed, ValueError) as exc:
         return blocks.problem(str(exc))
     return digest_blocks.subscribed_message(subscription)

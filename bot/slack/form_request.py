@@ -30,13 +30,19 @@ class FormRequest(BoltRequest):
             self.context = build_context(BoltContext(dict(fields.get("context") or {})), form)
 
     def to_copyable(self) -> FormRequest:
-        return FormRequest(body=self.raw_body if self.mode == "http" else self.body, query=self.query,
-                           headers=self.headers, context=self.context.to_copyable(), mode=self.mode)
+        return FormRequest(
+            body=self.raw_body if self.mode == "http" else self.body,
+            query=self.query,
+            headers=self.headers,
+            context=self.context.to_copyable(),
+            mode=self.mode,
+        )
 
 
 class FormRequestHandler(SlackRequestHandler):
     """Bolt's WSGI handler, reading requests with `FormRequest`."""
 
     def dispatch(self, request: WsgiHttpRequest) -> BoltResponse:
-        return self.app.dispatch(FormRequest(body=request.get_body(), query=request.query_string,
-                                             headers=request.get_headers()))
+        return self.app.dispatch(
+            FormRequest(body=request.get_body(), query=request.query_string, headers=request.get_headers())
+        )

@@ -21,11 +21,13 @@ def home_view(services: Services, team_id: str, user_id: str, *, other_than: str
             play = plays.play_of_the_week(session, services.clock().date(), team=team_id)
         else:
             play = plays.random_play(session, services.rng, exclude=other_than, team=team_id)
-        tips = tip_blocks.home_tips(store.newest(session, team_id, HOME_TIPS),
-                                    store.most_helpful(session, team_id, HOME_TIPS))
+        tips = tip_blocks.home_tips(
+            store.newest(session, team_id, HOME_TIPS), store.most_helpful(session, team_id, HOME_TIPS)
+        )
         if moderation.is_moderator(session, team_id, user_id, services.moderators):
             tips += tip_blocks.open_reports_blocks(*moderation.open_reports(session, team_id, HOME_TIPS))
-            tips += play_blocks.ready_blocks(community.ready_tips(session, team_id, HOME_TIPS),
-                                             community.draft_count(session, team_id))
+            tips += play_blocks.ready_blocks(
+                community.ready_tips(session, team_id, HOME_TIPS), community.draft_count(session, team_id)
+            )
         digests = digest_blocks.subscriptions_home_blocks(subscriptions.mine(session, team_id, user_id))
     return blocks.home_view(play, [*tips, *digests])

@@ -6,8 +6,9 @@ org-wide (Enterprise Grid) install. The web process gets the same from Bolt's ow
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from threading import Lock
-from typing import Any, Callable
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -38,17 +39,20 @@ def client_factory(settings: Settings, engine: Engine) -> Callable[[str], WebCli
     def build(token: str) -> WebClient:
         with lock:
             if token not in clients:
-                clients[token] = GuardedWebClient(token=token, base_url=settings.slack_api_url, ssl=tls_context(),
-                                                  timeout=10, retry_handlers=[])
+                clients[token] = GuardedWebClient(
+                    token=token, base_url=settings.slack_api_url, ssl=tls_context(), timeout=10, retry_handlers=[]
+                )
             return clients[token]
 
     if not (settings.oauth_enabled and settings.slack_client_id and settings.slack_client_secret):
         token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
         return lambda _team: build(token) if token else None
     store = SQLAlchemyInstallationStore(client_id=settings.slack_client_id, engine=writer(engine))
-    rotator = TokenRotator(client_id=settings.slack_client_id,
-                           client_secret=settings.slack_client_secret.get_secret_value(),
-                           client=WebClient(base_url=settings.slack_api_url, ssl=tls_context(), timeout=10))
+    rotator = TokenRotator(
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret.get_secret_value(),
+        client=WebClient(base_url=settings.slack_api_url, ssl=tls_context(), timeout=10),
+    )
     sessions = create_session_factory(engine)
 
     def client_for(team_id: str) -> WebClient | None:
@@ -76,14 +80,20 @@ def _fresh(store: SQLAlchemyInstallationStore, rotator: TokenRotator, bot: Bot, 
     if bot.bot_refresh_token is None:
         return bot
     with lock:  # one refresh at a time: a refresh token is good for one use
-        current = store.find_bot(enterprise_id=bot.enterprise_id, team_id=bot.team_id,
-                                 is_enterprise_install=bot.is_enterprise_install) or bot
+        current = (
+            store.find_bot(
+                enterprise_id=bot.enterprise_id, team_id=bot.team_id, is_enterprise_install=bot.is_enterprise_install
+            )
+            or bot
+        )
         try:
-            refreshed = rotator.perform_bot_token_rotation(bot=current,
-                                                           minutes_before_expiration=REFRESH_BEFORE_MINUTES)
+            refreshed = rotator.perform_bot_token_rotation(
+                bot=current, minutes_before_expiration=REFRESH_BEFORE_MINUTES
+            )
         except SlackApiError as exc:
-            log.warning("Could not refresh the bot token of %s: %s", bot.team_id or bot.enterprise_id,
-                        exc.response.get("error"))
+            log.warning(
+                "Could not refresh the bot token of %s: %s", bot.team_id or bot.enterprise_id, exc.response.get("error")
+            )
             return current
         if refreshed is None:
             return current
@@ -109,8 +119,13 @@ def request_workspace(body: dict[str, Any], context: Any) -> str | None:
     """The workspace a request came from. Bolt's team is the installing team, which an org-wide install's
     events leave out (they name the workspace in the body's `team_id`)."""
     team = body.get("team")
-    return (context.get("team_id") or body.get("team_id") or (team.get("id") if isinstance(team, dict) else team)
-            or (body.get("user") or {}).get("team_id") or None)
+    return (
+        context.get("team_id")
+        or body.get("team_id")
+        or (team.get("id") if isinstance(team, dict) else team)
+        or (body.get("user") or {}).get("team_id")
+        or None
+    )
 
 
 def org_member(body: dict[str, Any], context: Any) -> tuple[str, str] | None:

@@ -6,8 +6,9 @@ manifest an operator pastes into Slack can never name a command the bot doesn't 
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, Literal, Mapping, TypeVar
+from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 import yaml
@@ -33,17 +34,33 @@ class Shortcut:
     description: str
 
 
-PLAY = SlashCommand("/play", "A play from the personalized-learning playbook to try this week",
-                    "[words | list | random | category | mine | drafts] [grade:K-5|6-8|9-12]", False)
-PLCHAT = SlashCommand("/plchat", "PLChat Bot help, scheduled chats, and moderators",
-                      "help | chats | schedule | moderators add|remove|list @person", True)
-TIP = SlashCommand("/tip", "Share a classroom tip with your colleagues", "[your tip #tag ...] (no text opens a form)",
-                   False)
-TIPS = SlashCommand("/tips", "Search the tips your colleagues shared",
-                    "[words #tag from:@person since:YYYY-MM-DD grade:3-5 | mine | export-mine | delete-mine]", True)
-DIGEST = SlashCommand("/digest", "Your weekly PLChat digest, in your DMs or a channel",
-                      "subscribe [#channel] [monday..sunday] [HH:MM] | settings | pause | resume | unsubscribe "
-                      "| preview", True)
+PLAY = SlashCommand(
+    "/play",
+    "A play from the personalized-learning playbook to try this week",
+    "[words | list | random | category | mine | drafts] [grade:K-5|6-8|9-12]",
+    False,
+)
+PLCHAT = SlashCommand(
+    "/plchat",
+    "PLChat Bot help, scheduled chats, and moderators",
+    "help | chats | schedule | moderators add|remove|list @person",
+    True,
+)
+TIP = SlashCommand(
+    "/tip", "Share a classroom tip with your colleagues", "[your tip #tag ...] (no text opens a form)", False
+)
+TIPS = SlashCommand(
+    "/tips",
+    "Search the tips your colleagues shared",
+    "[words #tag from:@person since:YYYY-MM-DD grade:3-5 | mine | export-mine | delete-mine]",
+    True,
+)
+DIGEST = SlashCommand(
+    "/digest",
+    "Your weekly PLChat digest, in your DMs or a channel",
+    "subscribe [#channel] [monday..sunday] [HH:MM] | settings | pause | resume | unsubscribe | preview",
+    True,
+)
 COMMANDS = (PLAY, PLCHAT, TIP, TIPS, DIGEST)
 
 SHARE_TIP = Shortcut("Share a tip", "global", "share_tip", "Share a classroom tip with your colleagues")
@@ -60,11 +77,22 @@ EVENTS: Mapping[str, tuple[str, ...]] = {
     "message": ("message.channels", "message.groups"),
 }
 
-BOT_SCOPES = ("commands", "chat:write", "chat:write.public", "reactions:read", "channels:history", "groups:history",
-              "im:write", "im:history", "users:read", "files:write")
+BOT_SCOPES = (
+    "commands",
+    "chat:write",
+    "chat:write.public",
+    "reactions:read",
+    "channels:history",
+    "groups:history",
+    "im:write",
+    "im:history",
+    "users:read",
+    "files:write",
+)
 
-DESCRIPTION = ("Playbook plays, shared tips and hashtag chats for teacher communities, on Slack, X, Bluesky and "
-               "Mastodon.")
+DESCRIPTION = (
+    "Playbook plays, shared tips and hashtag chats for teacher communities, on Slack, X, Bluesky and Mastodon."
+)
 LONG_DESCRIPTION = (
     "PLChat Bot serves short, practical strategy cards from the personalized-learning playbook: blended learning "
     "and station rotation, the flipped classroom, project-based and competency-based learning, feedback and "
@@ -74,7 +102,8 @@ LONG_DESCRIPTION = (
     "plays, credited to the teachers who shared them. Moderators schedule hashtag chats like #PLChat with "
     "/plchat schedule: the bot posts the reminders, the welcome, each question and the wrap-up on time in Slack "
     "and on X, Bluesky and Mastodon, collects the answers as tips, and posts a recap. Anyone can subscribe to a "
-    "weekly digest with /digest.")
+    "weekly digest with /digest."
+)
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -98,8 +127,10 @@ def origin(url: str) -> str:
     """`https://HOST[:PORT]`, the address `plchat web` is reachable at, without a trailing slash."""
     parts = urlsplit(url.strip())
     if parts.scheme != "https" or not parts.hostname or parts.path.strip("/") or parts.query or parts.fragment:
-        raise BadURL(f"{url!r} isn't the address of your host; give it as https://HOST (Slack sends requests "
-                     "only over HTTPS; `plchat web` serves its paths at the root).")
+        raise BadURL(
+            f"{url!r} isn't the address of your host; give it as https://HOST (Slack sends requests "
+            "only over HTTPS; `plchat web` serves its paths at the root)."
+        )
     return f"https://{parts.netloc}"
 
 
@@ -108,8 +139,16 @@ def manifest(url: str | None = None) -> dict[str, Any]:
     Mode (`plchat run`)."""
     base = origin(url) if url is not None else None
     requests = {"url": base + EVENTS_PATH} if base else {}
-    commands = [{"command": c.command, **requests, "description": c.description, "usage_hint": c.usage_hint,
-                 "should_escape": c.should_escape} for c in COMMANDS]
+    commands = [
+        {
+            "command": c.command,
+            **requests,
+            "description": c.description,
+            "usage_hint": c.usage_hint,
+            "should_escape": c.should_escape,
+        }
+        for c in COMMANDS
+    ]
     events: dict[str, Any] = {"request_url": base + EVENTS_PATH} if base else {}
     events["bot_events"] = [name for names in EVENTS.values() for name in names]
     interactivity: dict[str, Any] = {"is_enabled": True}
@@ -118,19 +157,33 @@ def manifest(url: str | None = None) -> dict[str, Any]:
     oauth: dict[str, Any] = {"redirect_urls": [base + OAUTH_REDIRECT_PATH]} if base else {}
     oauth["scopes"] = {"bot": list(BOT_SCOPES)}
     return {
-        "display_information": {"name": "PLChat Bot", "description": DESCRIPTION, "background_color": "#2c5f2d",
-                                "long_description": LONG_DESCRIPTION},
+        "display_information": {
+            "name": "PLChat Bot",
+            "description": DESCRIPTION,
+            "background_color": "#2c5f2d",
+            "long_description": LONG_DESCRIPTION,
+        },
         "features": {
-            "app_home": {"home_tab_enabled": True, "messages_tab_enabled": True,
-                         "messages_tab_read_only_enabled": True},
+            "app_home": {
+                "home_tab_enabled": True,
+                "messages_tab_enabled": True,
+                "messages_tab_read_only_enabled": True,
+            },
             "bot_user": {"display_name": "PLChat Bot", "always_online": True},
             "slash_commands": commands,
-            "shortcuts": [{"name": s.name, "type": s.type, "callback_id": s.callback_id,
-                           "description": s.description} for s in SHORTCUTS],
+            "shortcuts": [
+                {"name": s.name, "type": s.type, "callback_id": s.callback_id, "description": s.description}
+                for s in SHORTCUTS
+            ],
         },
         "oauth_config": oauth,
-        "settings": {"event_subscriptions": events, "interactivity": interactivity, "org_deploy_enabled": False,
-                     "socket_mode_enabled": base is None, "token_rotation_enabled": False},
+        "settings": {
+            "event_subscriptions": events,
+            "interactivity": interactivity,
+            "org_deploy_enabled": False,
+            "socket_mode_enabled": base is None,
+            "token_rotation_enabled": False,
+        },
     }
 
 
@@ -150,8 +203,10 @@ class _Dumper(yaml.SafeDumper):
     """Plain YAML, with a long text folded (`>-`) rather than quoted on one line."""
 
 
-_Dumper.add_representer(str, lambda dumper, text: dumper.represent_scalar(
-    "tag:yaml.org,2002:str", text, style=">" if len(text) > 140 else None))
+_Dumper.add_representer(
+    str,
+    lambda dumper, text: dumper.represent_scalar("tag:yaml.org,2002:str", text, style=">" if len(text) > 140 else None),
+)
 
 
 def manifest_yaml(url: str | None = None) -> str:

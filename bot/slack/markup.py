@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 KEY = "\ue000" + secrets.token_hex(8) + "\ue001"
@@ -24,7 +24,7 @@ _SAFE_URL = re.compile(r"https?://[^\s<>|\ue000\ue001]+", re.IGNORECASE)
 LINK_LIMIT = 3000
 _MARKED = re.compile(re.escape(KEY) + r"(<[^<>\ue000\ue001]*>)")
 _STRAY = re.compile("[\ue000\ue001]")  # what is left of a key cut short (or typed): dropped
-_BROADCAST = re.compile(r"([@!])(channel|here|everyone)\b", re.I)
+_BROADCAST = re.compile(r"([@!])(channel|here|everyone)\b", re.IGNORECASE)
 # Payload fields holding mrkdwn or blocks, as the Web API and response_url take them.
 _PAYLOAD_FIELDS = ("text", "blocks", "attachments", "view", "initial_comment")
 
@@ -66,7 +66,7 @@ def link(url: str | None, label: str, max_length: int = LINK_LIMIT) -> str:
 
 def slack_date(moment: datetime, token: str = "{date_long_pretty} at {time}") -> str:  # noqa: S107 - a date token
     """A Slack date token: each reader sees `moment` in their own time zone; the fallback is UTC."""
-    at = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    at = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
     fallback = f"{at:%A, %B} {at.day}, {at.year} at {at:%H:%M} UTC"
     return _token(f"<!date^{int(at.timestamp())}^{token}|{fallback}>")
 
@@ -92,7 +92,7 @@ def safe_mrkdwn(text: str) -> str:
     """A mrkdwn string as Slack may receive it: marked tokens live, every other `<`, `>` and broadcast inert."""
     pieces, last = [], 0
     for found in _MARKED.finditer(text):
-        pieces += [_inert(text[last:found.start()]), found.group(1)]
+        pieces += [_inert(text[last : found.start()]), found.group(1)]
         last = found.end()
     pieces.append(_inert(text[last:]))
     return "".join(pieces)
@@ -152,7 +152,7 @@ def guard_arguments(arguments: dict[str, Any] | None) -> dict[str, Any] | None:
 # -- reading a payload as Slack will ----------------------------------------------------------------------------
 
 _TOKEN = re.compile(r"<[^<>]*>")
-_BARE_BROADCAST = re.compile(r"(?<![\w\u2060])@(channel|here|everyone)\b", re.I)
+_BARE_BROADCAST = re.compile(r"(?<![\w\u2060])@(channel|here|everyone)\b", re.IGNORECASE)
 
 
 def live_markup(payload: Any) -> list[str]:

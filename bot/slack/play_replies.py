@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -20,7 +21,7 @@ from bot.tips.records import TipRejected
 from bot.unicode_safe import MAX_ROW_ID
 
 MAX_PLAY_QUERY = 300
-_GRADE = re.compile(r"(?:^|\s)grades?:\s*(\S*)", re.I)
+_GRADE = re.compile(r"(?:^|\s)grades?:\s*(\S*)", re.IGNORECASE)
 GONE_DRAFT = "That draft is gone: it was published or discarded. `/play drafts` lists the ones left."
 GONE_PLAY = "That play is no longer in your community's playbook. `/play drafts` lists the ones there are."
 
@@ -30,11 +31,17 @@ def split_band(text: str) -> tuple[str, str | None, str | None]:
     found = _GRADE.search(text)
     if not found:
         return text, None, None
-    rest = (text[:found.start()] + " " + text[found.end():]).strip()
+    rest = (text[: found.start()] + " " + text[found.end() :]).strip()
     band = grades.band(found.group(1))
     if band is None:
-        return rest, None, (f"`grade:{blocks.echo(found.group(1))}` isn't a grade band I know; use "
-                            f"{', '.join(f'`grade:{b}`' for b in grades.BANDS)}.")
+        return (
+            rest,
+            None,
+            (
+                f"`grade:{blocks.echo(found.group(1))}` isn't a grade band I know; use "
+                f"{', '.join(f'`grade:{b}`' for b in grades.BANDS)}."
+            ),
+        )
     return rest, band, None
 
 
@@ -56,20 +63,24 @@ def answer_play(services: Services, team: str, user: str, text: str) -> dict[str
         if keyword == "drafts" or keyword.startswith("drafts "):
             if not moderation.is_moderator(session, team, user, services.moderators):
                 return blocks.problem("Only moderators see the drafts. Plays made from your tips: `/play mine`.")
-            words = text.strip()[len("drafts"):].strip()
+            words = text.strip()[len("drafts") :].strip()
             if words:
-                return play_blocks.matching_plays(words, community.own_plays(session, team, play_blocks.LISTED_PLAYS,
-                                                                             words))
-            return play_blocks.drafts_list(community.drafts(session, team, play_blocks.LISTED_DRAFTS + 1),
-                                           community.own_plays(session, team, play_blocks.LISTED_PLAYS + 1))
+                return play_blocks.matching_plays(
+                    words, community.own_plays(session, team, play_blocks.LISTED_PLAYS, words)
+                )
+            return play_blocks.drafts_list(
+                community.drafts(session, team, play_blocks.LISTED_DRAFTS + 1),
+                community.own_plays(session, team, play_blocks.LISTED_PLAYS + 1),
+            )
         if keyword in ("", "random"):
             play = plays.random_play(session, services.rng, team=team, band=band)
             return blocks.play_card(play, band=band) if play else blocks.empty_playbook()
         if keyword in ("list", "categories"):
             return blocks.category_list(plays.category_counts(session, team=team))
         if category := plays.category_for(text):
-            return blocks.category_plays(plays.CATEGORIES[category],
-                                         plays.plays_in_category(session, category, team=team, band=band), band)
+            return blocks.category_plays(
+                plays.CATEGORIES[category], plays.plays_in_category(session, category, team=team, band=band), band
+            )
         result = plays.search_plays(session, text, team=team, band=band)
         if result.plays:
             return blocks.search_answer(result, text, band)
@@ -77,8 +88,11 @@ def answer_play(services: Services, team: str, user: str, text: str) -> dict[str
             return blocks.problem(
                 f"I found no words to search for in `{blocks.echo(text)}`. Try `/play feedback` or `/play list`."
             )
-        return blocks.no_match(text, plays.category_counts(session, team=team),
-                               plays.random_play(session, services.rng, team=team, band=band))
+        return blocks.no_match(
+            text,
+            plays.category_counts(session, team=team),
+            plays.random_play(session, services.rng, team=team, band=band),
+        )
 
 
 def play_value(value: str) -> tuple[str, str | None]:
@@ -89,12 +103,14 @@ def play_value(value: str) -> tuple[str, str | None]:
 
 # -- from a tip to a published play --------------------------------------------------------------------------------
 
+
 def make_play_form(services: Services, team: str, user: str, tip_id: int) -> dict[str, Any]:
     """The `play_draft` form prefilled from a tip (a modal), or a problem to show instead."""
     with services.sessions() as session:
         if not moderation.is_moderator(session, team, user, services.moderators):
-            return blocks.problem("Only moderators can make plays from tips. A moderator can add you with "
-                                  "`/plchat moderators add @you`.")
+            return blocks.problem(
+                "Only moderators can make plays from tips. A moderator can add you with `/plchat moderators add @you`."
+            )
         tip = store.get_tip(session, team, tip_id)
         if tip is None or tip.hidden or tip.pending:
             return blocks.problem("That tip is gone or hidden, so it can't become a play.")
@@ -127,14 +143,15 @@ def _draft_in(view: dict) -> tuple[Draft, int]:
     except ValueError:
         metadata = {}
     metadata = metadata if isinstance(metadata, dict) else {}
+
     def row_id(value: Any) -> int | None:
         return value if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ROW_ID else None
 
     def listed(name: str) -> list[Any]:
         return metadata[name] if isinstance(metadata.get(name), list) else []
 
-    tips = tuple(t for t in listed("tips") if row_id(t))[:community.MAX_CREDITS * 2]
-    credits = tuple(c[:120] for c in listed("credits") if isinstance(c, str))[:community.MAX_CREDITS]
+    tips = tuple(t for t in listed("tips") if row_id(t))[: community.MAX_CREDITS * 2]
+    credits = tuple(c[:120] for c in listed("credits") if isinstance(c, str))[: community.MAX_CREDITS]
     version = row_id(metadata.get("v")) or 0
     draft_id, play_id = row_id(metadata.get("draft")), row_id(metadata.get("play"))
     fields = play_blocks.draft_fields((view.get("state") or {}).get("values") or {})
@@ -195,23 +212,31 @@ def publish(services: Services, team: str, user: str, draft_id: int) -> dict[str
 
 def discard(services: Services, team: str, user: str, draft_id: int) -> dict[str, Any]:
     return _as_moderator(
-        services, lambda session: community.discard(session, team, user, services.moderators, draft_id,
-                                                    services.clock()),
-        GONE_DRAFT, lambda gone: blocks.message(f"Discarded the draft “{blocks.clip(gone.fields.title, 80)}”. "
-                                                "Its tips are still there."))
+        services,
+        lambda session: community.discard(session, team, user, services.moderators, draft_id, services.clock()),
+        GONE_DRAFT,
+        lambda gone: blocks.message(
+            f"Discarded the draft “{blocks.clip(gone.fields.title, 80)}”. Its tips are still there."
+        ),
+    )
 
 
 def unpublish(services: Services, team: str, user: str, slug: str) -> dict[str, Any]:
     return _as_moderator(
-        services, lambda session: community.unpublish(session, team, user, services.moderators, slug,
-                                                      services.clock()),
-        GONE_PLAY, lambda kept: blocks.message(f"Unpublished “{blocks.clip(kept.fields.title, 80)}”: it is a draft "
-                                               "again, with its tips and credits. `/play drafts` to edit or "
-                                               "publish it."))
+        services,
+        lambda session: community.unpublish(session, team, user, services.moderators, slug, services.clock()),
+        GONE_PLAY,
+        lambda kept: blocks.message(
+            f"Unpublished “{blocks.clip(kept.fields.title, 80)}”: it is a draft "
+            "again, with its tips and credits. `/play drafts` to edit or "
+            "publish it."
+        ),
+    )
 
 
-def _as_moderator(services: Services, step: Callable[[Session], Draft | None], gone: str,
-                  answer: Callable[[Draft], dict[str, Any]]) -> dict[str, Any]:
+def _as_moderator(
+    services: Services, step: Callable[[Session], Draft | None], gone: str, answer: Callable[[Draft], dict[str, Any]]
+) -> dict[str, Any]:
     """A moderator's step on a draft or play, in one transaction: its answer, or why it could not be done."""
     try:
         with transaction(services.sessions) as session:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import logging
 from collections import deque
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from threading import Lock
-from typing import Any, Callable
+from typing import Any
 from urllib.error import URLError
 
 from slack_sdk import WebClient
@@ -22,10 +23,25 @@ log = logging.getLogger(__name__)
 
 METADATA_EVENT = "plchat_post"
 # Errors that no retry will fix: the channel or person is gone, or the bot was removed or uninstalled.
-PERMANENT = {"channel_not_found", "not_in_channel", "is_archived", "account_inactive", "user_not_found",
-             "user_disabled", "invalid_auth", "not_authed", "token_revoked",
-             "team_access_not_granted", "msg_too_long", "invalid_blocks", "invalid_metadata_format",
-             "restricted_action", "cannot_dm_bot", "messages_tab_disabled", "no_text"}
+PERMANENT = {
+    "channel_not_found",
+    "not_in_channel",
+    "is_archived",
+    "account_inactive",
+    "user_not_found",
+    "user_disabled",
+    "invalid_auth",
+    "not_authed",
+    "token_revoked",
+    "team_access_not_granted",
+    "msg_too_long",
+    "invalid_blocks",
+    "invalid_metadata_format",
+    "restricted_action",
+    "cannot_dm_bot",
+    "messages_tab_disabled",
+    "no_text",
+}
 # An app distributed outside the Slack Marketplace may call conversations.history once a minute per workspace,
 # for at most 15 messages (2025); the crash check keeps within that (SLACK_HISTORY_PER_MINUTE, 1 by default).
 HISTORY_PAGE = 15
@@ -33,8 +49,13 @@ HISTORY_WINDOW = timedelta(minutes=1)
 
 
 class SlackPoster:
-    def __init__(self, client_for: Callable[[str], WebClient | None], clock: Callable[[], datetime], *,
-                 history_per_minute: int = 1):
+    def __init__(
+        self,
+        client_for: Callable[[str], WebClient | None],
+        clock: Callable[[], datetime],
+        *,
+        history_per_minute: int = 1,
+    ):
         self._client_for, self._clock, self._history_per_minute = client_for, clock, history_per_minute
         self._history_lock = Lock()
         self._history_calls: dict[str, deque[datetime]] = {}  # workspace -> its calls in the last minute
@@ -43,9 +64,16 @@ class SlackPoster:
     def send(self, outgoing: Outgoing, message: dict[str, Any]) -> str:
         client = self._client(outgoing)
         metadata = {"event_type": METADATA_EVENT, "event_payload": {"key": outgoing.key}}
-        response = _call(lambda: client.chat_postMessage(
-            channel=outgoing.channel, text=message["text"], blocks=message.get("blocks"), metadata=metadata,
-            unfurl_links=False, unfurl_media=False))
+        response = _call(
+            lambda: client.chat_postMessage(
+                channel=outgoing.channel,
+                text=message["text"],
+                blocks=message.get("blocks"),
+                metadata=metadata,
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+        )
         return str(response["ts"])
 
     def find_sent(self, outgoing: Outgoing, message: dict[str, Any]) -> str | None:
@@ -60,8 +88,11 @@ class SlackPoster:
         oldest = f"{outgoing.resumed_from.timestamp() - 60:.6f}"
         cursor = self._cursors.pop(outgoing.key, None)
         try:
-            response = _call(lambda: client.conversations_history(
-                channel=channel, oldest=oldest, include_all_metadata=True, limit=HISTORY_PAGE, cursor=cursor))
+            response = _call(
+                lambda: client.conversations_history(
+                    channel=channel, oldest=oldest, include_all_metadata=True, limit=HISTORY_PAGE, cursor=cursor
+                )
+            )
         except RetryAfter as limited:  # history's own limit: only this check waits
             raise Deferred("waiting for Slack's history allowance to check it", limited.seconds) from None
         for found in response.get("messages") or []:

@@ -6,8 +6,9 @@ was saved."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -22,21 +23,22 @@ from bot.tips.store import ensure_workspace
 
 log = logging.getLogger(__name__)
 
-LATER = ("Slack asked me to slow down, so I'll save that message as a tip in about {minutes} and tell you "
-         "when it's done.")
+LATER = (
+    "Slack asked me to slow down, so I'll save that message as a tip in about {minutes} and tell you when it's done."
+)
 CANT_READ = {
-    "not_in_channel": "I can't read messages in that channel. Invite me with `/invite @PLChat Bot`, then react "
-                      "again.",
+    "not_in_channel": "I can't read messages in that channel. Invite me with `/invite @PLChat Bot`, then react again.",
     "channel_not_found": "I can't see that channel. If it's private, invite me with `/invite @PLChat Bot`, then "
-                         "react again.",
+    "react again.",
 }
 CANT_READ_OTHERWISE = "Slack didn't let me read that message, so it isn't saved. Please react again in a minute."
 GIVE_UP_AFTER = 10  # reads a queued reaction may take before the person is told it could not be saved
 SWEEP_AT_MOST = 50  # queued reactions the worker reads in one go (each is one reactions.get)
 
 
-def save_reaction(services: Services, client: WebClient, team_id: str, channel: str, ts: str,
-                  user: str) -> dict[str, Any] | None:
+def save_reaction(
+    services: Services, client: WebClient, team_id: str, channel: str, ts: str, user: str
+) -> dict[str, Any] | None:
     """Save the reacted-to message as a tip: the answer to tell the person, or None when there is nothing to
     say (the message is gone). A rate-limited read is queued, and the answer says so."""
     try:
@@ -46,8 +48,9 @@ def save_reaction(services: Services, client: WebClient, team_id: str, channel: 
         return blocks.problem(LATER.format(minutes=_minutes(later.seconds)))
 
 
-def _read_and_save(services: Services, client: WebClient, team_id: str, channel: str, ts: str,
-                   user: str) -> tuple[dict[str, Any] | None, bool]:
+def _read_and_save(
+    services: Services, client: WebClient, team_id: str, channel: str, ts: str, user: str
+) -> tuple[dict[str, Any] | None, bool]:
     """(the answer to tell the person, or None when the message is gone; whether the tip was saved). Raises
     ReadLater when Slack rate-limits the read."""
     try:
@@ -63,12 +66,26 @@ def _read_and_save(services: Services, client: WebClient, team_id: str, channel:
 def queue(services: Services, team_id: str, channel: str, ts: str, user: str, not_before: datetime) -> None:
     with transaction(services.sessions) as session:
         ensure_workspace(session, team_id)
-        found = session.scalar(select(QueuedReaction).where(
-            QueuedReaction.team_id == team_id, QueuedReaction.channel == channel, QueuedReaction.ts == ts,
-            QueuedReaction.user_id == user))
+        found = session.scalar(
+            select(QueuedReaction).where(
+                QueuedReaction.team_id == team_id,
+                QueuedReaction.channel == channel,
+                QueuedReaction.ts == ts,
+                QueuedReaction.user_id == user,
+            )
+        )
         if found is None:
-            session.add(QueuedReaction(team_id=team_id, channel=channel, ts=ts, user_id=user, not_before=not_before,
-                                       attempts=0, created_at=services.clock()))
+            session.add(
+                QueuedReaction(
+                    team_id=team_id,
+                    channel=channel,
+                    ts=ts,
+                    user_id=user,
+                    not_before=not_before,
+                    attempts=0,
+                    created_at=services.clock(),
+                )
+            )
         else:
             found.not_before = max(found.not_before, not_before)
 
@@ -78,16 +95,23 @@ def save_queued(services: Services, client_for: Callable[[str], WebClient | None
     were saved. One still rate-limited waits again; after GIVE_UP_AFTER reads the person is told."""
     now = services.clock()
     with services.sessions() as session:
-        due = list(session.scalars(select(QueuedReaction).where(QueuedReaction.not_before <= now)
-                                   .order_by(QueuedReaction.not_before).limit(SWEEP_AT_MOST)))
+        due = list(
+            session.scalars(
+                select(QueuedReaction)
+                .where(QueuedReaction.not_before <= now)
+                .order_by(QueuedReaction.not_before)
+                .limit(SWEEP_AT_MOST)
+            )
+        )
     saved = 0
     for queued in due:
         client = client_for(queued.team_id)
         answer: dict[str, Any] | None = None
         try:
             if client is not None:
-                answer, was_saved = _read_and_save(services, client, queued.team_id, queued.channel, queued.ts,
-                                                   queued.user_id)
+                answer, was_saved = _read_and_save(
+                    services, client, queued.team_id, queued.channel, queued.ts, queued.user_id
+                )
                 saved += was_saved
         except ReadLater as later:
             if queued.attempts + 1 < GIVE_UP_AFTER:
@@ -118,4 +142,3 @@ def _tell(client: WebClient, queued: QueuedReaction, answer: dict[str, Any]) -> 
 def _minutes(seconds: float) -> str:
     minutes = max(1, round(seconds / 60))
     return "a minute" if minutes == 1 else f"{minutes} minutes"
-

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Callable
+from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -14,7 +14,7 @@ from bot.tips.moderation import Configured
 
 
 def system_clock() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,14 @@ class Services:
     connected_networks: frozenset[str] = frozenset()  # the networks whose accounts the settings give
 
     @classmethod
-    def from_settings(cls, sessions: sessionmaker[Session], settings: Settings,
-                      clock: Callable[[], datetime] = system_clock) -> Services:
-        return cls(sessions, clock=clock, moderators=settings.moderator_ids, tip_reaction=settings.plchat_tip_reaction,
-                   default_timezone=settings.plchat_timezone, connected_networks=settings.connected_networks)
+    def from_settings(
+        cls, sessions: sessionmaker[Session], settings: Settings, clock: Callable[[], datetime] = system_clock
+    ) -> Services:
+        return cls(
+            sessions,
+            clock=clock,
+            moderators=settings.moderator_ids,
+            tip_reaction=settings.plchat_tip_reaction,
+            default_timezone=settings.plchat_timezone,
+            connected_networks=settings.connected_networks,
+        )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bot import grades
 from bot.slack.blocks import (
     Blocks,
     button,
@@ -27,7 +28,6 @@ from bot.slack.markup import (
     mention,
     plain_text,
 )
-from bot import grades
 from bot.tips.records import MAX_TEXT, Tip, TooShort
 from bot.tips.search import TipPage
 
@@ -73,23 +73,35 @@ def _preview(tip: Tip) -> str:
 
 
 def tip_saved(tip: Tip) -> dict[str, Any]:
-    blocks = [section(":bulb: *Saved your tip.* Others can find it with `/tips`."), *tip_blocks(tip),
-              {"type": "actions", "block_id": f"saved:{tip.id}", "elements": [button("Undo", "tip_undo", str(tip.id))]}]
+    blocks = [
+        section(":bulb: *Saved your tip.* Others can find it with `/tips`."),
+        *tip_blocks(tip),
+        {"type": "actions", "block_id": f"saved:{tip.id}", "elements": [button("Undo", "tip_undo", str(tip.id))]},
+    ]
     return message(f"Saved your tip: {_preview(tip)}", blocks)
 
 
 def tip_already_saved(tip: Tip) -> dict[str, Any]:
-    return message(f"That message is already a tip: {_preview(tip)}",
-                   [section(":bulb: That message is already saved as a tip, so I kept the one copy."),
-                    *tip_blocks(tip)])
+    return message(
+        f"That message is already a tip: {_preview(tip)}",
+        [section(":bulb: That message is already saved as a tip, so I kept the one copy."), *tip_blocks(tip)],
+    )
 
 
 def tip_held(tip: Tip, similar: Tip) -> dict[str, Any]:
-    blocks = [section(":eyes: *This looks like a tip someone already shared:*"), *tip_blocks(similar),
-              section("Add yours anyway?"),
-              {"type": "actions", "block_id": f"held:{tip.id}", "elements": [
-                  button("Add mine anyway", "tip_confirm", str(tip.id), primary=True),
-                  button("Don't add it", "tip_cancel", str(tip.id))]}]
+    blocks = [
+        section(":eyes: *This looks like a tip someone already shared:*"),
+        *tip_blocks(similar),
+        section("Add yours anyway?"),
+        {
+            "type": "actions",
+            "block_id": f"held:{tip.id}",
+            "elements": [
+                button("Add mine anyway", "tip_confirm", str(tip.id), primary=True),
+                button("Don't add it", "tip_cancel", str(tip.id)),
+            ],
+        },
+    ]
     return message(f"This looks like a tip already shared: {_preview(similar)}", blocks)
 
 
@@ -97,8 +109,14 @@ def tip_too_short(refused: TooShort, *, typed_here: bool) -> dict[str, Any]:
     """Why a short text isn't saved; what the person typed comes back to them, to add to and send again."""
     if not typed_here:
         return problem(f"That message is too short to save as a tip. {refused}")
-    return message(str(refused), [section(f":warning: {refused} You wrote:"), section(f"```{escape(refused.text)}```"),
-                                  context("Copy it, add a sentence, and send `/tip` with it again.")])
+    return message(
+        str(refused),
+        [
+            section(f":warning: {refused} You wrote:"),
+            section(f"```{escape(refused.text)}```"),
+            context("Copy it, add a sentence, and send `/tip` with it again."),
+        ],
+    )
 
 
 def make_play_button(tip: Tip) -> dict[str, Any]:
@@ -114,8 +132,15 @@ def _tip_actions(tip: Tip, viewer: str, moderator: bool) -> dict[str, Any]:
     if tip.editable_by(viewer):  # its author alone: whoever saved a colleague's words may not change them
         elements.append(button("Edit", "tip_edit", value))
     if tip.deletable_by(viewer):
-        elements.append(button("Delete", "tip_delete", value, danger=True,
-                               confirm=confirm_dialog("Delete this tip?", "It will be gone for everyone.", "Delete")))
+        elements.append(
+            button(
+                "Delete",
+                "tip_delete",
+                value,
+                danger=True,
+                confirm=confirm_dialog("Delete this tip?", "It will be gone for everyone.", "Delete"),
+            )
+        )
     else:
         elements.append(button("Report", "tip_report", value))
     if moderator:
@@ -134,9 +159,12 @@ def search_results(page: TipPage, raw_query: str, viewer: str, moderator: bool) 
     if not page.tips:
         if page.page:
             return message("No more tips for that search.")
-        return message(f"No tips match {echo(typed)}.", [
-            section(f"No tips match `{echo(typed)}` yet. Try fewer or other words, or share one with `/tip`."),
-        ])
+        return message(
+            f"No tips match {echo(typed)}.",
+            [
+                section(f"No tips match `{echo(typed)}` yet. Try fewer or other words, or share one with `/tip`."),
+            ],
+        )
     lead = f"Tips for `{echo(typed)}`" if typed.strip() else "The newest tips"
     if page.corrected:
         lead += f" (showing results for `{echo(page.corrected)}`)"
@@ -174,13 +202,22 @@ def shared_tip(tip: Tip, shared_by: str) -> dict[str, Any]:
 
 def _report_actions(tip: Tip) -> dict[str, Any]:
     """What a moderator does with a reported tip: hide it, or keep it as it is (either settles its reports)."""
-    return {"type": "actions", "block_id": f"report:{tip.id}", "elements": [
-        button("Hide it", "tip_hide", str(tip.id), danger=True), button("Keep it", "tip_keep", str(tip.id))]}
+    return {
+        "type": "actions",
+        "block_id": f"report:{tip.id}",
+        "elements": [
+            button("Hide it", "tip_hide", str(tip.id), danger=True),
+            button("Keep it", "tip_keep", str(tip.id)),
+        ],
+    }
 
 
 def report_notice(tip: Tip, reporter: str) -> dict[str, Any]:
-    blocks = [section(f":triangular_flag_on_post: {mention(reporter)} reported this tip:"), *tip_blocks(tip),
-              _report_actions(tip)]
+    blocks = [
+        section(f":triangular_flag_on_post: {mention(reporter)} reported this tip:"),
+        *tip_blocks(tip),
+        _report_actions(tip),
+    ]
     return message(f"A tip was reported: {_preview(tip)}", blocks)
 
 
@@ -189,12 +226,16 @@ def report_recorded(told: bool, moderated: bool) -> dict[str, Any]:
     if told:
         return message("Thanks. The moderators have been told, privately.")
     if moderated:  # the reporter is its only moderator
-        return message("Recorded. You are this workspace's only moderator, so nobody else was told: the tip waits "
-                       "among the reported tips on my App Home, to hide or keep.")
-    return message("Thanks. I've recorded your report. This workspace has no moderators yet, so nobody was told "
-                   "right away: its admins and owners moderate until it has some, and see open reports on my App "
-                   "Home. An admin or owner can add moderators, who hear of each report, with "
-                   "`/plchat moderators add @person`.")
+        return message(
+            "Recorded. You are this workspace's only moderator, so nobody else was told: the tip waits "
+            "among the reported tips on my App Home, to hide or keep."
+        )
+    return message(
+        "Thanks. I've recorded your report. This workspace has no moderators yet, so nobody was told "
+        "right away: its admins and owners moderate until it has some, and see open reports on my App "
+        "Home. An admin or owner can add moderators, who hear of each report, with "
+        "`/plchat moderators add @person`."
+    )
 
 
 def open_reports_blocks(count: int, reported: list[tuple[Tip, int]]) -> Blocks:
@@ -206,21 +247,34 @@ def open_reports_blocks(count: int, reported: list[tuple[Tip, int]]) -> Blocks:
         times = "once" if reports == 1 else f"{reports} times"
         blocks += [*tip_blocks(tip), context(f"Reported {times}"), _report_actions(tip)]
     if count > len(reported):
-        blocks.append(context(f"Showing the {len(reported)} reported most recently; hide or keep them to see the "
-                              "rest."))
+        blocks.append(
+            context(f"Showing the {len(reported)} reported most recently; hide or keep them to see the rest.")
+        )
     return blocks
 
 
 def delete_mine_confirm(count: int) -> dict[str, Any]:
     if not count:
         return message("You have no tips to delete.")
-    blocks = [section(f"Delete all *{count}* of your tips? This can't be undone. "
-                      "`/tips export-mine` first if you want a copy."),
-              {"type": "actions", "block_id": "delete_mine", "elements": [
-                  button(f"Delete my {count} tips", "tips_delete_mine", str(count), danger=True,
-                         confirm=confirm_dialog("Delete all your tips?", "They will be gone for everyone.",
-                                                "Delete them")),
-                  button("Keep them", "tips_keep_mine", "keep")]}]
+    blocks = [
+        section(
+            f"Delete all *{count}* of your tips? This can't be undone. `/tips export-mine` first if you want a copy."
+        ),
+        {
+            "type": "actions",
+            "block_id": "delete_mine",
+            "elements": [
+                button(
+                    f"Delete my {count} tips",
+                    "tips_delete_mine",
+                    str(count),
+                    danger=True,
+                    confirm=confirm_dialog("Delete all your tips?", "They will be gone for everyone.", "Delete them"),
+                ),
+                button("Keep them", "tips_keep_mine", "keep"),
+            ],
+        },
+    ]
     return message(f"Delete all {count} of your tips?", blocks)
 
 
@@ -232,30 +286,57 @@ def tips_help() -> dict[str, Any]:
 def tip_modal(*, channel: str | None, tip: Tip | None = None) -> dict[str, Any]:
     """The form for a new tip (from /tip or the global shortcut), or for editing one's own tip."""
     metadata = json.dumps({"channel": channel, "edit": tip.id if tip else None})
-    text_input: dict[str, Any] = {"type": "plain_text_input", "action_id": "text", "multiline": True,
-                                  "max_length": MAX_TEXT,
-                                  "placeholder": {"type": "plain_text", "text": "What works in your classroom?"}}
-    tags_input: dict[str, Any] = {"type": "plain_text_input", "action_id": "tags", "max_length": 300,
-                                  "placeholder": {"type": "plain_text", "text": "e.g. assessment, station-rotation"}}
-    grade_select: dict[str, Any] = {"type": "static_select", "action_id": "grade", "options": [
-        {"text": {"type": "plain_text", "text": g}, "value": g} for g in grades.BANDS]}
+    text_input: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": "text",
+        "multiline": True,
+        "max_length": MAX_TEXT,
+        "placeholder": {"type": "plain_text", "text": "What works in your classroom?"},
+    }
+    tags_input: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": "tags",
+        "max_length": 300,
+        "placeholder": {"type": "plain_text", "text": "e.g. assessment, station-rotation"},
+    }
+    grade_select: dict[str, Any] = {
+        "type": "static_select",
+        "action_id": "grade",
+        "options": [{"text": {"type": "plain_text", "text": g}, "value": g} for g in grades.BANDS],
+    }
     if tip:
         text_input["initial_value"] = tip.text
         tags_input["initial_value"] = ", ".join(tip.tags)
         if tip.grade:
             grade_select["initial_option"] = {"text": {"type": "plain_text", "text": tip.grade}, "value": tip.grade}
     return {
-        "type": "modal", "callback_id": TIP_MODAL, "private_metadata": metadata,
+        "type": "modal",
+        "callback_id": TIP_MODAL,
+        "private_metadata": metadata,
         "title": {"type": "plain_text", "text": "Edit your tip" if tip else "Share a tip"},
         "submit": {"type": "plain_text", "text": "Save" if tip else "Share"},
         "close": {"type": "plain_text", "text": "Cancel"},
         "blocks": [
-            {"type": "input", "block_id": "text", "label": {"type": "plain_text", "text": "Your tip"},
-             "element": text_input},
-            {"type": "input", "block_id": "tags", "optional": True, "element": tags_input,
-             "label": {"type": "plain_text", "text": "Tags"}},
-            {"type": "input", "block_id": "grade", "optional": True, "element": grade_select,
-             "label": {"type": "plain_text", "text": "Grade band"}},
+            {
+                "type": "input",
+                "block_id": "text",
+                "label": {"type": "plain_text", "text": "Your tip"},
+                "element": text_input,
+            },
+            {
+                "type": "input",
+                "block_id": "tags",
+                "optional": True,
+                "element": tags_input,
+                "label": {"type": "plain_text", "text": "Tags"},
+            },
+            {
+                "type": "input",
+                "block_id": "grade",
+                "optional": True,
+                "element": grade_select,
+                "label": {"type": "plain_text", "text": "Grade band"},
+            },
         ],
     }
 

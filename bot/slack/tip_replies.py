@@ -15,8 +15,12 @@ from bot.tips.moderation import NotAllowed
 from bot.tips.records import NewTip, Tip, TipRejected, TooShort, split_tags
 
 MY_TIPS_SHOWN = 10
-NO_MODERATORS = ("This workspace has no moderators yet, so its admins and owners moderate. An admin or owner can "
-                 "add moderators with `/plchat moderators add @person`.")
+NO_MODERATORS = (
+    "This workspace has no moderators yet, so its admins and owners moderate. An admin or owner can "
+    "add moderators with `/plchat moderators add @person`."
+)
+
+
 def workspace_of(context: dict) -> str:
     """The workspace a request belongs to: as `bot.slack.installs.request_workspace` found it (an org-wide
     install's events name the workspace only in the body), else Bolt's team, else the enterprise."""
@@ -45,13 +49,15 @@ def tip_from_command(team_id: str, user_id: str, text: str) -> NewTip:
     return NewTip(team_id, user_id, user_id, body, "command", tags)
 
 
-def tip_from_message(team_id: str, sharer: str, channel: str, message: dict, source: str,
-                     permalink: str | None) -> NewTip:
+def tip_from_message(
+    team_id: str, sharer: str, channel: str, message: dict, source: str, permalink: str | None
+) -> NewTip:
     """A Slack message as a tip, credited to whoever wrote it. One message is one tip, however saved."""
     body, tags = split_tags(plain_text(message.get("text") or ""))
     author = message.get("user") or message.get("bot_id") or message.get("username") or "unknown"
-    return NewTip(team_id, author, sharer, body, source, tags, source_ref=f"{channel}:{message.get('ts')}",
-                  permalink=permalink)
+    return NewTip(
+        team_id, author, sharer, body, source, tags, source_ref=f"{channel}:{message.get('ts')}", permalink=permalink
+    )
 
 
 def search_answer(services: Services, team_id: str, user_id: str, raw: str, page: int = 0) -> dict[str, Any]:
@@ -61,8 +67,9 @@ def search_answer(services: Services, team_id: str, user_id: str, raw: str, page
         return blocks.problem(str(refused))
     with services.sessions() as session:
         is_moderator = moderation.is_moderator(session, team_id, user_id, services.moderators)
-        found = search.search_tips(session, team_id, query, now=services.clock(), page=page,
-                                   include_hidden=is_moderator)
+        found = search.search_tips(
+            session, team_id, query, now=services.clock(), page=page, include_hidden=is_moderator
+        )
     return tip_blocks.search_results(found, raw, user_id, is_moderator)
 
 
@@ -88,8 +95,7 @@ def moderate(services: Services, team_id: str, user_id: str, tip_id: int, hide: 
     """Hide or restore a tip: the answer, and whether it was done."""
     try:
         with transaction(services.sessions) as session:
-            tip = moderation.set_hidden(session, team_id, tip_id, user_id, hide, services.moderators,
-                                        services.clock())
+            tip = moderation.set_hidden(session, team_id, tip_id, user_id, hide, services.moderators, services.clock())
     except NotAllowed as refused:
         return blocks.problem(str(refused)), False
     if tip is None:
@@ -121,8 +127,10 @@ def answer_moderators(services: Services, team_id: str, user_id: str, words: lis
         return blocks.message(f"Moderators: {', '.join(mention(p) for p in people)}")
     mentioned = [m.group(1) for w in words[1:] if (m := re.fullmatch(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>", w))]
     if verb not in ("add", "remove") or len(mentioned) != 1:
-        return blocks.problem("Use `/plchat moderators add @person`, `/plchat moderators remove @person` "
-                              "or `/plchat moderators list`, picking the person from the @ menu.")
+        return blocks.problem(
+            "Use `/plchat moderators add @person`, `/plchat moderators remove @person` "
+            "or `/plchat moderators list`, picking the person from the @ menu."
+        )
     change = moderation.add_moderator if verb == "add" else moderation.remove_moderator
     try:
         with transaction(services.sessions) as session:

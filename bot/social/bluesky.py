@@ -17,7 +17,7 @@ import hashlib
 import logging
 import threading
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import httpx
@@ -81,7 +81,7 @@ class _ClockedClient(Client):
         self._plchat_clock = clock
 
     def get_current_time(self) -> datetime:
-        return self._plchat_clock().astimezone(timezone.utc)
+        return self._plchat_clock().astimezone(UTC)
 
 
 class BlueskyAccount:
@@ -89,8 +89,16 @@ class BlueskyAccount:
 
     name, label = "bluesky", "Bluesky"
 
-    def __init__(self, *, handle: str, app_password: str, service_url: str, sessions: sessionmaker[DbSession],
-                 clock: Callable[[], datetime], timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self,
+        *,
+        handle: str,
+        app_password: str,
+        service_url: str,
+        sessions: sessionmaker[DbSession],
+        clock: Callable[[], datetime],
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
         self._handle, self._password, self._service_url = handle, app_password, service_url
         self._clock, self._timeout = clock, timeout
         self._vault = Vault(sessions, self.name, handle.lower(), app_password, clock)
@@ -99,15 +107,26 @@ class BlueskyAccount:
         self.logins = 0  # password logins this process made (the rest were a kept session, or refreshed)
 
     @classmethod
-    def from_settings(cls, settings: Settings, sessions: sessionmaker[DbSession], *,
-                      clock: Callable[[], datetime], timeout: float = DEFAULT_TIMEOUT) -> BlueskyAccount | None:
+    def from_settings(
+        cls,
+        settings: Settings,
+        sessions: sessionmaker[DbSession],
+        *,
+        clock: Callable[[], datetime],
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> BlueskyAccount | None:
         """The configured account, or None without BLUESKY_HANDLE and BLUESKY_APP_PASSWORD."""
         if not settings.bluesky_enabled:
             return None
         assert settings.bluesky_handle is not None and settings.bluesky_app_password is not None
-        return cls(handle=settings.bluesky_handle.strip().lstrip("@"),
-                   app_password=settings.bluesky_app_password.get_secret_value(),
-                   service_url=settings.bluesky_service_url, sessions=sessions, clock=clock, timeout=timeout)
+        return cls(
+            handle=settings.bluesky_handle.strip().lstrip("@"),
+            app_password=settings.bluesky_app_password.get_secret_value(),
+            service_url=settings.bluesky_service_url,
+            sessions=sessions,
+            clock=clock,
+            timeout=timeout,
+        )
 
     def __repr__(self) -> str:
         return f"BlueskyAccount(handle={self._handle!r}, service_url={self._service_url!r})"
@@ -129,10 +148,15 @@ class BlueskyAccount:
                 builder.text(part.text)
 
         def create(client: Client) -> Any:
-            record = models.AppBskyFeedPost.Record(text=builder.build_text(), facets=builder.build_facets() or None,
-                                                   created_at=client.get_current_time_iso(), langs=["en"])
-            return client.com.atproto.repo.create_record(models.ComAtprotoRepoCreateRecord.Data(
-                repo=self.own_id(), collection=POST, record=record, rkey=rkey))
+            record = models.AppBskyFeedPost.Record(
+                text=builder.build_text(),
+                facets=builder.build_facets() or None,
+                created_at=client.get_current_time_iso(),
+                langs=["en"],
+            )
+            return client.com.atproto.repo.create_record(
+                models.ComAtprotoRepoCreateRecord.Data(repo=self.own_id(), collection=POST, record=record, rkey=rkey)
+            )
 
         try:
             self._call("createRecord", create)
@@ -153,8 +177,7 @@ class BlueskyAccount:
             client = self._ready()
             return Session.decode(client.export_session_string()).did
 
-    def read_tag(self, hashtag: str, *, cursor: str | None, since: datetime, until: datetime,
-                 budget: int) -> Page:
+    def read_tag(self, hashtag: str, *, cursor: str | None, since: datetime, until: datetime, budget: int) -> Page:
         """`searchPosts` for the hashtag as text (its `tag` filter misses posts), newest first, a page at a
         time; `cursor` is the newest post's time seen by the last read that got to the end."""
         start = max(since, datetime.fromisoformat(cursor) - timedelta(minutes=2)) if cursor else since
@@ -163,12 +186,20 @@ class BlueskyAccount:
         reads, finished, error = 0, False, None
         me = self.own_id()
         while reads < budget:
-            params = models.AppBskyFeedSearchPosts.Params(q=f"#{hashtag}", since=_iso(start), until=_iso(until),
-                                                          sort="latest", limit=SEARCH_PAGE, cursor=page_cursor)
+            params = models.AppBskyFeedSearchPosts.Params(
+                q=f"#{hashtag}",
+                since=_iso(start),
+                until=_iso(until),
+                sort="latest",
+                limit=SEARCH_PAGE,
+                cursor=page_cursor,
+            )
             try:
-                answer = self._call("searchPosts",
-                                    lambda client: client.app.bsky.feed.search_posts(params),  # noqa: B023 - run now
-                                    read=True)
+                answer = self._call(
+                    "searchPosts",
+                    lambda client: client.app.bsky.feed.search_posts(params),  # noqa: B023 - run now
+                    read=True,
+                )
             except DeliveryError as exc:  # the pages before it are kept; the cursor stays for the rest
                 error = exc
                 break
@@ -189,8 +220,7 @@ class BlueskyAccount:
         me = self.own_id()
         params = models.AppBskyFeedGetPostThread.Params(uri=f"at://{me}/{POST}/{ref}", depth=1, parent_height=0)
         try:
-            answer = self._call("getPostThread", lambda client: client.app.bsky.feed.get_post_thread(params),
-                                read=True)
+            answer = self._call("getPostThread", lambda client: client.app.bsky.feed.get_post_thread(params), read=True)
         except Permanent:  # NotFound: the question was deleted (every other refusal is a ReadDenied)
             return Page([], None, 1)
         replies = getattr(answer.thread, "replies", None) or []
@@ -203,8 +233,7 @@ class BlueskyAccount:
         """The SDK client with a session: the one kept in the database if there is one, else a login."""
         with self._lock:
             if self._client is None:
-                client = _ClockedClient(self._clock, base_url=self._service_url,
-                                        request=Request(timeout=self._timeout))
+                client = _ClockedClient(self._clock, base_url=self._service_url, request=Request(timeout=self._timeout))
                 client.on_session_change(self._session_changed)
                 kept = self._vault.load()
                 if kept:
@@ -218,8 +247,9 @@ class BlueskyAccount:
         try:
             client.login(self._handle, self._password, fetch_bsky_profile=False)
         except UnauthorizedError:
-            raise Permanent("Bluesky refused the handle and app password (BLUESKY_HANDLE, "
-                            "BLUESKY_APP_PASSWORD)") from None
+            raise Permanent(
+                "Bluesky refused the handle and app password (BLUESKY_HANDLE, BLUESKY_APP_PASSWORD)"
+            ) from None
         except RequestErrorBase as exc:
             raise self._error("createSession", exc) from None
         self.logins += 1
@@ -240,7 +270,8 @@ class BlueskyAccount:
         old = Session.decode(current)
         try:
             answer = client.com.atproto.server.refresh_session(
-                headers={"Authorization": f"Bearer {old.refresh_jwt}"}, ignore_session_check=True)
+                headers={"Authorization": f"Bearer {old.refresh_jwt}"}, ignore_session_check=True
+            )
         except (BadRequestError, UnauthorizedError):
             self._login(client)
             return
@@ -305,16 +336,22 @@ class BlueskyAccount:
         created = _when(getattr(record, "created_at", None)) or _when(getattr(view, "indexed_at", None))
         parent = getattr(getattr(getattr(record, "reply", None), "parent", None), "uri", None)
         own_prefix = f"at://{me}/{POST}/"
-        reply_to = None if parent is None else (parent[len(own_prefix):] if parent.startswith(own_prefix)
-                                                else str(parent))
-        return SocialPost(ref=uri, text=scrub(str(getattr(record, "text", "") or "")),
-                          author=f"@{handle}" if handle else str(author.did), person=str(author.did),
-                          url=f"https://bsky.app/profile/{handle or author.did}/post/{uri.rsplit('/', 1)[-1]}",
-                          created_at=created or self._clock(), reply_to=reply_to)
+        reply_to = (
+            None if parent is None else (parent[len(own_prefix) :] if parent.startswith(own_prefix) else str(parent))
+        )
+        return SocialPost(
+            ref=uri,
+            text=scrub(str(getattr(record, "text", "") or "")),
+            author=f"@{handle}" if handle else str(author.did),
+            person=str(author.did),
+            url=f"https://bsky.app/profile/{handle or author.did}/post/{uri.rsplit('/', 1)[-1]}",
+            created_at=created or self._clock(),
+            reply_to=reply_to,
+        )
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _when(value: Any) -> datetime | None:
@@ -322,7 +359,7 @@ def _when(value: Any) -> datetime | None:
         moment = datetime.fromisoformat(str(value))
     except ValueError:
         return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def _error_name(exc: Exception) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -66,16 +66,26 @@ def reminder(spec: ChatSpec, start: datetime, lead: timedelta, rule: TextRule) -
     """'Reminder: #PLChat “Title” is Tue Dec 1 at 5:00 PM PT / 8:00 PM ET / 01:00 UTC Wed (in 1 hour). Join us!',
     sent `lead` before `start` (what is really left when it goes out: `Post.lead_at`)."""
     when = f"{_date(start)} at {times(start)}"
-    return _fit(rule, spec.title, lambda title: [
-        Part("Reminder: "), _tag(spec), Part(f" “{title}” is {when} ({_lead(lead)}). Join us!")])
+    return _fit(
+        rule,
+        spec.title,
+        lambda title: [Part("Reminder: "), _tag(spec), Part(f" “{title}” is {when} ({_lead(lead)}). Join us!")],
+    )
 
 
 def welcome(spec: ChatSpec, start: datetime, rule: TextRule) -> SocialText:
     """The chat's first post: what it is about and how to answer."""
-    return _fit(rule, spec.title, lambda title: [
-        Part("Welcome to "), _tag(spec), Part(f": “{title}”, {_date(start)}! Questions come as Q1, Q2… "
-                                              "Answer with A1, A2… and "), _tag(spec),
-        Part(" so everyone can follow along.")])
+    return _fit(
+        rule,
+        spec.title,
+        lambda title: [
+            Part("Welcome to "),
+            _tag(spec),
+            Part(f": “{title}”, {_date(start)}! Questions come as Q1, Q2… Answer with A1, A2… and "),
+            _tag(spec),
+            Part(" so everyone can follow along."),
+        ],
+    )
 
 
 def question(spec: ChatSpec, number: int, rule: TextRule) -> SocialText:
@@ -85,16 +95,31 @@ def question(spec: ChatSpec, number: int, rule: TextRule) -> SocialText:
 
 def wrapup(spec: ChatSpec, start: datetime, rule: TextRule) -> SocialText:
     """The chat's last question-time post."""
-    return _fit(rule, spec.title, lambda title: [
-        Part("Thank you for joining "), _tag(spec), Part(f" “{title}” on {_date(start)}! Keep sharing ideas with "),
-        _tag(spec), Part(" all week.")])
+    return _fit(
+        rule,
+        spec.title,
+        lambda title: [
+            Part("Thank you for joining "),
+            _tag(spec),
+            Part(f" “{title}” on {_date(start)}! Keep sharing ideas with "),
+            _tag(spec),
+            Part(" all week."),
+        ],
+    )
 
 
 def recap_link(spec: ChatSpec, start: datetime, url: str, rule: TextRule) -> SocialText:
     """After the chat: where its recap (every question, the answers from every network) can be read."""
-    return _fit(rule, spec.title, lambda title: [
-        Part("The "), _tag(spec), Part(f" “{title}” recap ({_date(start)}): every question and the answers "
-                                       "shared. "), Part(url, link=url)])
+    return _fit(
+        rule,
+        spec.title,
+        lambda title: [
+            Part("The "),
+            _tag(spec),
+            Part(f" “{title}” recap ({_date(start)}): every question and the answers shared. "),
+            Part(url, link=url),
+        ],
+    )
 
 
 def _tag(spec: ChatSpec) -> Part:
@@ -138,7 +163,7 @@ class Zone:
     clock: Callable[[datetime], str] = _clock
 
 
-ZONES = (Zone(PACIFIC, "PT"), Zone(EASTERN, "ET"), Zone(timezone.utc, "UTC", _clock24))
+ZONES = (Zone(PACIFIC, "PT"), Zone(EASTERN, "ET"), Zone(UTC, "UTC", _clock24))
 
 
 def times(start: datetime, zones: tuple[Zone, ...] = ZONES) -> str:

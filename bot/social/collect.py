@@ -9,9 +9,9 @@ message to the moderators and is not asked again."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
-from typing import Callable, Iterable
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,19 +29,30 @@ log = logging.getLogger(__name__)
 
 REPLIES_READ_FOR = timedelta(minutes=20)  # a question's replies are read this long after it, and once the chat ends
 BACKOFF_FIRST, BACKOFF_LONGEST = timedelta(minutes=1), timedelta(minutes=4)  # under timetable.COLLECT_AFTER
-READ_DENIED = ("PLChat Bot can post #{hashtag} to {network} but can't read it there ({reason}), so answers on "
-               "{network} are not being collected into tips. Fix the account's access (or turn "
-               "`post_to_{name}` off); answers elsewhere are still collected.")
+READ_DENIED = (
+    "PLChat Bot can post #{hashtag} to {network} but can't read it there ({reason}), so answers on "
+    "{network} are not being collected into tips. Fix the account's access (or turn "
+    "`post_to_{name}` off); answers elsewhere are still collected."
+)
 
 
-def collect(sessions: sessionmaker[Session], network: Network, *, budget: int, clock: Callable[[], datetime],
-            configured_moderators: Iterable[str] = ()) -> int:
+def collect(
+    sessions: sessionmaker[Session],
+    network: Network,
+    *,
+    budget: int,
+    clock: Callable[[], datetime],
+    configured_moderators: Iterable[str] = (),
+) -> int:
     """One pass over the chats live on `network` (but those backing off after a failure); returns how many
     answers were saved. What a pass found is saved even when a read fails part way."""
     now = clock()
     with sessions() as session:
-        live = [(record.id, start) for record, start in store.live_on(session, network.name, now)
-                if store.may_read(session, record.id, network.name, now)]
+        live = [
+            (record.id, start)
+            for record, start in store.live_on(session, network.name, now)
+            if store.may_read(session, record.id, network.name, now)
+        ]
     saved = 0
     for chat_id, start in live:
         try:
@@ -50,8 +61,9 @@ def collect(sessions: sessionmaker[Session], network: Network, *, budget: int, c
             found = _Found([], None, 0, exc)
         saved += _keep(sessions, network, chat_id, start, found, now, configured_moderators)
         if isinstance(found.error, RetryAfter):
-            log.warning("%s rate limit while reading answers: next pass in %.0f s or later", network.label,
-                        found.error.seconds)
+            log.warning(
+                "%s rate limit while reading answers: next pass in %.0f s or later", network.label, found.error.seconds
+            )
             break
     return saved
 
@@ -66,8 +78,9 @@ class _Found:
     error: DeliveryError | None
 
 
-def _read_chat(sessions: sessionmaker[Session], network: Network, chat_id: int, start: datetime, budget: int,
-               now: datetime) -> _Found:
+def _read_chat(
+    sessions: sessionmaker[Session], network: Network, chat_id: int, start: datetime, budget: int, now: datetime
+) -> _Found:
     with sessions() as session:
         spec = store.spec_of(store.get_record(session, chat_id))
         progress = store.read_progress(session, chat_id, network.name)
@@ -77,8 +90,9 @@ def _read_chat(sessions: sessionmaker[Session], network: Network, chat_id: int, 
         questions = answers.question_posts(session, chat_id, day, network.name)
     me = network.own_id()
     used = int(spent.get(day.isoformat(), 0))
-    page = network.read_tag(spec.hashtag, cursor=cursor, since=start, until=end + timetable.COLLECT_AFTER,
-                            budget=budget - used)
+    page = network.read_tag(
+        spec.hashtag, cursor=cursor, since=start, until=end + timetable.COLLECT_AFTER, budget=budget - used
+    )
     posts, used, error = list(page.posts), used + page.reads, page.error
     for ref, (_number, posted_at) in questions.items():
         if isinstance(error, (RetryAfter, ReadDenied, Permanent)):
@@ -98,8 +112,15 @@ def _read_chat(sessions: sessionmaker[Session], network: Network, chat_id: int, 
     return _Found([post for post in posts if post.person != me], page.cursor, used, error)
 
 
-def _keep(sessions: sessionmaker[Session], network: Network, chat_id: int, start: datetime, found: _Found,
-          now: datetime, configured: Iterable[str]) -> int:
+def _keep(
+    sessions: sessionmaker[Session],
+    network: Network,
+    chat_id: int,
+    start: datetime,
+    found: _Found,
+    now: datetime,
+    configured: Iterable[str],
+) -> int:
     """Save what a pass found and where it got to, in one transaction; after a failure, when to read again (or,
     refused for good, tell the chat's moderators once and read no more)."""
     saved = 0
@@ -131,10 +152,17 @@ def _keep(sessions: sessionmaker[Session], network: Network, chat_id: int, start
     if isinstance(error, (ReadDenied, Permanent)):
         log.warning("Chat %d: answers on %s are not collected: %s", chat_id, network.label, error.reason)
     elif error is not None and not isinstance(error, RetryAfter):
-        log.log(logging.WARNING if failures == 1 else logging.INFO,
-                "Reading chat %d's answers on %s failed %d time(s) in a row (%s); %d answer(s) found before it "
-                "were kept; trying again in %s", chat_id, network.label, failures, error.reason, saved,
-                backoff(failures))
+        log.log(
+            logging.WARNING if failures == 1 else logging.INFO,
+            "Reading chat %d's answers on %s failed %d time(s) in a row (%s); %d answer(s) found before it "
+            "were kept; trying again in %s",
+            chat_id,
+            network.label,
+            failures,
+            error.reason,
+            saved,
+            backoff(failures),
+        )
     return saved
 
 
@@ -144,8 +172,16 @@ def backoff(failures: int) -> timedelta:
     return min(BACKOFF_FIRST * 2 ** (failures - 1), BACKOFF_LONGEST)
 
 
-def _save(session: Session, network: Network, record: ChatRecord, day: date, post: SocialPost,
-          questions: dict[str, tuple[int, datetime]], count: int, now: datetime) -> int:
+def _save(
+    session: Session,
+    network: Network,
+    record: ChatRecord,
+    day: date,
+    post: SocialPost,
+    questions: dict[str, tuple[int, datetime]],
+    count: int,
+    now: datetime,
+) -> int:
     numbered = answers.answer_number(post.text, count)
     replied = questions.get(post.reply_to or "")
     if numbered is not None:
@@ -154,9 +190,16 @@ def _save(session: Session, network: Network, record: ChatRecord, day: date, pos
         number, text = replied[0], answers.without_mentions(post.text)
     else:
         return 0
-    tip = NewTip(record.team_id, post.author, network.name, text, network.name,
-                 source_ref=f"{network.name}:{post.ref}", permalink=post.url or None,
-                 created_at=post.created_at.astimezone(timezone.utc))
+    tip = NewTip(
+        record.team_id,
+        post.author,
+        network.name,
+        text,
+        network.name,
+        source_ref=f"{network.name}:{post.ref}",
+        permalink=post.url or None,
+        created_at=post.created_at.astimezone(UTC),
+    )
     ref = answers.QuestionRef(record.id, record.team_id, day, number)
     try:
         saved = answers.save_answer(session, ref, tip, f"{network.name}:{post.person}", now)
@@ -165,13 +208,27 @@ def _save(session: Session, network: Network, record: ChatRecord, day: date, pos
     return int(saved.status == "created")
 
 
-def _tell_moderators(session: Session, network: Network, record: ChatRecord, reason: str, now: datetime,
-                     configured: Iterable[str]) -> None:
+def _tell_moderators(
+    session: Session, network: Network, record: ChatRecord, reason: str, now: datetime, configured: Iterable[str]
+) -> None:
     """One message to each of the chat's moderators (its channels when it has none), once: the key is unique."""
     people = sorted(moderators(session, record.team_id, configured)) or list(record.slack_channels)
     text = READ_DENIED.format(hashtag=record.hashtag, network=network.label, reason=reason, name=network.name)
     subject = store.subject(record.id)
-    outbox.enqueue(session, [outbox.new_row(
-        key=f"{subject}:{network.name}-read-denied:slack:{person}", team_id=record.team_id, subject=subject,
-        target="slack", channel=person, due_at=now, expires_at=None, payload={"text": text}, now=now)
-        for person in people])
+    outbox.enqueue(
+        session,
+        [
+            outbox.new_row(
+                key=f"{subject}:{network.name}-read-denied:slack:{person}",
+                team_id=record.team_id,
+                subject=subject,
+                target="slack",
+                channel=person,
+                due_at=now,
+                expires_at=None,
+                payload={"text": text},
+                now=now,
+            )
+            for person in people
+        ],
+    )

@@ -16,7 +16,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any, TypeVar
 
@@ -59,10 +59,16 @@ class MastodonAccount:
 
     name, label = "mastodon", "Mastodon"
 
-    def __init__(self, *, base_url: str, access_token: str, clock: Callable[[], datetime],
-                 timeout: float = DEFAULT_TIMEOUT) -> None:
-        self._api = Mastodon(access_token=access_token, api_base_url=base_url, ratelimit_method="throw",
-                             request_timeout=timeout, version_check_mode="none")
+    def __init__(
+        self, *, base_url: str, access_token: str, clock: Callable[[], datetime], timeout: float = DEFAULT_TIMEOUT
+    ) -> None:
+        self._api = Mastodon(
+            access_token=access_token,
+            api_base_url=base_url,
+            ratelimit_method="throw",
+            request_timeout=timeout,
+            version_check_mode="none",
+        )
         self._clock = clock
         self._lock = threading.Lock()
         self._rule: TextRule | None = None
@@ -70,14 +76,19 @@ class MastodonAccount:
         self.base_url = base_url.rstrip("/")
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, clock: Callable[[], datetime],
-                      timeout: float = DEFAULT_TIMEOUT) -> MastodonAccount | None:
+    def from_settings(
+        cls, settings: Settings, *, clock: Callable[[], datetime], timeout: float = DEFAULT_TIMEOUT
+    ) -> MastodonAccount | None:
         """The configured account, or None without MASTODON_BASE_URL and MASTODON_ACCESS_TOKEN."""
         if not settings.mastodon_enabled:
             return None
         assert settings.mastodon_base_url is not None and settings.mastodon_access_token is not None
-        return cls(base_url=settings.mastodon_base_url, access_token=settings.mastodon_access_token.get_secret_value(),
-                   clock=clock, timeout=timeout)
+        return cls(
+            base_url=settings.mastodon_base_url,
+            access_token=settings.mastodon_access_token.get_secret_value(),
+            clock=clock,
+            timeout=timeout,
+        )
 
     def __repr__(self) -> str:
         return f"MastodonAccount(base_url={self.base_url!r})"
@@ -98,8 +109,13 @@ class MastodonAccount:
             return self._rule
 
     def publish(self, text: SocialText, *, key: str, due_at: datetime) -> str:
-        status = self._call("POST /api/v1/statuses", self._api.status_post, x_inert(text.text),
-                            visibility="public", idempotency_key=key[:64])
+        status = self._call(
+            "POST /api/v1/statuses",
+            self._api.status_post,
+            x_inert(text.text),
+            visibility="public",
+            idempotency_key=key[:64],
+        )
         return str(status["id"])
 
     def find_sent(self, text: SocialText, *, key: str, due_at: datetime, attempted: datetime) -> str | None:
@@ -107,23 +123,34 @@ class MastodonAccount:
             return None  # sending again with the same key gives back the status the first attempt made, if any
         wanted = _squash(x_inert(text.text))
         me = self._account()
-        statuses = self._call("GET /api/v1/accounts/:id/statuses", self._api.account_statuses, me["id"],
-                              min_id=attempted - timedelta(minutes=1), limit=PAGE, exclude_reblogs=True)
+        statuses = self._call(
+            "GET /api/v1/accounts/:id/statuses",
+            self._api.account_statuses,
+            me["id"],
+            min_id=attempted - timedelta(minutes=1),
+            limit=PAGE,
+            exclude_reblogs=True,
+        )
         return next((str(status["id"]) for status in statuses if _squash(_plain(status["content"])) == wanted), None)
 
     def own_id(self) -> str:
         return str(self._account()["id"])
 
-    def read_tag(self, hashtag: str, *, cursor: str | None, since: datetime, until: datetime,
-                 budget: int) -> Page:
+    def read_tag(self, hashtag: str, *, cursor: str | None, since: datetime, until: datetime, budget: int) -> Page:
         """The hashtag timeline forward from `cursor` (a status id; the chat's start the first time): each read
         with `min_id` gives the statuses just after it, so the next starts after the newest of those."""
         posts: list[SocialPost] = []
         reads, error = 0, None
         while reads < budget:
             try:
-                page = self._call("GET /api/v1/timelines/tag/:hashtag", self._api.timeline_hashtag, hashtag,
-                                  min_id=cursor if cursor else since, limit=PAGE, read=True)
+                page = self._call(
+                    "GET /api/v1/timelines/tag/:hashtag",
+                    self._api.timeline_hashtag,
+                    hashtag,
+                    min_id=cursor or since,
+                    limit=PAGE,
+                    read=True,
+                )
             except DeliveryError as exc:  # the pages before it are kept, the cursor just after them
                 error = exc
                 break
@@ -143,8 +170,11 @@ class MastodonAccount:
             context = self._call("GET /api/v1/statuses/:id/context", self._api.status_context, ref, read=True)
         except Permanent:  # 404: the question was deleted (a refusal is a ReadDenied)
             return Page([], None, 1)
-        return Page([self._post(status) for status in context["descendants"]
-                     if str(status.get("in_reply_to_id")) == ref], None, 1)
+        return Page(
+            [self._post(status) for status in context["descendants"] if str(status.get("in_reply_to_id")) == ref],
+            None,
+            1,
+        )
 
     # -- helpers ---------------------------------------------------------------------------------
 
@@ -158,14 +188,19 @@ class MastodonAccount:
         acct = scrub(str(account.get("acct") or account.get("username") or ""))
         created = status.get("created_at")
         if isinstance(created, datetime):
-            created = (created if created.tzinfo else created.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+            created = (created if created.tzinfo else created.replace(tzinfo=UTC)).astimezone(UTC)
         else:
             created = self._clock()
         reply_to = status.get("in_reply_to_id")
-        return SocialPost(ref=str(status["id"]), text=scrub(_plain(str(status.get("content") or ""))),
-                          author=f"@{acct}" if acct else f"mastodon:{account.get('id')}",
-                          person=str(account.get("id") or acct), url=str(status.get("url") or status.get("uri") or ""),
-                          created_at=created, reply_to=str(reply_to) if reply_to is not None else None)
+        return SocialPost(
+            ref=str(status["id"]),
+            text=scrub(_plain(str(status.get("content") or ""))),
+            author=f"@{acct}" if acct else f"mastodon:{account.get('id')}",
+            person=str(account.get("id") or acct),
+            url=str(status.get("url") or status.get("uri") or ""),
+            created_at=created,
+            reply_to=str(reply_to) if reply_to is not None else None,
+        )
 
     def _call(self, what: str, method: Callable[..., T], *args: Any, read: bool = False, **kwargs: Any) -> T:
         """`method(*args, **kwargs)`, with every failure as a DeliveryError (no chain that would keep the token).

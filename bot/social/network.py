@@ -4,9 +4,10 @@ and `bot.social.mastodon` each implement `Network`. `SocialChannel` makes any of
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -57,8 +58,7 @@ class Network(Protocol):
     def own_id(self) -> str:
         """The bot's own account (`SocialPost.person` of its posts), so its posts are not read as answers."""
 
-    def read_tag(self, hashtag: str, *, cursor: str | None, since: datetime, until: datetime,
-                 budget: int) -> Page:
+    def read_tag(self, hashtag: str, *, cursor: str | None, since: datetime, until: datetime, budget: int) -> Page:
         """Posts with `#hashtag` from `since` to `until`, newer than `cursor`, spending at most about `budget`. A
         failed page ends the read with what the pages before it found (`Page.error`), and a cursor from which
         the next read misses nothing; a refusal for good is a `ReadDenied` there."""
@@ -80,19 +80,22 @@ class SocialChannel:
 
     def find_sent(self, outgoing: Outgoing, message: dict[str, Any]) -> str | None:
         assert outgoing.resumed_from is not None
-        return self.network.find_sent(SocialText.from_message(message), key=outgoing.key, due_at=outgoing.due_at,
-                                      attempted=outgoing.resumed_from)
+        return self.network.find_sent(
+            SocialText.from_message(message), key=outgoing.key, due_at=outgoing.due_at, attempted=outgoing.resumed_from
+        )
 
 
 def register(renderers: Renderers, network: Network, links: Links, clock: Callable[[], datetime]) -> None:
     """Chat rows for `network` become its plain-text posts, measured by its own rule, rendered when sent (`clock`:
     a reminder says how far ahead the start is then)."""
-    renderers.register("chat", network.name,
-                       lambda session, outgoing: _chat_text(session, outgoing, network.rule(), links, clock()))
+    renderers.register(
+        "chat", network.name, lambda session, outgoing: _chat_text(session, outgoing, network.rule(), links, clock())
+    )
 
 
-def _chat_text(session: Session, outgoing: Outgoing, rule: TextRule, links: Links,
-               now: datetime) -> dict[str, Any] | Skip:
+def _chat_text(
+    session: Session, outgoing: Outgoing, rule: TextRule, links: Links, now: datetime
+) -> dict[str, Any] | Skip:
     found = chat_post(session, outgoing)
     if isinstance(found, Skip):
         return found

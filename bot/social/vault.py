@@ -5,8 +5,8 @@ password simply means a new login."""
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
@@ -19,11 +19,13 @@ from bot.models import NetworkSession
 
 
 class Vault:
-    def __init__(self, sessions: sessionmaker[Session], network: str, account: str, secret: str,
-                 clock: Callable[[], datetime]):
+    def __init__(
+        self, sessions: sessionmaker[Session], network: str, account: str, secret: str, clock: Callable[[], datetime]
+    ):
         self._sessions, self._network, self._account, self._clock = sessions, network, account, clock
-        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                   info=f"plchat {network} session for {account}".encode()).derive(secret.encode())
+        key = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=None, info=f"plchat {network} session for {account}".encode()
+        ).derive(secret.encode())
         self._fernet = Fernet(base64.urlsafe_b64encode(key))
 
     def load(self) -> str | None:
@@ -45,8 +47,11 @@ class Vault:
                 with transaction(self._sessions) as session:
                     row = session.get(NetworkSession, (self._network, self._account))
                     if row is None:
-                        session.add(NetworkSession(network=self._network, account=self._account, sealed=sealed,
-                                                   updated_at=self._clock()))
+                        session.add(
+                            NetworkSession(
+                                network=self._network, account=self._account, sealed=sealed, updated_at=self._clock()
+                            )
+                        )
                     else:
                         row.sealed, row.updated_at = sealed, self._clock()
                 return

@@ -12,7 +12,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
@@ -48,7 +48,7 @@ _TWEET_FIELDS = ["created_at", "author_id"]
 
 
 def _utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -70,8 +70,14 @@ class XPost:
         return f"https://x.com/{self.username or 'i'}/status/{self.id}"
 
     def social(self) -> SocialPost:
-        return SocialPost(self.id, self.text, f"@{self.username}" if self.username else f"x:{self.author_id}",
-                          self.username or self.author_id, self.url, self.created_at)
+        return SocialPost(
+            self.id,
+            self.text,
+            f"@{self.username}" if self.username else f"x:{self.author_id}",
+            self.username or self.author_id,
+            self.url,
+            self.created_at,
+        )
 
 
 @dataclass(frozen=True)
@@ -177,14 +183,14 @@ class XAccount:
 
     def find_sent(self, text: SocialText, *, key: str, due_at: datetime, attempted: datetime) -> str | None:
         wanted = x_inert(text.text)
-        return next((post.id for post in self.own_posts_since(attempted - timedelta(minutes=1))
-                     if post.text == wanted), None)
+        return next(
+            (post.id for post in self.own_posts_since(attempted - timedelta(minutes=1)) if post.text == wanted), None
+        )
 
     def own_id(self) -> str:
         return self.me().username
 
-    def read_tag(self, hashtag: str, *, cursor: str | None, since: datetime, until: datetime,
-                 budget: int) -> Page:
+    def read_tag(self, hashtag: str, *, cursor: str | None, since: datetime, until: datetime, budget: int) -> Page:
         if budget < SEARCH_MIN_RESULTS:  # X reads at least ten a page
             return Page([], cursor, 0)
         try:
@@ -275,8 +281,9 @@ class XAccount:
                     raise
                 return SearchResult(posts=posts, newest_id=newest_id, reads=len(posts), error=exc)
             page = answer.get("data") or []
-            usernames = {str(user["id"]): user.get("username", "") for user in (answer.get("includes") or {})
-                         .get("users", [])}
+            usernames = {
+                str(user["id"]): user.get("username", "") for user in (answer.get("includes") or {}).get("users", [])
+            }
             posts += [_post(data, usernames) for data in page]
             meta = answer.get("meta") or {}
             if newest_id is None and page:
@@ -356,7 +363,7 @@ def _refusal(what: str, exc: tweepy.HTTPException, *, read: bool) -> DeliveryErr
 
 def _post(data: dict[str, Any], usernames: dict[str, str]) -> XPost:
     author_id = str(data.get("author_id") or "")
-    created = datetime.fromisoformat(data["created_at"]).astimezone(timezone.utc)
+    created = datetime.fromisoformat(data["created_at"]).astimezone(UTC)
     return XPost(
         id=str(data["id"]),
         text=scrub(str(data.get("text", ""))),  # a JSON \ud800 from X can't be stored
@@ -390,14 +397,18 @@ class _Rerouting(HTTPAdapter):
     ) -> requests.Response:
         url = request.url or ""
         if self._base_url != TWEEPY_HOST and url.startswith(TWEEPY_HOST + "/"):
-            request.url = self._base_url + url[len(TWEEPY_HOST):]
+            request.url = self._base_url + url[len(TWEEPY_HOST) :]
             proxies = get_environ_proxies(request.url)  # the session chose proxies for api.twitter.com
             if str(request.headers.get("Authorization", "")).startswith("OAuth "):
                 del request.headers["Authorization"]
                 request = self._oauth(request)
         return super().send(
-            request, stream=stream, timeout=self._timeout if timeout is None else timeout,
-            verify=verify, cert=cert, proxies=proxies,
+            request,
+            stream=stream,
+            timeout=self._timeout if timeout is None else timeout,
+            verify=verify,
+            cert=cert,
+            proxies=proxies,
         )
 
 

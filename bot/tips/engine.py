@@ -49,8 +49,9 @@ def _column(name: str, value: str) -> str:
     return f'{name} : "{" ".join(words(value))}"'
 
 
-def candidates(session: Session, team_id: str, found: list[Concept], filters: Filters, *, every: bool,
-               limit: int = CANDIDATES) -> list[Candidate]:
+def candidates(
+    session: Session, team_id: str, found: list[Concept], filters: Filters, *, every: bool, limit: int = CANDIDATES
+) -> list[Candidate]:
     """The newest matching tips, at most `limit`. With no concepts, every tip passing the filters matches.
 
     Relevance is `search_text.relevance` on SQLite (FTS5's bm25() costs a full count of every phrase's
@@ -61,8 +62,9 @@ def candidates(session: Session, team_id: str, found: list[Concept], filters: Fi
     return _postgres_candidates(session, team_id, found, filters, every, limit)
 
 
-def _sqlite_candidates(session: Session, team_id: str, found: list[Concept], filters: Filters, every: bool,
-                       limit: int) -> list[Candidate]:
+def _sqlite_candidates(
+    session: Session, team_id: str, found: list[Concept], filters: Filters, every: bool, limit: int
+) -> list[Candidate]:
     parts = [_column("team", team_id)]
     if found:
         parts.append(f"({fts5_match(found, every=every)})")
@@ -79,12 +81,15 @@ def _sqlite_candidates(session: Session, team_id: str, found: list[Concept], fil
     params |= {"match": " AND ".join(parts), "limit": limit}
     rows = session.execute(statement.columns(text=Text, tags=Text, **_ROW_TYPES), params).all()
     average = sum(len(row.text.split()) for row in rows) / len(rows) if rows else 1.0
-    return [Candidate(row.id, relevance(found, row.text, row.tags, average), row.helpful_count, row.created_at)
-            for row in rows]
+    return [
+        Candidate(row.id, relevance(found, row.text, row.tags, average), row.helpful_count, row.created_at)
+        for row in rows
+    ]
 
 
-def _postgres_candidates(session: Session, team_id: str, found: list[Concept], filters: Filters, every: bool,
-                         limit: int) -> list[Candidate]:
+def _postgres_candidates(
+    session: Session, team_id: str, found: list[Concept], filters: Filters, every: bool, limit: int
+) -> list[Candidate]:
     where, params = _row_filters(team_id, filters, "t")
     params["limit"] = limit
     # Tags go into the query too (as weight-A lexemes), so the GIN index narrows them; LIKE stays exact.
@@ -140,14 +145,15 @@ def best_matches(session: Session, team_id: str, probe: list[str], limit: int) -
 
 def known_words(session: Session, team_id: str, candidates_: list[str]) -> set[str]:
     statement = text("SELECT word FROM search_words WHERE team_id = :team AND word IN :words").bindparams(
-        bindparam("words", expanding=True))
+        bindparam("words", expanding=True)
+    )
     return set(session.scalars(statement, {"team": team_id, "words": candidates_}))
 
 
 def similar_words(session: Session, team_id: str, word: str, limit: int = 30) -> list[tuple[str, int]]:
     """Words of the workspace sharing trigrams with `word` (most alike first), with how often each is used."""
     if _is_sqlite(session):
-        grams = {word[i:i + 3] for i in range(len(word) - 2)}
+        grams = {word[i : i + 3] for i in range(len(word) - 2)}
         statement = text(
             "SELECT w.word, w.uses FROM search_words_fts JOIN search_words w ON w.id = search_words_fts.rowid "
             "WHERE search_words_fts MATCH :grams AND w.team_id = :team ORDER BY search_words_fts.rank LIMIT :limit"

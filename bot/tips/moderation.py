@@ -7,9 +7,9 @@ always add and remove moderators.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Iterable
 
 from sqlalchemy import Select, delete, exists, func, select
 from sqlalchemy.orm import Session, aliased
@@ -18,7 +18,6 @@ from bot.db import changed_rows
 from bot.models import ModerationEntry, Moderator, TipRecord
 from bot.tips.records import Tip
 from bot.tips.store import ensure_workspace
-
 
 AdminCheck = Callable[[str, str], bool]  # (team, user) -> an admin or owner of that Slack workspace
 
@@ -67,8 +66,10 @@ def _any_added(session: Session, team_id: str) -> bool:
 
 def require_moderator(session: Session, team_id: str, user_id: str, configured: Configured) -> None:
     if not is_moderator(session, team_id, user_id, configured):
-        raise NotAllowed("Only moderators can do that. A moderator or a workspace admin can add you with "
-                         "`/plchat moderators add @you`.")
+        raise NotAllowed(
+            "Only moderators can do that. A moderator or a workspace admin can add you with "
+            "`/plchat moderators add @you`."
+        )
 
 
 def _require_moderator_or_admin(session: Session, team_id: str, user_id: str, who: Appointed) -> None:
@@ -76,14 +77,24 @@ def _require_moderator_or_admin(session: Session, team_id: str, user_id: str, wh
         raise NotAllowed("Only moderators and workspace admins can change who moderates.")
 
 
-def record(session: Session, team_id: str, actor: str, action: str, now: datetime, *, tip_id: int | None = None,
-           detail: str = "") -> None:
-    session.add(ModerationEntry(team_id=team_id, actor=actor, action=action, tip_id=tip_id, detail=detail[:300],
-                                at=now))
+def record(
+    session: Session,
+    team_id: str,
+    actor: str,
+    action: str,
+    now: datetime,
+    *,
+    tip_id: int | None = None,
+    detail: str = "",
+) -> None:
+    session.add(
+        ModerationEntry(team_id=team_id, actor=actor, action=action, tip_id=tip_id, detail=detail[:300], at=now)
+    )
 
 
-def add_moderator(session: Session, team_id: str, actor: str, user_id: str, configured: Configured,
-                  now: datetime) -> bool:
+def add_moderator(
+    session: Session, team_id: str, actor: str, user_id: str, configured: Configured, now: datetime
+) -> bool:
     """Add a moderator (a moderator or a workspace admin may); False when they already were one."""
     who = appointed(configured)
     _require_moderator_or_admin(session, team_id, actor, who)
@@ -95,23 +106,26 @@ def add_moderator(session: Session, team_id: str, actor: str, user_id: str, conf
     return True
 
 
-def remove_moderator(session: Session, team_id: str, actor: str, user_id: str,
-                     configured: Configured, now: datetime) -> bool:
+def remove_moderator(
+    session: Session, team_id: str, actor: str, user_id: str, configured: Configured, now: datetime
+) -> bool:
     """Remove a moderator added in Slack (a moderator or a workspace admin may); those in PLCHAT_MODERATORS stay
     until the setting changes."""
     who = appointed(configured)
     _require_moderator_or_admin(session, team_id, actor, who)
     if user_id in who.configured:
         raise NotAllowed("That moderator comes from the PLCHAT_MODERATORS setting; an operator can remove them there.")
-    removed = changed_rows(session.execute(delete(Moderator).where(Moderator.team_id == team_id,
-                                                                   Moderator.user_id == user_id)))
+    removed = changed_rows(
+        session.execute(delete(Moderator).where(Moderator.team_id == team_id, Moderator.user_id == user_id))
+    )
     if removed:
         record(session, team_id, actor, "moderator_remove", now, detail=user_id)
     return bool(removed)
 
 
-def set_hidden(session: Session, team_id: str, tip_id: int, actor: str, hidden: bool,
-               configured: Configured, now: datetime) -> Tip | None:
+def set_hidden(
+    session: Session, team_id: str, tip_id: int, actor: str, hidden: bool, configured: Configured, now: datetime
+) -> Tip | None:
     """Hide a tip from search and App Home, or restore it. None when the tip is gone."""
     require_moderator(session, team_id, actor, configured)
     tip = session.get(TipRecord, tip_id)
@@ -122,8 +136,9 @@ def set_hidden(session: Session, team_id: str, tip_id: int, actor: str, hidden: 
     return Tip.from_record(tip)
 
 
-def report(session: Session, team_id: str, tip_id: int, reporter: str, configured: Configured,
-           now: datetime) -> tuple[Tip, set[str]] | None:
+def report(
+    session: Session, team_id: str, tip_id: int, reporter: str, configured: Configured, now: datetime
+) -> tuple[Tip, set[str]] | None:
     """Record a report on a tip; returns the tip and the moderators to tell privately (none where the workspace
     has none yet: its admins find the report among the open ones, `open_reports`)."""
     tip = session.get(TipRecord, tip_id)
@@ -133,8 +148,7 @@ def report(session: Session, team_id: str, tip_id: int, reporter: str, configure
     return Tip.from_record(tip), moderators(session, team_id, configured)
 
 
-def keep(session: Session, team_id: str, tip_id: int, actor: str, configured: Configured,
-         now: datetime) -> Tip | None:
+def keep(session: Session, team_id: str, tip_id: int, actor: str, configured: Configured, now: datetime) -> Tip | None:
     """A moderator read the reports on a tip and keeps it as it is: they are no longer open. None when it is gone."""
     require_moderator(session, team_id, actor, configured)
     tip = session.get(TipRecord, tip_id)
@@ -147,18 +161,28 @@ def keep(session: Session, team_id: str, tip_id: int, actor: str, configured: Co
 SETTLED = ("hide", "restore", "keep")  # a moderator's look at a tip: reports made before it are settled
 
 
-def _open_reports(team_id: str) -> Select:
+def _open_reports(team_id: str) -> Select[int | None, int, int]:
     """(tip id, reports, last report id) for each visible tip reported since a moderator last hid, restored or
     kept it."""
     report, settled = aliased(ModerationEntry), aliased(ModerationEntry)
-    last_look = (select(func.max(settled.id)).where(settled.tip_id == report.tip_id, settled.team_id == team_id,
-                                                    settled.action.in_(SETTLED)).scalar_subquery())
-    return (select(report.tip_id, func.count().label("reports"), func.max(report.id).label("last"))
-            .join(TipRecord, TipRecord.id == report.tip_id)
-            .where(report.team_id == team_id, report.action == "report", TipRecord.team_id == team_id,
-                   TipRecord.hidden.is_(False), TipRecord.pending.is_(False),
-                   report.id > func.coalesce(last_look, 0))
-            .group_by(report.tip_id))
+    last_look = (
+        select(func.max(settled.id))
+        .where(settled.tip_id == report.tip_id, settled.team_id == team_id, settled.action.in_(SETTLED))
+        .scalar_subquery()
+    )
+    return (
+        select(report.tip_id, func.count().label("reports"), func.max(report.id).label("last"))
+        .join(TipRecord, TipRecord.id == report.tip_id)
+        .where(
+            report.team_id == team_id,
+            report.action == "report",
+            TipRecord.team_id == team_id,
+            TipRecord.hidden.is_(False),
+            TipRecord.pending.is_(False),
+            report.id > func.coalesce(last_look, 0),
+        )
+        .group_by(report.tip_id)
+    )
 
 
 def open_reports(session: Session, team_id: str, limit: int) -> tuple[int, list[tuple[Tip, int]]]:
@@ -166,11 +190,21 @@ def open_reports(session: Session, team_id: str, limit: int) -> tuple[int, list[
     moderators (App Home), so no report is lost however many moderators there were when it was made."""
     found = _open_reports(team_id).subquery()
     count = session.scalar(select(func.count()).select_from(found)) or 0
-    rows = session.execute(select(TipRecord, found.c.reports).join(found, found.c.tip_id == TipRecord.id)
-                           .order_by(found.c.last.desc()).limit(limit)).all()
+    rows = session.execute(
+        select(TipRecord, found.c.reports)
+        .join(found, found.c.tip_id == TipRecord.id)
+        .order_by(found.c.last.desc())
+        .limit(limit)
+    ).all()
     return count, [(Tip.from_record(tip), reports) for tip, reports in rows]
 
 
 def history(session: Session, team_id: str, limit: int = 20) -> list[ModerationEntry]:
-    return list(session.scalars(select(ModerationEntry).where(ModerationEntry.team_id == team_id)
-                                .order_by(ModerationEntry.at.desc(), ModerationEntry.id.desc()).limit(limit)))
+    return list(
+        session.scalars(
+            select(ModerationEntry)
+            .where(ModerationEntry.team_id == team_id)
+            .order_by(ModerationEntry.at.desc(), ModerationEntry.id.desc())
+            .limit(limit)
+        )
+    )

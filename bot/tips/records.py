@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable
 
 from bot import grades
 from bot.models import TipRecord
@@ -37,8 +37,10 @@ class TooShort(TipRejected):
     """The text is too short to help anyone; `text` is what was typed, so the reply can hand it back."""
 
     def __init__(self, text: str):
-        super().__init__(f"A tip needs at least {MIN_WORDS} words or {MIN_CHARACTERS} characters, so a colleague "
-                         "can try it: say what you do and how.")
+        super().__init__(
+            f"A tip needs at least {MIN_WORDS} words or {MIN_CHARACTERS} characters, so a colleague "
+            "can try it: say what you do and how."
+        )
         self.text = text
 
 
@@ -71,9 +73,22 @@ class Tip:
 
     @classmethod
     def from_record(cls, record: TipRecord) -> Tip:
-        return cls(record.id, record.team_id, record.author, record.shared_by, record.text,
-                   tuple(record.tags.split()), record.grade, record.source, record.source_ref, record.permalink,
-                   record.created_at, record.helpful_count, record.hidden, record.pending)
+        return cls(
+            record.id,
+            record.team_id,
+            record.author,
+            record.shared_by,
+            record.text,
+            tuple(record.tags.split()),
+            record.grade,
+            record.source,
+            record.source_ref,
+            record.permalink,
+            record.created_at,
+            record.helpful_count,
+            record.hidden,
+            record.pending,
+        )
 
 
 @dataclass(frozen=True)
@@ -112,8 +127,9 @@ def clean_text(raw: str, *, answer: bool = False) -> str:
     """The tip's text (or a chat `answer`'s), tidied; refuse empty, too short, oversized and binary text with a
     message a teacher understands."""
     if "\x00" in raw or junk_share(raw) > 0.1:
-        raise TipRejected("That doesn't look like text I can save (it has binary or control characters). "
-                          "Paste the tip as plain text.")
+        raise TipRejected(
+            "That doesn't look like text I can save (it has binary or control characters). Paste the tip as plain text."
+        )
     text = unicodedata.normalize("NFC", raw).replace("\r\n", "\n").strip()
     text = "\n".join(line.rstrip() for line in text.split("\n"))
     if not text:
@@ -122,8 +138,10 @@ def clean_text(raw: str, *, answer: bool = False) -> str:
     if len(text.split()) < words and len(text) < characters:
         raise TooShort(text)
     if len(text) > MAX_TEXT:
-        raise TipRejected(f"That tip is {len(text):,} characters; tips can be up to {MAX_TEXT:,}. "
-                          "Trim it, or share the longer piece as a file or link.")
+        raise TipRejected(
+            f"That tip is {len(text):,} characters; tips can be up to {MAX_TEXT:,}. "
+            "Trim it, or share the longer piece as a file or link."
+        )
     return text
 
 

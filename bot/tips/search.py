@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -97,10 +97,16 @@ def _grade(value: str) -> str:
     raise TipRejected(f"`grade:` takes a grade band ({', '.join(grades.BANDS)}), not `{value[:20]}`.")
 
 
-def search_tips(session: Session, team_id: str, query: TipQuery, *, now: datetime, page: int = 0,
-                include_hidden: bool = False) -> TipPage:
-    filters = engine.Filters(query.tags, query.author, _start_of(query.since), include_hidden,
-                             grades.matching(query.grade) if query.grade else ())
+def search_tips(
+    session: Session, team_id: str, query: TipQuery, *, now: datetime, page: int = 0, include_hidden: bool = False
+) -> TipPage:
+    filters = engine.Filters(
+        query.tags,
+        query.author,
+        _start_of(query.since),
+        include_hidden,
+        grades.matching(query.grade) if query.grade else (),
+    )
     terms = query_terms(query.words)
     found = matches(session, team_id, terms, filters)
     corrected = None
@@ -110,7 +116,7 @@ def search_tips(session: Session, team_id: str, query: TipQuery, *, now: datetim
             found, corrected = better, " ".join(fixed)
     ranked = rank(found.rows, now)
     start = max(page, 0) * PAGE_SIZE
-    ids = ranked[start:start + PAGE_SIZE]
+    ids = ranked[start : start + PAGE_SIZE]
     records = {r.id: r for r in session.scalars(select(TipRecord).where(TipRecord.id.in_(ids)))} if ids else {}
     tips = [Tip.from_record(records[i]) for i in ids if i in records]
     return TipPage(query, tips, max(page, 0), len(ranked) > start + PAGE_SIZE, corrected, found.broadened)
@@ -141,7 +147,7 @@ def matches(session: Session, team_id: str, terms: list[str], filters: engine.Fi
 
 
 def _start_of(day: date | None) -> datetime | None:
-    return datetime.combine(day, time.min, tzinfo=timezone.utc) if day else None
+    return datetime.combine(day, time.min, tzinfo=UTC) if day else None
 
 
 def rank(rows: list[engine.Candidate], now: datetime) -> list[int]:
@@ -152,11 +158,14 @@ def rank(rows: list[engine.Candidate], now: datetime) -> list[int]:
     top_votes = math.log1p(max(r.helpful_count for r in rows)) or 1.0
 
     def score(row: engine.Candidate) -> float:
-        created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=timezone.utc)
+        created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
         age_days = max((now - created).total_seconds(), 0) / 86400
         freshness: float = 0.5 ** (age_days / RECENCY_HALF_LIFE_DAYS)
-        return (RELEVANCE * row.relevance / top_relevance + VOTES * math.log1p(row.helpful_count) / top_votes
-                + RECENCY * freshness)
+        return (
+            RELEVANCE * row.relevance / top_relevance
+            + VOTES * math.log1p(row.helpful_count) / top_votes
+            + RECENCY * freshness
+        )
 
     return [row.id for row in sorted(rows, key=lambda r: (-score(r), -r.id))]
 
@@ -196,4 +205,3 @@ def typos(a: str, b: str) -> int:
                 row[j] = min(row[j], before[j - 2] + 1)
         before = previous
     return row[-1]
-

@@ -17,8 +17,11 @@ CANDIDATES = 5
 
 def find_similar(session: Session, team_id: str, text: str) -> Tip | None:
     """The existing visible tip most like `text`, if it is alike enough to ask before adding another."""
-    same = session.scalar(select(TipRecord).where(TipRecord.team_id == team_id, TipRecord.text_hash == text_hash(text),
-                                                  TipRecord.hidden.is_(False)).limit(1))
+    same = session.scalar(
+        select(TipRecord)
+        .where(TipRecord.team_id == team_id, TipRecord.text_hash == text_hash(text), TipRecord.hidden.is_(False))
+        .limit(1)
+    )
     if same is not None:
         return Tip.from_record(same)
     mine = set(words(text))

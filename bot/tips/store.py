@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterable, Literal
+from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, delete, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -65,9 +66,18 @@ def known_teams(session: Session) -> list[str]:
 
 def validated(new: NewTip) -> NewTip:
     """The tip with clean text, tags and grade, or TipRejected saying what is wrong."""
-    return NewTip(new.team_id, new.author[:120], new.shared_by,
-                  clean_text(new.text, answer=new.source in ANSWER_SOURCES), new.source,
-                  normalise_tags(new.tags), clean_grade(new.grade), new.source_ref, new.permalink, new.created_at)
+    return NewTip(
+        new.team_id,
+        new.author[:120],
+        new.shared_by,
+        clean_text(new.text, answer=new.source in ANSWER_SOURCES),
+        new.source,
+        normalise_tags(new.tags),
+        clean_grade(new.grade),
+        new.source_ref,
+        new.permalink,
+        new.created_at,
+    )
 
 
 def save_tip(session: Session, new: NewTip, now: datetime, *, check_similar: bool = True) -> Saved:
@@ -92,10 +102,23 @@ def save_tip(session: Session, new: NewTip, now: datetime, *, check_similar: boo
 
 def record_values(new: NewTip, now: datetime, *, pending: bool = False) -> dict[str, Any]:
     """The tips row for a validated tip, as column values (imports insert these in bulk)."""
-    return dict(team_id=new.team_id, author=new.author, shared_by=new.shared_by, text=new.text,
-                text_hash=text_hash(new.text), tags=stored_tags(new.tags), grade=new.grade, source=new.source,
-                source_ref=new.source_ref, permalink=new.permalink, created_at=new.created_at or now,
-                updated_at=now, helpful_count=0, hidden=False, pending=pending)
+    return dict(
+        team_id=new.team_id,
+        author=new.author,
+        shared_by=new.shared_by,
+        text=new.text,
+        text_hash=text_hash(new.text),
+        tags=stored_tags(new.tags),
+        grade=new.grade,
+        source=new.source,
+        source_ref=new.source_ref,
+        permalink=new.permalink,
+        created_at=new.created_at or now,
+        updated_at=now,
+        helpful_count=0,
+        hidden=False,
+        pending=pending,
+    )
 
 
 def _by_source(session: Session, team_id: str, source_ref: str) -> TipRecord | None:
@@ -109,15 +132,22 @@ def remember_words(session: Session, team_id: str, texts: Iterable[str]) -> None
     word, and the upsert is a Core executemany (no ORM bulk bookkeeping per row).
     """
     counts = Counter(words(" ".join(texts)))
-    rows = [{"team_id": team_id, "word": w, "uses": n} for w, n in sorted(counts.items())
-            if MIN_WORD <= len(w) <= MAX_WORD and not w.isdigit()]
+    rows = [
+        {"team_id": team_id, "word": w, "uses": n}
+        for w, n in sorted(counts.items())
+        if MIN_WORD <= len(w) <= MAX_WORD and not w.isdigit()
+    ]
     if not rows:
         return
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = dialect.insert(SearchWord.__table__)
-    session.execute(statement.on_conflict_do_update(
-        index_elements=[statement.table.c.team_id, statement.table.c.word],
-        set_={"uses": statement.table.c.uses + statement.excluded.uses}), rows)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[statement.table.c.team_id, statement.table.c.word],
+            set_={"uses": statement.table.c.uses + statement.excluded.uses},
+        ),
+        rows,
+    )
 
 
 def get_tip(session: Session, team_id: str, tip_id: int) -> Tip | None:
@@ -150,14 +180,22 @@ def delete_tip(session: Session, team_id: str, tip_id: int, user_id: str) -> Tip
     return tip
 
 
-def edit_tip(session: Session, team_id: str, tip_id: int, user_id: str, *, text: str, tags: Iterable[str],
-             grade: str, now: datetime) -> Tip:
+def edit_tip(
+    session: Session,
+    team_id: str,
+    tip_id: int,
+    user_id: str,
+    *,
+    text: str,
+    tags: Iterable[str],
+    grade: str,
+    now: datetime,
+) -> Tip:
     record = _owned_by_team(session, team_id, tip_id)
     if record is None:
         raise TipRejected("That tip is gone; it may have been deleted.")
     if not may_edit(user_id, record.author):
-        raise TipRejected("Only the tip's author can edit it. Whoever saved it can delete it; moderators can "
-                          "hide it.")
+        raise TipRejected("Only the tip's author can edit it. Whoever saved it can delete it; moderators can hide it.")
     record.text = clean_text(text)
     record.text_hash = text_hash(record.text)
     record.tags = stored_tags(normalise_tags(tags))
@@ -174,8 +212,9 @@ def vote_helpful(session: Session, team_id: str, tip_id: int, user_id: str, now:
     if record is None:
         return None
     if user_id == record.author:
-        raise TipRejected("That's your own tip, so I didn't count a vote: Helpful is how colleagues say a tip "
-                          "worked for them.")
+        raise TipRejected(
+            "That's your own tip, so I didn't count a vote: Helpful is how colleagues say a tip worked for them."
+        )
     if session.scalar(select(exists().where(TipVote.tip_id == tip_id, TipVote.user_id == user_id))):
         return Tip.from_record(record), False
     try:
@@ -183,29 +222,38 @@ def vote_helpful(session: Session, team_id: str, tip_id: int, user_id: str, now:
             session.add(TipVote(tip_id=tip_id, user_id=user_id, created_at=now))
     except IntegrityError:  # a double click raced us
         return Tip.from_record(record), False
-    session.execute(update(TipRecord).where(TipRecord.id == tip_id)
-                    .values(helpful_count=TipRecord.helpful_count + 1))
+    session.execute(update(TipRecord).where(TipRecord.id == tip_id).values(helpful_count=TipRecord.helpful_count + 1))
     session.refresh(record)
     return Tip.from_record(record), True
 
 
-def tips_by(session: Session, team_id: str, user_id: str, *, limit: int | None = None,
-            offset: int = 0) -> list[Tip]:
+def tips_by(session: Session, team_id: str, user_id: str, *, limit: int | None = None, offset: int = 0) -> list[Tip]:
     """The tips a person wrote, newest first (hidden ones too: they are still theirs; held ones aren't saved yet)."""
-    query = (select(TipRecord).where(TipRecord.team_id == team_id, TipRecord.author == user_id,
-                                     TipRecord.pending.is_(False))
-             .order_by(TipRecord.created_at.desc(), TipRecord.id.desc()).offset(offset).limit(limit))
+    query = (
+        select(TipRecord)
+        .where(TipRecord.team_id == team_id, TipRecord.author == user_id, TipRecord.pending.is_(False))
+        .order_by(TipRecord.created_at.desc(), TipRecord.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
     return [Tip.from_record(r) for r in session.scalars(query)]
 
 
 def count_by(session: Session, team_id: str, user_id: str) -> int:
-    return session.scalar(select(func.count()).where(TipRecord.team_id == team_id, TipRecord.author == user_id,
-                                                     TipRecord.pending.is_(False))) or 0
+    return (
+        session.scalar(
+            select(func.count()).where(
+                TipRecord.team_id == team_id, TipRecord.author == user_id, TipRecord.pending.is_(False)
+            )
+        )
+        or 0
+    )
 
 
 def delete_tips_by(session: Session, team_id: str, user_id: str) -> int:
     return changed_rows(
-        session.execute(delete(TipRecord).where(TipRecord.team_id == team_id, TipRecord.author == user_id)))
+        session.execute(delete(TipRecord).where(TipRecord.team_id == team_id, TipRecord.author == user_id))
+    )
 
 
 def newest(session: Session, team_id: str, limit: int = 3) -> list[Tip]:
@@ -215,22 +263,32 @@ def newest(session: Session, team_id: str, limit: int = 3) -> list[Tip]:
 def most_helpful(session: Session, team_id: str, limit: int = 3, *, minimum_votes: int = 1) -> list[Tip]:
     """The visible tips with the most Helpful votes (at least `minimum_votes`), newest first among equals. An
     author can't vote for their own tip (`vote_helpful`), so the count is colleagues' votes alone."""
-    query = (select(TipRecord).where(TipRecord.team_id == team_id, TipRecord.hidden.is_(False),
-                                     TipRecord.pending.is_(False), TipRecord.helpful_count >= minimum_votes)
-             .order_by(TipRecord.helpful_count.desc(), TipRecord.created_at.desc(), TipRecord.id.desc()).limit(limit))
+    query = (
+        select(TipRecord)
+        .where(
+            TipRecord.team_id == team_id,
+            TipRecord.hidden.is_(False),
+            TipRecord.pending.is_(False),
+            TipRecord.helpful_count >= minimum_votes,
+        )
+        .order_by(TipRecord.helpful_count.desc(), TipRecord.created_at.desc(), TipRecord.id.desc())
+        .limit(limit)
+    )
     return [Tip.from_record(r) for r in session.scalars(query)]
 
 
 def _visible(session: Session, team_id: str, limit: int, *order: ColumnElement[Any]) -> list[Tip]:
-    query = select(TipRecord).where(TipRecord.team_id == team_id, TipRecord.hidden.is_(False),
-                                    TipRecord.pending.is_(False))
+    query = select(TipRecord).where(
+        TipRecord.team_id == team_id, TipRecord.hidden.is_(False), TipRecord.pending.is_(False)
+    )
     return [Tip.from_record(r) for r in session.scalars(query.order_by(*order).limit(limit))]
 
 
 def purge_held(session: Session, older_than: datetime) -> int:
     """Held tips nobody confirmed are dropped (the sharer was told they had not been added)."""
-    return changed_rows(session.execute(delete(TipRecord).where(TipRecord.pending.is_(True),
-                                                                TipRecord.created_at < older_than)))
+    return changed_rows(
+        session.execute(delete(TipRecord).where(TipRecord.pending.is_(True), TipRecord.created_at < older_than))
+    )
 
 
 def delete_workspace(session: Session, team_id: str) -> int:
@@ -240,4 +298,3 @@ def delete_workspace(session: Session, team_id: str) -> int:
         session.execute(delete(model).where(model.team_id == team_id))
     session.execute(delete(Workspace).where(Workspace.team_id == team_id))
     return tips
-

@@ -17,10 +17,11 @@ import hashlib
 import io
 import json
 from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Literal, TextIO
+from typing import Any, Literal, TextIO
 
 from sqlalchemy import Table, select
 from sqlalchemy.dialects import sqlite
@@ -68,8 +69,10 @@ def file_format(path: Path) -> Literal["csv", "jsonl"]:
     try:
         return FORMATS[path.suffix.lower()]
     except KeyError:
-        raise FileRejected(f"{path.name}: unknown format {path.suffix or '(no extension)'!r}; "
-                           "use a .csv file with a header row or a .jsonl file (one JSON object a line).") from None
+        raise FileRejected(
+            f"{path.name}: unknown format {path.suffix or '(no extension)'!r}; "
+            "use a .csv file with a header row or a .jsonl file (one JSON object a line)."
+        ) from None
 
 
 def read_rows(stream: TextIO, kind: Literal["csv", "jsonl"]) -> Iterator[tuple[int, dict[str, Any] | str]]:
@@ -91,8 +94,10 @@ def _csv_rows(stream: TextIO) -> Iterator[tuple[int, dict[str, Any] | str]]:
         raise FileRejected(f"The header row can't be read: {_unreadable(exc, lines)}.") from None
     names = [name.strip().lower().lstrip("\ufeff") for name in header]
     if "text" not in names:
-        raise FileRejected(f"The header row has no `text` column (it has: {', '.join(names)[:200] or 'nothing'}); "
-                           f"the columns I read are {', '.join(FIELDS)}.")
+        raise FileRejected(
+            f"The header row has no `text` column (it has: {', '.join(names)[:200] or 'nothing'}); "
+            f"the columns I read are {', '.join(FIELDS)}."
+        )
     while True:
         lines.new_record()
         try:
@@ -112,8 +117,13 @@ def _csv_rows(stream: TextIO) -> Iterator[tuple[int, dict[str, Any] | str]]:
             reader = _read_again(lines)
             continue
         if len(values) > len(names):
-            yield lines.first, (f"has {len(values)} values but the header names {len(names)} columns; put quotes "
-                                "around a value that holds a comma")
+            yield (
+                lines.first,
+                (
+                    f"has {len(values)} values but the header names {len(names)} columns; put quotes "
+                    "around a value that holds a comma"
+                ),
+            )
             continue
         yield lines.first, {name: _from_cell(value) for name, value in zip(names, values, strict=False)}
 
@@ -206,8 +216,10 @@ def _jsonl_rows(stream: TextIO) -> Iterator[tuple[int, dict[str, Any] | str]]:
         saw_text = saw_text or "text" in row
         yield line, row
     if saw_row and not saw_text:
-        raise FileRejected("No line has a `text` key; each line should be like "
-                           '{"text": "Exit tickets every Friday", "tags": ["assessment"]}.')
+        raise FileRejected(
+            "No line has a `text` key; each line should be like "
+            '{"text": "Exit tickets every Friday", "tags": ["assessment"]}.'
+        )
     if not saw_row:
         raise FileRejected("The file is empty; each line should be a JSON object with a `text` key.")
 
@@ -216,14 +228,26 @@ def row_values(team_id: str, row: dict[str, Any], now: datetime) -> dict[str, An
     """A file row as a tips row, checked with the same rules as a tip shared in Slack (raises TipRejected)."""
     text, author, url = (_string(row, name) for name in ("text", "author", "source_url"))
     raw_tags = row.get("tags") or ""
-    if not (isinstance(raw_tags, str) or isinstance(raw_tags, list) and all(isinstance(tag, str) for tag in raw_tags)):
+    if not (
+        isinstance(raw_tags, str) or (isinstance(raw_tags, list) and all(isinstance(tag, str) for tag in raw_tags))
+    ):
         raise TipRejected(f'tags: must be text, or a list of text like ["assessment"], not {_kind(raw_tags)}')
     tags = parse_tag_list(" ".join(raw_tags) if isinstance(raw_tags, list) else raw_tags)
     if url and not (url.startswith(("https://", "http://")) and len(url) <= 500 and not set(url) & set(" |<>")):
         raise TipRejected("source_url must be an http(s) link of at most 500 characters")
-    tip = validated(NewTip(team_id, author.strip()[:120] or IMPORT_AUTHOR, "import", text, "import", tags,
-                           _string(row, "grade"), permalink=url or None,
-                           created_at=_timestamp(_string(row, "created_at"))))
+    tip = validated(
+        NewTip(
+            team_id,
+            author.strip()[:120] or IMPORT_AUTHOR,
+            "import",
+            text,
+            "import",
+            tags,
+            _string(row, "grade"),
+            permalink=url or None,
+            created_at=_timestamp(_string(row, "created_at")),
+        )
+    )
     values = record_values(tip, now)
     digest = hashlib.sha256(f"{tip.author}\n{values['text_hash']}".encode()).hexdigest()
     return values | {"source_ref": f"import:{digest}", "hidden": _flag(row.get("hidden"))}
@@ -268,14 +292,21 @@ def _timestamp(value: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(value.strip())
         # Converted here, so a time with no UTC equivalent is this row's problem, not the whole batch's
-        return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
     except (ValueError, OverflowError):  # OverflowError: e.g. 0001-01-01T00:00+05:00 is before year 1 in UTC
-        raise TipRejected(f"created_at {value[:30]!r} is not an ISO 8601 date or time, "
-                          "e.g. 2026-09-01T15:30:00Z") from None
+        raise TipRejected(
+            f"created_at {value[:30]!r} is not an ISO 8601 date or time, e.g. 2026-09-01T15:30:00Z"
+        ) from None
 
 
-def import_tips(sessions: sessionmaker[Session], team_id: str, rows: Iterable[tuple[int, dict[str, Any] | str]],
-                now: datetime, *, batch: int = BATCH) -> ImportReport:
+def import_tips(
+    sessions: sessionmaker[Session],
+    team_id: str,
+    rows: Iterable[tuple[int, dict[str, Any] | str]],
+    now: datetime,
+    *,
+    batch: int = BATCH,
+) -> ImportReport:
     """Add the rows' tips to a workspace, a batch per transaction; rows already there are counted, not added."""
     report = ImportReport()
     pending: list[dict[str, Any]] = []
@@ -296,8 +327,9 @@ def import_tips(sessions: sessionmaker[Session], team_id: str, rows: Iterable[tu
     return report
 
 
-def _insert_batch(sessions: sessionmaker[Session], team_id: str, rows: list[dict[str, Any]],
-                  report: ImportReport) -> None:
+def _insert_batch(
+    sessions: sessionmaker[Session], team_id: str, rows: list[dict[str, Any]], report: ImportReport
+) -> None:
     unique = list({row["source_ref"]: row for row in rows}.values())  # the same tip twice in a batch is one row
     report.existing += len(rows) - len(unique)
     with transaction(sessions) as session:
@@ -307,8 +339,11 @@ def _insert_batch(sessions: sessionmaker[Session], team_id: str, rows: list[dict
         else:
             table = TipRecord.__table__  # a Core insert: multi-row VALUES pages without ORM bookkeeping per row
             assert isinstance(table, Table)
-            statement = sqlite.insert(table).on_conflict_do_nothing(
-                index_elements=[table.c.team_id, table.c.source_ref]).returning(table.c.id)
+            statement = (
+                sqlite.insert(table)
+                .on_conflict_do_nothing(index_elements=[table.c.team_id, table.c.source_ref])
+                .returning(table.c.id)
+            )
             added = len(session.execute(statement, unique).all())
         if added:
             remember_words(session, team_id, [f"{row['text']} {row['tags']}" for row in unique])
@@ -324,13 +359,16 @@ def _copy_new_rows(session: Session, rows: list[dict[str, Any]]) -> int:
     psycopg_connection = session.connection().connection.driver_connection
     assert psycopg_connection is not None  # checked out for this session
     with psycopg_connection.cursor() as cursor:
-        cursor.execute("CREATE TEMPORARY TABLE IF NOT EXISTS tips_import (LIKE tips INCLUDING DEFAULTS) "
-                       "ON COMMIT DELETE ROWS")
+        cursor.execute(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS tips_import (LIKE tips INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+        )
         with cursor.copy(f"COPY tips_import ({names}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row([row[name] for name in columns])
-        cursor.execute(f"INSERT INTO tips ({names}) SELECT {names} FROM tips_import "  # noqa: S608 - our columns
-                       "ON CONFLICT (team_id, source_ref) DO NOTHING")
+        cursor.execute(
+            f"INSERT INTO tips ({names}) SELECT {names} FROM tips_import "  # noqa: S608 - our columns
+            "ON CONFLICT (team_id, source_ref) DO NOTHING"
+        )
         added: int = cursor.rowcount
         return added
 
@@ -341,14 +379,24 @@ def export_rows(session: Session, team_id: str, *, author: str | None = None) ->
     if author is not None:
         query = query.where(TipRecord.author == author)
     for record in session.scalars(query.order_by(TipRecord.id).execution_options(yield_per=1000)):
-        created = record.created_at if record.created_at.tzinfo else record.created_at.replace(tzinfo=timezone.utc)
-        yield {"text": record.text, "author": record.author, "tags": record.tags.split(), "grade": record.grade,
-               "created_at": created.isoformat(), "source_url": record.permalink or "", "id": record.id,
-               "source": record.source, "helpful": record.helpful_count, "hidden": record.hidden}
+        created = record.created_at if record.created_at.tzinfo else record.created_at.replace(tzinfo=UTC)
+        yield {
+            "text": record.text,
+            "author": record.author,
+            "tags": record.tags.split(),
+            "grade": record.grade,
+            "created_at": created.isoformat(),
+            "source_url": record.permalink or "",
+            "id": record.id,
+            "source": record.source,
+            "helpful": record.helpful_count,
+            "hidden": record.hidden,
+        }
 
 
-def write_rows(rows: Iterable[dict[str, Any]], out: TextIO, kind: Literal["csv", "jsonl"],
-               on_row: Callable[[], None] | None = None) -> int:
+def write_rows(
+    rows: Iterable[dict[str, Any]], out: TextIO, kind: Literal["csv", "jsonl"], on_row: Callable[[], None] | None = None
+) -> int:
     """Write export rows as CSV (tags comma-separated) or JSON Lines; returns how many."""
     count = 0
     # RFC 4180's CRLF rows: the writer then quotes a cell holding a lone \r too, which "\n" rows left bare
@@ -384,4 +432,3 @@ def export_author(session: Session, team_id: str, author: str) -> tuple[str, int
     out = io.StringIO()
     count = write_rows(export_rows(session, team_id, author=author), out, "csv")
     return out.getvalue(), count
-

@@ -94,8 +94,11 @@ def upgrade() -> None:
         sa.Column("token_type", sa.String(32)),
         sa.Column("installed_at", sa.DateTime, nullable=False, server_default=sa.func.now()),
     )
-    op.create_index("slack_installations_idx", "slack_installations",
-                    ["client_id", "enterprise_id", "team_id", "user_id", "installed_at"])
+    op.create_index(
+        "slack_installations_idx",
+        "slack_installations",
+        ["client_id", "enterprise_id", "team_id", "user_id", "installed_at"],
+    )
     op.create_table(
         "slack_bots",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),

@@ -44,8 +44,13 @@ SQLITE_FTS = [
         INSERT INTO search_words_fts(search_words_fts, rowid, word) VALUES ('delete', old.id, old.word);
     END""",
 ]
-SQLITE_OBJECTS = ["tips_fts_insert", "tips_fts_delete", "tips_fts_update",
-                  "search_words_fts_insert", "search_words_fts_delete"]
+SQLITE_OBJECTS = [
+    "tips_fts_insert",
+    "tips_fts_delete",
+    "tips_fts_update",
+    "search_words_fts_insert",
+    "search_words_fts_delete",
+]
 
 POSTGRES_FTS = [
     """ALTER TABLE tips ADD COLUMN search_vector tsvector GENERATED ALWAYS AS (
@@ -103,8 +108,7 @@ def upgrade() -> None:
     op.create_index("uq_search_words_team_word", "search_words", ["team_id", "word"], unique=True)
     op.create_table(
         "moderators",
-        sa.Column("team_id", sa.String(32), sa.ForeignKey("workspaces.team_id", ondelete="CASCADE"),
-                  primary_key=True),
+        sa.Column("team_id", sa.String(32), sa.ForeignKey("workspaces.team_id", ondelete="CASCADE"), primary_key=True),
         sa.Column("user_id", sa.String(32), primary_key=True),
         sa.Column("added_by", sa.String(32), nullable=False),
         sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),

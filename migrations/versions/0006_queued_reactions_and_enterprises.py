@@ -16,28 +16,29 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table('queued_reactions',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('team_id', sa.String(length=32), nullable=False),
-    sa.Column('channel', sa.String(length=64), nullable=False),
-    sa.Column('ts', sa.String(length=32), nullable=False),
-    sa.Column('user_id', sa.String(length=32), nullable=False),
-    sa.Column('not_before', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['team_id'], ['workspaces.team_id'], ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('team_id', 'channel', 'ts', 'user_id')
+    op.create_table(
+        "queued_reactions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("team_id", sa.String(length=32), nullable=False),
+        sa.Column("channel", sa.String(length=64), nullable=False),
+        sa.Column("ts", sa.String(length=32), nullable=False),
+        sa.Column("user_id", sa.String(length=32), nullable=False),
+        sa.Column("not_before", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["team_id"], ["workspaces.team_id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("team_id", "channel", "ts", "user_id"),
     )
-    with op.batch_alter_table('queued_reactions', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_queued_reactions_not_before'), ['not_before'], unique=False)
-    with op.batch_alter_table('workspaces', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('enterprise_id', sa.String(length=32), nullable=True))
+    with op.batch_alter_table("queued_reactions", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_queued_reactions_not_before"), ["not_before"], unique=False)
+    with op.batch_alter_table("workspaces", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("enterprise_id", sa.String(length=32), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('workspaces', schema=None) as batch_op:
-        batch_op.drop_column('enterprise_id')
-    with op.batch_alter_table('queued_reactions', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_queued_reactions_not_before'))
-    op.drop_table('queued_reactions')
+    with op.batch_alter_table("workspaces", schema=None) as batch_op:
+        batch_op.drop_column("enterprise_id")
+    with op.batch_alter_table("queued_reactions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_queued_reactions_not_before"))
+    op.drop_table("queued_reactions")

@@ -48,10 +48,22 @@ def upgrade() -> None:
     if _sqlite():
         for statement in SQLITE_TRIGGERS:
             op.execute(statement)
-    op.create_index("uq_plays_shared_slug", "plays", ["slug"], unique=True,
-                    sqlite_where=sa.text("team_id IS NULL"), postgresql_where=sa.text("team_id IS NULL"))
-    op.create_index("uq_plays_team_slug", "plays", ["team_id", "slug"], unique=True,
-                    sqlite_where=sa.text("team_id IS NOT NULL"), postgresql_where=sa.text("team_id IS NOT NULL"))
+    op.create_index(
+        "uq_plays_shared_slug",
+        "plays",
+        ["slug"],
+        unique=True,
+        sqlite_where=sa.text("team_id IS NULL"),
+        postgresql_where=sa.text("team_id IS NULL"),
+    )
+    op.create_index(
+        "uq_plays_team_slug",
+        "plays",
+        ["team_id", "slug"],
+        unique=True,
+        sqlite_where=sa.text("team_id IS NOT NULL"),
+        postgresql_where=sa.text("team_id IS NOT NULL"),
+    )
     op.create_index("ix_plays_team_category", "plays", ["team_id", "category"])
     op.create_table(
         "play_credits",

@@ -17,8 +17,10 @@ OWN_VOTE = "SELECT 1 FROM tips t WHERE t.id = tip_votes.tip_id AND t.author = ti
 
 
 def upgrade() -> None:
-    op.execute("UPDATE tips SET helpful_count = helpful_count - 1 WHERE helpful_count > 0 AND EXISTS "
-               "(SELECT 1 FROM tip_votes v WHERE v.tip_id = tips.id AND v.user_id = tips.author)")
+    op.execute(
+        "UPDATE tips SET helpful_count = helpful_count - 1 WHERE helpful_count > 0 AND EXISTS "
+        "(SELECT 1 FROM tip_votes v WHERE v.tip_id = tips.id AND v.user_id = tips.author)"
+    )
     op.execute(f"DELETE FROM tip_votes WHERE EXISTS ({OWN_VOTE})")
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from slack_bolt import App, Respond
 from slack_sdk import WebClient
@@ -51,7 +52,8 @@ def post_in_channel(client: WebClient, channel: str | None, payload: dict[str, A
         error = exc.response.get("error", "unknown_error")
         log.warning("Sharing in %s failed: %s", channel, error)
         reason = SHARE_FAILURES.get(error, "Slack didn't accept the post. Please try again shortly.").format(
-            seconds=round(retry_after(exc, default=30)))
+            seconds=round(retry_after(exc, default=30))
+        )
         respond(replace_original=False, **blocks.problem(reason))
         return False
     return True
@@ -104,8 +106,10 @@ def register(app: App, services: Services) -> None:
         card = blocks.play_card(play, shared_by=body["user"]["id"], band=band)
         if post_in_channel(client, channel, card, respond):
             assert channel is not None  # it posts nowhere without one
-            respond(replace_original=True,
-                    **blocks.message(f"You shared *{blocks.escape(play.title)}* in {channel_mention(channel)}."))
+            respond(
+                replace_original=True,
+                **blocks.message(f"You shared *{blocks.escape(play.title)}* in {channel_mention(channel)}."),
+            )
 
     def tip_to_play(action: dict, body: dict, context: dict, client: WebClient, respond: Respond) -> None:
         form = play_replies.make_play_form(services, workspace_of(context), body["user"]["id"], _number(action))
@@ -113,8 +117,9 @@ def register(app: App, services: Services) -> None:
 
     def add_tip_to_draft(action: dict, body: dict, context: dict, client: WebClient) -> None:
         view = body.get("view") or {}
-        form = play_replies.add_tip(services, workspace_of(context), body["user"]["id"], view,
-                                    str(action.get("value") or ""))
+        form = play_replies.add_tip(
+            services, workspace_of(context), body["user"]["id"], view, str(action.get("value") or "")
+        )
         try:
             client.views_update(view_id=view.get("id"), hash=view.get("hash"), view=form)
         except SlackApiError as exc:
@@ -128,13 +133,15 @@ def register(app: App, services: Services) -> None:
         open_form_or_reply(client, body, respond, form)
 
     def edit_play(action: dict, body: dict, context: dict, client: WebClient, respond: Respond) -> None:
-        form = play_replies.edit_play_form(services, workspace_of(context), body["user"]["id"],
-                                           str(action.get("value") or ""))
+        form = play_replies.edit_play_form(
+            services, workspace_of(context), body["user"]["id"], str(action.get("value") or "")
+        )
         open_form_or_reply(client, body, respond, form)
 
     def unpublish_play(action: dict, body: dict, context: dict, client: WebClient, respond: Respond) -> None:
-        answer = play_replies.unpublish(services, workspace_of(context), body["user"]["id"],
-                                        str(action.get("value") or ""))
+        answer = play_replies.unpublish(
+            services, workspace_of(context), body["user"]["id"], str(action.get("value") or "")
+        )
         reply_or_dm(respond, client, body["user"]["id"], answer)
 
     def publish_draft(action: dict, body: dict, context: dict, client: WebClient, respond: Respond) -> None:
@@ -179,8 +186,9 @@ def register(app: App, services: Services) -> None:
     def helpful_tip(action: dict, body: dict, context: dict, respond: Respond) -> None:
         try:
             with transaction(services.sessions) as session:
-                voted = store.vote_helpful(session, workspace_of(context), _number(action), body["user"]["id"],
-                                           services.clock())
+                voted = store.vote_helpful(
+                    session, workspace_of(context), _number(action), body["user"]["id"], services.clock()
+                )
         except TipRejected as refused:  # their own tip
             respond(replace_original=False, **blocks.message(str(refused)))
             return
@@ -194,8 +202,9 @@ def register(app: App, services: Services) -> None:
     def report_tip(action: dict, body: dict, context: dict, client: WebClient, respond: Respond) -> None:
         reporter = body["user"]["id"]
         with transaction(services.sessions) as session:
-            reported = moderation.report(session, workspace_of(context), _number(action), reporter,
-                                         services.moderators, services.clock())
+            reported = moderation.report(
+                session, workspace_of(context), _number(action), reporter, services.moderators, services.clock()
+            )
         if reported is None:
             respond(replace_original=False, **blocks.problem(GONE))
             return
@@ -205,8 +214,9 @@ def register(app: App, services: Services) -> None:
             client.chat_postMessage(channel=moderator, **tip_blocks.report_notice(tip, reporter))
         respond(replace_original=False, **tip_blocks.report_recorded(bool(told), bool(moderators)))
 
-    def settle(body: dict, context: dict, client: WebClient, respond: Respond,
-               outcome: tuple[dict[str, Any], bool]) -> None:
+    def settle(
+        body: dict, context: dict, client: WebClient, respond: Respond, outcome: tuple[dict[str, Any], bool]
+    ) -> None:
         """A moderator's answer beside the button; pressed on App Home (its reported tips), Home itself shows it."""
         (answer, done), team, user = outcome, workspace_of(context), body["user"]["id"]
         if done and not respond.response_url:
@@ -215,30 +225,50 @@ def register(app: App, services: Services) -> None:
             reply_or_dm(respond, client, user, answer)
 
     def hide_tip(action: dict, body: dict, context: dict, client: WebClient, respond: Respond) -> None:
-        settle(body, context, client, respond,
-               tip_replies.moderate(services, workspace_of(context), body["user"]["id"], _number(action), True))
+        settle(
+            body,
+            context,
+            client,
+            respond,
+            tip_replies.moderate(services, workspace_of(context), body["user"]["id"], _number(action), True),
+        )
 
     def restore_tip(action: dict, body: dict, context: dict, client: WebClient, respond: Respond) -> None:
-        settle(body, context, client, respond,
-               tip_replies.moderate(services, workspace_of(context), body["user"]["id"], _number(action), False))
+        settle(
+            body,
+            context,
+            client,
+            respond,
+            tip_replies.moderate(services, workspace_of(context), body["user"]["id"], _number(action), False),
+        )
 
     def keep_tip(action: dict, body: dict, context: dict, client: WebClient, respond: Respond) -> None:
-        settle(body, context, client, respond,
-               tip_replies.keep(services, workspace_of(context), body["user"]["id"], _number(action)))
+        settle(
+            body,
+            context,
+            client,
+            respond,
+            tip_replies.keep(services, workspace_of(context), body["user"]["id"], _number(action)),
+        )
 
     def edit_tip(action: dict, body: dict, context: dict, client: WebClient, respond: Respond) -> None:
         tip = tip_replies.tip_for_author(services, workspace_of(context), _number(action), body["user"]["id"])
         if tip is None:
-            respond(replace_original=False, **blocks.problem("Only the tip's author can edit it (whoever saved it can "
-                                                             "delete it)."))
+            respond(
+                replace_original=False,
+                **blocks.problem("Only the tip's author can edit it (whoever saved it can delete it)."),
+            )
             return
         client.views_open(trigger_id=body["trigger_id"], view=tip_blocks.tip_modal(channel=None, tip=tip))
 
     def delete_tip(action: dict, body: dict, context: dict, respond: Respond) -> None:
         with transaction(services.sessions) as session:
             tip = store.delete_tip(session, workspace_of(context), _number(action), body["user"]["id"])
-        answer = blocks.message("Deleted that tip.") if tip else blocks.problem(
-            "Only the tip's author, or whoever saved it, can delete it (moderators can hide it).")
+        answer = (
+            blocks.message("Deleted that tip.")
+            if tip
+            else blocks.problem("Only the tip's author, or whoever saved it, can delete it (moderators can hide it).")
+        )
         respond(replace_original=False, **answer)
 
     def page_tips(action: dict, body: dict, context: dict, respond: Respond) -> None:
@@ -267,12 +297,16 @@ def register(app: App, services: Services) -> None:
             respond(replace_original=False, **form)
 
     def cancel_chat(action: dict, body: dict, context: dict, respond: Respond) -> None:
-        respond(replace_original=True, **chat_replies.cancel(services, workspace_of(context), body["user"]["id"],
-                                                             _number(action)))
+        respond(
+            replace_original=True,
+            **chat_replies.cancel(services, workspace_of(context), body["user"]["id"], _number(action)),
+        )
 
     def skip_chat(action: dict, body: dict, context: dict, respond: Respond) -> None:
-        respond(replace_original=True, **chat_replies.skip(services, workspace_of(context), body["user"]["id"],
-                                                           action.get("value") or ""))
+        respond(
+            replace_original=True,
+            **chat_replies.skip(services, workspace_of(context), body["user"]["id"], action.get("value") or ""),
+        )
 
     def unsubscribe_digest(action: dict, body: dict, context: dict, client: WebClient, respond: Respond) -> None:
         team, user = workspace_of(context), body["user"]["id"]
@@ -283,21 +317,40 @@ def register(app: App, services: Services) -> None:
             reply_or_dm(respond, client, user, answer)
 
     def digest_settings(action: dict, body: dict, context: dict, client: WebClient, respond: Respond) -> None:
-        form = digest_replies.settings_form(services, workspace_of(context), body["user"]["id"],
-                                            subscription_id=_number(action))
+        form = digest_replies.settings_form(
+            services, workspace_of(context), body["user"]["id"], subscription_id=_number(action)
+        )
         open_form_or_reply(client, body, respond, form)
 
     for action_id, reply in (
-        ("digest_unsubscribe", unsubscribe_digest), ("digest_settings", digest_settings),
-        ("chat_edit", edit_chat), ("chat_cancel", cancel_chat), ("chat_skip", skip_chat),
-        ("play_another", another_play), ("play_open", open_play), ("play_share", share_play),
-        ("home_another_play", home_another_play), ("tip_undo", undo_tip), ("tip_confirm", confirm_tip),
-        ("tip_cancel", cancel_tip), ("tip_share", share_tip), ("tip_helpful", helpful_tip),
-        ("tip_report", report_tip), ("tip_hide", hide_tip), ("tip_restore", restore_tip), ("tip_keep", keep_tip),
+        ("digest_unsubscribe", unsubscribe_digest),
+        ("digest_settings", digest_settings),
+        ("chat_edit", edit_chat),
+        ("chat_cancel", cancel_chat),
+        ("chat_skip", skip_chat),
+        ("play_another", another_play),
+        ("play_open", open_play),
+        ("play_share", share_play),
+        ("home_another_play", home_another_play),
+        ("tip_undo", undo_tip),
+        ("tip_confirm", confirm_tip),
+        ("tip_cancel", cancel_tip),
+        ("tip_share", share_tip),
+        ("tip_helpful", helpful_tip),
+        ("tip_report", report_tip),
+        ("tip_hide", hide_tip),
+        ("tip_restore", restore_tip),
+        ("tip_keep", keep_tip),
         ("tip_edit", edit_tip),
-        ("tip_delete", delete_tip), ("tips_page", page_tips), ("tips_delete_mine", delete_my_tips),
-        ("tips_keep_mine", keep_my_tips), ("tip_to_play", tip_to_play), ("play_draft_edit", edit_draft),
-        ("play_draft_publish", publish_draft), ("play_draft_discard", discard_draft), ("play_edit", edit_play),
+        ("tip_delete", delete_tip),
+        ("tips_page", page_tips),
+        ("tips_delete_mine", delete_my_tips),
+        ("tips_keep_mine", keep_my_tips),
+        ("tip_to_play", tip_to_play),
+        ("play_draft_edit", edit_draft),
+        ("play_draft_publish", publish_draft),
+        ("play_draft_discard", discard_draft),
+        ("play_edit", edit_play),
         ("play_unpublish", unpublish_play),
         (play_blocks.ADD_TIP, add_tip_to_draft),
     ):

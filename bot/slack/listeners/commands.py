@@ -14,10 +14,12 @@ from bot.slack.services import Services
 from bot.slack.tip_replies import workspace_of
 from bot.tips import transfer
 
+
 def register(app: App, services: Services) -> None:
     def play_command(command: dict, context: dict, respond: Respond) -> None:
-        answer = play_replies.answer_play(services, workspace_of(context), command["user_id"],
-                                          command.get("text") or "")
+        answer = play_replies.answer_play(
+            services, workspace_of(context), command["user_id"], command.get("text") or ""
+        )
         respond(response_type="ephemeral", **answer)
 
     def plchat_command(command: dict, context: dict, client: WebClient, respond: Respond) -> None:
@@ -34,8 +36,9 @@ def register(app: App, services: Services) -> None:
     def tip_command(command: dict, context: dict, client: WebClient, respond: Respond) -> None:
         text = command.get("text") or ""
         if not text.strip():
-            client.views_open(trigger_id=command["trigger_id"],
-                              view=tip_blocks.tip_modal(channel=command.get("channel_id")))
+            client.views_open(
+                trigger_id=command["trigger_id"], view=tip_blocks.tip_modal(channel=command.get("channel_id"))
+            )
             return
         new = tip_replies.tip_from_command(workspace_of(context), command["user_id"], text)
         respond(response_type="ephemeral", **tip_replies.share(services, new))
@@ -60,8 +63,12 @@ def register(app: App, services: Services) -> None:
         respond(response_type="ephemeral", **digest_replies.answer(services, client, team, user, text))
 
     replies: dict[manifest.SlashCommand, Callable[..., None]] = {
-        manifest.PLAY: play_command, manifest.PLCHAT: plchat_command, manifest.TIP: tip_command,
-        manifest.TIPS: tips_command, manifest.DIGEST: digest_command}
+        manifest.PLAY: play_command,
+        manifest.PLCHAT: plchat_command,
+        manifest.TIP: tip_command,
+        manifest.TIPS: tips_command,
+        manifest.DIGEST: digest_command,
+    }
     for command, reply in manifest.bind(manifest.COMMANDS, replies):
         app.command(command.command)(ack=ack_now, lazy=[reply_later(reply)])
 
@@ -73,8 +80,13 @@ def send_my_tips(services: Services, client: WebClient, team_id: str, user_id: s
     if not count:
         return blocks.message("You haven't shared any tips yet, so there is nothing to export.")
     channel = client.conversations_open(users=user_id)["channel"]["id"]
-    client.files_upload_v2(channel=channel, content=content, filename="my-plchat-tips.csv", title="My PLChat tips",
-                           initial_comment=f"Here are your {count} tips.")
+    client.files_upload_v2(
+        channel=channel,
+        content=content,
+        filename="my-plchat-tips.csv",
+        title="My PLChat tips",
+        initial_comment=f"Here are your {count} tips.",
+    )
     return blocks.message(f"I've sent you a file with your {count} tips in our direct messages.")
 
 
@@ -90,4 +102,3 @@ def answer_plchat(services: Services, team_id: str, user_id: str, text: str) -> 
     help_card = blocks.help_message()
     lead = blocks.problem(f"I don't know `/plchat {blocks.echo(text)}`. Here is what I can do:")
     return blocks.message(lead["text"], lead["blocks"] + help_card["blocks"])
-

@@ -57,8 +57,12 @@ def register(app: App, services: Services) -> None:
         return chat_replies.is_thread_reply(event)
 
     replies: dict[str, Callable[..., None]] = {
-        "message": save_chat_answer, "app_home_opened": publish_home, "reaction_added": save_reacted_message,
-        "app_uninstalled": forget_workspace, "tokens_revoked": forget_workspace}
+        "message": save_chat_answer,
+        "app_home_opened": publish_home,
+        "reaction_added": save_reacted_message,
+        "app_uninstalled": forget_workspace,
+        "tokens_revoked": forget_workspace,
+    }
     for event, reply in manifest.bind(manifest.EVENTS, replies):
         if event == "message":  # every channel message arrives: only a thread reply (a chat answer?) gets work
             app.event(event, matchers=[thread_reply])(ack=ack_now, lazy=[reply_later(reply)])

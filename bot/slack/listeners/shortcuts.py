@@ -20,12 +20,20 @@ def register(app: App, services: Services) -> None:
 
     def save_message(body: dict, context: dict, client: WebClient, respond: Respond) -> None:
         channel, message = body["channel"]["id"], body.get("message") or {}
-        new = tip_replies.tip_from_message(workspace_of(context), body["user"]["id"], channel, message, "shortcut",
-                                           permalink(client, channel, message.get("ts", "")))
+        new = tip_replies.tip_from_message(
+            workspace_of(context),
+            body["user"]["id"],
+            channel,
+            message,
+            "shortcut",
+            permalink(client, channel, message.get("ts", "")),
+        )
         respond(response_type="ephemeral", replace_original=False, **tip_replies.share(services, new))
 
     replies: dict[manifest.Shortcut, Callable[..., None]] = {
-        manifest.SHARE_TIP: open_tip_form, manifest.SAVE_TIP: save_message}
+        manifest.SHARE_TIP: open_tip_form,
+        manifest.SAVE_TIP: save_message,
+    }
     for shortcut, reply in manifest.bind(manifest.SHORTCUTS, replies):
         listen = app.shortcut if shortcut.type == "global" else app.message_shortcut
         listen(shortcut.callback_id)(ack=ack_now, lazy=[reply_later(reply)])

@@ -78,10 +78,19 @@ def register(app: App, services: Services) -> None:
         if isinstance(metadata.get("edit"), int):
             try:
                 with transaction(services.sessions) as session:
-                    tip = store.edit_tip(session, team, metadata["edit"], user, text=text,
-                                         tags=parse_tag_list(tags), grade=grade, now=services.clock())
-                answer = blocks.message("Saved your changes.", [blocks.section("Saved your changes."),
-                                                                *tip_blocks.tip_blocks(tip)])
+                    tip = store.edit_tip(
+                        session,
+                        team,
+                        metadata["edit"],
+                        user,
+                        text=text,
+                        tags=parse_tag_list(tags),
+                        grade=grade,
+                        now=services.clock(),
+                    )
+                answer = blocks.message(
+                    "Saved your changes.", [blocks.section("Saved your changes."), *tip_blocks.tip_blocks(tip)]
+                )
             except TipRejected as refused:
                 answer = blocks.problem(str(refused))
         else:
@@ -102,8 +111,7 @@ def register(app: App, services: Services) -> None:
             return  # the moderator is still in the form, with the errors shown
         chat_id = view.get("private_metadata") or ""
         user = body["user"]["id"]
-        answer = chat_replies.save_form(services, workspace_of(context), user, spec,
-                                        ascii_int(chat_id))
+        answer = chat_replies.save_form(services, workspace_of(context), user, spec, ascii_int(chat_id))
         client.chat_postMessage(channel=user, **answer)
 
     app.view(chat_blocks.SCHEDULE_MODAL)(ack=check_chat_form, lazy=[reply_later(save_chat_form)])
@@ -117,8 +125,9 @@ def register(app: App, services: Services) -> None:
         if digest_replies.settings_errors(values):
             return
         subscription_id, user = view.get("private_metadata") or "", body["user"]["id"]
-        answer = digest_replies.save_settings(services, workspace_of(context), user,
-                                              ascii_int(subscription_id) or 0, values)
+        answer = digest_replies.save_settings(
+            services, workspace_of(context), user, ascii_int(subscription_id) or 0, values
+        )
         client.chat_postMessage(channel=user, **answer)
 
     app.view(digest_blocks.SETTINGS_MODAL)(ack=check_digest_form, lazy=[reply_later(save_digest_form)])
