@@ -103,7 +103,7 @@ class ChatPages:
                 return _text("404 Not Found", f"There is no chat {chat_id}.")
             day = _date((query.get("date") or [""])[0])
             if day is None:
-                started = timetable.last_start(chat.spec, now)
+                started = timetable.last_start(chat.spec, now, chat.scheduled_at)
                 if started is None:
                     return _text("404 Not Found", f"Chat {chat_id} hasn't run yet; its recap appears here after.")
                 day = started.date()

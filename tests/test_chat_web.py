@@ -250,6 +250,19 @@ def test_archive_of_a_chat_that_has_not_run_yet_is_404_with_a_message(
     assert response.body.decode() == f"Chat {chat.id} hasn't run yet; its recap appears here after."
 
 
+def test_a_date_before_the_chat_was_scheduled_never_ran_so_the_archive_does_not_show_it(
+    web: WsgiApp, database: Database, clock: Clock, team: str
+) -> None:
+    with transaction(database.sessions) as session:  # scheduled on Dec 3 from a file whose `starts` is Dec 1
+        chat = store.create_chat(session, team, chat_spec(), "U0MOD", datetime(2026, 12, 3, tzinfo=UTC))
+    clock.now = datetime(2026, 12, 5, tzinfo=UTC)
+
+    response = call(web, f"/chats/{chat.id}")
+
+    assert response.code == 404
+    assert response.body.decode() == f"Chat {chat.id} hasn't run yet; its recap appears here after."
+
+
 @pytest.mark.parametrize("path", ["/chats/", "/chats/abc", "/chats/1/extra", "/chats.ics/x"])
 def test_other_chat_paths_are_not_pages(web: WsgiApp, path: str) -> None:
     response = call(web, path)

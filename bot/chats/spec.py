@@ -100,3 +100,4 @@ class ScheduledChat:
     spec: ChatSpec
     cancelled: bool
     next_start: datetime | None  # UTC; None once a chat has no occurrence left
+    scheduled_at: datetime | None = None  # UTC; a date that started before it never ran (None: no such bound)

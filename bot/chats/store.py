@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -69,7 +69,7 @@ def _columns(spec: ChatSpec) -> dict[str, Any]:
 def scheduled(record: ChatRecord, now: datetime) -> ScheduledChat:
     spec = spec_of(record)
     upcoming = None if record.cancelled else timetable.next_start(spec, now)
-    return ScheduledChat(record.id, record.team_id, spec, record.cancelled, upcoming)
+    return ScheduledChat(record.id, record.team_id, spec, record.cancelled, upcoming, scheduled_at(record))
 
 
 def create_chat(session: Session, team_id: str, spec: ChatSpec, created_by: str, now: datetime) -> ScheduledChat:
@@ -207,4 +207,10 @@ def read_state(session: Session, chat_id: int, network: str) -> ChatRead:
 def team_chats(session: Session, team_id: str) -> list[ScheduledChat]:
     """Every chat of the workspace that is not cancelled (a workspace has a handful)."""
     records = session.scalars(select(ChatRecord).where(ChatRecord.team_id == team_id, ChatRecord.cancelled.is_(False)))
-    return [ScheduledChat(r.id, r.team_id, spec_of(r), r.cancelled, r.next_start) for r in records]
+    return [ScheduledChat(r.id, r.team_id, spec_of(r), r.cancelled, r.next_start, scheduled_at(r)) for r in records]
+
+
+def scheduled_at(record: ChatRecord) -> datetime:
+    """When the chat was scheduled, in UTC (SQLite gives the time back without its zone)."""
+    moment = record.created_at
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -119,12 +119,14 @@ def occurrences_to_plan(spec: ChatSpec, since: datetime, until: datetime, now: d
     return chosen
 
 
-def last_start(spec: ChatSpec, now: datetime) -> datetime | None:
-    """The start (aware, local) of the latest occurrence that has begun by `now`, for recaps."""
+def last_start(spec: ChatSpec, now: datetime, since: datetime | None = None) -> datetime | None:
+    """The start (aware, local) of the latest occurrence that has begun by `now`, for recaps; not one before
+    `since` (when the chat was scheduled: a date that started before that never ran, whatever `starts` says)."""
     latest = None
     for day in occurrence_dates(spec):
         start = local_start(spec, day)
         if start > now:
             break
-        latest = start
+        if since is None or start >= since:
+            latest = start
     return latest

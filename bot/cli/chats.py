@@ -187,7 +187,7 @@ def chats_recap(
     database = operator_database(load_settings())
     with _known_chat(), database.sessions() as session:
         chat = store.get_chat(session, chat_id, _now())
-        occurrence = _occurrence(chat, day, _aware(store.get_record(session, chat_id).created_at))
+        occurrence = _occurrence(chat, day)
         recap = answers.build_recap(session, chat_id, occurrence)
     document = archive.recap_html(recap) if fmt == "html" else archive.recap_markdown(recap)
     if output is None:
@@ -200,18 +200,13 @@ def chats_recap(
     typer.echo(f"Wrote the recap of {occurrence:%a %Y-%m-%d} to {output}.")
 
 
-def _aware(moment: datetime) -> datetime:
-    """A stored time as UTC (SQLite gives it back without its zone)."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _occurrence(chat: ScheduledChat, day: str | None, scheduled_at: datetime) -> date:
+def _occurrence(chat: ScheduledChat, day: str | None) -> date:
     """The date whose recap to write: --date, or the latest that has started. A date the chat never ran on is
     bad input (exit 2): its recap would only say that nobody answered. A date that started before the chat was
     scheduled never ran either, even when the file's `starts` is earlier."""
     now = _now()
-    ran = [start for start in _starts(chat, now) if start >= scheduled_at]
-    last = ran[-1] if ran else None
+    scheduled_at = chat.scheduled_at or datetime.min.replace(tzinfo=UTC)
+    last = timetable.last_start(chat.spec, now, scheduled_at)
     if day is None:
         if last is None:
             fail(_not_run_yet(chat, scheduled_at))
@@ -241,17 +236,6 @@ def _occurrence(chat: ScheduledChat, day: str | None, scheduled_at: datetime) ->
             f"{scheduled_at.astimezone(start.tzinfo):%a %Y-%m-%d}{ran_until}."
         )
     return chosen
-
-
-def _starts(chat: ScheduledChat, now: datetime) -> list[datetime]:
-    """The starts (aware, local) of the chat's dates that have begun by `now`, oldest first."""
-    starts = []
-    for day in timetable.occurrence_dates(chat.spec):
-        start = timetable.local_start(chat.spec, day)
-        if start > now:
-            break
-        starts.append(start)
-    return starts
 
 
 def _not_run_yet(chat: ScheduledChat, scheduled_at: datetime) -> str:

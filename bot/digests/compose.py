@@ -86,7 +86,7 @@ def _last_recap(session: Session, team_id: str, since: datetime, now: datetime) 
     """The recap of the workspace's chat that ended most recently within the week, if any."""
     latest = None
     for chat in store.team_chats(session, team_id):
-        start = timetable.last_start(chat.spec, now)
+        start = timetable.last_start(chat.spec, now, chat.scheduled_at)
         if start is None or not since <= start or timetable.ends(chat.spec, start) > now:
             continue
         if latest is None or start > latest[1]:
